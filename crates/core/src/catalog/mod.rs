@@ -1,0 +1,229 @@
+//! The in-memory snapshot of the library, refreshed from the source, with change events.
+//!
+//! Requests never list the source: `GET /api/videos` and the WebSocket read the current
+//! [`Snapshot`] (an `Arc`, swapped atomically on refresh, its JSON serialised once). A refresh
+//! that fails keeps the last good snapshot and records the error. Concurrent refresh requests
+//! (say 10,000 clients sending `fetch_videos` at once) coalesce into one listing.
+
+pub mod diff;
+pub mod item;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use tokio::sync::broadcast;
+
+pub use diff::Change;
+pub use item::MediaItem;
+
+use crate::error::Error;
+use crate::source::Source;
+
+/// One consistent view of the library.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Items sorted by key.
+    pub items: Vec<MediaItem>,
+    /// id -> index in `items`.
+    by_id: HashMap<String, usize>,
+    /// Bumped by every refresh that changed something; 0 before the first success.
+    pub generation: u64,
+    /// When this snapshot was listed.
+    pub refreshed_at: Option<SystemTime>,
+    /// `items` as a JSON array, serialised once and shared by every reply.
+    pub items_json: Bytes,
+}
+
+impl Snapshot {
+    fn new(mut items: Vec<MediaItem>, generation: u64, refreshed_at: SystemTime) -> Snapshot {
+        items.sort_by(|a, b| a.key.cmp(&b.key));
+        items.dedup_by(|a, b| a.id == b.id);
+        let by_id = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (item.id.clone(), i))
+            .collect();
+        let items_json = serde_json::to_vec(&items).map(Bytes::from).unwrap_or_else(|_| Bytes::from_static(b"[]"));
+        Snapshot {
+            items,
+            by_id,
+            generation,
+            refreshed_at: Some(refreshed_at),
+            items_json,
+        }
+    }
+
+    /// The item with this id.
+    pub fn get(&self, id: &str) -> Option<&MediaItem> {
+        self.by_id.get(id).map(|&i| &self.items[i])
+    }
+}
+
+/// What happened to the library, broadcast to the WebSocket clients.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A refresh changed the library; the new snapshot and the change.
+    Changed(Arc<Snapshot>, Arc<Change>),
+    /// A refresh failed (code, message); the last good snapshot stays.
+    Failed(&'static str, String),
+    /// A refresh succeeded after failures.
+    Recovered,
+}
+
+/// The state of refreshes, for `/api/health`.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// When the last refresh attempt finished.
+    pub last_attempt: Option<SystemTime>,
+    /// When the last successful refresh finished.
+    pub last_success: Option<SystemTime>,
+    /// The last attempt's error, `None` when it succeeded.
+    pub last_error: Option<Arc<Error>>,
+    /// Failed attempts since the last success.
+    pub failures: u32,
+}
+
+/// The catalog: source, current snapshot, refresh coordination, events.
+pub struct Catalog {
+    /// Where listings come from.
+    source: Arc<Source>,
+    /// Identity used in item ids.
+    identity: String,
+    /// The current snapshot (read-mostly, swapped whole).
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// Refresh bookkeeping.
+    status: Mutex<Status>,
+    /// Serialises refreshes; waiters reuse the result of the one that ran.
+    refresh_lock: tokio::sync::Mutex<()>,
+    /// Count of finished refresh attempts (coalescing key).
+    attempts: AtomicU64,
+    /// Change events for live clients.
+    events: broadcast::Sender<Event>,
+}
+
+/// Result of a refresh request: the snapshot in force, or the error of the attempt.
+pub type RefreshResult = Result<Arc<Snapshot>, Arc<Error>>;
+
+impl Catalog {
+    /// An empty catalog over `source`; nothing is listed until [`Catalog::refresh`].
+    pub fn new(source: Arc<Source>) -> Catalog {
+        let (events, _) = broadcast::channel(64);
+        Catalog {
+            identity: source.identity(),
+            source,
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            status: Mutex::new(Status::default()),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            attempts: AtomicU64::new(0),
+            events,
+        }
+    }
+
+    /// The source listed by this catalog.
+    pub fn source(&self) -> &Arc<Source> {
+        &self.source
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The refresh status.
+    pub fn status(&self) -> Status {
+        match self.status.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Subscribes to change events.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Lists the source now (or joins a listing already running) and publishes any change.
+    pub async fn refresh(&self) -> RefreshResult {
+        let seen = self.attempts.load(Ordering::Acquire);
+        let _guard = self.refresh_lock.lock().await;
+        if self.attempts.load(Ordering::Acquire) != seen {
+            // Another refresh finished while we waited: its result is fresh enough.
+            return match self.status().last_error {
+                Some(err) => Err(err),
+                None => Ok(self.snapshot()),
+            };
+        }
+        let listed = self.source.list().await;
+        let now = SystemTime::now();
+        let result = match listed {
+            Ok(objects) => {
+                let prefix = self.source.prefix();
+                let items: Vec<MediaItem> = objects
+                    .iter()
+                    .filter_map(|o| item::from_object(&self.identity, prefix, o))
+                    .collect();
+                Ok(self.install(items, now))
+            }
+            Err(err) => Err(self.record_failure(err, now)),
+        };
+        self.attempts.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    fn install(&self, items: Vec<MediaItem>, now: SystemTime) -> Arc<Snapshot> {
+        let old = self.snapshot();
+        let change = diff::diff(&old.items, &items);
+        let first = old.refreshed_at.is_none();
+        let generation = if change.is_empty() && !first { old.generation } else { old.generation + 1 };
+        let snap = Arc::new(Snapshot::new(items, generation, now));
+        match self.snapshot.write() {
+            Ok(mut guard) => *guard = snap.clone(),
+            Err(poisoned) => *poisoned.into_inner() = snap.clone(),
+        }
+        let recovered = {
+            let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+            let recovered = status.last_error.is_some();
+            status.last_attempt = Some(now);
+            status.last_success = Some(now);
+            status.last_error = None;
+            status.failures = 0;
+            recovered
+        };
+        if recovered {
+            let _ = self.events.send(Event::Recovered);
+        }
+        if !change.is_empty() {
+            tracing::info!(
+                added = change.added.len(),
+                removed = change.removed.len(),
+                changed = change.changed.len(),
+                generation,
+                "library changed"
+            );
+            let _ = self.events.send(Event::Changed(snap.clone(), Arc::new(change)));
+        }
+        snap
+    }
+
+    fn record_failure(&self, err: Error, now: SystemTime) -> Arc<Error> {
+        tracing::warn!(error = %err, "refresh failed; keeping the last good snapshot");
+        let err = Arc::new(err);
+        {
+            let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+            status.last_attempt = Some(now);
+            status.last_error = Some(err.clone());
+            status.failures = status.failures.saturating_add(1);
+        }
+        let _ = self.events.send(Event::Failed(err.code(), err.to_string()));
+        err
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+//! Catalog behaviour over a real local folder: snapshots, diffs, failures keep the last good state.
+
+use super::*;
+use crate::source::local::LocalSource;
+
+fn catalog(dir: &std::path::Path) -> Catalog {
+    let src = LocalSource::new(&[dir.to_owned()]).expect("source");
+    Catalog::new(Arc::new(Source::Local(src)))
+}
+
+#[tokio::test]
+async fn refresh_lists_and_publishes_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.mp3"), b"aaa").expect("write");
+    let cat = catalog(dir.path());
+    let mut events = cat.subscribe();
+    assert!(cat.snapshot().items.is_empty());
+
+    let snap = cat.refresh().await.expect("refresh");
+    assert_eq!(snap.items.len(), 1);
+    assert_eq!(snap.generation, 1);
+    let json: serde_json::Value = serde_json::from_slice(&snap.items_json).expect("json");
+    assert_eq!(json[0]["key"], "a.mp3");
+    assert!(matches!(events.recv().await, Ok(Event::Changed(_, _))));
+
+    // No change: same generation, no event.
+    let again = cat.refresh().await.expect("refresh");
+    assert_eq!(again.generation, 1);
+    assert!(events.try_recv().is_err());
+
+    std::fs::write(dir.path().join("b.mp4"), b"bb").expect("write");
+    let snap = cat.refresh().await.expect("refresh");
+    assert_eq!(snap.generation, 2);
+    match events.recv().await {
+        Ok(Event::Changed(_, change)) => {
+            assert_eq!(change.added.len(), 1);
+            assert_eq!(change.added[0].key, "b.mp4");
+        }
+        other => panic!("expected a change, got {other:?}"),
+    }
+    let id = &snap.items[1].id;
+    assert_eq!(snap.get(id).map(|i| i.key.as_str()), Some("b.mp4"));
+}
+
+#[tokio::test]
+async fn a_failed_refresh_keeps_the_last_good_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).expect("mkdir");
+    std::fs::write(lib.join("a.mp3"), b"aaa").expect("write");
+    let cat = catalog(&lib);
+    cat.refresh().await.expect("refresh");
+    // Take the folder away: walkdir reports the root itself as an error -> we list nothing
+    // but must not drop to an empty library on a transient failure of the root.
+    std::fs::rename(&lib, dir.path().join("gone")).expect("rename");
+    let res = cat.refresh().await;
+    let snap = cat.snapshot();
+    match res {
+        Err(err) => {
+            assert_eq!(snap.items.len(), 1, "kept the last good snapshot");
+            assert!(cat.status().last_error.is_some(), "{err}");
+            assert_eq!(cat.status().failures, 1);
+        }
+        Ok(_) => panic!("a vanished root must be a failed refresh"),
+    }
+    std::fs::rename(dir.path().join("gone"), &lib).expect("rename back");
+    cat.refresh().await.expect("recovers");
+    assert!(cat.status().last_error.is_none());
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_coalesce() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.mp3"), b"aaa").expect("write");
+    let cat = Arc::new(catalog(dir.path()));
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let cat = cat.clone();
+            tokio::spawn(async move { cat.refresh().await.map(|s| s.items.len()) })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.expect("join").expect("refresh"), 1);
+    }
+    let attempts = cat.attempts.load(Ordering::Acquire);
+    assert!(attempts < 50, "50 concurrent requests ran {attempts} listings");
+}

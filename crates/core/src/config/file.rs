@@ -1,0 +1,126 @@
+//! The TOML config file: non-secret settings only, in the OS config folder by default.
+//!
+//! Unknown keys are rejected so that a typo (or a secret pasted where it does not belong) is
+//! reported instead of silently ignored.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The config file as written by a person or by the desktop app's settings view.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// LAN server address to bind.
+    pub bind: Option<String>,
+    /// LAN server port.
+    pub port: Option<u16>,
+    /// Seconds between background refreshes (0 turns them off).
+    pub refresh_secs: Option<u64>,
+    /// Local folders to serve when no bucket is configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media_dirs: Vec<PathBuf>,
+    /// The S3 bucket, when the library lives in one.
+    pub s3: Option<FileS3>,
+}
+
+/// The `[s3]` table: everything about the bucket except credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileS3 {
+    pub bucket: Option<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub prefix: Option<String>,
+    /// Path-style addressing; defaults to on when an endpoint is set.
+    pub path_style: Option<bool>,
+}
+
+/// Where the config file lives when no `--config` is given: `$XDG_CONFIG_HOME/bucketstream/config.toml` on Linux.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "bucketstream")
+        .map(|dirs| dirs.config_dir().join("config.toml"))
+}
+
+/// Parses config text; `path` is only used in the error.
+pub fn parse(text: &str, path: &Path) -> Result<FileConfig> {
+    toml::from_str(text).map_err(|err| Error::ConfigFile {
+        path: path.to_owned(),
+        reason: err.message().to_owned(),
+    })
+}
+
+/// Reads the file at `path`. A missing file is `Ok(None)` only when `required` is false.
+pub fn load(path: &Path, required: bool) -> Result<Option<FileConfig>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, path).map(Some),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => Ok(None),
+        Err(err) => Err(Error::ConfigFile {
+            path: path.to_owned(),
+            reason: err.to_string(),
+        }),
+    }
+}
+
+/// Writes the file atomically (temporary file, then rename), creating its folder.
+pub fn save(path: &Path, config: &FileConfig) -> Result<()> {
+    let text = toml::to_string_pretty(config).map_err(|err| Error::Config(err.to_string()))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_file() {
+        let text = r#"
+            port = 9090
+            bind = "127.0.0.1"
+            refresh_secs = 30
+            media_dirs = ["/srv/music"]
+            [s3]
+            bucket = "media"
+            region = "garage"
+            endpoint = "http://127.0.0.1:3900"
+            prefix = "library/"
+        "#;
+        let cfg = parse(text, Path::new("c.toml")).expect("parses");
+        assert_eq!(cfg.port, Some(9090));
+        assert_eq!(cfg.s3.as_ref().and_then(|s| s.bucket.as_deref()), Some("media"));
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_secrets() {
+        let err = parse("[s3]\nsecret_access_key = \"x\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("secret_access_key"), "{err}");
+        assert!(parse("port = \"eighty\"", Path::new("c.toml")).is_err());
+        assert!(parse("port = 70000", Path::new("c.toml")).is_err());
+    }
+
+    #[test]
+    fn save_then_load_round_trips() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/config.toml");
+        let cfg = FileConfig {
+            port: Some(8081),
+            s3: Some(FileS3 {
+                bucket: Some("b".into()),
+                ..FileS3::default()
+            }),
+            ..FileConfig::default()
+        };
+        save(&path, &cfg).expect("save");
+        assert_eq!(load(&path, true).expect("load"), Some(cfg));
+        assert_eq!(load(&dir.path().join("none.toml"), false).expect("missing ok"), None);
+        assert!(load(&dir.path().join("none.toml"), true).is_err());
+    }
+}

@@ -1,0 +1,95 @@
+//! The core's error type, with the stable code and HTTP status each variant maps to at the edges.
+//!
+//! Front ends never match on message text: the LAN server turns an [`Error`] into a status and
+//! a JSON body, the Tauri shell into `{code, message}`; both use [`Error::code`].
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the core, phrased so a person can act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration value (file, environment or flag) is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The config file exists but cannot be read or parsed.
+    #[error("cannot read config file {path}: {reason}")]
+    ConfigFile { path: PathBuf, reason: String },
+    /// A local media folder is missing or unreadable.
+    #[error("media folder {path} is not readable: {reason}")]
+    Folder { path: PathBuf, reason: String },
+    /// The S3 endpoint could not be reached (DNS, refused, timeout).
+    #[error("S3 endpoint unreachable: {0}")]
+    Unreachable(String),
+    /// S3 rejected the credentials.
+    #[error("S3 rejected the credentials: {0}")]
+    BadCredentials(String),
+    /// The credentials are valid but may not do this.
+    #[error("S3 access denied: {0}")]
+    AccessDenied(String),
+    /// The bucket does not exist.
+    #[error("no such bucket: {0}")]
+    NoSuchBucket(String),
+    /// S3 answered with an error we do not classify further (5xx, throttling...).
+    #[error("S3 error: {0}")]
+    Upstream(String),
+    /// The item id is unknown (or the object vanished from the source).
+    #[error("no such media item")]
+    NotFound,
+    /// The object changed at the source since the catalog snapshot; a refresh is needed.
+    #[error("the object changed at the source; refresh the library")]
+    Changed,
+    /// A filesystem error while serving local media.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The core's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A stable machine-readable code (used in JSON bodies and Tauri IPC errors).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Config(_) | Error::ConfigFile { .. } => "config",
+            Error::Folder { .. } => "folder_unreadable",
+            Error::Unreachable(_) => "endpoint_unreachable",
+            Error::BadCredentials(_) => "bad_credentials",
+            Error::AccessDenied(_) => "access_denied",
+            Error::NoSuchBucket(_) => "no_such_bucket",
+            Error::Upstream(_) => "upstream",
+            Error::NotFound => "not_found",
+            Error::Changed => "changed",
+            Error::Io(_) => "io",
+        }
+    }
+
+    /// The HTTP status the LAN server answers with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::NotFound => 404,
+            Error::Changed => 503,
+            Error::Unreachable(_) => 504,
+            Error::Config(_) | Error::ConfigFile { .. } | Error::Folder { .. } | Error::Io(_) => {
+                500
+            }
+            Error::BadCredentials(_)
+            | Error::AccessDenied(_)
+            | Error::NoSuchBucket(_)
+            | Error::Upstream(_) => 502,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_statuses_are_distinct_where_it_matters() {
+        assert_eq!(Error::NotFound.http_status(), 404);
+        assert_eq!(Error::Unreachable("x".into()).http_status(), 504);
+        assert_eq!(Error::NoSuchBucket("b".into()).code(), "no_such_bucket");
+        assert_eq!(Error::BadCredentials("k".into()).code(), "bad_credentials");
+        assert!(Error::Changed.to_string().contains("refresh"));
+    }
+}

@@ -1,0 +1,173 @@
+//! [`Library`]: the shared state built once per process and handed to every front end.
+//!
+//! The desktop app's Tauri commands and the LAN server's handlers call the same methods here
+//! (list, refresh, health, open), so both front ends behave identically. It also runs the
+//! background refresher, which retries sooner after a failure so the library recovers by
+//! itself when S3 comes back.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, MediaItem, RefreshResult, Snapshot};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::range::Decision;
+use crate::source::{ObjectBody, Source};
+
+/// Shortest wait before retrying a failed refresh.
+const RETRY_MIN: Duration = Duration::from_secs(2);
+
+/// The library: configuration, source and catalog.
+pub struct Library {
+    /// The resolved configuration this library was built from.
+    config: Config,
+    /// Snapshot, refreshes and change events (owns the source).
+    catalog: Catalog,
+}
+
+/// What `/api/health` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// `"s3"` or `"local"`.
+    pub source: &'static str,
+    /// Bucket and endpoint, or folders (never credentials).
+    pub location: String,
+    /// Number of media items in the snapshot.
+    pub count: usize,
+    /// Snapshot generation (bumped by each change).
+    pub generation: u64,
+    /// Last successful refresh, HTTP date.
+    pub last_refresh: Option<String>,
+    /// Last refresh attempt, HTTP date.
+    pub last_attempt: Option<String>,
+    /// The last attempt's error, if it failed.
+    pub last_error: Option<ErrorInfo>,
+    /// True when the last refresh succeeded.
+    pub ok: bool,
+}
+
+/// An error as clients see it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorInfo {
+    /// Stable machine code (see [`Error::code`]).
+    pub code: &'static str,
+    /// Human sentence.
+    pub message: String,
+}
+
+impl From<&Error> for ErrorInfo {
+    fn from(err: &Error) -> Self {
+        ErrorInfo {
+            code: err.code(),
+            message: err.to_string(),
+        }
+    }
+}
+
+impl Library {
+    /// Builds the source named by `config`. No listing yet: call [`Library::refresh`] or
+    /// [`Library::spawn_refresher`]. Fails only on local problems (an unreadable folder).
+    pub async fn new(config: Config) -> Result<Arc<Library>> {
+        let source = Source::from_config(&config.source).await?;
+        Ok(Arc::new(Library {
+            catalog: Catalog::new(Arc::new(source)),
+            config,
+        }))
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The catalog (snapshot and events).
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The current snapshot (no I/O).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.catalog.snapshot()
+    }
+
+    /// The current items (no I/O).
+    pub fn list(&self) -> Vec<MediaItem> {
+        self.catalog.snapshot().items.clone()
+    }
+
+    /// Lists the source now; concurrent calls share one listing.
+    pub async fn refresh(&self) -> RefreshResult {
+        self.catalog.refresh().await
+    }
+
+    /// Health for `/api/health` and the desktop status line.
+    pub fn health(&self) -> Health {
+        let snap = self.catalog.snapshot();
+        let status = self.catalog.status();
+        let source = self.catalog.source();
+        Health {
+            source: source.kind(),
+            location: source.describe(),
+            count: snap.items.len(),
+            generation: snap.generation,
+            last_refresh: status.last_success.map(httpdate::fmt_http_date),
+            last_attempt: status.last_attempt.map(httpdate::fmt_http_date),
+            ok: status.last_error.is_none(),
+            last_error: status.last_error.as_deref().map(ErrorInfo::from),
+        }
+    }
+
+    /// Opens the body for `decision` of item `item` (whose snapshot values are the contract).
+    pub async fn open(&self, item: &MediaItem, decision: Decision) -> Result<ObjectBody> {
+        let range = match decision {
+            Decision::Full if item.size == 0 => None,
+            Decision::Full => Some((0, item.size - 1)),
+            Decision::Partial { start, end } => Some((start, end)),
+            Decision::Unsatisfiable { .. } => return Err(Error::NotFound),
+        };
+        let source = self.catalog.source();
+        let body = source.open(&item.key, item.etag.as_deref(), range).await?;
+        let want = decision.body_len(item.size);
+        if body.len != want {
+            // The object changed size behind the snapshot's back.
+            return Err(Error::Changed);
+        }
+        Ok(body)
+    }
+
+    /// Refreshes now, then every `config.refresh` (sooner after a failure), until `shutdown`.
+    pub fn spawn_refresher<F>(self: &Arc<Self>, shutdown: F) -> tokio::task::JoinHandle<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let lib = self.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = lib.refresh_loop() => {}
+                () = shutdown => {}
+            }
+        })
+    }
+
+    async fn refresh_loop(&self) {
+        loop {
+            let started = SystemTime::now();
+            let ok = self.refresh().await.is_ok();
+            let period = self.config.refresh;
+            let wait = if ok {
+                match period {
+                    Some(p) => p,
+                    None => return,
+                }
+            } else {
+                let failures = self.catalog.status().failures.min(6);
+                let backoff = RETRY_MIN * 2u32.saturating_pow(failures.saturating_sub(1));
+                period.map_or(backoff, |p| backoff.min(p))
+            };
+            let spent = started.elapsed().unwrap_or_default();
+            tokio::time::sleep(wait.saturating_sub(spent)).await;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Which object keys are media: the extension decides the kind (audio/video) and the Content-Type.
+//!
+//! Both sources filter through [`classify`], so S3 and local folders agree on what the library holds.
+
+use serde::Serialize;
+
+/// Audio or video: the player picks its view from this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Audio,
+    Video,
+}
+
+/// Extensions we list, with their kind and the Content-Type we serve.
+///
+/// Explicit rather than only `mime_guess` so that the served types are what browsers expect
+/// (`audio/mp4` for m4a, `video/quicktime` for mov) whatever the guess table says.
+const TABLE: &[(&str, Kind, &str)] = &[
+    ("mp3", Kind::Audio, "audio/mpeg"),
+    ("m4a", Kind::Audio, "audio/mp4"),
+    ("aac", Kind::Audio, "audio/aac"),
+    ("flac", Kind::Audio, "audio/flac"),
+    ("wav", Kind::Audio, "audio/wav"),
+    ("ogg", Kind::Audio, "audio/ogg"),
+    ("oga", Kind::Audio, "audio/ogg"),
+    ("opus", Kind::Audio, "audio/ogg"),
+    ("mp4", Kind::Video, "video/mp4"),
+    ("m4v", Kind::Video, "video/mp4"),
+    ("webm", Kind::Video, "video/webm"),
+    ("mov", Kind::Video, "video/quicktime"),
+    ("mkv", Kind::Video, "video/x-matroska"),
+];
+
+/// The kind and Content-Type of `key`, or `None` when it is not media we list.
+pub fn classify(key: &str) -> Option<(Kind, &'static str)> {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let (_, ext) = name.rsplit_once('.')?;
+    let ext = ext.to_ascii_lowercase();
+    TABLE
+        .iter()
+        .find(|(e, _, _)| *e == ext)
+        .map(|(_, kind, mime)| (*kind, *mime))
+}
+
+/// The Content-Type of any UI asset, for the embedded file server.
+pub fn asset_type(path: &str) -> String {
+    mime_guess::from_path(path)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_media_and_ignores_the_rest() {
+        let cases: &[(&str, Option<(Kind, &str)>)] = &[
+            ("a.mp3", Some((Kind::Audio, "audio/mpeg"))),
+            ("dir/B.MP4", Some((Kind::Video, "video/mp4"))),
+            ("x.m4a", Some((Kind::Audio, "audio/mp4"))),
+            ("x.flac", Some((Kind::Audio, "audio/flac"))),
+            ("x.webm", Some((Kind::Video, "video/webm"))),
+            ("x.opus", Some((Kind::Audio, "audio/ogg"))),
+            ("x.mov", Some((Kind::Video, "video/quicktime"))),
+            ("notes.txt", None),
+            ("mp3", None),
+            ("folder.mp3/", None),
+            ("dir.mp4/readme", None),
+            ("", None),
+        ];
+        for (key, want) in cases {
+            assert_eq!(classify(key), *want, "key {key:?}");
+        }
+    }
+
+    #[test]
+    fn asset_types() {
+        assert_eq!(asset_type("index.html"), "text/html");
+        assert_eq!(asset_type("app.js"), "text/javascript");
+        assert_eq!(asset_type("style.css"), "text/css");
+    }
+}

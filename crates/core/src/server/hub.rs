@@ -1,0 +1,145 @@
+//! WebSocket fan-out: library events serialised once and broadcast to every connection.
+//!
+//! With 10,000 clients, serialising a change per client would dominate; the hub turns each
+//! catalog event into one shared text frame (`Utf8Bytes`, reference-counted) and caches the
+//! `media_list` frame per snapshot generation.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{broadcast, watch};
+
+use crate::catalog::Event;
+use crate::library::Library;
+
+/// Pushes queued per connection before a slow client is resynchronised with a full list.
+const PUSH_BUFFER: usize = 256;
+
+/// Shared WebSocket state of one server.
+pub struct Hub {
+    /// The library whose list is sent.
+    library: Arc<Library>,
+    /// Pre-serialised pushes (library changes, status).
+    pushes: broadcast::Sender<Utf8Bytes>,
+    /// Connected WebSocket clients (shown in the desktop's LAN status).
+    clients: AtomicUsize,
+    /// Flips to true when the server shuts down: every session closes.
+    closing: watch::Sender<bool>,
+    /// The `media_list` frame of the current generation.
+    list_cache: Mutex<Option<(u64, Utf8Bytes)>>,
+}
+
+/// Decrements the client count when a session ends.
+pub struct ClientGuard(Arc<Hub>);
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.0.clients.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Hub {
+    /// Creates the hub and its event task.
+    pub fn start(library: Arc<Library>) -> Arc<Hub> {
+        let (pushes, _) = broadcast::channel(PUSH_BUFFER);
+        let (closing, _) = watch::channel(false);
+        let hub = Arc::new(Hub {
+            library,
+            pushes,
+            clients: AtomicUsize::new(0),
+            closing,
+            list_cache: Mutex::new(None),
+        });
+        let mut events = hub.library.catalog().subscribe();
+        let mut closed = hub.closing.subscribe();
+        let weak = Arc::downgrade(&hub);
+        tokio::spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    ev = events.recv() => ev,
+                    _ = closed.wait_for(|c| *c) => return,
+                };
+                let Some(hub) = weak.upgrade() else { return };
+                let frame = match event {
+                    Ok(Event::Changed(snap, change)) => {
+                        let body = serde_json::json!({
+                            "type": "library_changed",
+                            "generation": snap.generation,
+                            "count": snap.items.len(),
+                            "added": change.added,
+                            "removed": change.removed,
+                            "changed": change.changed,
+                        });
+                        body.to_string()
+                    }
+                    Ok(Event::Failed(code, message)) => status_json(false, Some((code, &message))),
+                    Ok(Event::Recovered) => status_json(true, None),
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let _ = hub.pushes.send(Utf8Bytes::from(frame));
+            }
+        });
+        hub
+    }
+
+    /// Registers a connection for the client count.
+    pub fn connect(self: &Arc<Self>) -> ClientGuard {
+        self.clients.fetch_add(1, Ordering::AcqRel);
+        ClientGuard(self.clone())
+    }
+
+    /// Connected WebSocket clients.
+    pub fn clients(&self) -> usize {
+        self.clients.load(Ordering::Acquire)
+    }
+
+    /// Subscribes to pushes.
+    pub fn subscribe(&self) -> broadcast::Receiver<Utf8Bytes> {
+        self.pushes.subscribe()
+    }
+
+    /// A receiver that turns true at shutdown.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Asks every session to close (server shutdown).
+    pub fn close_all(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    /// The `{"type":"media_list",...}` frame for the current snapshot.
+    pub fn media_list(&self) -> Utf8Bytes {
+        let snap = self.library.snapshot();
+        let mut cache = self.list_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((gen, frame)) = cache.as_ref() {
+            if *gen == snap.generation {
+                return frame.clone();
+            }
+        }
+        let items = String::from_utf8_lossy(&snap.items_json);
+        let frame = Utf8Bytes::from(format!(
+            "{{\"type\":\"media_list\",\"generation\":{},\"count\":{},\"items\":{items}}}",
+            snap.generation,
+            snap.items.len()
+        ));
+        *cache = Some((snap.generation, frame.clone()));
+        frame
+    }
+
+    /// The status frame when the last refresh failed (sent to clients on connect).
+    pub fn failing_status(&self) -> Option<Utf8Bytes> {
+        let status = self.library.catalog().status();
+        status
+            .last_error
+            .map(|err| Utf8Bytes::from(status_json(false, Some((err.code(), &err.to_string())))))
+    }
+}
+
+/// `{"type":"status","ok":..,"error":{"code","message"}}`.
+pub fn status_json(ok: bool, error: Option<(&str, &str)>) -> String {
+    let error = error.map(|(code, message)| serde_json::json!({ "code": code, "message": message }));
+    serde_json::json!({ "type": "status", "ok": ok, "error": error }).to_string()
+}

@@ -1,0 +1,202 @@
+//! The WebSocket protocol at `/ws` (and `/`): the list on connect, `fetch_videos`, pushed changes.
+//!
+//! Server to client (JSON text frames):
+//! - `{"type":"media_list","generation":N,"count":N,"items":[...]}`: on connect and as the
+//!   answer to `fetch_videos`; items are those of `GET /api/videos`.
+//! - `{"type":"library_changed","generation":N,"count":N,"added":[items],"removed":[ids],"changed":[items]}`:
+//!   pushed to everyone when a refresh changes the library.
+//! - `{"type":"status","ok":bool,"error":{"code","message"}|null}`: refresh failures and recovery.
+//! - `{"type":"error","code":"...","message":"..."}`: the last message was not understood;
+//!   the connection stays open.
+//! - `{"type":"pong"}`: answer to `{"type":"ping"}`.
+//!
+//! Client to server: the text `fetch_videos`, or `{"type":"fetch_videos"}`, or `{"type":"ping"}`.
+//!
+//! Limits: messages over [`MAX_MESSAGE`] bytes get an error and the connection stays;
+//! frames over [`HARD_LIMIT`] bytes close it (code 1009). The server pings every
+//! [`PING_EVERY`] and drops a client silent for [`IDLE_LIMIT`].
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use tokio::time::Instant;
+
+use super::hub::status_json;
+use super::ServerState;
+
+/// Largest client message that is parsed; longer ones get `{"type":"error","code":"too_large"}`.
+pub const MAX_MESSAGE: usize = 4 * 1024;
+/// Largest frame the transport accepts; longer ones close the connection (1009).
+pub const HARD_LIMIT: usize = 64 * 1024;
+/// Keepalive ping period.
+pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// A client that sends nothing (not even a pong) for this long is dropped.
+pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
+
+/// What a client may ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientMsg {
+    FetchVideos,
+    Ping,
+}
+
+/// Why a client message was refused: `(code, message)` for the error frame.
+pub type Refusal = (&'static str, String);
+
+/// Parses one text message from a client (pure; table-tested).
+pub fn parse_client(text: &str) -> Result<ClientMsg, Refusal> {
+    if text.len() > MAX_MESSAGE {
+        return Err((
+            "too_large",
+            format!("message of {} bytes exceeds the {MAX_MESSAGE}-byte limit", text.len()),
+        ));
+    }
+    let trimmed = text.trim();
+    if trimmed == "fetch_videos" {
+        return Ok(ClientMsg::FetchVideos);
+    }
+    if !trimmed.starts_with('{') {
+        return Err((
+            "unknown_message",
+            "expected \"fetch_videos\" or a JSON object with a \"type\"".into(),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_str(trimmed)
+        .map_err(|e| ("malformed", format!("not valid JSON: {e}")))?;
+    match value.get("type").and_then(|t| t.as_str()) {
+        Some("fetch_videos") => Ok(ClientMsg::FetchVideos),
+        Some("ping") => Ok(ClientMsg::Ping),
+        Some(other) => {
+            let shown: String = other.chars().take(64).collect();
+            Err(("unknown_type", format!("unknown message type {shown:?}")))
+        }
+        None => Err(("malformed", "a JSON message needs a string \"type\"".into())),
+    }
+}
+
+fn error_frame((code, message): Refusal) -> Message {
+    let body = serde_json::json!({ "type": "error", "code": code, "message": message });
+    Message::Text(Utf8Bytes::from(body.to_string()))
+}
+
+/// `GET /ws`: upgrades with the transport limits.
+pub async fn upgrade(State(state): State<ServerState>, ws: WebSocketUpgrade) -> Response {
+    ws.max_message_size(HARD_LIMIT)
+        .max_frame_size(HARD_LIMIT)
+        .on_upgrade(move |socket| session(state, socket))
+}
+
+async fn session(state: ServerState, socket: WebSocket) {
+    let hub = state.hub.clone();
+    let _guard = hub.connect();
+    let mut pushes = hub.subscribe();
+    let mut closing = hub.closing();
+    let (mut sink, mut stream) = socket.split();
+    if sink.send(Message::Text(hub.media_list())).await.is_err() {
+        return;
+    }
+    if let Some(status) = hub.failing_status() {
+        if sink.send(Message::Text(status)).await.is_err() {
+            return;
+        }
+    }
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let mut last_seen = Instant::now();
+    loop {
+        let out: Vec<Message> = tokio::select! {
+            incoming = stream.next() => {
+                last_seen = Instant::now();
+                match incoming {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
+                    Some(Ok(Message::Binary(_))) => vec![error_frame((
+                        "binary_unsupported",
+                        "binary messages are not supported; send text".into(),
+                    ))],
+                    Some(Ok(Message::Text(text))) => answer(&state, &text).await,
+                }
+            }
+            push = pushes.recv() => match push {
+                Ok(frame) => vec![Message::Text(frame)],
+                // Too slow to keep up with changes: resynchronise with the whole list.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    vec![Message::Text(hub.media_list())]
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            },
+            _ = ping.tick() => {
+                if last_seen.elapsed() > IDLE_LIMIT {
+                    break;
+                }
+                vec![Message::Ping(bytes::Bytes::new())]
+            }
+            () = async { let _ = closing.wait_for(|c| *c).await; } => {
+                let frame = CloseFrame { code: 1001, reason: Utf8Bytes::from_static("server shutting down") };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                break;
+            }
+        };
+        for msg in out {
+            if sink.send(msg).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn answer(state: &ServerState, text: &str) -> Vec<Message> {
+    match parse_client(text) {
+        Ok(ClientMsg::Ping) => vec![Message::Text(Utf8Bytes::from_static("{\"type\":\"pong\"}"))],
+        Ok(ClientMsg::FetchVideos) => {
+            let mut out = Vec::with_capacity(2);
+            if let Err(err) = state.library.refresh().await {
+                out.push(Message::Text(Utf8Bytes::from(status_json(
+                    false,
+                    Some((err.code(), &err.to_string())),
+                ))));
+            }
+            // The list always follows: fresh on success, the last good one on failure.
+            out.insert(0, Message::Text(state.hub.media_list()));
+            out
+        }
+        Err(refusal) => vec![error_frame(refusal)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_message_table() {
+        let ok: &[(&str, ClientMsg)] = &[
+            ("fetch_videos", ClientMsg::FetchVideos),
+            ("  fetch_videos\n", ClientMsg::FetchVideos),
+            ("{\"type\":\"fetch_videos\"}", ClientMsg::FetchVideos),
+            ("{\"type\":\"fetch_videos\",\"extra\":1}", ClientMsg::FetchVideos),
+            ("{\"type\":\"ping\"}", ClientMsg::Ping),
+        ];
+        for (text, want) in ok {
+            assert_eq!(parse_client(text), Ok(*want), "{text:?}");
+        }
+        let long = "x".repeat(MAX_MESSAGE + 1);
+        let bad: &[(&str, &str)] = &[
+            ("", "unknown_message"),
+            ("FETCH_VIDEOS", "unknown_message"),
+            ("hello", "unknown_message"),
+            ("{", "malformed"),
+            ("{\"type\":1}", "malformed"),
+            ("{}", "malformed"),
+            ("{\"type\":\"drop_tables\"}", "unknown_type"),
+            ("[\"fetch_videos\"]", "unknown_message"),
+            (&long, "too_large"),
+        ];
+        for (text, code) in bad {
+            let err = parse_client(text).expect_err(text);
+            assert_eq!(err.0, *code, "{text:?}: {}", err.1);
+        }
+    }
+}

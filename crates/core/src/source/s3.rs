@@ -1,0 +1,210 @@
+//! An S3 or S3-compatible bucket as a library, through aws-sdk-s3.
+//!
+//! Listing follows ListObjectsV2 continuation tokens; opening is a (ranged) GetObject whose
+//! body streams through without being buffered whole. SDK errors are classified into the
+//! core's actionable errors (unreachable, bad credentials, no such bucket, access denied).
+
+use std::time::{Duration, SystemTime};
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::Client;
+use tokio_util::io::ReaderStream;
+
+use super::{ObjectBody, ObjectMeta};
+use crate::config::S3Config;
+use crate::error::{Error, Result};
+
+/// Read buffer for object bodies.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// A bucket and the client that reaches it.
+pub struct S3Source {
+    /// The SDK client (cheap to clone, shares its connection pool).
+    client: Client,
+    /// Bucket name.
+    bucket: String,
+    /// Only keys under this prefix are listed.
+    prefix: String,
+    /// Endpoint for display (`None`: AWS).
+    endpoint: Option<String>,
+}
+
+impl S3Source {
+    /// Builds the client from config; makes no request.
+    pub async fn new(cfg: &S3Config) -> S3Source {
+        let region = RegionProviderChain::first_try(cfg.region.clone().map(Region::new))
+            .or_default_provider()
+            .or_else(Region::new("us-east-1"));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(region)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    // Until response headers (bodies stream after the operation returns).
+                    .operation_attempt_timeout(Duration::from_secs(20))
+                    .operation_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            // A paused player stops reading; that must not be taken for a stalled server.
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
+        if let Some(creds) = &cfg.credentials {
+            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                creds.access_key_id.clone(),
+                creds.secret_access_key.expose().clone(),
+                creds.session_token.as_ref().map(|t| t.expose().clone()),
+                None,
+                "bucketstream",
+            ));
+        }
+        if let Some(endpoint) = &cfg.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let shared = loader.load().await;
+        let conf = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(cfg.path_style)
+            // S3-compatible stores differ in checksum support: only when the API requires it.
+            .request_checksum_calculation(
+                aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+            )
+            .response_checksum_validation(
+                aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired,
+            )
+            .build();
+        S3Source {
+            client: Client::from_conf(conf),
+            bucket: cfg.bucket.clone(),
+            prefix: cfg.prefix.clone(),
+            endpoint: cfg.endpoint.clone(),
+        }
+    }
+
+    /// `s3://bucket/prefix` and the endpoint, never credentials.
+    pub fn describe(&self) -> String {
+        match &self.endpoint {
+            Some(ep) => format!("s3://{}/{} at {ep}", self.bucket, self.prefix),
+            None => format!("s3://{}/{}", self.bucket, self.prefix),
+        }
+    }
+
+    /// The listing prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Lists every object under the prefix, page by page.
+    pub async fn list(&self) -> Result<Vec<ObjectMeta>> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&self.prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(e, &self.bucket))?;
+            for obj in page.contents() {
+                let Some(key) = obj.key() else { continue };
+                if key.ends_with('/') {
+                    continue; // folder marker
+                }
+                out.push(ObjectMeta {
+                    key: key.to_owned(),
+                    size: obj.size().unwrap_or(0).max(0) as u64,
+                    etag: obj.e_tag().map(str::to_owned),
+                    last_modified: obj.last_modified().and_then(|t| SystemTime::try_from(*t).ok()),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A (ranged) GetObject, conditional on the listed ETag.
+    pub async fn open(&self, key: &str, etag: Option<&str>, range: Option<(u64, u64)>) -> Result<ObjectBody> {
+        let mut req = self.client.get_object().bucket(&self.bucket).key(key);
+        if let Some((start, end)) = range {
+            req = req.range(format!("bytes={start}-{end}"));
+        }
+        if let Some(etag) = etag {
+            req = req.if_match(etag);
+        }
+        let out = req.send().await.map_err(|e| classify_get(e, &self.bucket))?;
+        let len = out.content_length().unwrap_or(0).max(0) as u64;
+        let reader = out.body.into_async_read();
+        Ok(ObjectBody {
+            stream: Box::pin(ReaderStream::with_capacity(reader, READ_CHUNK)),
+            len,
+        })
+    }
+}
+
+/// Classifies a GetObject failure: a failed If-Match means the object changed.
+fn classify_get<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    bucket: &str,
+) -> Error {
+    if let SdkError::ServiceError(se) = &err {
+        let status = se.raw().status().as_u16();
+        let code = se.err().code().unwrap_or("");
+        if status == 412 || code == "PreconditionFailed" {
+            return Error::Changed;
+        }
+        if code == "NoSuchKey" || (status == 404 && code != "NoSuchBucket") {
+            return Error::NotFound;
+        }
+    }
+    classify(err, bucket)
+}
+
+/// Maps an SDK error to an error a person can act on.
+pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    bucket: &str,
+) -> Error {
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            Error::Unreachable(describe_chain(&err))
+        }
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            let code = se.err().code().unwrap_or("").to_owned();
+            let message = se.err().message().unwrap_or("").to_owned();
+            let detail = if message.is_empty() {
+                format!("{code} (HTTP {status})")
+            } else {
+                format!("{code}: {message} (HTTP {status})")
+            };
+            match code.as_str() {
+                "NoSuchBucket" => Error::NoSuchBucket(bucket.to_owned()),
+                "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken"
+                | "ExpiredToken" => Error::BadCredentials(detail),
+                "AccessDenied" | "AllAccessDisabled" => Error::AccessDenied(detail),
+                _ if status == 404 => Error::NoSuchBucket(bucket.to_owned()),
+                _ if status == 403 => Error::AccessDenied(detail),
+                _ => Error::Upstream(detail),
+            }
+        }
+        _ => Error::Upstream(describe_chain(&err)),
+    }
+}
+
+/// The error and its sources on one line (the SDK's top-level text alone says "dispatch failure").
+fn describe_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = inner.source();
+    }
+    text
+}

@@ -1,0 +1,175 @@
+//! `bucketstream-server`: the headless LAN server, for machines with no display.
+//!
+//! Glue only: parse flags, gather the environment (process over `.env`), load the config
+//! file, resolve one [`Config`], bind, and hand the listener to the core's server. Every
+//! failure is one line on stderr and a non-zero exit.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bucketstream_core::config::{self, file, Defaults, Overrides};
+use bucketstream_core::server::{self, ServerState};
+use bucketstream_core::{Config, Library};
+use clap::Parser;
+
+/// Serve an S3 bucket (or local folders) of music and video to every browser on the LAN.
+#[derive(Debug, Parser)]
+#[command(name = "bucketstream-server", version)]
+struct Cli {
+    /// Port of the LAN server [default: 8080]
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to bind [default: 0.0.0.0]
+    #[arg(long)]
+    bind: Option<IpAddr>,
+    /// Serve this local folder (repeatable) instead of a bucket
+    #[arg(long = "media-dir", value_name = "DIR")]
+    media_dir: Vec<PathBuf>,
+    /// S3 bucket to serve (env: BUCKET_NAME)
+    #[arg(long)]
+    bucket: Option<String>,
+    /// S3-compatible endpoint URL (env: AWS_ENDPOINT_URL); implies path-style addressing
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// S3 region (env: AWS_REGION)
+    #[arg(long)]
+    region: Option<String>,
+    /// Only serve keys under this prefix
+    #[arg(long)]
+    prefix: Option<String>,
+    /// Config file [default: the OS config folder's bucketstream/config.toml]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Seconds between library refreshes, 0 for never [default: 60]
+    #[arg(long = "refresh-secs")]
+    refresh_secs: Option<u64>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error(transparent)]
+    Core(#[from] bucketstream_core::Error),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BUCKETSTREAM_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match start(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("bucketstream-server: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The process environment over the `.env` file of the working directory.
+fn environment() -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = HashMap::new();
+    if let Ok(iter) = dotenvy::from_path_iter(".env") {
+        env.extend(iter.flatten());
+    }
+    env.extend(std::env::vars());
+    env
+}
+
+/// The sample folder shipped with the repository (used when no other folder exists).
+fn sample_dir() -> Option<PathBuf> {
+    let exe_relative = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("../share/bucketstream/samples")));
+    let checkout = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples"));
+    [exe_relative, Some(checkout)]
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.is_dir())
+}
+
+fn load_config(cli: &Cli) -> Result<Config, StartError> {
+    let env = environment();
+    let file = match &cli.config {
+        Some(path) => file::load(path, true)?,
+        None => match file::default_path() {
+            Some(path) => file::load(&path, false)?,
+            None => None,
+        },
+    };
+    let overrides = Overrides {
+        bind: cli.bind,
+        port: cli.port,
+        media_dirs: cli.media_dir.clone(),
+        bucket: cli.bucket.clone(),
+        endpoint: cli.endpoint.clone(),
+        region: cli.region.clone(),
+        prefix: cli.prefix.clone(),
+        refresh_secs: cli.refresh_secs,
+    };
+    Ok(config::resolve(
+        &overrides,
+        &env,
+        file.as_ref(),
+        &Defaults::for_this_machine(sample_dir()),
+    )?)
+}
+
+fn start(cli: Cli) -> Result<(), StartError> {
+    let config = load_config(&cli)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(StartError::Runtime)?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> Result<(), StartError> {
+    let addr = SocketAddr::new(config.bind, config.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Bind {
+            addr,
+            reason: match e.kind() {
+                std::io::ErrorKind::AddrInUse => "the port is already in use (try --port)".into(),
+                std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".into(),
+                _ => e.to_string(),
+            },
+        })?;
+    let library = Library::new(config).await?;
+    let health = library.health();
+    tracing::info!(source = health.source, location = %health.location, "library");
+    // The first listing runs before we announce readiness, so a bad bucket or bad
+    // credentials are reported at once; the server still starts and keeps retrying.
+    if let Err(err) = library.refresh().await {
+        eprintln!("bucketstream-server: warning: {err} (serving an empty library; retrying in the background)");
+    }
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(());
+    });
+    let (refresher_stop_tx, refresher_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let refresher = library.spawn_refresher(async move {
+        let _ = refresher_stop_rx.await;
+    });
+    let local = listener.local_addr().map_err(StartError::Serve)?;
+    eprintln!("bucketstream-server: listening on http://{local}/ ({} items)", library.snapshot().items.len());
+    let state = ServerState::new(library);
+    let result = server::run(listener, state, async move {
+        let _ = stop_rx.await;
+    })
+    .await;
+    let _ = refresher_stop_tx.send(());
+    let _ = refresher.await;
+    result.map_err(StartError::Serve)
+}
