@@ -1,0 +1,2 @@
+//! Desktop shell (being written).
+fn main() {}
