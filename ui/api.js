@@ -1,0 +1,269 @@
+// api.js: the one module through which the player talks to its backend.
+//
+// In a browser it uses fetch (/api/videos, /api/health, /api/refresh) and a WebSocket at /ws
+// with reconnect and exponential backoff. Inside the Tauri desktop app (window.__TAURI_INTERNALS__)
+// it calls the commands list_library, refresh_library and media_base through invoke, and opens
+// the WebSocket at media_base + "/ws" for live updates. Everything else in ui/ calls this module.
+//
+// Events (subscribe with api.on(name, fn)):
+//   "list"       {items, generation}          a full list (initial load, fetch_videos, resync)
+//   "changed"    {added, removed, changed, generation, count}
+//   "status"     {ok, error: {code, message} | null}   the catalog's refresh health
+//   "connection" {state: "connecting"|"open"|"closed", retryIn?: ms, attempts}
+
+const tauri = typeof window !== 'undefined' ? window.__TAURI_INTERNALS__ : undefined;
+
+/** True inside the desktop app. */
+export const isDesktop = Boolean(tauri && typeof tauri.invoke === 'function');
+
+const listeners = new Map();
+let socket = null;
+let base = ''; // '' in a browser (same origin); "http://127.0.0.1:PORT" in the desktop app
+let attempts = 0;
+let retryTimer = 0;
+let generation = -1;
+let started = false;
+let connectionState = 'closed';
+let pingTimer = 0;
+
+const BACKOFF_MIN = 500;
+const BACKOFF_MAX = 15000;
+
+/** Subscribes `fn` to event `name`; returns an unsubscribe function. */
+export function on(name, fn) {
+  if (!listeners.has(name)) listeners.set(name, new Set());
+  listeners.get(name).add(fn);
+  return () => listeners.get(name).delete(fn);
+}
+
+function emit(name, detail) {
+  for (const fn of listeners.get(name) || []) {
+    try {
+      fn(detail);
+    } catch (err) {
+      console.error(`api: "${name}" listener failed`, err);
+    }
+  }
+}
+
+/** Calls a Tauri command (desktop only). */
+export function invoke(cmd, args = {}) {
+  if (!isDesktop) return Promise.reject(new Error(`not in the desktop app: ${cmd}`));
+  return tauri.invoke(cmd, args);
+}
+
+async function getJson(path, init) {
+  const resp = await fetch(base + path, { cache: 'no-store', ...init });
+  let body = null;
+  try {
+    body = await resp.json();
+  } catch {
+    body = null;
+  }
+  if (!resp.ok) {
+    const err = new Error((body && body.error && body.error.message) || `HTTP ${resp.status}`);
+    err.code = (body && body.error && body.error.code) || `http_${resp.status}`;
+    throw err;
+  }
+  return body;
+}
+
+/** The media base URL ('' in a browser). */
+export async function mediaBase() {
+  if (isDesktop && !base) {
+    base = String(await invoke('media_base')).replace(/\/+$/, '');
+  }
+  return base;
+}
+
+/** The URL that plays `item`. */
+export function mediaUrl(item) {
+  return base + item.url;
+}
+
+/** The whole library as an array of items. */
+export async function listLibrary() {
+  if (isDesktop) return invoke('list_library');
+  return getJson('/api/videos');
+}
+
+/** Server health, or null where it cannot be asked (the desktop app). */
+export async function health() {
+  if (isDesktop) return null;
+  return getJson('/api/health');
+}
+
+/**
+ * Asks for a fresh listing. Over an open WebSocket it sends fetch_videos (the answer comes back
+ * as a "list" event); otherwise it refreshes over HTTP or invoke and emits "list" itself.
+ */
+export async function refresh() {
+  if (socket && socket.readyState === WebSocket.OPEN) {
+    socket.send('fetch_videos');
+    return;
+  }
+  let items;
+  if (isDesktop) {
+    items = await invoke('refresh_library');
+  } else {
+    try {
+      await getJson('/api/refresh', { method: 'POST' });
+    } catch (err) {
+      emit('status', { ok: false, error: { code: err.code || 'error', message: err.message } });
+    }
+    items = await getJson('/api/videos');
+  }
+  emit('list', { items, generation: -1 });
+}
+
+function wsUrl() {
+  if (base) return base.replace(/^http/, 'ws') + '/ws';
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}/ws`;
+}
+
+function setConnection(state, extra = {}) {
+  connectionState = state;
+  emit('connection', { state, attempts, ...extra });
+}
+
+/** The WebSocket's state: "connecting", "open" or "closed". */
+export function connection() {
+  return connectionState;
+}
+
+function handleMessage(text) {
+  let msg;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    console.warn('api: a WebSocket message that is not JSON was ignored');
+    return;
+  }
+  if (!msg || typeof msg !== 'object') return;
+  switch (msg.type) {
+    case 'media_list':
+      if (!Array.isArray(msg.items)) return;
+      // The same generation arrives again on reconnect: nothing to redo then.
+      if (typeof msg.generation === 'number' && msg.generation === generation) return;
+      generation = typeof msg.generation === 'number' ? msg.generation : -1;
+      emit('list', { items: msg.items, generation });
+      break;
+    case 'library_changed':
+      generation = typeof msg.generation === 'number' ? msg.generation : generation;
+      emit('changed', {
+        added: Array.isArray(msg.added) ? msg.added : [],
+        removed: Array.isArray(msg.removed) ? msg.removed : [],
+        changed: Array.isArray(msg.changed) ? msg.changed : [],
+        generation,
+        count: msg.count,
+      });
+      break;
+    case 'status':
+      emit('status', { ok: Boolean(msg.ok), error: msg.error || null });
+      break;
+    case 'error':
+      console.warn('api: the server refused a message:', msg.code, msg.message);
+      break;
+    default:
+      break; // pong and future message types
+  }
+}
+
+function scheduleReconnect() {
+  clearTimeout(retryTimer);
+  const delay = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** Math.min(attempts, 8));
+  const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
+  attempts += 1;
+  setConnection('closed', { retryIn: jittered });
+  retryTimer = setTimeout(openSocket, jittered);
+}
+
+function openSocket() {
+  clearTimeout(retryTimer);
+  if (socket) {
+    socket.onclose = null;
+    socket.close();
+  }
+  setConnection('connecting');
+  let ws;
+  try {
+    ws = new WebSocket(wsUrl());
+  } catch (err) {
+    console.warn('api: cannot open the WebSocket', err);
+    scheduleReconnect();
+    return;
+  }
+  socket = ws;
+  ws.onopen = () => {
+    attempts = 0;
+    setConnection('open');
+    clearInterval(pingTimer);
+    // Application-level keepalive so proxies that ignore control frames keep the socket.
+    pingTimer = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send('{"type":"ping"}');
+    }, 25000);
+  };
+  ws.onmessage = (ev) => {
+    if (typeof ev.data === 'string') handleMessage(ev.data);
+  };
+  ws.onclose = () => {
+    clearInterval(pingTimer);
+    if (socket === ws) socket = null;
+    scheduleReconnect();
+  };
+  ws.onerror = () => {
+    // onclose follows and schedules the retry.
+  };
+}
+
+/** Reconnects now instead of waiting for the backoff timer. */
+export function reconnect() {
+  attempts = 0;
+  openSocket();
+}
+
+/**
+ * Starts the live connection. In the desktop app the list first comes through invoke; in a
+ * browser the WebSocket's media_list is the first list, with /api/videos as a fallback when the
+ * socket cannot open quickly.
+ */
+export async function start() {
+  if (started) return;
+  started = true;
+  await mediaBase();
+  if (isDesktop) {
+    listLibrary()
+      .then((items) => emit('list', { items, generation: -1 }))
+      .catch((err) => emit('status', { ok: false, error: { code: 'desktop', message: String(err) } }));
+  } else {
+    setTimeout(() => {
+      if (generation === -1 && connectionState !== 'open') {
+        listLibrary()
+          .then((items) => {
+            if (generation === -1) emit('list', { items, generation: -1 });
+          })
+          .catch(() => {}); // the offline state is shown from the connection events
+      }
+    }, 3000);
+  }
+  window.addEventListener('online', () => {
+    if (connectionState === 'closed') reconnect();
+  });
+  openSocket();
+}
+
+/** The api object handed to the desktop settings view. */
+export const api = {
+  isDesktop,
+  on,
+  invoke,
+  mediaBase,
+  mediaUrl,
+  listLibrary,
+  health,
+  refresh,
+  reconnect,
+  connection,
+  start,
+};

@@ -1,0 +1,314 @@
+// app.js: the player's entry point. It wires the api (list, live changes, connection), the
+// library model and its virtualized view, the queue, the player bar, the status messages, the
+// keyboard shortcuts and, in the desktop app only, the settings view owned by ui/desktop/.
+
+import { api, on, isDesktop } from './api.js';
+import { Library, SORTS } from './library.js';
+import { LibraryView, renderCrumbs } from './views.js';
+import { Queue, QueuePanel } from './queue.js';
+import { Player } from './player.js';
+import { Status } from './status.js';
+import { bindKeys } from './keys.js';
+import { icon, setIcon, load, save, announce } from './util.js';
+
+const $ = (id) => document.getElementById(id);
+
+// Static icons named in the markup.
+for (const el of document.querySelectorAll('[data-icon]')) el.prepend(icon(el.dataset.icon));
+
+const prefs = load('view', {});
+const library = new Library(onLibraryChange);
+library.sort = SORTS[prefs.sort] ? prefs.sort : 'name-asc';
+library.kind = ['all', 'audio', 'video'].includes(prefs.kind) ? prefs.kind : 'all';
+
+const status = new Status({
+  retry: () => api.reconnect(),
+  clearSearch: () => setQuery(''),
+  showAll: () => setKind('all'),
+  refresh: () => refresh(),
+});
+
+const view = new LibraryView($('library'), {
+  play: (item) => playItem(item),
+  playNext: (item) => {
+    queue.playNext(item.id);
+    announce(`“${item.name}” plays next`);
+  },
+  enqueue: (item) => {
+    queue.enqueue(item.id);
+    announce(`“${item.name}” added to the queue`);
+  },
+  open: (path) => openFolder(path),
+  showFolder: () => library.query !== '' || library.folder === '',
+});
+view.setMode(prefs.mode === 'grid' ? 'grid' : 'list');
+
+const queue = new Queue(() => {
+  panel.render();
+  paintQueueControls();
+});
+const panel = new QueuePanel($('queue-panel'), queue, library, { play: (id) => playId(id) });
+
+const player = new Player({
+  onEnded: () => advance(true),
+  onNext: () => advance(false),
+  onPrev: () => back(),
+  onError: () => {},
+});
+
+// ---- library -------------------------------------------------------------------------------
+
+let restored = false;
+let paintFrame = 0;
+let keepScroll = true;
+
+function onLibraryChange(reason, detail) {
+  if (reason === 'view') keepScroll = false;
+  if (reason === 'delta' && detail) {
+    const parts = [];
+    if (detail.added) parts.push(`${detail.added} added`);
+    if (detail.removed) parts.push(`${detail.removed} removed`);
+    if (detail.changed) parts.push(`${detail.changed} changed`);
+    if (parts.length) announce(`Library updated: ${parts.join(', ')}`);
+  }
+  if (reason !== 'view') queue.prune((id) => library.get(id) !== undefined);
+  schedulePaint();
+}
+
+function schedulePaint() {
+  if (paintFrame) return;
+  paintFrame = requestAnimationFrame(() => {
+    paintFrame = 0;
+    paint();
+  });
+}
+
+function paint() {
+  const rows = library.rows();
+  view.setRows(rows.rows, keepScroll);
+  keepScroll = true;
+  view.setCurrent(player.item ? player.item.id : null);
+  renderCrumbs($('crumbs'), library.crumbs(), openFolder);
+  const counts = [];
+  if (rows.folders) counts.push(`${rows.folders} folder${rows.folders === 1 ? '' : 's'}`);
+  counts.push(`${rows.itemCount.toLocaleString()} item${rows.itemCount === 1 ? '' : 's'}`);
+  if (rows.audio && rows.video) counts.push(`${rows.audio.toLocaleString()} audio`, `${rows.video.toLocaleString()} video`);
+  let text = counts.join(' · ');
+  if (rows.searching) text += ` matching, of ${library.size.toLocaleString()}`;
+  $('counts').textContent = library.loaded ? text : '';
+  status.paint(library, rows);
+  document.body.dataset.loaded = String(library.loaded);
+  if (library.loaded && !restored) restoreSession();
+}
+
+function openFolder(path) {
+  library.set({ folder: path, query: library.query });
+  announce(path ? `Folder ${path}` : 'Library top');
+}
+
+let queryTimer = 0;
+function setQuery(text) {
+  const input = $('search');
+  if (input.value !== text) input.value = text;
+  clearTimeout(queryTimer);
+  library.set({ query: text.trim() });
+}
+
+function setKind(kind) {
+  for (const btn of document.querySelectorAll('[data-kind]')) btn.setAttribute('aria-pressed', String(btn.dataset.kind === kind));
+  library.set({ kind });
+  savePrefs();
+}
+
+function savePrefs() {
+  save('view', { sort: library.sort, kind: library.kind, mode: view.mode });
+}
+
+async function refresh() {
+  const btn = $('refresh-btn');
+  btn.classList.add('spinning');
+  try {
+    await api.refresh();
+    announce('Refreshing the library');
+  } catch (err) {
+    announce(`Refresh failed: ${err.message}`);
+  } finally {
+    setTimeout(() => btn.classList.remove('spinning'), 600);
+  }
+}
+
+// ---- playback ------------------------------------------------------------------------------
+
+function playItem(item) {
+  if (player.item && player.item.id === item.id) {
+    player.play();
+    return;
+  }
+  queue.playNow(item.id);
+  player.load(item);
+  view.setCurrent(item.id);
+}
+
+function playId(id) {
+  const item = library.get(id);
+  if (!item) return false;
+  player.load(item);
+  view.setCurrent(item.id);
+  return true;
+}
+
+/** Next item; `auto` when the current one ended. Skips ids that left the library. */
+function advance(auto) {
+  for (let tries = 0; tries < queue.ids.length + 1; tries += 1) {
+    const id = queue.next(auto);
+    if (!id) {
+      if (auto) announce('End of the queue');
+      return;
+    }
+    if (auto && player.item && id === player.item.id) {
+      player.seekTo(0);
+      player.play();
+      return;
+    }
+    if (playId(id)) return;
+  }
+}
+
+function back() {
+  if (player.media.currentTime > 3) {
+    player.seekTo(0);
+    return;
+  }
+  const id = queue.prev();
+  if (id) playId(id);
+}
+
+/** After a reload: the last item comes back, paused at its remembered position. */
+function restoreSession() {
+  restored = true;
+  const id = load('current', null);
+  const item = id && library.get(id);
+  if (!item || player.item) return;
+  if (queue.currentId !== id) queue.playNow(id);
+  player.load(item, { autoplay: false });
+  view.setCurrent(id);
+}
+
+function paintQueueControls() {
+  const shuffle = $('shuffle-btn');
+  shuffle.setAttribute('aria-pressed', String(queue.shuffle));
+  const repeat = $('repeat-btn');
+  const label = { off: 'Repeat: off', all: 'Repeat: all', one: 'Repeat: one' }[queue.repeat];
+  repeat.setAttribute('aria-label', label);
+  repeat.title = label;
+  repeat.dataset.mode = queue.repeat;
+  setIcon(repeat, queue.repeat === 'one' ? 'repeatOne' : 'repeat');
+  const badge = $('queue-count');
+  const upcoming = queue.ids.length - Math.max(0, queue.index + 1);
+  badge.hidden = upcoming <= 0;
+  badge.textContent = String(upcoming);
+  $('queue-btn').setAttribute('aria-label', upcoming > 0 ? `Queue, ${upcoming} up next` : 'Queue');
+}
+
+// ---- controls ------------------------------------------------------------------------------
+
+$('search').addEventListener('input', (ev) => {
+  clearTimeout(queryTimer);
+  const text = ev.target.value;
+  // Instant for short lists; a short pause while typing keeps 10,000 items responsive.
+  queryTimer = setTimeout(() => library.set({ query: text.trim() }), library.size > 2000 ? 60 : 0);
+});
+for (const btn of document.querySelectorAll('[data-kind]')) btn.addEventListener('click', () => setKind(btn.dataset.kind));
+for (const btn of document.querySelectorAll('[data-view]')) {
+  btn.setAttribute('aria-pressed', String(btn.dataset.view === view.mode));
+  btn.addEventListener('click', () => {
+    for (const b of document.querySelectorAll('[data-view]')) b.setAttribute('aria-pressed', String(b === btn));
+    view.setMode(btn.dataset.view);
+    savePrefs();
+  });
+}
+for (const btn of document.querySelectorAll('[data-kind]')) btn.setAttribute('aria-pressed', String(btn.dataset.kind === library.kind));
+const sort = $('sort');
+for (const [value, { label }] of Object.entries(SORTS)) sort.append(new Option(label, value, false, value === library.sort));
+sort.addEventListener('change', () => {
+  library.set({ sort: sort.value });
+  savePrefs();
+});
+$('refresh-btn').addEventListener('click', () => refresh());
+$('queue-btn').addEventListener('click', () => panel.toggle());
+$('shuffle-btn').addEventListener('click', () => {
+  queue.toggleShuffle();
+  announce(queue.shuffle ? 'Shuffle on' : 'Shuffle off');
+});
+$('repeat-btn').addEventListener('click', () => {
+  queue.cycleRepeat();
+  announce($('repeat-btn').title);
+});
+paintQueueControls();
+
+bindKeys({
+  player,
+  next: () => advance(false),
+  prev: () => back(),
+  focusSearch: () => {
+    const input = $('search');
+    input.focus();
+    input.select();
+  },
+  clearSearch: () => setQuery(''),
+  closePanels: () => {
+    if (!$('queue-panel').hidden) panel.toggle(false);
+  },
+});
+
+// ---- api -----------------------------------------------------------------------------------
+
+on('list', ({ items }) => library.replace(items));
+on('changed', (delta) => library.apply(delta));
+on('status', (s) => {
+  status.setCatalog(s);
+  if (s.ok) api.health().then((h) => status.setHealth(h)).catch(() => {});
+  schedulePaint();
+});
+on('connection', (detail) => {
+  status.setConnection(detail);
+  if (detail.state === 'open' && !isDesktop) {
+    api.health().then((h) => {
+      status.setHealth(h);
+      schedulePaint();
+    }).catch(() => {});
+  }
+  schedulePaint();
+});
+
+// ---- desktop app only ----------------------------------------------------------------------
+
+async function mountDesktopSettings() {
+  const section = $('desktop-settings');
+  const btn = $('settings-btn');
+  btn.hidden = false;
+  btn.addEventListener('click', () => {
+    section.hidden = !section.hidden;
+    btn.setAttribute('aria-expanded', String(!section.hidden));
+  });
+  try {
+    const mod = await import('./desktop/settings.js');
+    await mod.mount(section, api);
+  } catch (err) {
+    console.warn('desktop settings are not available', err);
+  }
+}
+
+document.body.dataset.desktop = String(isDesktop);
+if (isDesktop) mountDesktopSettings();
+paint();
+api.start().catch((err) => {
+  console.error('cannot start', err);
+  status.setConnection({ state: 'closed', retryIn: 0 });
+  schedulePaint();
+});
+
+// The mobile queue sheet sits right above the player bar, whatever height the bar has.
+new ResizeObserver(([entry]) => {
+  document.documentElement.style.setProperty('--player-h', `${Math.ceil(entry.target.getBoundingClientRect().height)}px`);
+}).observe($('player'));
