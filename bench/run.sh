@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Benchmarks of the Bucketstream LAN server, written into BENCHMARKS.md at the repo root.
+#
+#   bash bench/run.sh
+#
+# 1. GET /api/videos with wrk, at 1,000 and 100,000 objects (target: p99 < 5 ms at 1,000).
+# 2. WebSocket fan-out with 1,000 and 10,000 clients (target: 10,000 clients, p95 of a
+#    simultaneous fetch_videos round < 500 ms).
+# The library is a temporary folder of sparse .mp3 files served by the release
+# bucketstream-server on loopback; everything it starts is stopped on exit. A run takes a few
+# minutes. Environment knobs:
+#   BENCH_OUT=FILE          where to write (default: BENCHMARKS.md at the repo root)
+#   BENCH_WRK_SECS=N        length of each wrk run (default 10)
+#   BENCH_MAX_LOAD=X        first wait (at most BENCH_LOAD_WAIT_SECS, default 300) until the
+#                           1-minute load average is below X (the machine may be shared)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
+WRK_SECS=${BENCH_WRK_SECS:-10}
+SMALL=1000
+LARGE=100000
+PUSH_ROUNDS=2
+FETCH_ROUNDS=3
+started=$(date +%s)
+
+say() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# --- tools and limits -------------------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+    say "installing wrk"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+# 10,000 clients (and the server's 10,000 sockets) need more than the usual 1,024 fds.
+NEED_FDS=12000
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt "$NEED_FDS" ]; then
+    ulimit -Hn "$NEED_FDS" 2>/dev/null || { echo "bench: the hard fd limit is $hard; need $NEED_FDS (run as root or raise it)" >&2; exit 1; }
+fi
+ulimit -n "$NEED_FDS"
+
+say "building (release)"
+cargo build --release -p bucketstream-server -p bucketstream-bench
+SERVER=$ROOT/target/release/bucketstream-server
+BENCH=$ROOT/target/release/bucketstream-bench
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bucketstream-bench.XXXXXX")
+SERVER_PID=""
+stop_server() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    fi
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+if [ -n "${BENCH_MAX_LOAD:-}" ]; then
+    deadline=$(( $(date +%s) + ${BENCH_LOAD_WAIT_SECS:-300} ))
+    while awk -v l="$(load1)" -v m="$BENCH_MAX_LOAD" 'BEGIN { exit !(l >= m) }' && [ "$(date +%s)" -lt "$deadline" ]; do
+        say "load $(loadavg); waiting for < $BENCH_MAX_LOAD"
+        sleep 15
+    done
+fi
+LOAD_START=$(loadavg)
+
+RESULTS=$WORK/results.md
+COMMANDS=$WORK/commands.md
+: >"$RESULTS"
+: >"$COMMANDS"
+cmd() { printf '    %s\n' "$*" >>"$COMMANDS"; }
+
+# Starts the server on folder $1 expecting $2 items; sets PORT, SERVER_PID, READY_SECS.
+start_server() {
+    local dir=$1 count=$2
+    PORT=$("$BENCH" port)
+    # From the temp dir so no .env of the checkout is read; no refresh timer (--refresh-secs 0).
+    (cd "$WORK" && exec "$SERVER" --media-dir "$dir" --bind 127.0.0.1 --port "$PORT" --refresh-secs 0) \
+        >"$WORK/server-$count.log" 2>&1 &
+    SERVER_PID=$!
+    READY_SECS=$("$BENCH" wait --addr "127.0.0.1:$PORT" --count "$count" --timeout-secs 300)
+    cmd "target/release/bucketstream-server --media-dir \$DIR_$count --bind 127.0.0.1 --port \$PORT --refresh-secs 0"
+    say "server on :$PORT listed $count objects in ${READY_SECS}s"
+}
+
+# wrk against /api/videos: $1 objects, $2 threads, $3 connections, $4 target p99 ms or "".
+wrk_row() {
+    local objects=$1 threads=$2 conns=$3 target=$4 body file
+    body=$("$BENCH" videos-size --addr "127.0.0.1:$PORT" --count "$objects")
+    echo "$body" >"$WORK/body-$objects"
+    file=$WORK/wrk-$objects-$conns.txt
+    local args=(-t"$threads" -c"$conns" -d"${WRK_SECS}s" --timeout 30s --latency "http://127.0.0.1:$PORT/api/videos")
+    say "wrk ${args[*]} (load $(loadavg))"
+    wrk "${args[@]}" >"$file"
+    cmd "wrk ${args[*]/127.0.0.1:$PORT/127.0.0.1:\$PORT}"
+    "$BENCH" wrk-row --file "$file" --objects "$objects" --connections "$conns" --body-bytes "$body" \
+        ${target:+--target-p99-ms "$target"} >>"$WORK/wrk-rows.md"
+}
+
+# --- 1. /api/videos ---------------------------------------------------------------------
+: >"$WORK/wrk-rows.md"
+for count in "$SMALL" "$LARGE"; do
+    say "making $count sparse files"
+    "$BENCH" fixtures --dir "$WORK/lib-$count" --count "$count" >/dev/null
+    cmd "bucketstream-bench fixtures --dir \$DIR_$count --count $count   # sparse 1 MiB .mp3 files, 100 per folder"
+    start_server "$WORK/lib-$count" "$count"
+    echo "$count $READY_SECS" >>"$WORK/ready.txt"
+    if [ "$count" = "$SMALL" ]; then
+        wrk_row "$count" 1 1 ""
+        wrk_row "$count" 2 16 5
+        wrk_row "$count" 2 64 ""
+    else
+        wrk_row "$count" 1 1 ""
+        wrk_row "$count" 2 4 ""
+    fi
+    if [ "$count" = "$SMALL" ]; then
+        # --- 2. WebSocket fan-out on the 1,000-object library ------------------------------
+        objects=$count
+        for clients in 1000 10000; do
+            say "fan-out: $clients clients (load $(loadavg))"
+            args=(fanout --url "ws://127.0.0.1:$PORT/ws" --clients "$clients" --expect-count "$objects"
+                --media-dir "$WORK/lib-$count" --push-rounds "$PUSH_ROUNDS" --fetch-rounds "$FETCH_ROUNDS"
+                --server-pid "$SERVER_PID")
+            echo "load before this run: $(loadavg)" >"$WORK/fanout-$clients.md"
+            echo >>"$WORK/fanout-$clients.md"
+            "$BENCH" "${args[@]}" >>"$WORK/fanout-$clients.md"
+            cmd "bucketstream-bench fanout --url ws://127.0.0.1:\$PORT/ws --clients $clients --expect-count $objects --media-dir \$DIR_$count --push-rounds $PUSH_ROUNDS --fetch-rounds $FETCH_ROUNDS --server-pid \$SERVER_PID"
+            objects=$((objects + PUSH_ROUNDS))
+            sleep 2
+        done
+    fi
+    stop_server
+done
+LOAD_END=$(loadavg)
+elapsed=$(( $(date +%s) - started ))
+
+# --- BENCHMARKS.md ----------------------------------------------------------------------
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+{
+    echo "<!-- bench:begin (generated by bench/run.sh; everything up to bench:end is rewritten by each run) -->"
+    echo "# Benchmarks"
+    echo
+    echo "Generated by \`bash bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC') (commit \`$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\`); the whole run took ${elapsed} s including the build."
+    echo
+    echo "## Machine"
+    echo
+    echo "- CPU: $cpu, \`nproc\` = $(nproc)"
+    echo "- Memory (\`free -h\`):"
+    echo
+    free -h | sed 's/^/      /'
+    echo
+    echo "- Kernel: $(uname -sr); $(rustc --version 2>/dev/null || echo rustc unknown); $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
+    echo "- Load average (1/5/15 min): $LOAD_START at the start, $LOAD_END at the end. The machine is shared with other builds, so a high load inflates latencies."
+    echo "- Server and load generator share the same cores over loopback: every figure includes the client's own CPU use."
+    echo
+    echo "## Commands"
+    echo
+    echo "Fixtures are sparse files in a temporary folder; the server is the release build, started from that folder and ready when \`/api/health\` reports the count (listing took: $(awk '{printf "%s objects %s s; ", $1, $2}' "$WORK/ready.txt"))."
+    echo
+    cat "$COMMANDS"
+    echo
+    echo "## GET /api/videos (wrk, ${WRK_SECS} s per row)"
+    echo
+    echo "Response size is the JSON body; the target applies to the 16-connection row at 1,000 objects."
+    echo
+    "$BENCH" wrk-header
+    cat "$WORK/wrk-rows.md"
+    echo
+    echo "## WebSocket fan-out (1,000-object library, \`/ws\`)"
+    echo
+    echo "Clients connect at most 256 handshakes at a time. Push rounds add one file to the folder and have client 0 send \`fetch_videos\`; the time runs from the file's creation until each client has \`library_changed\`. Fetch rounds: every client sends \`fetch_videos\` when told (all at once) and times its own round trip to the \`media_list\` answer (the same JSON as \`/api/videos\`, $(cat "$WORK/body-$SMALL") bytes, in each answer)."
+    echo
+    cat "$WORK/fanout-1000.md"
+    echo
+    cat "$WORK/fanout-10000.md"
+    echo
+    echo "<!-- bench:end -->"
+} >"$WORK/generated.md"
+
+# Keep any hand-written notes after the generated block.
+if [ -f "$OUT" ] && grep -q '<!-- bench:end -->' "$OUT"; then
+    sed -n '/<!-- bench:end -->/,$p' "$OUT" | tail -n +2 >"$WORK/notes.md"
+else
+    : >"$WORK/notes.md"
+fi
+cat "$WORK/generated.md" "$WORK/notes.md" >"$OUT"
+say "wrote $OUT in ${elapsed}s"
