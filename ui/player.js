@@ -218,8 +218,9 @@ export class Player {
     this.stage.hidden = !show;
     if (!auto) this.stageHidden = !show;
     document.body.classList.toggle('has-video', show);
-    this.els.now.setAttribute('aria-label', show ? 'Now playing' : 'Now playing (show the video)');
-    this.els.now.setAttribute('aria-expanded', String(show));
+    this.els.now.title = show ? 'Now playing' : 'Now playing: show the video';
+    if (this.item && this.item.kind === 'video') this.els.now.setAttribute('aria-expanded', String(show));
+    else this.els.now.removeAttribute('aria-expanded');
   }
 
   onMetadata() {

@@ -18,6 +18,7 @@ export class LibraryView {
     this.mode = 'list';
     this.currentId = null;
     this.nodes = new Map(); // row index -> element
+    this.pool = []; // detached item rows, reused by build()
     this.sizer = h('div', { className: 'sizer', attrs: { 'aria-hidden': 'true' } });
     this.layer = h('div', { className: 'layer', attrs: { role: 'list', 'aria-label': 'Library' } });
     scroller.append(this.sizer, this.layer);
@@ -62,6 +63,7 @@ export class LibraryView {
   clear() {
     for (const node of this.nodes.values()) node.remove();
     this.nodes.clear();
+    this.pool = [];
   }
 
   geometry() {
@@ -94,6 +96,18 @@ export class LibraryView {
 
   /** Draws the rows in view, reusing the ones already there. */
   render() {
+    const t0 = performance.now();
+    this.draw();
+    const ms = performance.now() - t0;
+    // Cheap counters read by the scale test (tests/browser/perf.test.js).
+    const stats = (window.__bucketstreamRender ||= { renders: 0, totalMs: 0, maxMs: 0, samples: [] });
+    stats.renders += 1;
+    stats.totalMs += ms;
+    stats.maxMs = Math.max(stats.maxMs, ms);
+    if (stats.samples.length < 2000) stats.samples.push(ms);
+  }
+
+  draw() {
     const { cols, rowH, colW } = this.geometry();
     const top = this.scroller.scrollTop;
     const height = this.scroller.clientHeight || 600;
@@ -106,6 +120,7 @@ export class LibraryView {
         if (node.contains(document.activeElement)) continue; // keep the focused row alive
         node.remove();
         this.nodes.delete(index);
+        if (node.refs) this.pool.push(node);
       }
     }
     const fresh = document.createDocumentFragment();
@@ -137,30 +152,49 @@ export class LibraryView {
       );
       return h('div', { className: this.mode === 'grid' ? 'card folder-row' : 'row folder-row', attrs: { role: 'listitem', ...pos } }, main);
     }
-    const item = row.item;
-    const meta = [item.kind === 'audio' ? 'Audio' : 'Video', formatSize(item.size), formatDate(item.modified_ms)];
-    if (item.folder && this.handlers.showFolder()) meta.unshift(item.folder);
-    const grid = this.mode === 'grid';
-    const art = h('span', { className: `kind ${item.kind}` }, icon(item.kind === 'audio' ? 'audio' : 'video'));
-    if (grid) art.style.setProperty('--hue', String(hue(item.id)));
-    const main = h(
-      'button',
-      { type: 'button', className: grid ? 'card-main' : 'row-main', dataset: { action: 'play', index: String(index) }, title: item.key },
-      art,
-      h('span', { className: 'row-text' }, h('span', { className: 'row-name', text: item.name }), h('span', { className: 'row-meta', text: meta.filter(Boolean).join(' · ') })),
-    );
-    const next = h('button', { type: 'button', className: 'icon-btn', dataset: { action: 'next', index: String(index) }, title: 'Play next' }, icon('playNext'));
-    next.setAttribute('aria-label', `Play next: ${item.name}`);
-    const add = h('button', { type: 'button', className: 'icon-btn', dataset: { action: 'enqueue', index: String(index) }, title: 'Add to queue' }, icon('add'));
-    add.setAttribute('aria-label', `Add to queue: ${item.name}`);
-    const node = h(
-      'div',
-      { className: grid ? 'card' : 'row', attrs: { role: 'listitem', ...pos }, dataset: { id: item.id } },
-      main,
-      h('span', { className: 'row-actions' }, next, add),
-    );
-    this.markCurrent(node);
+    const node = this.pool.pop() || this.skeleton();
+    this.fill(node, row.item, index, pos);
     return node;
+  }
+
+  /** An empty item row (or card); fill() puts an item in it. Rows are pooled and reused. */
+  skeleton() {
+    const grid = this.mode === 'grid';
+    const art = h('span', { className: 'kind' }, icon('audio'));
+    const name = h('span', { className: 'row-name' });
+    const meta = h('span', { className: 'row-meta' });
+    const main = h('button', { type: 'button', className: grid ? 'card-main' : 'row-main', dataset: { action: 'play' } }, art, h('span', { className: 'row-text' }, name, meta));
+    const next = h('button', { type: 'button', className: 'icon-btn', dataset: { action: 'next' }, title: 'Play next' }, icon('playNext'));
+    const add = h('button', { type: 'button', className: 'icon-btn', dataset: { action: 'enqueue' }, title: 'Add to queue' }, icon('add'));
+    const node = h('div', { className: grid ? 'card' : 'row', attrs: { role: 'listitem' } }, main, h('span', { className: 'row-actions' }, next, add));
+    node.refs = { art, name, meta, main, next, add };
+    return node;
+  }
+
+  fill(node, item, index, pos) {
+    const { art, name, meta, main, next, add } = node.refs;
+    const grid = this.mode === 'grid';
+    const parts = [item.kind === 'audio' ? 'Audio' : 'Video', formatSize(item.size), formatDate(item.modified_ms)];
+    if (item.folder && this.handlers.showFolder()) parts.unshift(item.folder);
+    if (node.dataset.kind !== item.kind) {
+      node.dataset.kind = item.kind;
+      art.className = `kind ${item.kind}`;
+      art.replaceChildren(icon(item.kind === 'audio' ? 'audio' : 'video'));
+    }
+    if (grid) art.style.setProperty('--hue', String(hue(item.id)));
+    node.dataset.id = item.id;
+    node.setAttribute('aria-setsize', pos['aria-setsize']);
+    node.setAttribute('aria-posinset', pos['aria-posinset']);
+    name.textContent = item.name;
+    meta.textContent = parts.filter(Boolean).join(' · ');
+    main.title = item.key;
+    const i = String(index);
+    main.dataset.index = i;
+    next.dataset.index = i;
+    add.dataset.index = i;
+    next.setAttribute('aria-label', `Play next: ${item.name}`);
+    add.setAttribute('aria-label', `Add to queue: ${item.name}`);
+    this.markCurrent(node);
   }
 
   onClick(ev) {

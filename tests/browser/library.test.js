@@ -1,0 +1,137 @@
+// library.test.js: the library in a real browser against the server on a Garage bucket: the
+// list loads, search and the kind filter narrow it, folders open with a breadcrumb, sorting and
+// the grid work, a hostile key shows as text and runs nothing, and an object uploaded while the
+// page is open appears without a reload.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, open, rowNames, until } from './lib/browser.js';
+import { put, del } from './lib/s3.js';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser.close();
+});
+
+test('the list loads with folders, items and counts', async () => {
+  const { context, page, log } = await open(browser);
+  const names = await rowNames(page);
+  assert.ok(names.includes('A440 tone'), `top-level items: ${names}`);
+  assert.ok(names.includes('E660 tone'));
+  const folders = await page.$$eval('.folder-row .row-name', (els) => els.map((e) => e.textContent));
+  for (const f of ['Broken', 'Clips', 'Music', 'Video']) assert.ok(folders.includes(f), `folders: ${folders}`);
+  const counts = await page.textContent('#counts');
+  assert.match(counts, /folders/);
+  assert.match(counts, /items/);
+  assert.equal(await page.getAttribute('#conn', 'data-state'), 'open');
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+test('search and the kind filter narrow the list', async () => {
+  const { context, page } = await open(browser);
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
+  await page.keyboard.type('tone');
+  await until(async () => (await rowNames(page)).length === 3, 'three "tone" matches');
+  let names = await rowNames(page);
+  assert.deepEqual(names.slice().sort(), ['A440 tone', 'E660 tone', 'Long tone']);
+  for (const n of names) assert.match(n.toLowerCase(), /tone/);
+  assert.match(await page.textContent('#counts'), /matching/);
+
+  await page.fill('#search', 'pattern');
+  await until(async () => (await rowNames(page)).length === 3, 'three "pattern" matches');
+  await page.click('[data-kind="video"]');
+  names = await rowNames(page);
+  assert.equal(names.length, 3);
+  await page.fill('#search', 'VP9');
+  await until(async () => (await rowNames(page)).length === 1, 'one VP9 match');
+  assert.deepEqual(await rowNames(page), ['Test pattern (VP9)']);
+
+  await page.fill('#search', '');
+  await page.click('[data-kind="audio"]');
+  await until(async () => (await rowNames(page)).every((n) => !/pattern/i.test(n)), 'audio only');
+  const audio = await rowNames(page);
+  assert.ok(audio.length >= 2 && audio.includes('A440 tone'));
+  const folders = await page.$$eval('.folder-row .row-name', (els) => els.map((e) => e.textContent));
+  assert.ok(!folders.includes('Video') && !folders.includes('Clips'), `audio folders: ${folders}`);
+
+  await page.fill('#search', 'no such thing anywhere');
+  await until(() => page.isVisible('#notice'), 'the no-results notice');
+  assert.match(await page.textContent('#notice'), /Nothing matches/);
+  await page.click('#notice button:has-text("Clear the search")');
+  await until(async () => (await rowNames(page)).length > 0, 'rows back');
+  await page.click('[data-kind="all"]');
+  await context.close();
+});
+
+test('folders open with a breadcrumb, sort and grid work', async () => {
+  const { context, page } = await open(browser);
+  await page.click('.folder-row .row-main:has-text("Music")');
+  await until(async () => (await rowNames(page)).length === 3, 'the Music folder');
+  const crumbs = await page.$$eval('#crumbs .crumb', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(crumbs, ['Library', 'Music']);
+  assert.deepEqual(await rowNames(page), ['Follow up', 'Long tone', 'Short chime']);
+  await page.selectOption('#sort', 'size-desc');
+  await until(async () => (await rowNames(page))[0] === 'Long tone', 'largest first');
+  await page.selectOption('#sort', 'name-desc');
+  await until(async () => (await rowNames(page))[0] === 'Short chime', 'Z to A');
+  await page.selectOption('#sort', 'name-asc');
+  await page.click('[data-view="grid"]');
+  await page.waitForSelector('.layer .card');
+  assert.equal(await page.locator('.layer .card').count(), 3);
+  await page.click('[data-view="list"]');
+  await page.click('#crumbs .crumb:has-text("Library")');
+  await until(async () => (await rowNames(page)).includes('A440 tone'), 'back at the top');
+  await context.close();
+});
+
+test('a hostile key is shown as text and runs nothing', async () => {
+  const { context, page, log } = await open(browser);
+  await page.evaluate(() => {
+    window.__xss = 0;
+    window.alert = () => {
+      window.__xss += 1;
+    };
+  });
+  const names = await rowNames(page);
+  assert.ok(names.includes(HOSTILE), `the hostile name is listed as text: ${names}`);
+  assert.equal(await page.locator('.layer img').count(), 0, 'no <img> element was created from the key');
+  await page.click(`.row-main:has-text("${HOSTILE}")`);
+  await until(async () => (await page.textContent('#now-title')) === HOSTILE, 'the title shown as text');
+  await page.fill('#search', 'onerror');
+  await until(async () => (await rowNames(page)).length === 1, 'search by the hostile text');
+  await page.click('#queue-btn');
+  assert.equal(await page.locator('#queue-panel img').count(), 0);
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator('img[src="x"]').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), 0);
+  assert.deepEqual(log.dialogs, [], 'no dialog opened');
+  await context.close();
+});
+
+test('an object uploaded during the test appears without a reload', async () => {
+  const { context, page } = await open(browser);
+  await page.evaluate(() => {
+    window.__marker = 'same page';
+  });
+  const key = `Live/Uploaded ${Date.now()}.mp3`;
+  const name = key.slice(5, -4);
+  const { readFile } = await import('node:fs/promises');
+  const { dirname, join } = await import('node:path');
+  const here = dirname(new URL(import.meta.url).pathname);
+  await put(process.env.BS_BUCKET, key, await readFile(join(here, '../../samples/A440 tone.mp3')));
+  await page.waitForSelector('.folder-row .row-name:text-is("Live")', { timeout: 20000 });
+  await page.click('.folder-row .row-main:has-text("Live")');
+  await until(async () => (await rowNames(page)).includes(name), 'the uploaded item');
+  assert.equal(await page.evaluate(() => window.__marker), 'same page', 'no reload happened');
+  // And it goes away again when deleted.
+  await del(process.env.BS_BUCKET, key);
+  await until(async () => !(await rowNames(page)).includes(name), 'the deleted item to vanish', 20000);
+  await context.close();
+});

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# tests/browser/run.sh: the player's real-browser tests, called from the repo root after
+# `cargo build -p bucketstream-server`.
+#
+# It installs the npm packages when missing, starts its own Garage (scripts/garage.sh) on
+# loopback, makes fixture media with ffmpeg and uploads it to a fresh bucket, starts
+# bucketstream-server on that bucket (and a second one on a local folder of 10,000 files for
+# the scale test), runs the tests with node's test runner against Debian's chromium, and stops
+# everything on exit. Exits non-zero on any failure.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here="$root/tests/browser"
+cd "$root"
+
+say() { printf 'browser-tests: %s\n' "$*" >&2; }
+
+server_bin="$root/target/debug/bucketstream-server"
+if [ ! -x "$server_bin" ]; then
+  say "missing $server_bin: run 'cargo build -p bucketstream-server' first"
+  exit 1
+fi
+chromium_bin=${CHROMIUM:-/usr/bin/chromium}
+for tool in node npm ffmpeg python3 "$chromium_bin"; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    say "missing $tool (Debian: apt-get install -y nodejs npm ffmpeg chromium python3)"
+    exit 1
+  fi
+done
+export GARAGE=${GARAGE:-$(command -v garage || echo "$HOME/.cargo/bin/garage")}
+if [ ! -x "$GARAGE" ]; then
+  say "missing garage (cargo install garage --locked)"
+  exit 1
+fi
+
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+  say "installing npm packages"
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  local rc=$?
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  bash "$root/scripts/garage.sh" stop "$work/garage" >/dev/null 2>&1 || true
+  if [ "$rc" -ne 0 ] && [ -z "${KEEP_LOGS:-}" ]; then
+    for log in "$work"/server*.log; do
+      [ -f "$log" ] && { say "last lines of $(basename "$log"):"; tail -15 "$log" >&2; }
+    done
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# ---- Garage and fixtures ----------------------------------------------------------------------
+say "starting Garage"
+bash "$root/scripts/garage.sh" start "$work/garage" >/dev/null
+set -a
+# shellcheck disable=SC1091
+. "$work/garage/env"
+set +a
+export S3_ENDPOINT="$BUCKETSTREAM_TEST_S3_ENDPOINT"
+
+say "making fixture media"
+fx="$work/fixtures"
+mkdir -p "$fx/Music" "$fx/Video" "$fx/Clips" "$fx/Broken"
+ff() { ffmpeg -nostdin -v error -y "$@"; }
+ff -f lavfi -i "sine=frequency=440:duration=30" -c:a libmp3lame -b:a 64k "$fx/Music/Long tone.mp3"
+ff -f lavfi -i "sine=frequency=660:duration=2" -c:a libmp3lame -b:a 64k "$fx/Music/Short chime.mp3"
+ff -f lavfi -i "sine=frequency=550:duration=20" -c:a libmp3lame -b:a 64k "$fx/Music/Follow up.mp3"
+# Ten minutes of small noisy video (~20 MB at ~300 kbit/s), made from a 10 s clip repeated
+# without re-encoding: far bigger than the browser's read-ahead, so a seek to the middle needs
+# a new ranged request.
+ff -f lavfi -i "testsrc2=size=192x108:rate=10:duration=10" -f lavfi -i "sine=frequency=330:duration=10" \
+  -vf "noise=alls=30:allf=t" -c:v libx264 -preset veryfast -crf 32 -g 20 -pix_fmt yuv420p \
+  -c:a aac -b:a 32k -ac 1 "$work/clip.mp4"
+for _ in $(seq 60); do echo "file '$work/clip.mp4'"; done >"$work/clips.txt"
+ff -f concat -safe 0 -i "$work/clips.txt" -c copy -movflags +faststart "$fx/Video/Noisy pattern.mp4"
+cp "$root/samples/A440 tone.mp3" "$fx/A440 tone.mp3"
+cp "$root/samples/Test pattern.mp4" "$fx/Video/Test pattern.mp4"
+cp "$root/samples/E660 tone.m4a" "$fx/E660 tone.m4a"
+cp "$root/samples/Clips/Test pattern (VP9).webm" "$fx/Clips/Test pattern (VP9).webm"
+cp "$fx/Music/Short chime.mp3" "$fx/<img src=x onerror=alert(1)>.mp3"
+head -c 65536 /dev/urandom >"$fx/Broken/Not really audio.mp3"
+
+export BS_BUCKET="bucketstream-ui-$(date +%s)-$$"
+node "$here/lib/s3.js" upload "$BS_BUCKET" "$fx"
+
+# 10,000 empty files for the scale test (served from a local folder).
+big="$work/big"
+python3 - "$big" <<'PY'
+import os, sys
+root = sys.argv[1]
+os.makedirs(root)
+for i in range(10000):
+    open(os.path.join(root, f"Track {i:05d} of the big library.mp3"), "wb").close()
+PY
+
+# ---- servers ----------------------------------------------------------------------------------
+wait_health() {
+  local url=$1 want=$2
+  for _ in $(seq 1 300); do
+    if python3 - "$url" "$want" <<'PY' 2>/dev/null; then return 0; fi
+import json, sys, urllib.request
+h = json.load(urllib.request.urlopen(sys.argv[1] + "/api/health", timeout=2))
+sys.exit(0 if h.get("ok") and h.get("count", 0) >= int(sys.argv[2]) else 1)
+PY
+    sleep 0.2
+  done
+  say "server at $url did not become healthy"
+  return 1
+}
+
+port=$(free_port)
+say "starting bucketstream-server on 127.0.0.1:$port (bucket $BS_BUCKET)"
+"$server_bin" --bind 127.0.0.1 --port "$port" --bucket "$BS_BUCKET" --endpoint "$S3_ENDPOINT" \
+  --region "${AWS_REGION:-garage}" --refresh-secs 2 >"$work/server.log" 2>&1 &
+pids+=($!)
+big_port=$(free_port)
+"$server_bin" --bind 127.0.0.1 --port "$big_port" --media-dir "$big" --refresh-secs 3600 \
+  >"$work/server-big.log" 2>&1 &
+pids+=($!)
+fixture_count=$(find "$fx" -type f | wc -l)
+wait_health "http://127.0.0.1:$port" "$fixture_count"
+wait_health "http://127.0.0.1:$big_port" 10000
+
+export BS_URL="http://127.0.0.1:$port"
+export BS_BIG_URL="http://127.0.0.1:$big_port"
+export CHROMIUM="$chromium_bin"
+mkdir -p "$here/screenshots"
+
+# ---- tests ------------------------------------------------------------------------------------
+say "running the browser tests"
+cd "$here"
+set +e
+node --test --test-concurrency=1 --test-reporter=spec ./*.test.js
+rc=$?
+set -e
+exit "$rc"
