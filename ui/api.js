@@ -83,8 +83,8 @@ export function mediaUrl(item) {
 
 /** The whole library as an array of items. */
 export async function listLibrary() {
-  if (isDesktop) return invoke('list_library');
-  return getJson('/api/videos');
+  const items = isDesktop ? await invoke('list_library') : await getJson('/api/videos');
+  return Array.isArray(items) ? items : []; // an empty body: nothing listed yet
 }
 
 /** Server health, or null where it cannot be asked (the desktop app). */
@@ -113,7 +113,7 @@ export async function refresh() {
     }
     items = await getJson('/api/videos');
   }
-  emit('list', { items, generation: -1 });
+  emit('list', { items: Array.isArray(items) ? items : [], generation: -1 });
 }
 
 function wsUrl() {
@@ -137,8 +137,13 @@ function handleMessage(text) {
   try {
     msg = JSON.parse(text);
   } catch {
-    console.warn('api: a WebSocket message that is not JSON was ignored');
-    return;
+    // A server whose library never loaded may send `"items":}`: that is an empty list.
+    const empty = /^\{"type":"media_list","generation":(\d+)/.exec(text);
+    if (empty) msg = { type: 'media_list', generation: Number(empty[1]), items: [] };
+    else {
+      console.warn('api: a WebSocket message that is not JSON was ignored');
+      return;
+    }
   }
   if (!msg || typeof msg !== 'object') return;
   switch (msg.type) {

@@ -307,6 +307,8 @@ async function mountDesktopSettings() {
   try {
     const mod = await import('./desktop/settings.js');
     await mod.mount(section, api);
+    // The settings view may show itself (e.g. on first run); the button follows its state.
+    btn.setAttribute('aria-expanded', String(!section.hidden));
   } catch (err) {
     console.warn('desktop settings are not available', err);
   }

@@ -88,7 +88,9 @@ export class Status {
     }
 
     let state = null;
-    if (!library.loaded) {
+    if (!library.loaded && err && !offline) {
+      state = { kind: 'error', title: help[0], text: help[1], detail: err.message, actions: [{ label: 'Try again', run: this.actions.refresh }] };
+    } else if (!library.loaded) {
       state = offline
         ? {
             kind: 'offline',

@@ -275,10 +275,11 @@ export function renderNotice(box, state) {
   const buttons = (state.actions || []).map((a) =>
     h('button', { type: 'button', className: 'btn', text: a.label, on: { click: a.run } }),
   );
-  box.replaceChildren(
+  const parts = [
     h('p', { className: 'notice-title', text: state.title }),
     state.text ? h('p', { className: 'notice-text', text: state.text }) : null,
     state.detail ? h('p', { className: 'notice-detail', text: state.detail }) : null,
     buttons.length ? h('p', { className: 'notice-actions' }, buttons) : null,
-  );
+  ];
+  box.replaceChildren(...parts.filter(Boolean));
 }

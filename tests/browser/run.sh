@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/browser/run.sh: the player's real-browser tests, called from the repo root after
-# `cargo build -p bucketstream-server`.
+# `cargo build -p bucketstream-server`. Arguments, if any, name the test files to run
+# (e.g. `bash tests/browser/run.sh playback.test.js`); by default all of them run.
 #
 # It installs the npm packages when missing, starts its own Garage (scripts/garage.sh) on
 # loopback, makes fixture media with ffmpeg and uploads it to a fresh bucket, starts
@@ -128,12 +129,22 @@ big_port=$(free_port)
 "$server_bin" --bind 127.0.0.1 --port "$big_port" --media-dir "$big" --refresh-secs 3600 \
   >"$work/server-big.log" 2>&1 &
 pids+=($!)
+# A server on a bucket that does not exist: the player's error state.
+bad_port=$(free_port)
+"$server_bin" --bind 127.0.0.1 --port "$bad_port" --bucket "no-such-bucket-$$" --endpoint "$S3_ENDPOINT" \
+  --region "${AWS_REGION:-garage}" --refresh-secs 30 >"$work/server-bad.log" 2>&1 &
+pids+=($!)
 fixture_count=$(find "$fx" -type f | wc -l)
 wait_health "http://127.0.0.1:$port" "$fixture_count"
 wait_health "http://127.0.0.1:$big_port" 10000
 
 export BS_URL="http://127.0.0.1:$port"
 export BS_BIG_URL="http://127.0.0.1:$big_port"
+export BS_BAD_URL="http://127.0.0.1:$bad_port"
+for _ in $(seq 1 100); do
+  python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/api/health', timeout=2)" "$BS_BAD_URL" 2>/dev/null && break
+  sleep 0.2
+done
 export CHROMIUM="$chromium_bin"
 mkdir -p "$here/screenshots"
 
@@ -141,7 +152,8 @@ mkdir -p "$here/screenshots"
 say "running the browser tests"
 cd "$here"
 set +e
-node --test --test-concurrency=1 --test-reporter=spec ./*.test.js
+if [ "$#" -gt 0 ]; then files=("$@"); else files=(./*.test.js); fi
+node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
 rc=$?
 set -e
 exit "$rc"

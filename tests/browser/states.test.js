@@ -1,0 +1,138 @@
+// states.test.js: what the player says and does when things go wrong or differ: the server gone
+// (offline notice, reconnect with backoff, recovery), a stale list with a banner, a bucket that
+// does not exist (error notice), the refresh control sending fetch_videos over the WebSocket, and
+// the desktop app's code path (a stand-in window.__TAURI_INTERNALS__ answering list_library and
+// media_base) with its settings button.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { launch, open, BASE, mediaState, rowNames, until, waitForLibrary } from './lib/browser.js';
+
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser.close();
+});
+
+test('server gone: offline notice, then recovery without a reload', async () => {
+  const context = await browser.newContext({ baseURL: BASE });
+  const page = await context.newPage();
+  let allow = false;
+  let current = null;
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    if (!allow) {
+      ws.close();
+      return;
+    }
+    current = ws;
+    ws.connectToServer();
+  });
+  await page.route('**/api/**', (route) => (allow ? route.continue() : route.abort()));
+  await page.goto('/');
+  await page.waitForSelector('#notice[data-kind="offline"]:not([hidden])', { timeout: 15000 });
+  assert.match(await page.textContent('#notice'), /Cannot reach the Bucketstream server/);
+  assert.equal(await page.getAttribute('#conn', 'data-state'), 'closed');
+  assert.match(await page.textContent('#conn-text'), /Offline · retry in \d+ s/);
+
+  allow = true;
+  await page.click('#notice button:has-text("Retry now")');
+  await waitForLibrary(page);
+  await until(async () => (await page.getAttribute('#conn', 'data-state')) === 'open', 'reconnected');
+  assert.ok((await rowNames(page)).includes('A440 tone'));
+
+  // The connection drops while the list is shown: a banner says the list may be stale, and the
+  // player reconnects by itself.
+  allow = false;
+  await current.close();
+  await page.waitForSelector('#banner:not([hidden])');
+  assert.match(await page.textContent('#banner'), /not reachable/);
+  assert.ok((await rowNames(page)).includes('A440 tone'), 'the last list stays');
+  allow = true;
+  await until(async () => (await page.getAttribute('#conn', 'data-state')) === 'open', 'reconnected by itself', 20000);
+  await page.waitForSelector('#banner', { state: 'hidden' });
+  await context.close();
+});
+
+test('a bucket that does not exist shows an error that says what to do', { skip: !process.env.BS_BAD_URL && 'BS_BAD_URL is not set' }, async () => {
+  const context = await browser.newContext({ baseURL: process.env.BS_BAD_URL });
+  const page = await context.newPage();
+  await page.goto('/');
+  await page.waitForSelector('#notice[data-kind="error"]:not([hidden])', { timeout: 15000 });
+  const title = await page.textContent('#notice .notice-title');
+  const text = await page.textContent('#notice');
+  assert.ok(title.length > 0);
+  assert.match(text, /bucket|S3|storage/i, text);
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  assert.deepEqual(result.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id), []);
+  await context.close();
+});
+
+test('the refresh control sends fetch_videos and gets the list back', async () => {
+  const context = await browser.newContext({ baseURL: BASE });
+  const page = await context.newPage();
+  const sent = [];
+  const received = [];
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => sent.push(String(f.payload)));
+    ws.on('framereceived', (f) => received.push(String(f.payload).slice(0, 40)));
+  });
+  await page.goto('/');
+  await waitForLibrary(page);
+  await until(async () => (await page.getAttribute('#conn', 'data-state')) === 'open', 'connected');
+  const before = received.length;
+  await page.click('#refresh-btn');
+  await until(() => sent.includes('fetch_videos'), 'fetch_videos sent');
+  await until(() => received.slice(before).some((r) => r.startsWith('{"type":"media_list"')), 'a media_list answer');
+  await context.close();
+});
+
+test('desktop app path: invoke for the list, media_base for playback, settings button', async () => {
+  const context = await browser.newContext({ baseURL: BASE });
+  await context.addInitScript((base) => {
+    window.__invoked = [];
+    window.__TAURI_INTERNALS__ = {
+      invoke: async (cmd) => {
+        window.__invoked.push(cmd);
+        if (cmd === 'media_base') return `${base}/`;
+        if (cmd === 'list_library' || cmd === 'refresh_library') return (await fetch(`${base}/api/videos`)).json();
+        throw new Error(`the stand-in does not know ${cmd}`);
+      },
+    };
+  }, BASE);
+  const page = await context.newPage();
+  await page.goto('/');
+  await waitForLibrary(page);
+  const invoked = await page.evaluate(() => window.__invoked);
+  assert.ok(invoked.includes('media_base') && invoked.includes('list_library'), `invoked: ${invoked}`);
+  assert.equal(await page.getAttribute('body', 'data-desktop'), 'true');
+  assert.ok(await page.isVisible('#settings-btn'), 'the settings button shows in the app');
+  const hidden = () => page.$eval('#desktop-settings', (s) => s.hidden);
+  const was = await hidden();
+  await page.click('#settings-btn');
+  assert.equal(await hidden(), !was, 'the settings button toggles the settings view');
+  assert.equal(await page.getAttribute('#settings-btn', 'aria-expanded'), String(was));
+  await page.click('#settings-btn');
+  assert.equal(await hidden(), was);
+  await page.click('.layer [data-id] .row-main:has(.row-name:text-is("A440 tone"))');
+  const s = await until(async () => {
+    const m = await mediaState(page);
+    return m.currentTime > 0.2 ? m : null;
+  }, 'playback through media_base');
+  assert.ok(s.src.startsWith(`${BASE}/media/`), s.src);
+  await until(async () => (await page.getAttribute('#conn', 'data-state')) === 'open', 'the live socket at media_base');
+  await context.close();
+});
+
+test('in a browser the settings button stays hidden', async () => {
+  const { context, page } = await open(browser);
+  assert.equal(await page.isVisible('#settings-btn'), false);
+  assert.equal(await page.$eval('#desktop-settings', (s) => s.hidden), true);
+  await context.close();
+});
