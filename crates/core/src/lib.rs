@@ -28,6 +28,7 @@ pub mod media;
 pub mod range;
 pub mod secret;
 pub mod server;
+pub mod settings;
 pub mod source;
 
 pub use config::Config;

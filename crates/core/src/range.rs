@@ -87,7 +87,11 @@ fn from_error(err: RangeUnsatisfiableError) -> Decision {
 ///
 /// RFC 9110 §13.1.5: an entity tag must match strongly (weak tags never match); a date must
 /// equal the object's Last-Modified exactly. Without `If-Range` the range always applies.
-pub fn if_range_holds(if_range: Option<&str>, etag: Option<&str>, last_modified: Option<&str>) -> bool {
+pub fn if_range_holds(
+    if_range: Option<&str>,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+) -> bool {
     let Some(cond) = if_range.map(str::trim) else {
         return true;
     };
@@ -97,7 +101,10 @@ pub fn if_range_holds(if_range: Option<&str>, etag: Option<&str>, last_modified:
     if cond.starts_with('"') {
         return etag.is_some_and(|tag| !tag.starts_with("W/") && tag == cond);
     }
-    match (httpdate::parse_http_date(cond), last_modified.map(httpdate::parse_http_date)) {
+    match (
+        httpdate::parse_http_date(cond),
+        last_modified.map(httpdate::parse_http_date),
+    ) {
         (Ok(asked), Some(Ok(have))) => asked == have,
         _ => false,
     }
@@ -172,7 +179,11 @@ mod tests {
             (Some("bytes=0-50,10-60"), 100, Full),
         ];
         for (header, len, want) in cases {
-            assert_eq!(decide(*header, *len), *want, "Range {header:?} on {len} bytes");
+            assert_eq!(
+                decide(*header, *len),
+                *want,
+                "Range {header:?} on {len} bytes"
+            );
         }
     }
 

@@ -90,9 +90,10 @@ fn environment() -> HashMap<String, String> {
 
 /// The sample folder shipped with the repository (used when no other folder exists).
 fn sample_dir() -> Option<PathBuf> {
-    let exe_relative = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("../share/bucketstream/samples")));
+    let exe_relative = std::env::current_exe().ok().and_then(|exe| {
+        exe.parent()
+            .map(|d| d.join("../share/bucketstream/samples"))
+    });
     let checkout = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples"));
     [exe_relative, Some(checkout)]
         .into_iter()
@@ -141,7 +142,9 @@ async fn serve(config: Config) -> Result<(), StartError> {
             addr,
             reason: match e.kind() {
                 std::io::ErrorKind::AddrInUse => "the port is already in use (try --port)".into(),
-                std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".into(),
+                std::io::ErrorKind::PermissionDenied => {
+                    "permission denied (ports below 1024 need privileges)".into()
+                }
                 _ => e.to_string(),
             },
         })?;
@@ -163,7 +166,10 @@ async fn serve(config: Config) -> Result<(), StartError> {
         let _ = refresher_stop_rx.await;
     });
     let local = listener.local_addr().map_err(StartError::Serve)?;
-    eprintln!("bucketstream-server: listening on http://{local}/ ({} items)", library.snapshot().items.len());
+    eprintln!(
+        "bucketstream-server: listening on http://{local}/ ({} items)",
+        library.snapshot().items.len()
+    );
     let state = ServerState::new(library);
     let result = server::run(listener, state, async move {
         let _ = stop_rx.await;

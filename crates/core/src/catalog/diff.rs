@@ -34,7 +34,10 @@ pub fn diff(old: &[MediaItem], new: &[MediaItem]) -> Change {
         match before.get(item.id.as_str()) {
             None => change.added.push(item.clone()),
             Some(prev) => {
-                if prev.etag != item.etag || prev.size != item.size || prev.modified_ms != item.modified_ms {
+                if prev.etag != item.etag
+                    || prev.size != item.size
+                    || prev.modified_ms != item.modified_ms
+                {
                     change.changed.push(item.clone());
                 }
             }

@@ -50,7 +50,10 @@ pub fn item_id(identity: &str, key: &str) -> String {
 
 /// Whether `text` has the shape of an id (so a bad path is refused before any lookup).
 pub fn looks_like_id(text: &str) -> bool {
-    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    text.len() == 32
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// The item for a listed object, or `None` when it is not media.
@@ -106,7 +109,10 @@ mod tests {
         assert_eq!(item.kind, Kind::Audio);
         assert_eq!(item.url, format!("/media/{}", item.id));
         assert!(looks_like_id(&item.id));
-        assert_eq!(item.last_modified.as_deref(), Some("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(
+            item.last_modified.as_deref(),
+            Some("Wed, 21 Oct 2015 07:28:00 GMT")
+        );
         assert_eq!(item.modified_ms, Some(1_445_412_480_000));
         let top = from_object("x", "", &obj("a.mp4")).expect("media");
         assert_eq!((top.folder.as_str(), top.name.as_str()), ("", "a"));

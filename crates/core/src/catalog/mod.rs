@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::source::Source;
 
 /// One consistent view of the library.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Snapshot {
     /// Items sorted by key.
     pub items: Vec<MediaItem>,
@@ -37,6 +37,19 @@ pub struct Snapshot {
     pub items_json: Bytes,
 }
 
+impl Default for Snapshot {
+    /// The empty library served before the first successful listing.
+    fn default() -> Snapshot {
+        Snapshot {
+            items: Vec::new(),
+            by_id: HashMap::new(),
+            generation: 0,
+            refreshed_at: None,
+            items_json: Bytes::from_static(b"[]"),
+        }
+    }
+}
+
 impl Snapshot {
     fn new(mut items: Vec<MediaItem>, generation: u64, refreshed_at: SystemTime) -> Snapshot {
         items.sort_by(|a, b| a.key.cmp(&b.key));
@@ -46,7 +59,9 @@ impl Snapshot {
             .enumerate()
             .map(|(i, item)| (item.id.clone(), i))
             .collect();
-        let items_json = serde_json::to_vec(&items).map(Bytes::from).unwrap_or_else(|_| Bytes::from_static(b"[]"));
+        let items_json = serde_json::to_vec(&items)
+            .map(Bytes::from)
+            .unwrap_or_else(|_| Bytes::from_static(b"[]"));
         Snapshot {
             items,
             by_id,
@@ -180,7 +195,11 @@ impl Catalog {
         let old = self.snapshot();
         let change = diff::diff(&old.items, &items);
         let first = old.refreshed_at.is_none();
-        let generation = if change.is_empty() && !first { old.generation } else { old.generation + 1 };
+        let generation = if change.is_empty() && !first {
+            old.generation
+        } else {
+            old.generation + 1
+        };
         let snap = Arc::new(Snapshot::new(items, generation, now));
         match self.snapshot.write() {
             Ok(mut guard) => *guard = snap.clone(),
@@ -206,7 +225,9 @@ impl Catalog {
                 generation,
                 "library changed"
             );
-            let _ = self.events.send(Event::Changed(snap.clone(), Arc::new(change)));
+            let _ = self
+                .events
+                .send(Event::Changed(snap.clone(), Arc::new(change)));
         }
         snap
     }
@@ -214,13 +235,18 @@ impl Catalog {
     fn record_failure(&self, err: Error, now: SystemTime) -> Arc<Error> {
         tracing::warn!(error = %err, "refresh failed; keeping the last good snapshot");
         let err = Arc::new(err);
-        {
+        let news = {
             let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+            // Tell clients when the library starts failing or fails differently, not at every retry.
+            let news = status.last_error.as_ref().map(|e| e.to_string()) != Some(err.to_string());
             status.last_attempt = Some(now);
             status.last_error = Some(err.clone());
             status.failures = status.failures.saturating_add(1);
+            news
+        };
+        if news {
+            let _ = self.events.send(Event::Failed(err.code(), err.to_string()));
         }
-        let _ = self.events.send(Event::Failed(err.code(), err.to_string()));
         err
     }
 }

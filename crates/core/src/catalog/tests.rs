@@ -83,5 +83,8 @@ async fn concurrent_refreshes_coalesce() {
         assert_eq!(task.await.expect("join").expect("refresh"), 1);
     }
     let attempts = cat.attempts.load(Ordering::Acquire);
-    assert!(attempts < 50, "50 concurrent requests ran {attempts} listings");
+    assert!(
+        attempts < 50,
+        "50 concurrent requests ran {attempts} listings"
+    );
 }

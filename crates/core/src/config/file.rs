@@ -95,7 +95,10 @@ mod tests {
         "#;
         let cfg = parse(text, Path::new("c.toml")).expect("parses");
         assert_eq!(cfg.port, Some(9090));
-        assert_eq!(cfg.s3.as_ref().and_then(|s| s.bucket.as_deref()), Some("media"));
+        assert_eq!(
+            cfg.s3.as_ref().and_then(|s| s.bucket.as_deref()),
+            Some("media")
+        );
     }
 
     #[test]
@@ -120,7 +123,10 @@ mod tests {
         };
         save(&path, &cfg).expect("save");
         assert_eq!(load(&path, true).expect("load"), Some(cfg));
-        assert_eq!(load(&dir.path().join("none.toml"), false).expect("missing ok"), None);
+        assert_eq!(
+            load(&dir.path().join("none.toml"), false).expect("missing ok"),
+            None
+        );
         assert!(load(&dir.path().join("none.toml"), true).is_err());
     }
 }

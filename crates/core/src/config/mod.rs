@@ -131,7 +131,11 @@ pub fn resolve(
     let file = file.unwrap_or(&empty);
     let fs3 = file.s3.clone().unwrap_or_default();
 
-    let bind = match (cli.bind, var(env, "BUCKETSTREAM_BIND"), file.bind.as_deref()) {
+    let bind = match (
+        cli.bind,
+        var(env, "BUCKETSTREAM_BIND"),
+        file.bind.as_deref(),
+    ) {
         (Some(ip), _, _) => ip,
         (None, Some(text), _) | (None, None, Some(text)) => text
             .parse()
@@ -211,7 +215,11 @@ fn s3_config(
             .or_else(|| names.iter().find_map(|n| var(env, n).map(str::to_owned)))
             .or_else(|| file.clone())
     };
-    let endpoint = pick(&cli.endpoint, &["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"], &fs3.endpoint);
+    let endpoint = pick(
+        &cli.endpoint,
+        &["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"],
+        &fs3.endpoint,
+    );
     if let Some(url) = &endpoint {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(Error::Config(format!(
@@ -219,12 +227,19 @@ fn s3_config(
             )));
         }
     }
-    let region = pick(&cli.region, &["AWS_REGION", "AWS_DEFAULT_REGION"], &fs3.region);
+    let region = pick(
+        &cli.region,
+        &["AWS_REGION", "AWS_DEFAULT_REGION"],
+        &fs3.region,
+    );
     let mut prefix = pick(&cli.prefix, &["BUCKETSTREAM_PREFIX"], &fs3.prefix).unwrap_or_default();
     if !prefix.is_empty() && !prefix.ends_with('/') {
         prefix.push('/');
     }
-    let credentials = match (var(env, "AWS_ACCESS_KEY_ID"), var(env, "AWS_SECRET_ACCESS_KEY")) {
+    let credentials = match (
+        var(env, "AWS_ACCESS_KEY_ID"),
+        var(env, "AWS_SECRET_ACCESS_KEY"),
+    ) {
         (Some(id), Some(secret)) => Some(Credentials {
             access_key_id: id.to_owned(),
             secret_access_key: Sensitive::new(secret.to_owned()),

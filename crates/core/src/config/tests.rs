@@ -96,17 +96,35 @@ fn env_bucket_beats_file_folders() {
         media_dirs: vec!["/srv/m".into()],
         ..FileConfig::default()
     };
-    let cfg = resolve(&Overrides::default(), &env(&[("BUCKET_NAME", "b")]), Some(&file), &defaults())
-        .expect("ok");
+    let cfg = resolve(
+        &Overrides::default(),
+        &env(&[("BUCKET_NAME", "b")]),
+        Some(&file),
+        &defaults(),
+    )
+    .expect("ok");
     assert!(matches!(cfg.source, SourceConfig::S3(_)));
 }
 
 #[test]
 fn bad_values_are_reported_by_name() {
-    let cases: &[(&[(&str, &str)], Overrides, &str)] = &[
-        (&[("BUCKETSTREAM_PORT", "http")], Overrides::default(), "BUCKETSTREAM_PORT"),
-        (&[("BUCKETSTREAM_BIND", "my-host")], Overrides::default(), "my-host"),
-        (&[("BUCKET_NAME", "a/b")], Overrides::default(), "bucket name"),
+    type Case<'a> = (&'a [(&'a str, &'a str)], Overrides, &'a str);
+    let cases: &[Case] = &[
+        (
+            &[("BUCKETSTREAM_PORT", "http")],
+            Overrides::default(),
+            "BUCKETSTREAM_PORT",
+        ),
+        (
+            &[("BUCKETSTREAM_BIND", "my-host")],
+            Overrides::default(),
+            "my-host",
+        ),
+        (
+            &[("BUCKET_NAME", "a/b")],
+            Overrides::default(),
+            "bucket name",
+        ),
         (
             &[("BUCKET_NAME", "b"), ("AWS_ENDPOINT_URL", "127.0.0.1:3900")],
             Overrides::default(),

@@ -17,7 +17,10 @@ pub async fn videos(State(state): State<ServerState>) -> Response {
     let snap = state.library.snapshot();
     let mut resp = snap.items_json.clone().into_response();
     let headers = resp.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(gen) = HeaderValue::from_str(&snap.generation.to_string()) {
         headers.insert("x-library-generation", gen);
@@ -43,7 +46,8 @@ pub async fn refresh(State(state): State<ServerState>) -> Response {
 
 /// The JSON error body every endpoint uses: `{"error":{"code","message"}}`.
 pub fn error_response(err: &Error) -> Response {
-    let status = StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::json!({ "error": ErrorInfo::from(err) });
     (status, Json(body)).into_response()
 }

@@ -140,6 +140,7 @@ impl Hub {
 
 /// `{"type":"status","ok":..,"error":{"code","message"}}`.
 pub fn status_json(ok: bool, error: Option<(&str, &str)>) -> String {
-    let error = error.map(|(code, message)| serde_json::json!({ "code": code, "message": message }));
+    let error =
+        error.map(|(code, message)| serde_json::json!({ "code": code, "message": message }));
     serde_json::json!({ "type": "status", "ok": ok, "error": error }).to_string()
 }

@@ -45,7 +45,11 @@ pub async fn serve(
         (Some(Some(_)), Some(None)) => Decision::Full,
         (range, if_range) => {
             let if_range = if_range.flatten();
-            if if_range_holds(if_range, item.etag.as_deref(), item.last_modified.as_deref()) {
+            if if_range_holds(
+                if_range,
+                item.etag.as_deref(),
+                item.last_modified.as_deref(),
+            ) {
                 decide(range.flatten(), item.size)
             } else {
                 Decision::Full
@@ -55,7 +59,12 @@ pub async fn serve(
     respond(&state, item, decision, method == Method::HEAD).await
 }
 
-async fn respond(state: &ServerState, item: &MediaItem, decision: Decision, head: bool) -> Response {
+async fn respond(
+    state: &ServerState,
+    item: &MediaItem,
+    decision: Decision,
+    head: bool,
+) -> Response {
     let size = item.size;
     let (status, content_range) = match decision {
         Decision::Full => (StatusCode::OK, None),
@@ -69,7 +78,10 @@ async fn respond(state: &ServerState, item: &MediaItem, decision: Decision, head
             } else {
                 "range not satisfiable"
             };
-            let mut resp = (StatusCode::RANGE_NOT_SATISFIABLE, format!("{why}; the object has {size} bytes\n"))
+            let mut resp = (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                format!("{why}; the object has {size} bytes\n"),
+            )
                 .into_response();
             let h = resp.headers_mut();
             insert(h, header::CONTENT_RANGE, &format!("bytes */{size}"));
@@ -98,14 +110,28 @@ async fn respond(state: &ServerState, item: &MediaItem, decision: Decision, head
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    insert(h, header::CONTENT_LENGTH, &decision.body_len(size).to_string());
+    insert(
+        h,
+        header::CONTENT_LENGTH,
+        &decision.body_len(size).to_string(),
+    );
     if let Some(cr) = content_range {
         insert(h, header::CONTENT_RANGE, &cr);
     }
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(item.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(item.content_type),
+    );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
-    insert(h, header::CONTENT_DISPOSITION, &content_disposition(&item.key));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    insert(
+        h,
+        header::CONTENT_DISPOSITION,
+        &content_disposition(&item.key),
+    );
     validators(h, item);
     resp
 }
@@ -146,7 +172,10 @@ mod tests {
 
     #[test]
     fn dispositions_escape_everything_unsafe() {
-        assert_eq!(content_disposition("a/b c.mp3"), "inline; filename*=UTF-8''b%20c.mp3");
+        assert_eq!(
+            content_disposition("a/b c.mp3"),
+            "inline; filename*=UTF-8''b%20c.mp3"
+        );
         assert_eq!(
             content_disposition("\u{e9}\"\r\n.mp3"),
             "inline; filename*=UTF-8''%C3%A9%22%0D%0A.mp3"

@@ -3,8 +3,8 @@
 //! `GET /` is also where the seed's WebSocket clients connect, so a request with an Upgrade
 //! header there goes to the WebSocket instead of the page.
 
-use axum::extract::{FromRequestParts, Request, State};
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
@@ -48,7 +48,10 @@ fn file(path: &str) -> Response {
                 h.insert(header::CONTENT_TYPE, v);
             }
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            h.insert(
+                "x-content-type-options",
+                HeaderValue::from_static("nosniff"),
+            );
             resp
         }
         None => (StatusCode::NOT_FOUND, "not found\n").into_response(),

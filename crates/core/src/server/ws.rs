@@ -51,7 +51,10 @@ pub fn parse_client(text: &str) -> Result<ClientMsg, Refusal> {
     if text.len() > MAX_MESSAGE {
         return Err((
             "too_large",
-            format!("message of {} bytes exceeds the {MAX_MESSAGE}-byte limit", text.len()),
+            format!(
+                "message of {} bytes exceeds the {MAX_MESSAGE}-byte limit",
+                text.len()
+            ),
         ));
     }
     let trimmed = text.trim();
@@ -64,8 +67,8 @@ pub fn parse_client(text: &str) -> Result<ClientMsg, Refusal> {
             "expected \"fetch_videos\" or a JSON object with a \"type\"".into(),
         ));
     }
-    let value: serde_json::Value = serde_json::from_str(trimmed)
-        .map_err(|e| ("malformed", format!("not valid JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(trimmed).map_err(|e| ("malformed", format!("not valid JSON: {e}")))?;
     match value.get("type").and_then(|t| t.as_str()) {
         Some("fetch_videos") => Ok(ClientMsg::FetchVideos),
         Some("ping") => Ok(ClientMsg::Ping),
@@ -176,7 +179,10 @@ mod tests {
             ("fetch_videos", ClientMsg::FetchVideos),
             ("  fetch_videos\n", ClientMsg::FetchVideos),
             ("{\"type\":\"fetch_videos\"}", ClientMsg::FetchVideos),
-            ("{\"type\":\"fetch_videos\",\"extra\":1}", ClientMsg::FetchVideos),
+            (
+                "{\"type\":\"fetch_videos\",\"extra\":1}",
+                ClientMsg::FetchVideos,
+            ),
             ("{\"type\":\"ping\"}", ClientMsg::Ping),
         ];
         for (text, want) in ok {

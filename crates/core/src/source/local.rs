@@ -113,7 +113,11 @@ impl LocalSource {
         if !clean || rel.as_os_str().is_empty() {
             return Err(Error::NotFound);
         }
-        let path = root.path.join(rel).canonicalize().map_err(|_| Error::NotFound)?;
+        let path = root
+            .path
+            .join(rel)
+            .canonicalize()
+            .map_err(|_| Error::NotFound)?;
         if !path.starts_with(&root.path) {
             return Err(Error::NotFound);
         }
@@ -121,7 +125,12 @@ impl LocalSource {
     }
 
     /// Opens a file (or an inclusive range of it) as a stream.
-    pub async fn open(&self, key: &str, etag: Option<&str>, range: Option<(u64, u64)>) -> Result<ObjectBody> {
+    pub async fn open(
+        &self,
+        key: &str,
+        etag: Option<&str>,
+        range: Option<(u64, u64)>,
+    ) -> Result<ObjectBody> {
         let path = self.resolve(key)?;
         let mut file = tokio::fs::File::open(&path).await?;
         let meta = file.metadata().await?;

@@ -118,7 +118,9 @@ impl S3Source {
                     key: key.to_owned(),
                     size: obj.size().unwrap_or(0).max(0) as u64,
                     etag: obj.e_tag().map(str::to_owned),
-                    last_modified: obj.last_modified().and_then(|t| SystemTime::try_from(*t).ok()),
+                    last_modified: obj
+                        .last_modified()
+                        .and_then(|t| SystemTime::try_from(*t).ok()),
                 });
             }
         }
@@ -126,7 +128,12 @@ impl S3Source {
     }
 
     /// A (ranged) GetObject, conditional on the listed ETag.
-    pub async fn open(&self, key: &str, etag: Option<&str>, range: Option<(u64, u64)>) -> Result<ObjectBody> {
+    pub async fn open(
+        &self,
+        key: &str,
+        etag: Option<&str>,
+        range: Option<(u64, u64)>,
+    ) -> Result<ObjectBody> {
         let mut req = self.client.get_object().bucket(&self.bucket).key(key);
         if let Some((start, end)) = range {
             req = req.range(format!("bytes={start}-{end}"));
@@ -134,7 +141,10 @@ impl S3Source {
         if let Some(etag) = etag {
             req = req.if_match(etag);
         }
-        let out = req.send().await.map_err(|e| classify_get(e, &self.bucket))?;
+        let out = req
+            .send()
+            .await
+            .map_err(|e| classify_get(e, &self.bucket))?;
         let len = out.content_length().unwrap_or(0).max(0) as u64;
         let reader = out.body.into_async_read();
         Ok(ObjectBody {
@@ -182,8 +192,13 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync
             };
             match code.as_str() {
                 "NoSuchBucket" => Error::NoSuchBucket(bucket.to_owned()),
-                "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken"
+                "InvalidAccessKeyId"
+                | "SignatureDoesNotMatch"
+                | "InvalidToken"
                 | "ExpiredToken" => Error::BadCredentials(detail),
+                // Garage and MinIO answer a bad secret or unknown key with a 403 AccessDenied
+                // whose message names the cause.
+                _ if looks_like_bad_credentials(&message) => Error::BadCredentials(detail),
                 "AccessDenied" | "AllAccessDisabled" => Error::AccessDenied(detail),
                 _ if status == 404 => Error::NoSuchBucket(bucket.to_owned()),
                 _ if status == 403 => Error::AccessDenied(detail),
@@ -192,6 +207,20 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync
         }
         _ => Error::Upstream(describe_chain(&err)),
     }
+}
+
+/// Whether an access-denied message is really about the key or the signature.
+fn looks_like_bad_credentials(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "signature",
+        "no such key",
+        "invalid key",
+        "access key",
+        "unknown key",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
 }
 
 /// The error and its sources on one line (the SDK's top-level text alone says "dispatch failure").

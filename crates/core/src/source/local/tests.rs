@@ -43,7 +43,13 @@ fn fixture() -> (tempfile::TempDir, tempfile::TempDir) {
 async fn lists_media_recursively_and_skips_hidden_and_escapes() {
     let (lib, _outside) = fixture();
     let src = LocalSource::new(&[lib.path().to_owned()]).expect("source");
-    let mut keys: Vec<String> = src.list().await.expect("list").into_iter().map(|o| o.key).collect();
+    let mut keys: Vec<String> = src
+        .list()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
     keys.sort();
     let mut want = vec![
         "Album/Disc 1/t\u{e9}st #1?.flac".to_owned(),
@@ -62,9 +68,19 @@ async fn opens_ranges_byte_exact() {
     let src = LocalSource::new(&[lib.path().to_owned()]).expect("source");
     let whole = read_all(src.open("song.mp3", None, None).await.expect("open")).await;
     assert_eq!(whole, b"0123456789");
-    let part = read_all(src.open("song.mp3", None, Some((3, 6))).await.expect("open")).await;
+    let part = read_all(
+        src.open("song.mp3", None, Some((3, 6)))
+            .await
+            .expect("open"),
+    )
+    .await;
     assert_eq!(part, b"3456");
-    let last = read_all(src.open("song.mp3", None, Some((9, 9))).await.expect("open")).await;
+    let last = read_all(
+        src.open("song.mp3", None, Some((9, 9)))
+            .await
+            .expect("open"),
+    )
+    .await;
     assert_eq!(last, b"9");
     let odd = read_all(
         src.open("Album/Disc 1/t\u{e9}st #1?.flac", None, None)
@@ -121,7 +137,13 @@ async fn several_roots_get_labelled_keys() {
     std::fs::write(a.path().join("x.mp3"), b"a").expect("write");
     std::fs::write(b.path().join("x.mp3"), b"b").expect("write");
     let src = LocalSource::new(&[a.path().to_owned(), b.path().to_owned()]).expect("source");
-    let keys: Vec<String> = src.list().await.expect("list").into_iter().map(|o| o.key).collect();
+    let keys: Vec<String> = src
+        .list()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
     assert_eq!(keys.len(), 2);
     for key in &keys {
         let body = read_all(src.open(key, None, None).await.expect("open")).await;

@@ -1,0 +1,14 @@
+//! Integration tests of the core over real services: a local folder and a real Garage S3 store.
+//!
+//! One test binary (the ripgrep layout) with small helpers in [`common`]. The same HTTP and
+//! WebSocket suite ([`suite`]) runs against both sources; S3-only behaviour (pagination past
+//! 1,000 objects, credentials and bucket errors, an outage and recovery) is in [`s3`].
+//!
+//! Garage: the project's test command starts one with `scripts/garage.sh` and exports
+//! `BUCKETSTREAM_TEST_GARAGE=DIR`; without it the tests start (or reuse) one under
+//! `target/garage-test`. Every test creates its own bucket.
+
+mod common;
+mod local;
+mod s3;
+mod suite;

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# A single-node Garage (S3-compatible store) on loopback, for tests and benchmarks.
+#
+#   scripts/garage.sh start DIR    start (first time: configure layout and an access key)
+#   scripts/garage.sh stop DIR     stop the server (data stays)
+#   scripts/garage.sh restart DIR  stop then start with the same data and ports
+#
+# After start, DIR/env holds shell assignments (source it, or read it as KEY=VALUE lines):
+#   BUCKETSTREAM_TEST_S3_ENDPOINT  http://127.0.0.1:PORT (path-style, region "garage")
+#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION   a key allowed to create buckets
+#   GARAGE_ADMIN_URL, GARAGE_METRICS_TOKEN                  Prometheus metrics at /metrics
+# The key may create buckets: every test creates its own with CreateBucket.
+set -euo pipefail
+
+cmd=${1:?usage: garage.sh start|stop|restart DIR}
+dir=${2:?usage: garage.sh start|stop|restart DIR}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+cfg="$dir/garage.toml"
+GARAGE=${GARAGE:-garage}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+write_config() {
+  local rpc s3 admin
+  rpc=$(free_port); s3=$(free_port); admin=$(free_port)
+  cat >"$cfg" <<TOML
+metadata_dir = "$dir/meta"
+data_dir = "$dir/data"
+db_engine = "sqlite"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:$rpc"
+rpc_public_addr = "127.0.0.1:$rpc"
+rpc_secret = "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+
+[s3_api]
+api_bind_addr = "127.0.0.1:$s3"
+s3_region = "garage"
+root_domain = ".s3.garage.localhost"
+
+[admin]
+api_bind_addr = "127.0.0.1:$admin"
+admin_token = "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+metrics_token = "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+TOML
+}
+
+g() { "$GARAGE" -c "$cfg" "$@"; }
+
+toml_value() { sed -n "s/^$1 = \"\\(.*\\)\"/\\1/p" "$cfg" | head -1; }
+
+wait_until() {
+  local what=$1; shift
+  for _ in $(seq 1 200); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "garage.sh: timed out waiting for $what; log:" >&2
+  tail -20 "$dir/garage.log" >&2 || true
+  return 1
+}
+
+start() {
+  [ -f "$cfg" ] || write_config
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then return 0; fi
+  mkdir -p "$dir/meta" "$dir/data"
+  RUST_LOG=${GARAGE_LOG:-warn} setsid "$GARAGE" -c "$cfg" server >>"$dir/garage.log" 2>&1 </dev/null &
+  echo $! >"$dir/pid"
+  wait_until "the RPC layer" g status
+  if [ ! -f "$dir/env" ]; then
+    local node key_out key_id secret
+    node=$(g node id -q | cut -d@ -f1)
+    g layout assign -z dc1 -c 1G "$node" >/dev/null
+    g layout apply --version 1 >/dev/null
+    key_out=$(g key create bucketstream-test)
+    key_id=$(printf '%s\n' "$key_out" | sed -n 's/^Key ID: *//p' | head -1)
+    secret=$(printf '%s\n' "$key_out" | sed -n 's/^Secret key: *//p' | head -1)
+    if [ -z "$key_id" ] || [ -z "$secret" ]; then
+      echo "garage.sh: cannot read the key from: $key_out" >&2
+      return 1
+    fi
+    g key allow --create-bucket bucketstream-test >/dev/null
+    cat >"$dir/env" <<ENV
+BUCKETSTREAM_TEST_S3_ENDPOINT=http://$(toml_value api_bind_addr | head -1)
+AWS_ACCESS_KEY_ID=$key_id
+AWS_SECRET_ACCESS_KEY=$secret
+AWS_REGION=garage
+GARAGE_ADMIN_URL=http://$(sed -n '/^\[admin\]/,$ s/^api_bind_addr = "\(.*\)"/\1/p' "$cfg")
+GARAGE_METRICS_TOKEN=$(toml_value metrics_token)
+ENV
+  fi
+  local s3addr
+  s3addr=$(sed -n '/^\[s3_api\]/,/^\[/ s/^api_bind_addr = "\(.*\)"/\1/p' "$cfg")
+  wait_until "the S3 API" bash -c "exec 3<>/dev/tcp/${s3addr%:*}/${s3addr#*:}"
+}
+
+stop() {
+  if [ -f "$dir/pid" ]; then
+    local pid; pid=$(cat "$dir/pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$dir/pid"
+  fi
+}
+
+case "$cmd" in
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  *) echo "usage: garage.sh start|stop|restart DIR" >&2; exit 2 ;;
+esac
