@@ -1,2 +1,21 @@
-//! Desktop shell (being written).
-fn main() {}
+//! `bucketstream-desktop`: opens Bucketstream's window (see the library crate for everything else).
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BUCKETSTREAM_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match bucketstream_desktop::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("bucketstream-desktop: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

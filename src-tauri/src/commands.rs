@@ -1,0 +1,87 @@
+//! The Tauri commands: thin adapters from IPC to [`Desktop`] (one call each, errors as `{code, message}`).
+//!
+//! Every command here is listed in `build.rs` (the app manifest) and granted to the main
+//! window by `capabilities/main-window.json`; nothing else is callable from the webview.
+//! No reply carries a secret: settings say "set" / "not set", never a key.
+
+use bucketstream_core::settings::{ConnectionReport, S3Form, SettingsView};
+use tauri::ipc::Response;
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::lan::LanStatus;
+use crate::state::{Desktop, EnvSource, ImportReport};
+
+/// The library's items, the same JSON array as the LAN server's `/api/videos` (sent as the
+/// snapshot's pre-serialised bytes: no per-call serialisation at 100,000 items).
+#[tauri::command]
+pub fn list_library(state: State<'_, Desktop>) -> Response {
+    items_response(&state)
+}
+
+/// Lists the source now, then answers like [`list_library`].
+#[tauri::command]
+pub async fn refresh_library(state: State<'_, Desktop>) -> Result<Response, IpcError> {
+    state.library().refresh().await?;
+    Ok(items_response(&state))
+}
+
+fn items_response(state: &Desktop) -> Response {
+    let json = state.library().snapshot().items_json.clone();
+    Response::new(String::from_utf8_lossy(&json).into_owned())
+}
+
+/// `http://127.0.0.1:PORT`, the prefix for items' `url` and for `/ws`.
+#[tauri::command]
+pub async fn media_base(state: State<'_, Desktop>) -> Result<String, IpcError> {
+    Ok(state.media_base().await?)
+}
+
+/// The settings view.
+#[tauri::command]
+pub async fn get_settings(state: State<'_, Desktop>) -> Result<SettingsView, IpcError> {
+    Ok(state.settings().await?)
+}
+
+/// Saves the S3 form (secret to the keyring) and switches the library to the bucket.
+#[tauri::command]
+pub async fn save_settings(state: State<'_, Desktop>, form: S3Form) -> Result<SettingsView, IpcError> {
+    Ok(state.save_settings(form).await?)
+}
+
+/// Lists the bucket the form names once.
+#[tauri::command]
+pub async fn test_connection(
+    state: State<'_, Desktop>,
+    form: S3Form,
+) -> Result<ConnectionReport, IpcError> {
+    Ok(state.test_connection(form).await?)
+}
+
+/// Removes the credentials from the keyring.
+#[tauri::command]
+pub async fn forget_credentials(state: State<'_, Desktop>) -> Result<SettingsView, IpcError> {
+    Ok(state.forget_credentials().await?)
+}
+
+/// Imports a seed-style `.env` (the secret goes to the keyring).
+#[tauri::command]
+pub async fn import_env(state: State<'_, Desktop>, source: EnvSource) -> Result<ImportReport, IpcError> {
+    Ok(state.import_env(source).await?)
+}
+
+/// LAN URLs, client count and QR code.
+#[tauri::command]
+pub async fn lan_status(state: State<'_, Desktop>) -> Result<LanStatus, IpcError> {
+    Ok(state.lan_status().await?)
+}
+
+/// Turns LAN sharing on or off and sets the port.
+#[tauri::command]
+pub async fn set_lan(
+    state: State<'_, Desktop>,
+    enabled: bool,
+    port: Option<u16>,
+) -> Result<LanStatus, IpcError> {
+    Ok(state.set_lan(enabled, port).await?)
+}

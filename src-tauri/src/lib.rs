@@ -1,0 +1,111 @@
+//! Bucketstream's desktop app: a Tauri 2 window over the core, with the LAN server in-process.
+//!
+//! [`run`] gathers the environment, builds [`Desktop`] (library + media server + keyring)
+//! once on Tauri's async runtime, `.manage()`s it and opens the window on `ui/`. The same
+//! [`Desktop`] serves the Tauri commands ([`commands`]) and the LAN server ([`lan`]).
+//! [`builder`] and [`context`] are public so tests can drive the real command set on
+//! Tauri's mock runtime.
+
+pub mod commands;
+pub mod error;
+pub mod lan;
+pub mod state;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bucketstream_core::config::{file, Defaults};
+use bucketstream_keyring::KeyringStore;
+use tauri::{Manager, Runtime};
+
+pub use error::{DesktopError, IpcError};
+pub use state::{Desktop, Options};
+
+/// The Tauri context generated from `tauri.conf.json` (the UI, icons, capabilities).
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
+}
+
+/// `builder` with the app's state and every command registered.
+pub fn builder<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> tauri::Builder<R> {
+    builder.manage(desktop).invoke_handler(tauri::generate_handler![
+        commands::list_library,
+        commands::refresh_library,
+        commands::media_base,
+        commands::get_settings,
+        commands::save_settings,
+        commands::test_connection,
+        commands::forget_credentials,
+        commands::import_env,
+        commands::lan_status,
+        commands::set_lan,
+    ])
+}
+
+/// The process environment over the `.env` file of the working directory (as the headless
+/// server reads it).
+pub fn environment() -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = HashMap::new();
+    if let Ok(iter) = dotenvy::from_path_iter(".env") {
+        env.extend(iter.flatten());
+    }
+    env.extend(std::env::vars());
+    env
+}
+
+/// The sample folder: installed beside the binary by the package, or the checkout's.
+pub fn sample_dir() -> Option<PathBuf> {
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(PathBuf::from));
+    let installed = exe_dir.map(|d| {
+        [
+            d.join("../lib/Bucketstream/samples"),
+            d.join("../lib/bucketstream-desktop/samples"),
+            d.join("../share/bucketstream/samples"),
+        ]
+    });
+    let checkout = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../samples"));
+    installed
+        .into_iter()
+        .flatten()
+        .chain([checkout])
+        .find(|dir| dir.is_dir())
+}
+
+/// The options of a real run: the OS keyring, the OS config folder (or `BUCKETSTREAM_CONFIG`).
+pub fn options_from_process() -> Result<Options, DesktopError> {
+    let env = environment();
+    let config_file = env
+        .get("BUCKETSTREAM_CONFIG")
+        .map(PathBuf::from)
+        .or_else(file::default_path)
+        .ok_or_else(|| {
+            DesktopError::Core(bucketstream_core::Error::Config(
+                "no home folder: set BUCKETSTREAM_CONFIG to a settings file path".into(),
+            ))
+        })?;
+    Ok(Options {
+        config_file,
+        defaults: Defaults::for_this_machine(sample_dir()),
+        env,
+        secrets: Arc::new(KeyringStore::default()),
+    })
+}
+
+/// Runs the app until its window closes.
+pub fn run() -> Result<(), DesktopError> {
+    let opts = options_from_process()?;
+    let desktop = tauri::async_runtime::block_on(Desktop::start(opts))?;
+    let app = builder(tauri::Builder::default(), desktop)
+        .build(context())
+        .map_err(|e| DesktopError::Task(format!("cannot open the window: {e}")))?;
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            let desktop = handle.state::<Desktop>();
+            tauri::async_runtime::block_on(desktop.shutdown());
+        }
+    });
+    Ok(())
+}

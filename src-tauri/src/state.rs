@@ -1,0 +1,303 @@
+//! [`Desktop`]: the app state built once before the Tauri builder, shared by commands and the LAN server.
+//!
+//! It owns the current [`Library`], the in-process server ([`Lan`]), the secret store and
+//! where the settings file lives. Each public method is what one Tauri command does; the
+//! commands only convert arguments and errors. A settings change rewrites the TOML file (no
+//! secrets), stores credentials in the keyring, then rebuilds the library and restarts the
+//! server in place.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use bucketstream_core::config::{file, Config, Defaults, FileConfig, SourceConfig};
+use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
+use bucketstream_core::settings::{self, ConnectionReport, KeyringState, S3Form, SettingsView, ACCOUNT};
+use bucketstream_core::Library;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::error::DesktopError;
+use crate::lan::{Lan, LanStatus};
+
+/// Everything [`Desktop::start`] needs from the outside world.
+pub struct Options {
+    /// The TOML settings file.
+    pub config_file: PathBuf,
+    /// The environment (process over `.env`), for the usual precedence rules.
+    pub env: HashMap<String, String>,
+    /// Default folders (Music, Videos, the samples).
+    pub defaults: Defaults,
+    /// Where credentials live: the OS keyring in the app.
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+/// Where a `.env` to import comes from: a path, or the text a file picker read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EnvSource {
+    /// A path on this computer.
+    pub path: Option<String>,
+    /// The file's content (from `<input type=file>`).
+    pub text: Option<String>,
+    /// The file's name, for the message.
+    pub name: Option<String>,
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    /// The settings now in force.
+    pub settings: SettingsView,
+    /// Whether credentials were moved into the keyring.
+    pub moved_credentials: bool,
+    /// What to tell the user (the file can now be deleted).
+    pub message: String,
+}
+
+/// The app state.
+pub struct Desktop {
+    opts: Options,
+    /// The library in use (swapped by settings changes).
+    library: RwLock<Arc<Library>>,
+    /// The in-process server (serialises restarts).
+    lan: Mutex<Lan>,
+}
+
+impl Desktop {
+    /// Builds the library from the saved settings and starts the server. A broken settings
+    /// file or keyring does not stop the app: it falls back to the default folders.
+    pub async fn start(opts: Options) -> Result<Desktop, DesktopError> {
+        let (config, _) = match load(&opts).await {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                tracing::error!(%err, "settings unusable; opening the default library");
+                let cfg = settings::resolve_with_keyring(&opts.env, None, &opts.defaults, None)?;
+                (cfg, KeyringState::NotSet)
+            }
+        };
+        let desktop = Desktop {
+            library: RwLock::new(Library::new(config.clone()).await?),
+            opts,
+            lan: Mutex::new(Lan::default()),
+        };
+        let library = desktop.library();
+        serve(&mut *desktop.lan.lock().await, library, &config).await?;
+        Ok(desktop)
+    }
+
+    /// The library in use.
+    pub fn library(&self) -> Arc<Library> {
+        match self.library.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the settings, rebuilds the library and restarts the server.
+    async fn reload(&self) -> Result<(), DesktopError> {
+        let (config, _) = load(&self.opts).await?;
+        let library = Library::new(config.clone()).await?;
+        // One restart at a time: the lock is held from stop to start.
+        let mut lan = self.lan.lock().await;
+        lan.stop().await;
+        match self.library.write() {
+            Ok(mut guard) => *guard = library.clone(),
+            Err(poisoned) => *poisoned.into_inner() = library.clone(),
+        }
+        serve(&mut lan, library, &config).await
+    }
+
+    /// `http://127.0.0.1:PORT` of the running server.
+    pub async fn media_base(&self) -> Result<String, DesktopError> {
+        self.lan
+            .lock()
+            .await
+            .media_base()
+            .ok_or_else(|| DesktopError::Task("the media server is not running".into()))
+    }
+
+    /// The settings view (no secret in it).
+    pub async fn settings(&self) -> Result<SettingsView, DesktopError> {
+        let file = read_file(&self.opts.config_file)?;
+        let keyring = match self.secret(|s| s.load(ACCOUNT)).await {
+            Ok(Some(_)) => KeyringState::Set,
+            Ok(None) => KeyringState::NotSet,
+            Err(err) => KeyringState::Unavailable(err.to_string()),
+        };
+        let library = self.library();
+        Ok(settings::view(
+            library.config(),
+            library.health().location,
+            &file,
+            &keyring,
+            &self.opts.env,
+            self.opts.config_file.display().to_string(),
+        ))
+    }
+
+    /// Saves the S3 form: credentials (when typed) to the keyring, the rest to the file;
+    /// then switches the library to the bucket.
+    pub async fn save_settings(&self, form: S3Form) -> Result<SettingsView, DesktopError> {
+        form.s3_config(None)?;
+        if let Some(creds) = form.credentials()? {
+            self.secret(move |s| s.save(ACCOUNT, &creds)).await?;
+        }
+        let file = settings::with_s3(&read_file(&self.opts.config_file)?, &form);
+        file::save(&self.opts.config_file, &file)?;
+        self.reload().await?;
+        self.settings().await
+    }
+
+    /// Lists the bucket the form names, with the typed credentials or else the stored ones.
+    pub async fn test_connection(&self, form: S3Form) -> Result<ConnectionReport, DesktopError> {
+        let creds = match form.credentials()? {
+            Some(creds) => Some(creds),
+            None => self.stored_or_env().await?,
+        };
+        Ok(settings::test_connection(form.s3_config(creds)?).await?)
+    }
+
+    /// Removes the stored credentials and rebuilds the library without them.
+    pub async fn forget_credentials(&self) -> Result<SettingsView, DesktopError> {
+        self.secret(|s| s.forget(ACCOUNT)).await?;
+        self.reload().await?;
+        self.settings().await
+    }
+
+    /// Imports a seed-style `.env`: bucket settings to the file, the key pair to the keyring.
+    pub async fn import_env(&self, source: EnvSource) -> Result<ImportReport, DesktopError> {
+        let (vars, shown) = read_env_source(&source)?;
+        let imported = settings::import_env(&vars)?;
+        let moved = imported.credentials.is_some();
+        if let Some(creds) = imported.credentials {
+            self.secret(move |s| s.save(ACCOUNT, &creds)).await?;
+        }
+        let mut file = read_file(&self.opts.config_file)?;
+        file.s3 = Some(imported.s3);
+        file.media_dirs.clear();
+        file::save(&self.opts.config_file, &file)?;
+        self.reload().await?;
+        let message = if moved {
+            format!("The credentials are now in the OS keyring; you can delete {shown}.")
+        } else {
+            format!("Imported the bucket settings from {shown}; it held no credentials.")
+        };
+        Ok(ImportReport {
+            settings: self.settings().await?,
+            moved_credentials: moved,
+            message,
+        })
+    }
+
+    /// The LAN server's status.
+    pub async fn lan_status(&self) -> Result<LanStatus, DesktopError> {
+        self.lan
+            .lock()
+            .await
+            .status()
+            .ok_or_else(|| DesktopError::Task("the media server is not running".into()))
+    }
+
+    /// Turns LAN sharing on or off (and sets the port), restarting the server in place.
+    pub async fn set_lan(&self, enabled: bool, port: Option<u16>) -> Result<LanStatus, DesktopError> {
+        let file = settings::with_lan(&read_file(&self.opts.config_file)?, enabled, port);
+        file::save(&self.opts.config_file, &file)?;
+        self.reload().await?;
+        self.lan_status().await
+    }
+
+    /// Stops the server (on exit).
+    pub async fn shutdown(&self) {
+        self.lan.lock().await.stop().await;
+    }
+
+    /// Runs a blocking keyring call off the async runtime.
+    async fn secret<T, F>(&self, call: F) -> Result<T, DesktopError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn SecretStore) -> Result<T, SecretError> + Send + 'static,
+    {
+        let store = self.opts.secrets.clone();
+        Ok(tokio::task::spawn_blocking(move || call(store.as_ref())).await??)
+    }
+
+    /// The keyring's credentials, or (with no keyring) none, leaving the SDK chain to decide.
+    async fn stored_or_env(&self) -> Result<Option<Credentials>, DesktopError> {
+        match self.secret(|s| s.load(ACCOUNT)).await {
+            Ok(found) => Ok(found),
+            Err(DesktopError::Secret(SecretError::Unavailable(_))) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// Runs the server for `library`; a local library is listed first (milliseconds) so the
+/// window's first `list_library` is complete, a bucket is listed in the background.
+async fn serve(lan: &mut Lan, library: Arc<Library>, config: &Config) -> Result<(), DesktopError> {
+    if matches!(config.source, SourceConfig::Local(_)) {
+        if let Err(err) = library.refresh().await {
+            tracing::warn!(%err, "first listing failed");
+        }
+    }
+    let want = SocketAddr::new(config.bind, config.port);
+    lan.start(library, want).await.map_err(|e| DesktopError::Bind {
+        addr: want,
+        reason: e.to_string(),
+    })
+}
+
+/// The saved settings file, or the empty one when there is none yet.
+fn read_file(path: &Path) -> Result<FileConfig, DesktopError> {
+    Ok(file::load(path, false)?.unwrap_or_default())
+}
+
+/// Resolves the configuration: file and environment, then the keyring's credentials.
+async fn load(opts: &Options) -> Result<(Config, KeyringState), DesktopError> {
+    let file = read_file(&opts.config_file)?;
+    let store = opts.secrets.clone();
+    let (stored, state) = match tokio::task::spawn_blocking(move || store.load(ACCOUNT)).await? {
+        Ok(Some(creds)) => (Some(creds), KeyringState::Set),
+        Ok(None) => (None, KeyringState::NotSet),
+        Err(err) => {
+            tracing::warn!(%err, "keyring not usable; using the environment / AWS profile chain");
+            (None, KeyringState::Unavailable(err.to_string()))
+        }
+    };
+    let config = settings::resolve_with_keyring(&opts.env, Some(&file), &opts.defaults, stored)?;
+    Ok((config, state))
+}
+
+/// The variables of a `.env` and the name to show for it.
+fn read_env_source(source: &EnvSource) -> Result<(HashMap<String, String>, String), DesktopError> {
+    let (text, shown) = match (&source.text, &source.path) {
+        (Some(text), _) => (text.clone(), source.name.clone().unwrap_or_else(|| "the .env file".into())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| DesktopError::EnvFile {
+                path: PathBuf::from(path),
+                reason: e.to_string(),
+            })?;
+            (text, path.clone())
+        }
+        (None, None) => {
+            return Err(DesktopError::EnvFile {
+                path: PathBuf::new(),
+                reason: "no file given".into(),
+            })
+        }
+    };
+    let mut vars = HashMap::new();
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        let (key, value) = item.map_err(|e| DesktopError::EnvFile {
+            path: PathBuf::from(&shown),
+            // dotenvy's parse error quotes the line, which may hold a secret: say less.
+            reason: match e {
+                dotenvy::Error::LineParse(..) => "a line is not KEY=VALUE".into(),
+                other => other.to_string(),
+            },
+        })?;
+        vars.insert(key, value);
+    }
+    Ok((vars, shown))
+}

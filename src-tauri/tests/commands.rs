@@ -1,0 +1,168 @@
+//! Command-level tests on Tauri's mock runtime: the real context (capabilities, app manifest), the real commands.
+//!
+//! Each test builds [`Desktop`] over a temporary settings file and an in-memory secret store
+//! (a test double; the app itself only ever uses the OS keyring), calls commands through
+//! `get_ipc_response` as the main window at `tauri://localhost`, and checks that no reply,
+//! and no settings file, ever contains the secret.
+//!
+//! The S3 error codes that need a real server (bad credentials, no such bucket, access
+//! denied) run when `BUCKETSTREAM_TEST_S3_ENDPOINT` is set (see `tests/run.sh`, which starts
+//! Garage); the rest run everywhere, without a display.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{Harness, MemStore, UnavailableStore, SECRET};
+
+#[test]
+fn settings_round_trip_never_returns_the_secret() {
+    let store = MemStore::new();
+    let h = Harness::new(store.clone());
+    let before = h.ok("get_settings", json!({}));
+    assert_eq!(before["source"], "local");
+    assert_eq!(before["credentials"], "not set");
+
+    let form = json!({ "form": {
+        "bucket": "media", "endpoint": "http://127.0.0.1:1", "region": "garage",
+        "access_key_id": "GKround", "secret_access_key": SECRET,
+    }});
+    let saved = h.ok("save_settings", form);
+    assert_eq!(saved["source"], "s3");
+    assert_eq!(saved["bucket"], "media");
+    assert_eq!(saved["credentials"], "set");
+    assert_eq!(saved["credentials_from"], "keyring");
+    assert_eq!(store.secret_of("default").as_deref(), Some(SECRET));
+
+    let again = h.ok("get_settings", json!({}));
+    assert_eq!(again["endpoint"], "http://127.0.0.1:1");
+    assert_eq!(again["path_style"], Value::Null);
+
+    let forgotten = h.ok("forget_credentials", json!({}));
+    assert_eq!(forgotten["credentials"], "not set");
+    assert!(store.secret_of("default").is_none());
+    h.assert_secret_never_leaked();
+}
+
+#[test]
+fn library_and_media_base_match_the_lan_server() {
+    let h = Harness::new(MemStore::new());
+    let items = h.ok("list_library", json!({}));
+    let items = items.as_array().expect("array");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["name"], "tone");
+    let base = h.ok("media_base", json!({}));
+    let base = base.as_str().expect("string");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let lan = support::http_get(base, "/api/videos");
+    assert_eq!(serde_json::from_str::<Value>(&lan).expect("json"), Value::Array(items.clone()));
+    let refreshed = h.ok("refresh_library", json!({}));
+    assert_eq!(refreshed.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn lan_switch_restarts_the_server_in_place() {
+    let h = Harness::new(MemStore::new());
+    let off = h.ok("lan_status", json!({}));
+    assert_eq!(off["enabled"], false);
+    assert_eq!(off["urls"], json!([]));
+    let on = h.ok("set_lan", json!({ "enabled": true, "port": 0 }));
+    assert_eq!(on["enabled"], true);
+    for url in on["urls"].as_array().expect("urls") {
+        assert!(!url.as_str().unwrap_or("").contains("127.0.0.1"), "{url}");
+    }
+    if on["urls"].as_array().is_some_and(|u| !u.is_empty()) {
+        assert!(on["qr_svg"].as_str().is_some_and(|s| s.contains("<svg")));
+    }
+    let base = h.ok("media_base", json!({}));
+    assert!(support::http_get(base.as_str().unwrap_or(""), "/api/health").contains("\"ok\""));
+    let off = h.ok("set_lan", json!({ "enabled": false, "port": 0 }));
+    assert_eq!(off["enabled"], false);
+    assert!(h.config_text().contains("bind = \"127.0.0.1\""));
+}
+
+#[test]
+fn import_env_moves_the_secret_to_the_keyring() {
+    let store = MemStore::new();
+    let h = Harness::new(store.clone());
+    let env_path = h.dir().join("seed.env");
+    let text = format!(
+        "BUCKET_NAME=seed-bucket\nAWS_REGION=garage\nAWS_ACCESS_KEY_ID=GKseed\nAWS_SECRET_ACCESS_KEY={SECRET}\nAWS_ENDPOINT_URL=http://127.0.0.1:1\n"
+    );
+    std::fs::write(&env_path, text).expect("write .env");
+    let r = h.ok("import_env", json!({ "source": { "path": env_path } }));
+    assert_eq!(r["moved_credentials"], true);
+    assert!(r["message"].as_str().is_some_and(|m| m.contains("can delete")), "{r}");
+    assert_eq!(r["settings"]["bucket"], "seed-bucket");
+    assert_eq!(store.secret_of("default").as_deref(), Some(SECRET));
+    let missing = h.err("import_env", json!({ "source": { "path": "/nonexistent/.env" } }));
+    assert_eq!(missing["code"], "env_file");
+    h.assert_secret_never_leaked();
+}
+
+#[test]
+fn error_codes_reach_the_ui() {
+    let h = Harness::new(MemStore::new());
+    let unreachable = h.err(
+        "test_connection",
+        json!({ "form": { "bucket": "b", "endpoint": "http://127.0.0.1:1",
+                          "access_key_id": "GK1", "secret_access_key": SECRET } }),
+    );
+    assert_eq!(unreachable["code"], "endpoint_unreachable");
+    assert!(unreachable["message"].as_str().is_some_and(|m| m.contains("Check the endpoint")));
+    let half = h.err("save_settings", json!({ "form": { "bucket": "b", "access_key_id": "GK1" } }));
+    assert_eq!(half["code"], "config");
+    let no_bucket = h.err("save_settings", json!({ "form": { "bucket": " " } }));
+    assert_eq!(no_bucket["code"], "config");
+
+    let locked = Harness::new(UnavailableStore);
+    let no_keyring = locked.err(
+        "save_settings",
+        json!({ "form": { "bucket": "b", "access_key_id": "GK1", "secret_access_key": SECRET } }),
+    );
+    assert_eq!(no_keyring["code"], "no_keyring");
+    assert!(no_keyring["message"].as_str().is_some_and(|m| m.contains("AWS profile")));
+    let view = locked.ok("get_settings", json!({}));
+    assert!(view["keyring_unavailable"].as_str().is_some_and(|m| m.contains("no keyring available")));
+    h.assert_secret_never_leaked();
+    locked.assert_secret_never_leaked();
+}
+
+#[test]
+fn s3_error_codes_against_garage() {
+    let Some(s3) = support::Garage::from_env() else {
+        eprintln!("skipped: BUCKETSTREAM_TEST_S3_ENDPOINT not set (tests/run.sh starts Garage)");
+        return;
+    };
+    let bucket = s3.bucket_with_media("bs-desktop-codes");
+    let h = Harness::new(MemStore::new());
+    let form = |bucket: &str, id: &str, secret: &str| {
+        json!({ "form": { "bucket": bucket, "endpoint": s3.endpoint, "region": s3.region,
+                          "access_key_id": id, "secret_access_key": secret } })
+    };
+    let ok = h.ok("test_connection", form(&bucket, &s3.key_id, &s3.secret));
+    assert_eq!(ok["media"], 1, "{ok}");
+    let bad = h.err("test_connection", form(&bucket, &s3.key_id, "not-the-secret"));
+    assert_eq!(bad["code"], "bad_credentials", "{bad}");
+    let unknown_key = h.err("test_connection", form(&bucket, "GK0000000000000000000000", SECRET));
+    assert_eq!(unknown_key["code"], "bad_credentials", "{unknown_key}");
+    let missing = h.err("test_connection", form("no-such-bucket-here", &s3.key_id, &s3.secret));
+    assert_eq!(missing["code"], "no_such_bucket", "{missing}");
+    if let Some((id, secret)) = &s3.denied {
+        let denied = h.err("test_connection", form(&bucket, id, secret));
+        assert_eq!(denied["code"], "access_denied", "{denied}");
+    }
+    // Saving switches the library to the bucket; its item appears after a refresh.
+    h.ok("save_settings", form(&bucket, &s3.key_id, &s3.secret));
+    let items = h.ok("refresh_library", json!({}));
+    assert_eq!(items.as_array().map(Vec::len), Some(1), "{items}");
+    h.assert_secret_never_leaked();
+}
+
+#[test]
+fn remote_origins_and_unknown_commands_are_refused() {
+    let h = Harness::new(MemStore::new());
+    let remote = h.raw("get_settings", json!({}), "https://evil.example/");
+    assert!(remote.is_err(), "a remote origin got IPC: {remote:?}");
+    let unknown = h.raw("plugin:fs|read_file", json!({ "path": "/etc/passwd" }), "tauri://localhost");
+    assert!(unknown.is_err(), "{unknown:?}");
+}

@@ -1,0 +1,218 @@
+//! End-to-end test of the real webview: tauri-driver + WebKitWebDriver drive the built app under Xvfb.
+//!
+//! Runs only when `BUCKETSTREAM_E2E_WEBDRIVER` names the tauri-driver URL (set by
+//! `tests/run.sh`, which starts Garage, Xvfb, a session bus with gnome-keyring, and
+//! tauri-driver, with a throwaway HOME). The app starts on the local sample folder; the test
+//! sees that library, opens the settings page, types the Garage bucket and key into the form,
+//! saves, and waits for the bucket's item to replace the samples. Every IPC and HTTP reply it
+//! sees is written to `BUCKETSTREAM_E2E_CAPTURE` for the leak grep that follows.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// A minimal W3C WebDriver client over std's TCP (one request per connection).
+struct Driver {
+    host: String,
+    session: String,
+}
+
+fn http(host: &str, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let payload = body.map(Value::to_string).unwrap_or_default();
+    let mut stream = std::net::TcpStream::connect(host).expect("connect to tauri-driver");
+    stream.set_read_timeout(Some(Duration::from_secs(120))).expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
+        payload.len()
+    )
+    .expect("request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("response");
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON from {path}: {head}\n{body}"))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+impl Driver {
+    fn start(url: &str, app: &str) -> Driver {
+        let host = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let caps = json!({ "capabilities": { "alwaysMatch": { "tauri:options": { "application": app } } } });
+        let reply = http(&host, "POST", "/session", Some(&caps));
+        let session = reply["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {reply}"))
+            .to_owned();
+        Driver { host, session }
+    }
+
+    fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let reply = http(&self.host, method, &format!("/session/{}{path}", self.session), body.as_ref());
+        if reply["value"]["error"].is_string() {
+            panic!("webdriver {path}: {reply}");
+        }
+        reply["value"].clone()
+    }
+
+    /// Runs `script` in the page (a returned promise is awaited).
+    fn js(&self, script: &str, args: Value) -> Value {
+        self.cmd("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
+    }
+
+    fn invoke(&self, cmd: &str, args: Value) -> Value {
+        let v = self.js(
+            "return window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(r => ({ok: r}), e => ({err: e}));",
+            json!([cmd, args]),
+        );
+        capture(&v.to_string());
+        v
+    }
+
+    fn find(&self, css: &str) -> String {
+        let v = self.cmd("POST", "/element", Some(json!({ "using": "css selector", "value": css })));
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_owned()
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})));
+        self.cmd("POST", &format!("/element/{id}/value"), Some(json!({ "text": text })));
+    }
+
+    fn wait_for<T>(&self, what: &str, mut probe: impl FnMut(&Driver) -> Option<T>) -> T {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(v) = probe(self) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = http(&self.host, "DELETE", &format!("/session/{}", self.session), None);
+    }
+}
+
+/// Appends a reply to the capture file the leak grep reads.
+fn capture(text: &str) {
+    if let Ok(path) = std::env::var("BUCKETSTREAM_E2E_CAPTURE") {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{text}");
+        }
+    }
+}
+
+fn names(items: &Value) -> Vec<String> {
+    items["ok"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["name"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn window_plays_local_then_switches_to_the_bucket() {
+    let Ok(url) = std::env::var("BUCKETSTREAM_E2E_WEBDRIVER") else {
+        eprintln!("skipped: BUCKETSTREAM_E2E_WEBDRIVER not set (tests/run.sh sets it)");
+        return;
+    };
+    let s3 = support::Garage::from_env().expect("Garage environment (tests/run.sh)");
+    let bucket = s3.bucket_with_media("bs-e2e");
+    let app = env!("CARGO_BIN_EXE_bucketstream-desktop");
+    let started = Instant::now();
+    let d = Driver::start(&url, app);
+
+    // The window opens on the local samples.
+    let local = d.wait_for("the local library", |d| {
+        let items = d.invoke("list_library", json!({}));
+        let n = names(&items);
+        (!n.is_empty()).then_some(n)
+    });
+    eprintln!("e2e: session + first list in {:?}: {local:?}", started.elapsed());
+    let base = d.invoke("media_base", json!({}));
+    let base = base["ok"].as_str().expect("media base").to_owned();
+    capture(&support::http_get(&base, "/api/videos"));
+    capture(&support::http_get(&base, "/api/health"));
+
+    // Screenshot of the player window as it first appears.
+    if let Ok(dir) = std::env::var("BUCKETSTREAM_E2E_ARTIFACTS") {
+        let png = d.cmd("GET", "/screenshot", None);
+        if let Some(b64) = png.as_str() {
+            let _ = std::fs::write(format!("{dir}/window.b64"), b64);
+        }
+    }
+
+    // Settings page: type the bucket and the key, save.
+    d.js("window.location.href = '/desktop/index.html'; return true;", json!([]));
+    d.wait_for("the settings form", |d| {
+        let v = d.js("return !!document.querySelector('#bs-bucket') && document.querySelector('#bs-credentials-state').textContent", json!([]));
+        v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
+    });
+    d.type_into("#bs-bucket", &bucket);
+    d.type_into("#bs-endpoint", &s3.endpoint);
+    d.type_into("#bs-region", &s3.region);
+    d.type_into("#bs-access-key-id", &s3.key_id);
+    d.type_into("#bs-secret", &s3.secret);
+    let test = d.find("#bs-test");
+    d.cmd("POST", &format!("/element/{test}/click"), Some(json!({})));
+    let tested = d.wait_for("the connection test", |d| {
+        let v = d.js("const m = document.querySelector('#bs-message'); return m.dataset.code ? [m.dataset.code, m.textContent] : null;", json!([]));
+        v.as_array().cloned()
+    });
+    capture(&Value::Array(tested.clone()).to_string());
+    assert_eq!(tested[0], "connected", "{tested:?}");
+    let save = d.find("#bs-save");
+    d.cmd("POST", &format!("/element/{save}/click"), Some(json!({})));
+    let saved = d.wait_for("the save", |d| {
+        let v = d.js("const m = document.querySelector('#bs-message'); return m.dataset.code && m.dataset.code !== 'connected' && m.dataset.kind !== 'busy' ? [m.dataset.code, m.textContent, document.querySelector('#bs-credentials-state').textContent, document.querySelector('#bs-secret').value] : null;", json!([]));
+        v.as_array().cloned()
+    });
+    capture(&Value::Array(saved.clone()).to_string());
+    assert_eq!(saved[0], "saved", "{saved:?}");
+    assert!(saved[2].as_str().is_some_and(|s| s.contains("set")), "{saved:?}");
+    assert_eq!(saved[3], "", "the secret field is cleared after saving");
+
+    // The bucket's item replaces the samples.
+    let remote = d.wait_for("the bucket's items", |d| {
+        let items = d.invoke("refresh_library", json!({}));
+        let n = names(&items);
+        (n == ["song"]).then_some(n)
+    });
+    eprintln!("e2e: bucket items {remote:?}");
+    let settings = d.invoke("get_settings", json!({}));
+    assert_eq!(settings["ok"]["credentials"], "set");
+    assert_eq!(settings["ok"]["bucket"], bucket.as_str());
+    let base = d.invoke("media_base", json!({}));
+    let base = base["ok"].as_str().expect("media base").to_owned();
+    capture(&support::http_get(&base, "/api/videos"));
+    capture(&support::http_get(&base, "/api/health"));
+    capture(&d.invoke("lan_status", json!({})).to_string());
+}
