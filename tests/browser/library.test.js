@@ -5,8 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, rowNames, until } from './lib/browser.js';
-import { put, del } from './lib/s3.js';
+import { launch, open, rowNames, until, put, del } from './lib/harness.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 let browser;

@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch } from './lib/browser.js';
+import { launch } from './lib/harness.js';
 
 const BIG = process.env.BS_BIG_URL;
 let browser;

@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, mediaState, rowNames, until } from './lib/browser.js';
+import { launch, open, mediaState, rowNames, until } from './lib/harness.js';
 
 let browser;
 

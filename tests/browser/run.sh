@@ -93,7 +93,7 @@ cp "$fx/Music/Short chime.mp3" "$fx/<img src=x onerror=alert(1)>.mp3"
 head -c 65536 /dev/urandom >"$fx/Broken/Not really audio.mp3"
 
 export BS_BUCKET="bucketstream-ui-$(date +%s)-$$"
-node "$here/lib/s3.js" upload "$BS_BUCKET" "$fx"
+node "$here/lib/harness.js" upload "$BS_BUCKET" "$fx"
 
 # 10,000 empty files for the scale test (served from a local folder).
 big="$work/big"

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { launch, open, BASE, mediaState, rowNames, until, waitForLibrary } from './lib/browser.js';
+import { launch, open, BASE, mediaState, rowNames, until, waitForLibrary } from './lib/harness.js';
 
 const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let browser;
