@@ -84,9 +84,15 @@ function schedulePaint() {
   });
 }
 
+let shownRows = null;
+
 function paint() {
   const rows = library.rows();
-  view.setRows(rows.rows, keepScroll);
+  // Status and connection changes repaint the notices only; the rows are redrawn when they change.
+  if (rows !== shownRows) {
+    shownRows = rows;
+    view.setRows(rows.rows, keepScroll);
+  }
   if (pendingMeasure) {
     pendingMeasure = false;
     try {

@@ -31,10 +31,21 @@ export class LibraryView {
 
   /** Shows `rows` (from Library.rows()); `keepScroll` false jumps to the top. */
   setRows(rows, keepScroll) {
+    // A live update must not steal keyboard focus: remember the focused row and button.
+    const active = document.activeElement;
+    let focus = null;
+    if (active && this.layer.contains(active)) {
+      const node = active.closest('[role="listitem"]');
+      if (node) focus = { id: node.dataset.id, path: node.dataset.path, action: active.dataset.action };
+    }
     this.rows = rows;
     if (!keepScroll) this.scroller.scrollTop = 0;
     this.clear();
     this.layout();
+    if (focus) {
+      const index = rows.findIndex((r) => (r.type === 'item' ? r.item.id === focus.id : r.path === focus.path));
+      if (index >= 0) this.focusIndex(index, focus.action);
+    }
   }
 
   setMode(mode) {
@@ -150,7 +161,7 @@ export class LibraryView {
         h('span', { className: 'kind folder' }, icon('folder')),
         h('span', { className: 'row-text' }, h('span', { className: 'row-name', text: row.name }), h('span', { className: 'row-meta', text: `Folder · ${label}` })),
       );
-      return h('div', { className: this.mode === 'grid' ? 'card folder-row' : 'row folder-row', attrs: { role: 'listitem', ...pos } }, main);
+      return h('div', { className: this.mode === 'grid' ? 'card folder-row' : 'row folder-row', attrs: { role: 'listitem', ...pos }, dataset: { path: row.path } }, main);
     }
     const node = this.pool.pop() || this.skeleton();
     this.fill(node, row.item, index, pos);
@@ -226,7 +237,7 @@ export class LibraryView {
     this.focusIndex(target);
   }
 
-  focusIndex(index) {
+  focusIndex(index, action) {
     if (index < 0 || index >= this.rows.length) return;
     const { cols, rowH } = this.geometry();
     const y = 8 + Math.floor(index / cols) * rowH;
@@ -236,8 +247,8 @@ export class LibraryView {
     }
     this.render();
     const node = this.nodes.get(index);
-    const main = node && node.querySelector('.row-main, .card-main');
-    if (main) main.focus();
+    const target = node && (node.querySelector(`[data-action="${action}"]`) || node.querySelector('.row-main, .card-main'));
+    if (target) target.focus();
   }
 }
 

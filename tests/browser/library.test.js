@@ -125,7 +125,11 @@ test('an object uploaded during the test appears without a reload', async () => 
   const { dirname, join } = await import('node:path');
   const here = dirname(new URL(import.meta.url).pathname);
   await put(process.env.BS_BUCKET, key, await readFile(join(here, '../../samples/A440 tone.mp3')));
+  // Keyboard focus sits on a row while the change arrives; it must stay there.
+  await page.focus('.layer [data-id] .row-main:has(.row-name:text-is("A440 tone"))');
   await page.waitForSelector('.folder-row .row-name:text-is("Live")', { timeout: 20000 });
+  const focused = await page.evaluate(() => document.activeElement.querySelector('.row-name')?.textContent);
+  assert.equal(focused, 'A440 tone', 'focus stays on the same row after a live update');
   await page.click('.folder-row .row-main:has-text("Live")');
   await until(async () => (await rowNames(page)).includes(name), 'the uploaded item');
   assert.equal(await page.evaluate(() => window.__marker), 'same page', 'no reload happened');
