@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { launch, open, rowNames, until, put, del } from './lib/harness.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
+const FOLDER = '"><svg onload=alert(2)>';
+const SCRIPT = '<iframe src=javascript:alert(3)>';
 let browser;
 
 before(async () => {
@@ -90,6 +92,26 @@ test('folders open with a breadcrumb, sort and grid work', async () => {
   await context.close();
 });
 
+test('arrow keys move between rows, Enter opens and plays', async () => {
+  const { context, page } = await open(browser);
+  await page.focus('.layer .row-main >> nth=0');
+  const focusedName = () => page.evaluate(() => document.activeElement.querySelector('.row-name')?.textContent);
+  const first = await focusedName();
+  await page.keyboard.press('ArrowDown');
+  const second = await focusedName();
+  assert.notEqual(first, second);
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await focusedName(), first);
+  await page.keyboard.press('End');
+  const names = await page.$$eval('.layer [role="listitem"] .row-name', (els) => els.map((e) => e.textContent));
+  assert.equal(await focusedName(), names[names.length - 1]);
+  await page.keyboard.press('Home');
+  // The first row is a folder: Enter opens it.
+  await page.keyboard.press('Enter');
+  await until(async () => (await page.$$eval('#crumbs .crumb', (els) => els.length)) === 2, 'Enter opened the folder');
+  await context.close();
+});
+
 test('a hostile key is shown as text and runs nothing', async () => {
   const { context, page, log } = await open(browser);
   await page.evaluate(() => {
@@ -107,8 +129,18 @@ test('a hostile key is shown as text and runs nothing', async () => {
   await until(async () => (await rowNames(page)).length === 1, 'search by the hostile text');
   await page.click('#queue-btn');
   assert.equal(await page.locator('#queue-panel img').count(), 0);
+  await page.click('#queue-panel [aria-label="Close the queue"]');
+  // A hostile folder name and a hostile name inside it: breadcrumb, rows, player bar.
+  await page.fill('#search', '');
+  await page.locator('.folder-row .row-main').filter({ hasText: FOLDER }).click();
+  await until(async () => (await page.$$eval('#crumbs .crumb', (els) => els.map((e) => e.textContent))).includes(FOLDER), 'the hostile folder');
+  assert.deepEqual(await rowNames(page), [SCRIPT]);
+  await page.click('.layer [data-id] .row-main');
+  await until(async () => (await page.textContent('#now-sub')) === FOLDER, 'the folder shown as text');
+  assert.equal(await page.textContent('#now-title'), SCRIPT);
   await page.waitForTimeout(500);
   assert.equal(await page.locator('img[src="x"]').count(), 0);
+  assert.equal(await page.locator('svg[onload], body script, iframe').count(), 0, 'no element made from a name');
   assert.equal(await page.evaluate(() => window.__xss), 0);
   assert.deepEqual(log.dialogs, [], 'no dialog opened');
   await context.close();

@@ -46,6 +46,46 @@ test('an mp3 plays: currentTime advances', async () => {
   await context.close();
 });
 
+test('a key with unicode, spaces, #, ?, & and % plays', async () => {
+  const { context, page, log } = await open(browser);
+  await openFolder(page, 'Música');
+  await playRow(page, 'Canción #1 ?&%+');
+  await until(async () => (await mediaState(page)).currentTime > 0.2, 'playback');
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+test('repeat one restarts the item; shuffle toggles', async () => {
+  const { context, page } = await open(browser);
+  await openFolder(page, 'Music');
+  await page.click('#repeat-btn');
+  await page.click('#repeat-btn');
+  assert.equal(await page.getAttribute('#repeat-btn', 'aria-label'), 'Repeat: one');
+  await playRow(page, 'Short chime');
+  await until(async () => (await mediaState(page)).currentTime > 1.2, 'near the end');
+  await until(async () => {
+    const s = await mediaState(page);
+    return s.currentTime < 1 && !s.paused;
+  }, 'the same item again', 10000);
+  assert.equal(await page.textContent('#now-title'), 'Short chime');
+  await page.click('#shuffle-btn');
+  assert.equal(await page.getAttribute('#shuffle-btn', 'aria-pressed'), 'true');
+  await context.close();
+});
+
+test('f toggles fullscreen for a video', async () => {
+  const { context, page } = await open(browser);
+  await openFolder(page, 'Video');
+  await playRow(page, 'Test pattern');
+  await page.locator('#play-btn').focus();
+  await page.keyboard.press('f');
+  await until(() => page.evaluate(() => document.fullscreenElement && document.fullscreenElement.id), 'fullscreen');
+  assert.equal(await page.evaluate(() => document.fullscreenElement.id), 'video-stage');
+  await page.keyboard.press('f');
+  await until(async () => !(await page.evaluate(() => document.fullscreenElement)), 'fullscreen left');
+  await context.close();
+});
+
 test('an mp4 seeks to the middle over a 206 and plays', async () => {
   const { context, page, log } = await open(browser);
   await openFolder(page, 'Video');
@@ -140,7 +180,7 @@ test('keyboard: mute, volume and play/pause', async () => {
   await page.locator('#play-btn').focus();
   await page.keyboard.press('m');
   assert.equal(await page.$eval('#media', (m) => m.muted), true);
-  assert.equal(await page.getAttribute('#mute-btn', 'aria-label'), 'Unmute');
+  await until(async () => (await page.getAttribute('#mute-btn', 'aria-label')) === 'Unmute', 'the mute button to say Unmute');
   await page.keyboard.press('m');
   await page.keyboard.press('ArrowDown');
   assert.ok((await page.$eval('#media', (m) => m.volume)) < 1);

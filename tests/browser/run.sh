@@ -90,6 +90,9 @@ cp "$root/samples/Test pattern.mp4" "$fx/Video/Test pattern.mp4"
 cp "$root/samples/E660 tone.m4a" "$fx/E660 tone.m4a"
 cp "$root/samples/Clips/Test pattern (VP9).webm" "$fx/Clips/Test pattern (VP9).webm"
 cp "$fx/Music/Short chime.mp3" "$fx/<img src=x onerror=alert(1)>.mp3"
+mkdir -p "$fx/\"><svg onload=alert(2)>" "$fx/Música"
+cp "$fx/Music/Short chime.mp3" "$fx/\"><svg onload=alert(2)>/<iframe src=javascript:alert(3)>.mp3"
+cp "$fx/Music/Short chime.mp3" "$fx/Música/Canción #1 ?&%+.mp3"
 head -c 65536 /dev/urandom >"$fx/Broken/Not really audio.mp3"
 
 export BS_BUCKET="bucketstream-ui-$(date +%s)-$$"
@@ -129,6 +132,17 @@ big_port=$(free_port)
 "$server_bin" --bind 127.0.0.1 --port "$big_port" --media-dir "$big" --refresh-secs 3600 \
   >"$work/server-big.log" 2>&1 &
 pids+=($!)
+# An empty bucket and an empty local folder: the player's empty states.
+mkdir -p "$work/empty-dir"
+node "$here/lib/harness.js" upload "$BS_BUCKET-empty" "$work/empty-dir"
+empty_port=$(free_port)
+"$server_bin" --bind 127.0.0.1 --port "$empty_port" --bucket "$BS_BUCKET-empty" --endpoint "$S3_ENDPOINT" \
+  --region "${AWS_REGION:-garage}" --refresh-secs 30 >"$work/server-empty.log" 2>&1 &
+pids+=($!)
+local_port=$(free_port)
+"$server_bin" --bind 127.0.0.1 --port "$local_port" --media-dir "$work/empty-dir" --refresh-secs 30 \
+  >"$work/server-local.log" 2>&1 &
+pids+=($!)
 # A server on a bucket that does not exist: the player's error state.
 bad_port=$(free_port)
 "$server_bin" --bind 127.0.0.1 --port "$bad_port" --bucket "no-such-bucket-$$" --endpoint "$S3_ENDPOINT" \
@@ -141,9 +155,13 @@ wait_health "http://127.0.0.1:$big_port" 10000
 export BS_URL="http://127.0.0.1:$port"
 export BS_BIG_URL="http://127.0.0.1:$big_port"
 export BS_BAD_URL="http://127.0.0.1:$bad_port"
-for _ in $(seq 1 100); do
-  python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/api/health', timeout=2)" "$BS_BAD_URL" 2>/dev/null && break
-  sleep 0.2
+export BS_EMPTY_URL="http://127.0.0.1:$empty_port"
+export BS_LOCAL_EMPTY_URL="http://127.0.0.1:$local_port"
+for url in "$BS_BAD_URL" "$BS_EMPTY_URL" "$BS_LOCAL_EMPTY_URL"; do
+  for _ in $(seq 1 100); do
+    python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/api/health', timeout=2)" "$url" 2>/dev/null && break
+    sleep 0.2
+  done
 done
 export CHROMIUM="$chromium_bin"
 mkdir -p "$here/screenshots"

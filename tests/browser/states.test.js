@@ -74,6 +74,21 @@ test('a bucket that does not exist shows an error that says what to do', { skip:
   await context.close();
 });
 
+test('an empty bucket and an empty folder say what to do', { skip: !process.env.BS_EMPTY_URL && 'BS_EMPTY_URL is not set' }, async () => {
+  for (const [url, want] of [
+    [process.env.BS_EMPTY_URL, /The library is empty.*Upload/s],
+    [process.env.BS_LOCAL_EMPTY_URL, /No media yet.*--bucket/s],
+  ]) {
+    const context = await browser.newContext({ baseURL: url });
+    const page = await context.newPage();
+    await page.goto('/');
+    await page.waitForSelector('#notice[data-kind="empty"]:not([hidden])', { timeout: 15000 });
+    assert.match(await page.textContent('#notice'), want);
+    assert.ok(await page.isVisible('#notice button:has-text("Refresh")'));
+    await context.close();
+  }
+});
+
 test('the refresh control sends fetch_videos and gets the list back', async () => {
   const context = await browser.newContext({ baseURL: BASE });
   const page = await context.newPage();
@@ -120,6 +135,7 @@ test('desktop app path: invoke for the list, media_base for playback, settings b
   assert.equal(await page.getAttribute('#settings-btn', 'aria-expanded'), String(was));
   await page.click('#settings-btn');
   assert.equal(await hidden(), was);
+  if (!(await hidden())) await page.click('#settings-btn'); // out of the way of the library
   await page.click('.layer [data-id] .row-main:has(.row-name:text-is("A440 tone"))');
   const s = await until(async () => {
     const m = await mediaState(page);
