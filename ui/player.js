@@ -106,7 +106,11 @@ export class Player {
     });
     if (!document.pictureInPictureEnabled) e.pip.dataset.unsupported = 'true';
     document.addEventListener('fullscreenchange', () => {
-      e.fullscreen.setAttribute('aria-pressed', String(Boolean(document.fullscreenElement)));
+      const full = Boolean(document.fullscreenElement);
+      e.fullscreen.setAttribute('aria-pressed', String(full));
+      e.fullscreen.setAttribute('aria-label', full ? 'Leave fullscreen' : 'Fullscreen');
+      // The player bar is outside the fullscreen view: the browser's own controls stand in.
+      m.controls = full;
     });
   }
 

@@ -92,7 +92,7 @@ test('folders open with a breadcrumb, sort and grid work', async () => {
   await context.close();
 });
 
-test('arrow keys move between rows, Enter opens and plays', async () => {
+test('arrow keys move between rows, Enter opens a folder', async () => {
   const { context, page } = await open(browser);
   await page.focus('.layer .row-main >> nth=0');
   const focusedName = () => page.evaluate(() => document.activeElement.querySelector('.row-name')?.textContent);
@@ -151,6 +151,13 @@ test('an object uploaded during the test appears without a reload', async () => 
   await page.evaluate(() => {
     window.__marker = 'same page';
   });
+  // Something plays while the change arrives: it must keep playing.
+  await page.click('.folder-row .row-main:has-text("Music")');
+  await page.click('.layer [data-id] .row-main:has(.row-name:text-is("Long tone"))');
+  await until(() => page.$eval('#media', (m) => m.currentTime > 0.3 && !m.paused), 'Long tone playing');
+  const src = await page.$eval('#media', (m) => m.currentSrc);
+  await page.click('#crumbs .crumb:has-text("Library")');
+  await until(async () => (await rowNames(page)).includes('A440 tone'), 'back at the top');
   const key = `Live/Uploaded ${Date.now()}.mp3`;
   const name = key.slice(5, -4);
   const { readFile } = await import('node:fs/promises');
@@ -162,6 +169,9 @@ test('an object uploaded during the test appears without a reload', async () => 
   await page.waitForSelector('.folder-row .row-name:text-is("Live")', { timeout: 20000 });
   const focused = await page.evaluate(() => document.activeElement.querySelector('.row-name')?.textContent);
   assert.equal(focused, 'A440 tone', 'focus stays on the same row after a live update');
+  const playing = await page.$eval('#media', (m) => ({ src: m.currentSrc, t: m.currentTime, paused: m.paused }));
+  assert.equal(playing.src, src, 'the same item is still loaded');
+  assert.ok(!playing.paused && playing.t > 1, `still playing: ${JSON.stringify(playing)}`);
   await page.click('.folder-row .row-main:has-text("Live")');
   await until(async () => (await rowNames(page)).includes(name), 'the uploaded item');
   assert.equal(await page.evaluate(() => window.__marker), 'same page', 'no reload happened');
