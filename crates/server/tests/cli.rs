@@ -1,0 +1,255 @@
+//! The headless binary as a user runs it: flags, `.env`, config file, and one-line errors.
+//!
+//! Each test runs `bucketstream-server` as a child process with a throwaway HOME (so no user
+//! config is read) and no AWS variables from the test environment.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn server(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucketstream-server"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") || name.starts_with("BUCKETSTREAM_") || name == "BUCKET_NAME" {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("BUCKETSTREAM_LOG", "warn")
+        .current_dir(home)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs to completion and returns (success, stderr).
+fn run_fails(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run bucketstream-server");
+    assert!(!out.status.success(), "expected a failure");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A running server; killed on drop.
+struct Running {
+    child: Child,
+    /// stderr lines up to and including the "listening on" line.
+    lines: Vec<String>,
+    base: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(cmd: &mut Command) -> Running {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = Vec::new();
+    let mut base = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("line");
+        let found = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(|url| url.trim_end_matches('/').to_owned());
+        lines.push(line);
+        if let Some(url) = found {
+            base = url;
+            break;
+        }
+    }
+    assert!(!base.is_empty(), "server did not start: {lines:?}");
+    Running { child, lines, base }
+}
+
+fn get_json(url: &str) -> serde_json::Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client")
+            .get(url)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json")
+    })
+}
+
+/// Garage env (KEY=VALUE) from the instance the test command started, or a shared dev one.
+fn garage_env() -> Vec<(String, String)> {
+    let dir = std::env::var_os("BUCKETSTREAM_TEST_GARAGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/garage-test"));
+    let ok = Command::new("bash")
+        .arg(repo().join("scripts/garage.sh"))
+        .arg("start")
+        .arg(&dir)
+        .status()
+        .expect("garage.sh")
+        .success();
+    assert!(ok, "garage.sh start");
+    std::fs::read_to_string(dir.join("env"))
+        .expect("env")
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn var<'a>(env: &'a [(String, String)], name: &str) -> &'a str {
+    env.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .expect(name)
+}
+
+#[test]
+fn a_busy_port_is_one_clear_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let err = run_fails(
+        server(home.path())
+            .args(["--bind", "127.0.0.1", "--port", &port, "--media-dir"])
+            .arg(repo().join("samples")),
+    );
+    assert!(err.contains("already in use"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn bad_folder_flag_and_config_are_clear() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let err = run_fails(server(home.path()).args(["--media-dir", "/no/such/folder"]));
+    assert!(err.contains("/no/such/folder"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let err = run_fails(server(home.path()).args(["--port", "eighty"]));
+    assert!(err.contains("--port"), "{err}");
+
+    let cfg = home.path().join("bad.toml");
+    std::fs::write(&cfg, "port = \"x\"\n").expect("write");
+    let err = run_fails(server(home.path()).arg("--config").arg(&cfg));
+    assert!(err.contains("bad.toml"), "{err}");
+
+    let err = run_fails(server(home.path()).args(["--config", "/no/such.toml"]));
+    assert!(err.contains("/no/such.toml"), "{err}");
+}
+
+#[test]
+fn serves_a_folder_on_an_ephemeral_port() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let running = spawn(
+        server(home.path())
+            .args(["--bind", "127.0.0.1", "--port", "0", "--media-dir"])
+            .arg(repo().join("samples")),
+    );
+    let items = get_json(&format!("{}/api/videos", running.base));
+    let keys: Vec<&str> = items
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|i| i["key"].as_str())
+        .collect();
+    assert!(keys.contains(&"A440 tone.mp3"), "{keys:?}");
+    assert!(keys.contains(&"Clips/Test pattern (VP9).webm"), "{keys:?}");
+}
+
+#[test]
+fn seed_dotenv_selects_the_bucket_and_secrets_stay_out_of_output() {
+    let env = garage_env();
+    let home = tempfile::tempdir().expect("tempdir");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let bucket = format!("cli-{}", std::process::id());
+    rt.block_on(async {
+        let conf = aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("garage"))
+            .endpoint_url(var(&env, "BUCKETSTREAM_TEST_S3_ENDPOINT"))
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                var(&env, "AWS_ACCESS_KEY_ID"),
+                var(&env, "AWS_SECRET_ACCESS_KEY"),
+                None,
+                None,
+                "test",
+            ))
+            .build();
+        let client = aws_sdk_s3::Client::from_conf(conf);
+        let _ = client.create_bucket().bucket(&bucket).send().await;
+        client
+            .put_object()
+            .bucket(&bucket)
+            .key("from env.mp3")
+            .body(b"abc".to_vec().into())
+            .send()
+            .await
+            .expect("put");
+    });
+    let secret = var(&env, "AWS_SECRET_ACCESS_KEY");
+    let dotenv = format!(
+        "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={secret}\nAWS_REGION=garage\nBUCKET_NAME={bucket}\nAWS_ENDPOINT_URL={}\n",
+        var(&env, "AWS_ACCESS_KEY_ID"),
+        var(&env, "BUCKETSTREAM_TEST_S3_ENDPOINT"),
+    );
+    std::fs::write(home.path().join(".env"), dotenv).expect("write .env");
+    let mut cmd = server(home.path());
+    cmd.env("BUCKETSTREAM_LOG", "debug");
+    let running = spawn(cmd.args(["--bind", "127.0.0.1", "--port", "0"]));
+    let items = get_json(&format!("{}/api/videos", running.base));
+    assert_eq!(items[0]["key"], "from env.mp3");
+    let health = get_json(&format!("{}/api/health", running.base));
+    assert_eq!(health["source"], "s3");
+    let all = format!("{:?}{items}{health}", running.lines);
+    assert!(!all.contains(secret), "the secret leaked into output");
+
+    // The command line beats .env: a missing bucket is one clear warning and the server stays up.
+    let running = spawn(server(home.path()).args([
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--bucket",
+        "no-such-bucket-cli",
+    ]));
+    let warning = running
+        .lines
+        .iter()
+        .find(|l| l.contains("warning"))
+        .expect("a warning line");
+    assert!(warning.contains("no such bucket"), "{warning}");
+    let health = get_json(&format!("{}/api/health", running.base));
+    assert_eq!(health["last_error"]["code"], "no_such_bucket");
+
+    // Wrong credentials from the environment: named as such.
+    let mut cmd = server(home.path());
+    cmd.env("AWS_SECRET_ACCESS_KEY", "f".repeat(64));
+    let running = spawn(cmd.args(["--bind", "127.0.0.1", "--port", "0"]));
+    let warning = running
+        .lines
+        .iter()
+        .find(|l| l.contains("warning"))
+        .expect("a warning line");
+    assert!(warning.contains("rejected the credentials"), "{warning}");
+    assert!(!format!("{:?}", running.lines).contains(&"f".repeat(64)));
+}
