@@ -50,7 +50,7 @@ async function smallTargets(page) {
         if (r.height < 24) out.push(`${el.id} slider ${r.height}px tall`);
         continue;
       }
-      if (r.height < 42 || r.width < 42) out.push(`${el.id || el.className || el.tagName} ${Math.round(r.width)}x${Math.round(r.height)}`);
+      if (r.height < 44 || r.width < 44) out.push(`${el.id || el.className || el.tagName} ${Math.round(r.width)}x${Math.round(r.height)}`);
     }
     return out;
   });
