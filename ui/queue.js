@@ -74,10 +74,10 @@ export class Queue {
   move(i, delta) {
     const j = i + delta;
     if (i < 0 || j < 0 || i >= this.ids.length || j >= this.ids.length) return;
+    const cur = this.currentId;
     const [id] = this.ids.splice(i, 1);
     this.ids.splice(j, 0, id);
-    if (this.index === i) this.index = j;
-    else if (this.index === j) this.index = i;
+    if (cur) this.index = this.ids.indexOf(cur);
     this.persist();
   }
 
@@ -165,6 +165,39 @@ export class QueuePanel {
     root.replaceChildren(h('div', { className: 'queue-head' }, this.title, clear, close), this.empty, this.list);
     root.setAttribute('aria-labelledby', 'queue-title');
     this.list.addEventListener('click', (ev) => this.onClick(ev));
+    this.bindDrag();
+  }
+
+  /** Drag and drop to reorder with a mouse (the up/down buttons do the same by keyboard/touch). */
+  bindDrag() {
+    let from = -1;
+    const rowOf = (ev) => ev.target.closest && ev.target.closest('li.queue-row');
+    this.list.addEventListener('dragstart', (ev) => {
+      const li = rowOf(ev);
+      if (!li) return;
+      from = Number(li.dataset.index);
+      ev.dataTransfer.effectAllowed = 'move';
+      ev.dataTransfer.setData('text/plain', String(from));
+      li.classList.add('dragging');
+    });
+    this.list.addEventListener('dragover', (ev) => {
+      if (from < 0 || !rowOf(ev)) return;
+      ev.preventDefault();
+      ev.dataTransfer.dropEffect = 'move';
+      for (const li of this.list.children) li.classList.toggle('drop-target', li === rowOf(ev));
+    });
+    this.list.addEventListener('drop', (ev) => {
+      const li = rowOf(ev);
+      if (from < 0 || !li) return;
+      ev.preventDefault();
+      const to = Number(li.dataset.index);
+      if (to !== from) this.queue.move(from, to - from);
+      from = -1;
+    });
+    this.list.addEventListener('dragend', () => {
+      from = -1;
+      for (const li of this.list.children) li.classList.remove('dragging', 'drop-target');
+    });
   }
 
   toggle(open = this.root.hidden) {
@@ -195,7 +228,7 @@ export class QueuePanel {
       const up = iconButton('up', `Move up: ${name}`, { dataset: { action: 'up', index: String(i) }, disabled: i === 0 });
       const down = iconButton('down', `Move down: ${name}`, { dataset: { action: 'down', index: String(i) }, disabled: i === ids.length - 1 });
       const remove = iconButton('close', `Remove from queue: ${name}`, { dataset: { action: 'remove', index: String(i) } });
-      return h('li', { className: current ? 'queue-row current' : 'queue-row' }, main, up, down, remove);
+      return h('li', { className: current ? 'queue-row current' : 'queue-row', draggable: true, dataset: { index: String(i) } }, main, up, down, remove);
     });
     this.list.replaceChildren(...rows);
   }

@@ -129,6 +129,11 @@ test('the queue plays the next item when one ends', async () => {
   await page.click('.queue-list li:nth-child(3) [aria-label^="Move up"]');
   const reordered = await page.$$eval('.queue-list .row-name', (els) => els.map((e) => e.textContent));
   assert.deepEqual(reordered, ['Short chime', 'Long tone', 'Follow up']);
+  // Drag and drop: Follow up (3rd) onto Long tone (2nd) and back.
+  await page.dragAndDrop('.queue-list li:nth-child(3) .queue-main', '.queue-list li:nth-child(2) .queue-main');
+  assert.deepEqual(await page.$$eval('.queue-list .row-name', (els) => els.map((e) => e.textContent)), ['Short chime', 'Follow up', 'Long tone']);
+  await page.dragAndDrop('.queue-list li:nth-child(2) .queue-main', '.queue-list li:nth-child(3) .queue-main');
+  assert.deepEqual(await page.$$eval('.queue-list .row-name', (els) => els.map((e) => e.textContent)), ['Short chime', 'Long tone', 'Follow up']);
   // Short chime is 2 s long: when it ends, Long tone starts by itself.
   await until(async () => (await page.textContent('#now-title')) === 'Long tone', 'the next item', 15000);
   await until(async () => {
