@@ -96,6 +96,7 @@ wrk_row() {
     file=$WORK/wrk-$objects-$conns.txt
     local args=(-t"$threads" -c"$conns" -d"${WRK_SECS}s" --timeout 30s --latency "http://127.0.0.1:$PORT/api/videos")
     say "wrk ${args[*]} (load $(loadavg))"
+    echo "$objects objects, $conns connections: $(loadavg)" >>"$WORK/wrk-loads.txt"
     wrk "${args[@]}" >"$file"
     cmd "wrk ${args[*]/127.0.0.1:$PORT/127.0.0.1:\$PORT}"
     "$BENCH" wrk-row --file "$file" --objects "$objects" --connections "$conns" --body-bytes "$body" \
@@ -136,6 +137,18 @@ for count in "$SMALL" "$LARGE"; do
     fi
     stop_server
 done
+# --- 3. Diagnostic: the same 10,000-client fan-out with tiny answers (10 objects) --------------
+# Separates the per-message cost of the server from the cost of the list's bytes.
+TINY=10
+"$BENCH" fixtures --dir "$WORK/lib-$TINY" --count "$TINY" >/dev/null
+start_server "$WORK/lib-$TINY" "$TINY"
+say "fan-out diagnostic: 10000 clients, $TINY objects (load $(loadavg))"
+echo "load before this run: $(loadavg)" >"$WORK/fanout-tiny.md"
+echo >>"$WORK/fanout-tiny.md"
+"$BENCH" fanout --url "ws://127.0.0.1:$PORT/ws" --clients 10000 --expect-count "$TINY" --media-dir "$WORK/lib-$TINY" \
+    --push-rounds 1 --fetch-rounds 2 --server-pid "$SERVER_PID" >>"$WORK/fanout-tiny.md"
+cmd "bucketstream-bench fanout --url ws://127.0.0.1:\$PORT/ws --clients 10000 --expect-count $TINY --media-dir \$DIR_$TINY --push-rounds 1 --fetch-rounds 2 --server-pid \$SERVER_PID"
+stop_server
 LOAD_END=$(loadavg)
 elapsed=$(( $(date +%s) - started ))
 
@@ -160,7 +173,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     echo
     echo "## Commands"
     echo
-    echo "Fixtures are sparse files in a temporary folder; the server is the release build, started from that folder and ready when \`/api/health\` reports the count (listing took: $(awk '{printf "%s objects %s s; ", $1, $2}' "$WORK/ready.txt"))."
+    echo "Fixtures are sparse files in a temporary folder; the server is the release build, started from that folder and ready when \`/api/health\` reports the count (time to list the folder at start: $(awk '{printf "%s%s objects %s s", sep, $1, $2; sep="; "}' "$WORK/ready.txt"))."
     echo
     cat "$COMMANDS"
     echo
@@ -171,6 +184,10 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     "$BENCH" wrk-header
     cat "$WORK/wrk-rows.md"
     echo
+    echo "Load average (1/5/15 min) before each row:"
+    echo
+    sed 's/^/- /' "$WORK/wrk-loads.txt"
+    echo
     echo "## WebSocket fan-out (1,000-object library, \`/ws\`)"
     echo
     echo "Clients connect at most 256 handshakes at a time. Push rounds add one file to the folder and have client 0 send \`fetch_videos\`; the time runs from the file's creation until each client has \`library_changed\`. Fetch rounds: every client sends \`fetch_videos\` when told (all at once) and times its own round trip to the \`media_list\` answer (the same JSON as \`/api/videos\`, $(cat "$WORK/body-$SMALL") bytes, in each answer)."
@@ -178,6 +195,12 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     cat "$WORK/fanout-1000.md"
     echo
     cat "$WORK/fanout-10000.md"
+    echo
+    echo "## Diagnostic: 10,000 clients with a 10-object library"
+    echo
+    echo "Not a target: the same fan-out with answers of a few KiB instead of $(cat "$WORK/body-$SMALL") bytes, to tell the server's per-message cost from the cost of the list's size."
+    echo
+    cat "$WORK/fanout-tiny.md"
     echo
     echo "<!-- bench:end -->"
 } >"$WORK/generated.md"

@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::fixtures::sparse_file;
-use crate::report::{FanoutReport, Round};
+use crate::report::{CpuMeter, FanoutReport, Round};
 use crate::stats::Summary;
 
 /// What the coordinator asks every client to do next.
@@ -87,6 +87,8 @@ pub struct Options {
     pub connect_concurrency: usize,
     /// Deadline for each phase.
     pub phase_timeout: Duration,
+    /// The server's pid, to measure its CPU time per phase.
+    pub server_pid: Option<u32>,
 }
 
 /// Classifies a server text frame without parsing the (large) item list.
@@ -248,7 +250,12 @@ pub async fn run(opts: Options) -> Result<FanoutReport, String> {
         errors: Vec::new(),
     };
 
+    let meter = CpuMeter {
+        server_pid: opts.server_pid,
+    };
+
     // 1. Connect: everyone gets the list.
+    let cpu0 = meter.sample();
     let start = Instant::now();
     for i in 0..opts.clients {
         tasks.spawn(client(
@@ -275,6 +282,7 @@ pub async fn run(opts: Options) -> Result<FanoutReport, String> {
     report.connected = latencies.len();
     report.connect_wall = last - start;
     report.connect = Summary::of(&latencies);
+    report.connect_cpu = meter.since(cpu0);
     eprintln!(
         "connect: {} of {} clients listed in {:?}",
         latencies.len(),
@@ -297,6 +305,7 @@ pub async fn run(opts: Options) -> Result<FanoutReport, String> {
         }
         sparse_file(&added, 1 << 20)?;
         report.added += 1;
+        let cpu0 = meter.sample();
         let t0 = Instant::now();
         phase_tx.send_replace(Phase::Push(round));
         let (mut got, mut trigger) = (Vec::new(), None);
@@ -315,6 +324,7 @@ pub async fn run(opts: Options) -> Result<FanoutReport, String> {
             wall: got.iter().max().copied(),
             summary: Summary::of(&got),
             trigger_rtt: trigger,
+            cpu: meter.since(cpu0),
         });
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -325,6 +335,7 @@ pub async fn run(opts: Options) -> Result<FanoutReport, String> {
         if inbox.alive == 0 {
             break;
         }
+        let cpu0 = meter.sample();
         let t0 = Instant::now();
         phase_tx.send_replace(Phase::Fetch(round));
         let (mut rtts, mut last) = (Vec::new(), t0);
@@ -354,6 +365,7 @@ pub async fn run(opts: Options) -> Result<FanoutReport, String> {
             wall: Some(last - t0),
             summary: Summary::of(&rtts),
             trigger_rtt: None,
+            cpu: meter.since(cpu0),
         });
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

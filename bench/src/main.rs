@@ -168,6 +168,7 @@ fn run(command: Command) -> Result<String, String> {
                 fetch_rounds,
                 connect_concurrency,
                 phase_timeout: Duration::from_secs(phase_timeout_secs),
+                server_pid,
             };
             let runtime =
                 tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;

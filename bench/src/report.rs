@@ -22,6 +22,70 @@ pub struct Round {
     pub summary: Option<Summary>,
     /// Push rounds: client 0's `fetch_videos` round trip (includes the folder rescan).
     pub trigger_rtt: Option<Duration>,
+    /// CPU time the server and the bench used during the round.
+    pub cpu: Cpu,
+}
+
+/// CPU time (user + system) used by the server and by this bench process over a span.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cpu {
+    pub server: Option<Duration>,
+    pub bench: Option<Duration>,
+}
+
+impl Cpu {
+    /// `1.23 / 0.98` (seconds), `?` where unknown.
+    fn cell(&self) -> String {
+        let secs = |d: Option<Duration>| {
+            d.map_or_else(|| "?".to_owned(), |d| format!("{:.2}", d.as_secs_f64()))
+        };
+        format!("{} / {}", secs(self.server), secs(self.bench))
+    }
+}
+
+/// Reads CPU counters of the server (when its pid is known) and of this process.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuMeter {
+    pub server_pid: Option<u32>,
+}
+
+/// A reading of [`CpuMeter`]: (server, bench).
+pub type CpuSample = (Option<Duration>, Option<Duration>);
+
+impl CpuMeter {
+    /// Current counters.
+    pub fn sample(&self) -> CpuSample {
+        let server = self
+            .server_pid
+            .and_then(|pid| cpu_time(&format!("/proc/{pid}/stat")));
+        (server, cpu_time("/proc/self/stat"))
+    }
+
+    /// CPU used since `start`.
+    pub fn since(&self, start: CpuSample) -> Cpu {
+        let (server, bench) = self.sample();
+        let diff = |a: Option<Duration>, b: Option<Duration>| Some(a?.saturating_sub(b?));
+        Cpu {
+            server: diff(server, start.0),
+            bench: diff(bench, start.1),
+        }
+    }
+}
+
+/// User + system time from a `/proc/PID/stat` file (fields 14 and 15, in clock ticks of
+/// 1/100 s, the value of `sysconf(_SC_CLK_TCK)` on Linux).
+pub fn cpu_time(stat_path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(stat_path).ok()?;
+    parse_cpu_time(&stat)
+}
+
+fn parse_cpu_time(stat: &str) -> Option<Duration> {
+    // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 impl Round {
@@ -44,6 +108,8 @@ pub struct FanoutReport {
     pub connect_wall: Duration,
     /// Per-client connect-to-list latency.
     pub connect: Option<Summary>,
+    /// CPU used during the connect phase.
+    pub connect_cpu: Cpu,
     /// `media_list` frames whose count was not the expected one.
     pub wrong_counts: usize,
     /// Files the push rounds added.
@@ -67,6 +133,7 @@ impl FanoutReport {
             connected: 0,
             connect_wall: Duration::ZERO,
             connect: None,
+            connect_cpu: Cpu::default(),
             wrong_counts: 0,
             added: 0,
             pushes: Vec::new(),
@@ -107,37 +174,40 @@ impl FanoutReport {
             thousands(self.clients as u64),
             thousands(self.objects)
         );
-        out.push_str("| measurement | clients served | wall time (start to last client) | per client p50 / p95 / p99 / max |\n");
-        out.push_str("|---|---:|---:|---|\n");
+        out.push_str("| measurement | clients served | wall time (start to last client) | per client p50 / p95 / p99 / max | CPU s server / bench |\n");
+        out.push_str("|---|---:|---:|---|---:|\n");
         let _ = writeln!(
             out,
-            "| connect, until each has `media_list` | {} / {} | {} | {} |",
+            "| connect, until each has `media_list` | {} / {} | {} | {} | {} |",
             self.connected,
             self.clients,
             ms(self.connect_wall),
-            cell(&self.connect)
+            cell(&self.connect),
+            self.connect_cpu.cell()
         );
         for (i, r) in self.pushes.iter().enumerate() {
             let trigger = r.trigger_rtt.map_or_else(na, ms);
             let _ = writeln!(
                 out,
-                "| push {}: file added + one `fetch_videos` (its round trip {trigger}), until each has `library_changed` | {} / {} | {} | {} |",
+                "| push {}: file added + one `fetch_videos` (its round trip {trigger}), until each has `library_changed` | {} / {} | {} | {} | {} |",
                 i + 1,
                 r.answered,
                 r.alive,
                 r.wall.map_or_else(na, ms),
-                cell(&r.summary)
+                cell(&r.summary),
+                r.cpu.cell()
             );
         }
         for (i, r) in self.fetches.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "| fetch round {}: all send `fetch_videos` at once, round trip | {} / {} | {} | {} |",
+                "| fetch round {}: all send `fetch_videos` at once, round trip | {} / {} | {} | {} | {} |",
                 i + 1,
                 r.answered,
                 r.alive,
                 r.wall.map_or_else(na, ms),
-                cell(&r.summary)
+                cell(&r.summary),
+                r.cpu.cell()
             );
         }
         out.push('\n');
@@ -193,6 +263,7 @@ mod tests {
             wall: Some(Duration::from_millis(p95_ms)),
             summary: Summary::of(&samples),
             trigger_rtt: None,
+            cpu: Cpu::default(),
         }
     }
 
@@ -219,6 +290,20 @@ mod tests {
         );
         assert!(md.contains("| fetch round 1:"), "{md}");
         assert!(md.contains("**not met**"), "{md}");
+    }
+
+    #[test]
+    fn reads_cpu_times() {
+        let stat = "4242 (bucket (stream) x) S 1 2 3 4 5 6 7 8 9 10 150 25 0 0 20 0";
+        assert_eq!(parse_cpu_time(stat), Some(Duration::from_millis(1750)));
+        assert_eq!(parse_cpu_time("garbage"), None);
+        assert!(cpu_time("/proc/self/stat").is_some());
+        let meter = CpuMeter {
+            server_pid: Some(std::process::id()),
+        };
+        let cpu = meter.since(meter.sample());
+        assert!(cpu.server.is_some() && cpu.bench.is_some());
+        assert_eq!(Cpu::default().cell(), "? / ?");
     }
 
     #[test]
