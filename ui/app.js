@@ -160,8 +160,22 @@ function playItem(item) {
     return;
   }
   queue.playNow(item.id);
+  // The list it was picked from goes on playing when the queue runs out.
+  listContext = library.visibleItems().map((i) => i.id);
   player.load(item);
   view.setCurrent(item.id);
+}
+
+let listContext = [];
+
+/** The item after the current one in the list it was started from, if any. */
+function nextFromList() {
+  const at = player.item ? listContext.indexOf(player.item.id) : -1;
+  if (at < 0) return null;
+  for (let i = at + 1; i < listContext.length; i += 1) {
+    if (library.get(listContext[i]) && !queue.ids.includes(listContext[i])) return listContext[i];
+  }
+  return null;
 }
 
 function playId(id) {
@@ -177,7 +191,11 @@ function advance(auto) {
   for (let tries = 0; tries < queue.ids.length + 1; tries += 1) {
     const id = queue.next(auto);
     if (!id) {
-      if (auto) announce('End of the queue');
+      const more = nextFromList();
+      if (more) {
+        queue.playNow(more);
+        playId(more);
+      } else if (auto) announce('End of the queue');
       return;
     }
     if (auto && player.item && id === player.item.id) {

@@ -151,6 +151,16 @@ test('the queue plays the next item when one ends', async () => {
   await context.close();
 });
 
+test('when the queue runs out, the list it was started from goes on', async () => {
+  const { context, page } = await open(browser);
+  await openFolder(page, 'Music');
+  await page.selectOption('#sort', 'name-desc'); // Short chime, Long tone, Follow up
+  await playRow(page, 'Short chime');
+  await until(async () => (await page.textContent('#now-title')) === 'Long tone', 'the next row of the list', 15000);
+  await until(async () => (await mediaState(page)).currentTime > 0.2, 'it plays');
+  await context.close();
+});
+
 test('a reload resumes the position', async () => {
   const { context, page } = await open(browser);
   await openFolder(page, 'Music');

@@ -34,7 +34,7 @@ if [ ! -x "$GARAGE" ]; then
   exit 1
 fi
 
-if [ ! -d "$here/node_modules/playwright-core" ]; then
+if [ ! -d "$here/node_modules/playwright-core" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
   say "installing npm packages"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
@@ -171,7 +171,7 @@ say "running the browser tests"
 cd "$here"
 set +e
 if [ "$#" -gt 0 ]; then files=("$@"); else files=(./*.test.js); fi
-node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+node --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec "${files[@]}"
 rc=$?
 set -e
 exit "$rc"
