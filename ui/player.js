@@ -266,6 +266,7 @@ export class Player {
     this.els.seek.max = known ? String(d) : '0';
     this.els.seek.disabled = !known;
     this.els.seek.value = known ? String(m.currentTime) : '0';
+    this.els.seek.style.setProperty('--played', known ? `${((m.currentTime / d) * 100).toFixed(2)}%` : '0%');
     this.els.cur.textContent = formatTime(known ? m.currentTime : 0);
     this.els.dur.textContent = formatTime(known ? d : NaN);
     this.els.seek.setAttribute('aria-valuetext', `${formatTime(m.currentTime)} of ${formatTime(d)}`);

@@ -37,8 +37,11 @@ test('server gone: offline notice, then recovery without a reload', async () => 
   await page.goto('/');
   await page.waitForSelector('#notice[data-kind="offline"]:not([hidden])', { timeout: 15000 });
   assert.match(await page.textContent('#notice'), /Cannot reach the Bucketstream server/);
-  assert.equal(await page.getAttribute('#conn', 'data-state'), 'closed');
-  assert.match(await page.textContent('#conn-text'), /Offline · retry in \d+ s/);
+  // Between attempts the indicator says when the next one comes (attempts show "Connecting…").
+  await until(
+    () => page.evaluate(() => document.getElementById('conn').dataset.state === 'closed' && /Offline · retry in \d+ s/.test(document.getElementById('conn-text').textContent)),
+    'the retry countdown',
+  );
 
   allow = true;
   await page.click('#notice button:has-text("Retry now")');
