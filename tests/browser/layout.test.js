@@ -39,6 +39,24 @@ async function overflow(page) {
   });
 }
 
+/** Pieces of the player bar that overlap each other (a squeezed layout). */
+async function barOverlaps(page) {
+  return page.evaluate(() => {
+    const parts = ['.now', '.transport', '.extras', '.seekbar'].map((sel) => [sel, document.querySelector(sel).getBoundingClientRect()]);
+    const out = [];
+    for (let i = 0; i < parts.length; i += 1) {
+      for (let j = i + 1; j < parts.length; j += 1) {
+        const [a, ra] = parts[i];
+        const [b, rb] = parts[j];
+        const x = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+        const y = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+        if (x > 1 && y > 1) out.push(`${a} overlaps ${b}`);
+      }
+    }
+    return out;
+  });
+}
+
 /** Visible buttons, links, selects and sliders smaller than 44 px in both directions they need. */
 async function smallTargets(page) {
   return page.evaluate(() => {
@@ -112,10 +130,15 @@ test('360 px phone: screenshot, no overflow, touch targets, axe', async () => {
   await context.close();
 });
 
-test('tablet: no overflow in either orientation', async () => {
-  for (const viewport of [{ width: 768, height: 1024 }, { width: 1024, height: 768 }]) {
+test('tablets and in-between widths: no overflow, no overlap in the player bar', async () => {
+  for (const viewport of [{ width: 768, height: 1024 }, { width: 1024, height: 768 }, { width: 701, height: 600 }, { width: 820, height: 600 }, { width: 360, height: 640 }]) {
     const { context, page } = await open(browser, { viewport });
-    assert.deepEqual(await overflow(page), [], `${viewport.width}x${viewport.height}`);
+    await page.click('.folder-row .row-main:has-text("Video")');
+    await page.click('.layer [data-id] .row-main:has(.row-name:text-is("Test pattern"))');
+    await page.waitForSelector('#video-stage:not([hidden])');
+    const where = `${viewport.width}x${viewport.height}`;
+    assert.deepEqual(await overflow(page), [], where);
+    assert.deepEqual(await barOverlaps(page), [], where);
     await context.close();
   }
 });
