@@ -5,9 +5,12 @@
 //   ↑ / ↓        volume up / down (outside lists and menus, where arrows move the selection)
 //   /            search        n / p  next / previous        f  fullscreen        m  mute
 //   Escape       clears the search when in it; closes the queue panel otherwise
+//   ?            shows this list
 //
 // Shortcuts never fire while a modifier key (Ctrl, Alt, Meta) is held, so browser and system
 // shortcuts keep working.
+
+import { h } from './util.js';
 
 const SEEK_STEP = 5;
 const SEEK_BIG = 30;
@@ -91,6 +94,10 @@ export function bindKeys(ctx) {
       case 'M':
         player.toggleMute();
         break;
+      case '?':
+        showHelp();
+        ev.preventDefault();
+        break;
       default:
         break;
     }
@@ -107,11 +114,30 @@ export const SHORTCUTS = [
   ['F', 'Fullscreen (video)'],
   ['M', 'Mute'],
   ['Esc', 'Clear the search or close the queue'],
+  ['?', 'This list'],
 ];
 
-/** Whether the page should show the shortcut hint (pointer devices with a keyboard). */
-export function hasKeyboard() {
-  return window.matchMedia('(hover: hover) and (pointer: fine)').matches;
+/** Opens the list of shortcuts in a modal dialog (Esc or the button closes it). */
+export function showHelp() {
+  let dialog = document.getElementById('shortcuts');
+  if (!dialog) {
+    const rows = SHORTCUTS.map(([keys, what]) => h('tr', {}, h('th', { scope: 'row' }, h('kbd', { text: keys })), h('td', { text: what })));
+    const close = h('button', { type: 'button', className: 'btn', text: 'Close' });
+    dialog = h(
+      'dialog',
+      { id: 'shortcuts', className: 'shortcuts', attrs: { 'aria-labelledby': 'shortcuts-title' } },
+      h('h2', { id: 'shortcuts-title', text: 'Keyboard shortcuts' }),
+      h('table', {}, h('tbody', {}, rows)),
+      h('p', { className: 'notice-actions' }, close),
+    );
+    close.addEventListener('click', () => dialog.close());
+    dialog.addEventListener('click', (ev) => {
+      if (ev.target === dialog) dialog.close(); // a click on the backdrop
+    });
+    document.body.append(dialog);
+  }
+  if (!dialog.open) dialog.showModal();
+  return dialog;
 }
 
 /** Seek step in seconds (exported for tests and the help text). */

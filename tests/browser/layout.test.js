@@ -143,7 +143,7 @@ test('tablets and in-between widths: no overflow, no overlap in the player bar',
   }
 });
 
-test('notices and errors pass axe too', async () => {
+test('notices, errors and the shortcuts dialog pass axe too', async () => {
   const { context, page } = await open(browser);
   await page.fill('#search', 'zzzz nothing');
   await page.waitForSelector('#notice:not([hidden])');
@@ -153,5 +153,12 @@ test('notices and errors pass axe too', async () => {
   await page.click('.layer [data-id] .row-main');
   await page.waitForSelector('#player-error:not([hidden])', { timeout: 15000 });
   await axe(page, 'the playback error');
+  await page.locator('#play-btn').focus();
+  await page.keyboard.press('?');
+  await page.waitForSelector('#shortcuts[open]');
+  assert.match(await page.textContent('#shortcuts'), /Keyboard shortcuts.*Play or pause/s);
+  await axe(page, 'the shortcuts dialog');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#shortcuts', { state: 'hidden' });
   await context.close();
 });
