@@ -20,6 +20,7 @@ const prefs = load('view', {});
 const library = new Library(onLibraryChange);
 library.sort = SORTS[prefs.sort] ? prefs.sort : 'name-asc';
 library.kind = ['all', 'audio', 'video'].includes(prefs.kind) ? prefs.kind : 'all';
+library.folder = folderFromHash();
 
 const status = new Status({
   retry: () => api.reconnect(),
@@ -116,10 +117,28 @@ function paint() {
   if (library.loaded && !restored) restoreSession();
 }
 
-function openFolder(path) {
+/** Opens a folder; each one is a history entry (#folder=...), so Back goes up again. */
+function openFolder(path, fromHistory = false) {
+  if (!fromHistory && path !== library.folder) {
+    const url = path ? `#folder=${encodeURIComponent(path)}` : `${location.pathname}${location.search}`;
+    history.pushState({ folder: path }, '', url);
+  }
   library.set({ folder: path, query: library.query });
   announce(path ? `Folder ${path}` : 'Library top');
 }
+
+/** The folder named in the address (#folder=...), or the top. */
+function folderFromHash() {
+  const m = /^#folder=(.*)$/.exec(location.hash);
+  if (!m) return '';
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return '';
+  }
+}
+
+window.addEventListener('popstate', () => openFolder(folderFromHash(), true));
 
 let queryTimer = 0;
 function setQuery(text) {

@@ -87,8 +87,16 @@ test('folders open with a breadcrumb, sort and grid work', async () => {
   await page.waitForSelector('.layer .card');
   assert.equal(await page.locator('.layer .card').count(), 3);
   await page.click('[data-view="list"]');
+  // The folder is in the address: a reload stays there, Back goes up.
+  assert.match(page.url(), /#folder=Music$/);
+  await page.reload();
+  await until(async () => (await rowNames(page)).includes('Long tone'), 'still in Music after a reload');
   await page.click('#crumbs .crumb:has-text("Library")');
   await until(async () => (await rowNames(page)).includes('A440 tone'), 'back at the top');
+  await page.goBack();
+  await until(async () => (await rowNames(page)).includes('Long tone'), 'Back returns to Music');
+  await page.goBack();
+  await until(async () => (await rowNames(page)).includes('A440 tone'), 'Back again: the top');
   await context.close();
 });
 
