@@ -55,6 +55,11 @@ const player = new Player({
   onNext: () => advance(false),
   onPrev: () => back(),
   onError: () => {},
+  // Play with nothing loaded: start the first item of the list on screen.
+  onIdle: () => {
+    const first = library.visibleItems()[0];
+    if (first) playItem(first);
+  },
 });
 
 // ---- library -------------------------------------------------------------------------------

@@ -10,13 +10,13 @@ const $ = (id) => document.getElementById(id);
 const RESUME_MIN = 3; // seconds: closer to either end than this starts from the top
 
 export class Player {
-  constructor({ onEnded, onNext, onPrev, onError }) {
+  constructor({ onEnded, onNext, onPrev, onError, onIdle }) {
     this.media = $('media');
     this.stage = $('video-stage');
     this.item = null;
     this.pendingSeek = null;
     this.stageHidden = false;
-    this.callbacks = { onEnded, onNext, onPrev, onError };
+    this.callbacks = { onEnded, onNext, onPrev, onError, onIdle };
     this.els = {
       play: $('play-btn'),
       prev: $('prev-btn'),
@@ -51,7 +51,9 @@ export class Player {
   bind() {
     const m = this.media;
     const e = this.els;
-    e.play.addEventListener('click', () => this.toggle());
+    e.play.addEventListener('click', () => {
+      if (!this.toggle() && this.callbacks.onIdle) this.callbacks.onIdle();
+    });
     e.prev.addEventListener('click', () => this.callbacks.onPrev());
     e.next.addEventListener('click', () => this.callbacks.onNext());
     e.seek.addEventListener('input', () => {

@@ -46,6 +46,15 @@ test('an mp3 plays: currentTime advances', async () => {
   await context.close();
 });
 
+test('the play button with nothing loaded plays the first item on screen', async () => {
+  const { context, page } = await open(browser);
+  await openFolder(page, 'Music');
+  await page.click('#play-btn');
+  await until(async () => (await page.textContent('#now-title')) === 'Follow up', 'the first row');
+  await until(async () => (await mediaState(page)).currentTime > 0.2, 'it plays');
+  await context.close();
+});
+
 test('a key with unicode, spaces, #, ?, & and % plays', async () => {
   const { context, page, log } = await open(browser);
   await openFolder(page, 'Música');
