@@ -22,16 +22,32 @@ if [ ! -x "$server_bin" ]; then
   exit 1
 fi
 chromium_bin=${CHROMIUM:-/usr/bin/chromium}
-for tool in node npm ffmpeg python3 "$chromium_bin"; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    say "missing $tool (Debian: apt-get install -y nodejs npm ffmpeg chromium python3)"
+# Debian packages the tests need; installed when missing and this user may (root with apt-get).
+missing=()
+for pair in node:nodejs npm:npm ffmpeg:ffmpeg python3:python3 "$chromium_bin:chromium"; do
+  tool=${pair%:*}
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${pair##*:}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    say "missing ${missing[*]} (Debian: apt-get install -y ${missing[*]})"
     exit 1
   fi
-done
+fi
 export GARAGE=${GARAGE:-$(command -v garage || echo "$HOME/.cargo/bin/garage")}
 if [ ! -x "$GARAGE" ]; then
-  say "missing garage (cargo install garage --locked)"
-  exit 1
+  if command -v cargo >/dev/null 2>&1; then
+    say "installing garage (cargo install garage --locked; this takes a while once)"
+    cargo install garage --locked --quiet
+  else
+    say "missing garage (cargo install garage --locked)"
+    exit 1
+  fi
 fi
 
 if [ ! -d "$here/node_modules/playwright-core" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
