@@ -91,6 +91,7 @@ function schedulePaint() {
 }
 
 let shownRows = null;
+let shownFolder = null;
 
 function paint() {
   const rows = library.rows();
@@ -109,7 +110,10 @@ function paint() {
   }
   keepScroll = true;
   view.setCurrent(player.item ? player.item.id : null);
-  renderCrumbs($('crumbs'), library.crumbs(), openFolder);
+  if (shownFolder !== library.folder) {
+    shownFolder = library.folder;
+    renderCrumbs($('crumbs'), library.crumbs(), openFolder);
+  }
   const counts = [];
   if (rows.folders) counts.push(`${rows.folders} folder${rows.folders === 1 ? '' : 's'}`);
   counts.push(`${rows.itemCount.toLocaleString()} item${rows.itemCount === 1 ? '' : 's'}`);
