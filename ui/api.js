@@ -202,6 +202,8 @@ function openSocket() {
   socket = ws;
   ws.onopen = () => {
     attempts = 0;
+    // A restarted server counts generations from 1 again: take its first list whatever it says.
+    generation = -1;
     setConnection('open');
     clearInterval(pingTimer);
     // Application-level keepalive so proxies that ignore control frames keep the socket.
@@ -254,6 +256,10 @@ export async function start() {
   }
   window.addEventListener('online', () => {
     if (connectionState === 'closed') reconnect();
+  });
+  // A phone waking up should not wait out the backoff.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && connectionState === 'closed') reconnect();
   });
   openSocket();
 }
