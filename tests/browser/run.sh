@@ -183,6 +183,7 @@ for url in "$BS_BAD_URL" "$BS_EMPTY_URL" "$BS_LOCAL_EMPTY_URL"; do
   done
 done
 export CHROMIUM="$chromium_bin"
+export BS_SERVER_BIN="$server_bin"
 mkdir -p "$here/screenshots"
 
 # ---- tests ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // states.test.js: what the player says and does when things go wrong or differ: the server gone
-// (offline notice, reconnect with backoff, recovery), a stale list with a banner, a bucket that
+// (offline notice, reconnect with backoff, recovery), a real server restart while something
+// plays, a stale list with a banner, a bucket that
 // does not exist (error notice), the refresh control sending fetch_videos over the WebSocket, and
 // the desktop app's code path (a stand-in window.__TAURI_INTERNALS__ answering list_library and
 // media_base) with its settings button.
@@ -8,6 +9,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { launch, open, BASE, mediaState, rowNames, until, waitForLibrary } from './lib/harness.js';
 
 const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -60,6 +63,65 @@ test('server gone: offline notice, then recovery without a reload', async () => 
   await until(async () => (await page.getAttribute('#conn', 'data-state')) === 'open', 'reconnected by itself', 20000);
   await page.waitForSelector('#banner', { state: 'hidden' });
   await context.close();
+});
+
+/** A free loopback port. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts bucketstream-server on the test bucket at `port`; resolves once it answers. */
+async function startServer(port) {
+  const child = spawn(process.env.BS_SERVER_BIN, ['--bind', '127.0.0.1', '--port', String(port), '--bucket', process.env.BS_BUCKET, '--endpoint', process.env.S3_ENDPOINT, '--region', process.env.AWS_REGION || 'garage', '--refresh-secs', '2'], { stdio: 'ignore' });
+  await until(async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/api/health`)).ok;
+    } catch {
+      return false;
+    }
+  }, 'the server to answer');
+  return child;
+}
+
+async function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await gone;
+}
+
+test('a real server restart: banner, reconnect, the playing item keeps playing', { skip: !process.env.BS_SERVER_BIN && 'BS_SERVER_BIN is not set' }, async () => {
+  const port = await freePort();
+  let server = await startServer(port);
+  const context = await browser.newContext({ baseURL: `http://127.0.0.1:${port}` });
+  const page = await context.newPage();
+  try {
+    await page.goto('/');
+    await waitForLibrary(page);
+    await page.click('.layer [data-id] .row-main:has(.row-name:text-is("A440 tone"))');
+    await until(async () => (await mediaState(page)).currentTime > 0.2, 'playing');
+    await until(() => page.evaluate(() => document.getElementById('media').buffered.length > 0 && document.getElementById('media').buffered.end(0) >= document.getElementById('media').duration - 0.1), 'the short file fully buffered');
+    await stopServer(server);
+    await page.waitForSelector('#banner:not([hidden])', { timeout: 15000 });
+    const t1 = (await mediaState(page)).currentTime;
+    await page.waitForTimeout(500);
+    const s = await mediaState(page);
+    assert.ok(s.currentTime > t1 || s.ended, `playback goes on without the server: ${t1} -> ${s.currentTime}`);
+    server = await startServer(port);
+    await until(async () => (await page.getAttribute('#conn', 'data-state')) === 'open', 'reconnected to the restarted server', 30000);
+    await page.waitForSelector('#banner', { state: 'hidden' });
+    assert.ok((await rowNames(page)).includes('A440 tone'));
+  } finally {
+    await context.close();
+    await stopServer(server);
+  }
 });
 
 test('a bucket that does not exist shows an error that says what to do', { skip: !process.env.BS_BAD_URL && 'BS_BAD_URL is not set' }, async () => {
