@@ -1,8 +1,8 @@
 // states.test.js: what the player says and does when things go wrong or differ: the server gone
 // (offline notice, reconnect with backoff, recovery), a real server restart while something
-// plays, a stale list with a banner, a bucket that
-// does not exist (error notice), the refresh control sending fetch_videos over the WebSocket, and
-// the desktop app's code path (a stand-in window.__TAURI_INTERNALS__ answering list_library and
+// plays, a stale list with a banner, a bucket that does not exist (error notice), an empty bucket
+// and an empty folder, the refresh control sending fetch_videos over the WebSocket, and the
+// desktop app's code path (a stand-in window.__TAURI_INTERNALS__ answering list_library and
 // media_base) with its settings button.
 
 import { test, before, after } from 'node:test';
