@@ -135,7 +135,7 @@ export class Player {
     this.els.sub.textContent = item.folder || (item.kind === 'audio' ? 'Audio' : 'Video');
     this.els.stageTitle.textContent = item.name;
     this.els.now.disabled = item.kind !== 'video';
-    this.els.pip.hidden = item.kind !== 'video' || e2(this.els.pip);
+    this.els.pip.hidden = item.kind !== 'video' || pipUnsupported(this.els.pip);
     this.els.fullscreen.hidden = item.kind !== 'video';
     if (item.kind === 'video') this.showStage(!this.stageHidden);
     else this.showStage(false, true);
@@ -386,6 +386,6 @@ export class Player {
 }
 
 /** True when picture-in-picture is not available here. */
-function e2(pipButton) {
+function pipUnsupported(pipButton) {
   return pipButton.dataset.unsupported === 'true';
 }
