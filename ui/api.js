@@ -257,6 +257,17 @@ export async function start() {
   window.addEventListener('online', () => {
     if (connectionState === 'closed') reconnect();
   });
+  if (isDesktop) {
+    // The desktop settings view restarted the media server (new library, LAN switch or port):
+    // take the new media base and the new list (it reconnects the WebSocket itself).
+    window.addEventListener('bucketstream:library-changed', (ev) => {
+      const next = ev.detail && ev.detail.mediaBase;
+      if (typeof next === 'string' && next) base = next.replace(/\/+$/, '');
+      listLibrary()
+        .then((items) => emit('list', { items, generation: -1 }))
+        .catch((err) => emit('status', { ok: false, error: { code: 'desktop', message: String(err) } }));
+    });
+  }
   // A phone waking up should not wait out the backoff.
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && connectionState === 'closed') reconnect();

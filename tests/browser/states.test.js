@@ -208,6 +208,13 @@ test('desktop app path: invoke for the list, media_base for playback, settings b
   }, 'playback through media_base');
   assert.ok(s.src.startsWith(`${BASE}/media/`), s.src);
   await until(async () => (await page.getAttribute('#conn', 'data-state')) === 'open', 'the live socket at media_base');
+  // The settings view announces a restarted media server with a new base: playback follows it.
+  const moved = BASE.replace('127.0.0.1', 'localhost');
+  await page.evaluate((mediaBase) => {
+    window.dispatchEvent(new CustomEvent('bucketstream:library-changed', { detail: { mediaBase } }));
+  }, moved);
+  await page.click('.layer [data-id] .row-main:has(.row-name:text-is("E660 tone"))');
+  await until(async () => (await mediaState(page)).src.startsWith(`${moved}/media/`), 'media from the new base');
   await context.close();
 });
 
