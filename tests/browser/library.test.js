@@ -122,12 +122,7 @@ test('arrow keys move between rows, Enter opens a folder', async () => {
 
 test('a hostile key is shown as text and runs nothing', async () => {
   const { context, page, log } = await open(browser);
-  await page.evaluate(() => {
-    window.__xss = 0;
-    window.alert = () => {
-      window.__xss += 1;
-    };
-  });
+  // The real alert stays: any script run from a name would open a dialog, which the harness logs.
   const names = await rowNames(page);
   assert.ok(names.includes(HOSTILE), `the hostile name is listed as text: ${names}`);
   assert.equal(await page.locator('.layer img').count(), 0, 'no <img> element was created from the key');
@@ -149,7 +144,6 @@ test('a hostile key is shown as text and runs nothing', async () => {
   await page.waitForTimeout(500);
   assert.equal(await page.locator('img[src="x"]').count(), 0);
   assert.equal(await page.locator('svg[onload], body script, iframe').count(), 0, 'no element made from a name');
-  assert.equal(await page.evaluate(() => window.__xss), 0);
   assert.deepEqual(log.dialogs, [], 'no dialog opened');
   await context.close();
 });
