@@ -20,6 +20,7 @@
 //! - [`library`]: [`library::Library`], the shared state built once and handed to every front end.
 //! - [`error`]: the crate's error enum and its HTTP / IPC codes.
 
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod error;

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use crate::cache::{CacheStats, EdgeCache, ObjectRef};
 use crate::catalog::{Catalog, MediaItem, RefreshResult, Snapshot};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -25,6 +26,8 @@ pub struct Library {
     config: Config,
     /// Snapshot, refreshes and change events (owns the source).
     catalog: Catalog,
+    /// The edge cache in front of an S3 source (`None`: local folders, or cache off).
+    cache: Option<EdgeCache>,
 }
 
 /// What `/api/health` reports.
@@ -71,8 +74,15 @@ impl Library {
     /// [`Library::spawn_refresher`]. Fails only on local problems (an unreadable folder).
     pub async fn new(config: Config) -> Result<Arc<Library>> {
         let source = Source::from_config(&config.source).await?;
+        let cache = match (&source, &config.cache.dir) {
+            (Source::S3(_), Some(dir)) if config.cache.enabled => {
+                Some(EdgeCache::open(dir, config.cache.max_bytes)?)
+            }
+            _ => None,
+        };
         Ok(Arc::new(Library {
             catalog: Catalog::new(Arc::new(source)),
+            cache,
             config,
         }))
     }
@@ -102,6 +112,11 @@ impl Library {
         self.catalog.refresh().await
     }
 
+    /// Edge cache counters (`None` when there is no cache).
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(EdgeCache::stats)
+    }
+
     /// Health for `/api/health` and the desktop status line.
     pub fn health(&self) -> Health {
         let snap = self.catalog.snapshot();
@@ -128,6 +143,16 @@ impl Library {
             Decision::Unsatisfiable { .. } => return Err(Error::NotFound),
         };
         let source = self.catalog.source();
+        if let (Some(cache), Some((start, end))) = (&self.cache, range) {
+            let obj = ObjectRef::new(
+                &source.identity(),
+                &item.id,
+                &item.key,
+                item.etag.as_deref(),
+                item.size,
+            );
+            return cache.read(source.clone(), obj, start, end).await;
+        }
         let body = source.open(&item.key, item.etag.as_deref(), range).await?;
         let want = decision.body_len(item.size);
         if body.len != want {

@@ -418,6 +418,11 @@ mod tests {
             port: 1,
             refresh: None,
             source: SourceConfig::Local(config::LocalConfig { roots: vec![] }),
+            cache: config::CacheConfig {
+                enabled: false,
+                dir: None,
+                max_bytes: 0,
+            },
         }
     }
 }

@@ -45,6 +45,15 @@ struct Cli {
     /// Seconds between library refreshes, 0 for never [default: 60]
     #[arg(long = "refresh-secs")]
     refresh_secs: Option<u64>,
+    /// Edge cache folder for S3 objects [default: the OS cache folder's bucketstream/chunks]
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Edge cache size cap in bytes [default: 10 GiB]
+    #[arg(long = "cache-max-bytes", value_name = "BYTES")]
+    cache_max_bytes: Option<u64>,
+    /// Turn the edge cache off (every request goes to S3)
+    #[arg(long = "no-cache")]
+    no_cache: bool,
 }
 
 /// Why the server could not start.
@@ -119,6 +128,9 @@ fn load_config(cli: &Cli) -> Result<Config, StartError> {
         region: cli.region.clone(),
         prefix: cli.prefix.clone(),
         refresh_secs: cli.refresh_secs,
+        cache_dir: cli.cache_dir.clone(),
+        cache_max_bytes: cli.cache_max_bytes,
+        no_cache: cli.no_cache,
     };
     Ok(config::resolve(
         &overrides,

@@ -24,6 +24,20 @@ pub struct FileConfig {
     pub media_dirs: Vec<PathBuf>,
     /// The S3 bucket, when the library lives in one.
     pub s3: Option<FileS3>,
+    /// The edge cache.
+    pub cache: Option<FileCache>,
+}
+
+/// The `[cache]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCache {
+    /// `false` turns the cache off.
+    pub enabled: Option<bool>,
+    /// Folder of the chunk files.
+    pub dir: Option<PathBuf>,
+    /// Size cap in bytes.
+    pub max_bytes: Option<u64>,
 }
 
 /// The `[s3]` table: everything about the bucket except credentials.

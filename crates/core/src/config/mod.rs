@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::secret::{Credentials, Sensitive};
-pub use file::{FileConfig, FileS3};
+pub use file::{FileCache, FileConfig, FileS3};
 
 /// Default LAN port.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -32,6 +32,22 @@ pub struct Config {
     pub refresh: Option<Duration>,
     /// Where the media come from.
     pub source: SourceConfig,
+    /// The edge cache for S3 objects.
+    pub cache: CacheConfig,
+}
+
+/// Default cap of the edge cache: 10 GiB.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 10 << 30;
+
+/// The on-disk edge cache (used for S3 sources; local folders are served directly).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Off: every request goes to the source.
+    pub enabled: bool,
+    /// Folder of the chunk files; `None` when the machine has no cache folder (cache off).
+    pub dir: Option<PathBuf>,
+    /// Size cap in bytes (least recently used chunks are evicted beyond it).
+    pub max_bytes: u64,
 }
 
 /// The library's origin.
@@ -76,12 +92,18 @@ pub struct Overrides {
     pub region: Option<String>,
     pub prefix: Option<String>,
     pub refresh_secs: Option<u64>,
+    pub cache_dir: Option<PathBuf>,
+    pub cache_max_bytes: Option<u64>,
+    /// `--no-cache`.
+    pub no_cache: bool,
 }
 
 /// Built-in defaults that depend on the machine (the user's Music and Videos folders, the sample folder).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Defaults {
     pub media_dirs: Vec<PathBuf>,
+    /// The OS cache folder for the edge cache (`~/.cache/bucketstream/chunks`).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Defaults {
@@ -98,7 +120,12 @@ impl Defaults {
         if let Some(dir) = sample_dir.filter(|d| d.is_dir()) {
             media_dirs.push(dir);
         }
-        Defaults { media_dirs }
+        let cache_dir = directories::ProjectDirs::from("", "", "bucketstream")
+            .map(|dirs| dirs.cache_dir().join("chunks"));
+        Defaults {
+            media_dirs,
+            cache_dir,
+        }
     }
 }
 
@@ -193,11 +220,31 @@ pub fn resolve(
             roots: defaults.media_dirs.clone(),
         }),
     };
+    let fcache = file.cache.clone().unwrap_or_default();
+    let cache_off = cli.no_cache
+        || parse_var::<bool>(env, "BUCKETSTREAM_NO_CACHE")?.unwrap_or(false)
+        || fcache.enabled == Some(false);
+    let cache_dir = cli
+        .cache_dir
+        .clone()
+        .or_else(|| var(env, "BUCKETSTREAM_CACHE_DIR").map(PathBuf::from))
+        .or(fcache.dir)
+        .or_else(|| defaults.cache_dir.clone());
+    let max_bytes = cli
+        .cache_max_bytes
+        .or(parse_var(env, "BUCKETSTREAM_CACHE_MAX_BYTES")?)
+        .or(fcache.max_bytes)
+        .unwrap_or(DEFAULT_CACHE_MAX_BYTES);
     Ok(Config {
         bind,
         port,
         refresh: (refresh_secs > 0).then(|| Duration::from_secs(refresh_secs)),
         source,
+        cache: CacheConfig {
+            enabled: !cache_off && cache_dir.is_some(),
+            dir: cache_dir,
+            max_bytes,
+        },
     })
 }
 

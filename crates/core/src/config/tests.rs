@@ -12,6 +12,7 @@ fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 fn defaults() -> Defaults {
     Defaults {
         media_dirs: vec![PathBuf::from("/home/u/Music")],
+        cache_dir: Some(PathBuf::from("/home/u/.cache/bucketstream/chunks")),
     }
 }
 
@@ -155,4 +156,46 @@ fn secrets_never_show_in_debug_output() {
     ]);
     let cfg = resolve(&Overrides::default(), &e, None, &defaults()).expect("ok");
     assert!(!format!("{cfg:?}").contains("very-secret-value"));
+}
+
+#[test]
+fn cache_defaults_and_overrides() {
+    let cfg = resolve(&Overrides::default(), &env(&[]), None, &defaults()).expect("ok");
+    assert!(cfg.cache.enabled);
+    assert_eq!(cfg.cache.max_bytes, 10 << 30);
+    assert_eq!(
+        cfg.cache.dir,
+        Some(PathBuf::from("/home/u/.cache/bucketstream/chunks"))
+    );
+    let file = FileConfig {
+        cache: Some(FileCache {
+            max_bytes: Some(1000),
+            ..FileCache::default()
+        }),
+        ..FileConfig::default()
+    };
+    let e = env(&[("BUCKETSTREAM_CACHE_DIR", "/fast/disk")]);
+    let cfg = resolve(&Overrides::default(), &e, Some(&file), &defaults()).expect("ok");
+    assert_eq!(cfg.cache.max_bytes, 1000);
+    assert_eq!(cfg.cache.dir, Some(PathBuf::from("/fast/disk")));
+    let off = Overrides {
+        no_cache: true,
+        ..Overrides::default()
+    };
+    assert!(
+        !resolve(&off, &env(&[]), None, &defaults())
+            .expect("ok")
+            .cache
+            .enabled
+    );
+    let nodir = Defaults {
+        cache_dir: None,
+        ..defaults()
+    };
+    assert!(
+        !resolve(&Overrides::default(), &env(&[]), None, &nodir)
+            .expect("ok")
+            .cache
+            .enabled
+    );
 }

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bucketstream_core::config::{Config, LocalConfig, S3Config, SourceConfig};
+use bucketstream_core::config::{CacheConfig, Config, LocalConfig, S3Config, SourceConfig};
 use bucketstream_core::secret::{Credentials, Sensitive};
 use bucketstream_core::server::{self, ServerState};
 use bucketstream_core::Library;
@@ -27,11 +27,25 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server over `source` with a background refresh every `refresh`.
     pub async fn start(source: SourceConfig, refresh: Option<Duration>) -> TestServer {
+        TestServer::start_with_cache(source, refresh, None).await
+    }
+
+    /// As [`TestServer::start`], with the edge cache in `cache_dir` (capped at `max` bytes).
+    pub async fn start_with_cache(
+        source: SourceConfig,
+        refresh: Option<Duration>,
+        cache: Option<(&Path, u64)>,
+    ) -> TestServer {
         let config = Config {
             bind: [127, 0, 0, 1].into(),
             port: 0,
             refresh,
             source,
+            cache: CacheConfig {
+                enabled: cache.is_some(),
+                dir: cache.map(|(dir, _)| dir.to_owned()),
+                max_bytes: cache.map_or(0, |(_, max)| max),
+            },
         };
         let library = Library::new(config).await.expect("library");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

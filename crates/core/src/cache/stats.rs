@@ -1,0 +1,118 @@
+//! Cache counters: bytes fetched from the source, bytes served, hits, GetObject count.
+//!
+//! "Each byte leaves the bucket once" is checked against these: the byte hit ratio is
+//! `1 - fetched / served`, exposed at `/api/stats` in total and per object.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+/// Counters of one object.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ObjectStats {
+    /// Bytes fetched from the source.
+    pub fetched_bytes: u64,
+    /// Bytes sent to clients.
+    pub served_bytes: u64,
+    /// Ranged GetObject requests sent.
+    pub get_requests: u64,
+    /// Chunk reads served from complete chunks on disk.
+    pub chunk_hits: u64,
+    /// Chunk reads that had to wait for a fetch (their own or another reader's).
+    pub chunk_misses: u64,
+}
+
+/// Totals and per-object counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheStats {
+    /// Sum over all objects.
+    pub total: ObjectStats,
+    /// `1 - fetched / served` (0 when nothing was served).
+    pub byte_hit_ratio: f64,
+    /// Bytes held on disk.
+    pub disk_bytes: u64,
+    /// The cap.
+    pub max_bytes: u64,
+    /// Complete chunks on disk.
+    pub chunks: usize,
+    /// Bytes evicted since start.
+    pub evicted_bytes: u64,
+    /// Per catalog id.
+    pub objects: HashMap<String, ObjectStats>,
+}
+
+/// The live counters.
+#[derive(Default)]
+pub struct Stats {
+    objects: Mutex<HashMap<String, ObjectStats>>,
+    evicted: AtomicU64,
+}
+
+impl Stats {
+    fn with(&self, id: &str, f: impl FnOnce(&mut ObjectStats)) {
+        let mut map = self.objects.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get_mut(id) {
+            Some(s) => f(s),
+            None => f(map.entry(id.to_owned()).or_default()),
+        }
+    }
+
+    pub fn fetched(&self, id: &str, n: u64) {
+        self.with(id, |s| s.fetched_bytes += n);
+    }
+
+    pub fn served(&self, id: &str, n: u64) {
+        self.with(id, |s| s.served_bytes += n);
+    }
+
+    pub fn get_request(&self, id: &str) {
+        self.with(id, |s| s.get_requests += 1);
+    }
+
+    pub fn hit(&self, id: &str, hit: bool) {
+        self.with(id, |s| {
+            if hit {
+                s.chunk_hits += 1
+            } else {
+                s.chunk_misses += 1
+            }
+        });
+    }
+
+    pub fn evicted(&self, n: u64) {
+        self.evicted.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A consistent copy.
+    pub fn snapshot(&self, disk_bytes: u64, max_bytes: u64, chunks: usize) -> CacheStats {
+        let objects = self
+            .objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut total = ObjectStats::default();
+        for s in objects.values() {
+            total.fetched_bytes += s.fetched_bytes;
+            total.served_bytes += s.served_bytes;
+            total.get_requests += s.get_requests;
+            total.chunk_hits += s.chunk_hits;
+            total.chunk_misses += s.chunk_misses;
+        }
+        let byte_hit_ratio = if total.served_bytes == 0 {
+            0.0
+        } else {
+            1.0 - (total.fetched_bytes as f64 / total.served_bytes as f64).min(1.0)
+        };
+        CacheStats {
+            total,
+            byte_hit_ratio,
+            disk_bytes,
+            max_bytes,
+            chunks,
+            evicted_bytes: self.evicted.load(Ordering::Relaxed),
+            objects,
+        }
+    }
+}

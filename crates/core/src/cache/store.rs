@@ -1,0 +1,268 @@
+//! The on-disk chunk index: file naming, startup scan, LRU order and eviction within the cap.
+//!
+//! A complete chunk is one file named `{object}-{index}-{len}` under a two-hex-digit fan-out
+//! folder, where `object` is a hash of (source, key, ETag): names never derive from the raw
+//! key, and a new ETag means new names, so a changed object is never served from old chunks.
+//! Files are written as `*.tmp` and renamed once their length is checked; the scan at startup
+//! deletes leftovers and any file whose length disagrees with its name (a torn write).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Identifies a cached object version: 128 bits of SHA-256 over source, key and ETag.
+pub type ObjectHash = [u8; 16];
+
+/// One chunk of one object version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChunkId {
+    pub object: ObjectHash,
+    pub index: u64,
+}
+
+/// A complete chunk on disk.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    len: u64,
+    /// LRU clock value of the last use.
+    used: u64,
+}
+
+/// The index of complete chunks.
+pub struct Store {
+    /// Cache folder.
+    dir: PathBuf,
+    /// Size cap in bytes.
+    max_bytes: u64,
+    /// Bytes held by complete chunks.
+    total: u64,
+    /// Complete chunks.
+    entries: HashMap<ChunkId, Entry>,
+    /// LRU order: clock -> chunk.
+    lru: BTreeMap<u64, ChunkId>,
+    /// Monotonic use counter.
+    clock: u64,
+}
+
+impl Store {
+    /// Opens (creating) the folder and indexes what a previous run left there.
+    pub fn open(dir: &Path, max_bytes: u64) -> std::io::Result<Store> {
+        std::fs::create_dir_all(dir)?;
+        let mut store = Store {
+            dir: dir.to_owned(),
+            max_bytes,
+            total: 0,
+            entries: HashMap::new(),
+            lru: BTreeMap::new(),
+            clock: 0,
+        };
+        let mut found = Vec::new();
+        for fan in std::fs::read_dir(dir)?.flatten() {
+            if !fan.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            for file in std::fs::read_dir(fan.path())?.flatten() {
+                let path = file.path();
+                let name = file.file_name().to_string_lossy().into_owned();
+                let Ok(meta) = file.metadata() else { continue };
+                match parse_name(&name) {
+                    Some((id, len)) if meta.len() == len && len > 0 => {
+                        let mtime = meta.modified().ok();
+                        found.push((mtime, id, len));
+                    }
+                    // Temporary or torn files: never served.
+                    _ => {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+            }
+        }
+        // Oldest first, so the LRU order survives a restart approximately.
+        found.sort_by_key(|(mtime, _, _)| *mtime);
+        for (_, id, len) in found {
+            store.insert(id, len);
+        }
+        store.evict();
+        Ok(store)
+    }
+
+    /// Path of a complete chunk.
+    pub fn path(&self, id: ChunkId, len: u64) -> PathBuf {
+        let name = format!("{}-{}-{len}", hex::encode(id.object), id.index);
+        self.dir.join(&name[..2]).join(name)
+    }
+
+    /// A unique temporary path for a chunk being written.
+    pub fn tmp_path(&self, id: ChunkId, nonce: u64) -> PathBuf {
+        let name = format!("{}-{}.{nonce}.tmp", hex::encode(id.object), id.index);
+        self.dir.join(&name[..2]).join(name)
+    }
+
+    /// The length of a complete chunk, marking it used.
+    pub fn touch(&mut self, id: ChunkId) -> Option<u64> {
+        let entry = self.entries.get_mut(&id)?;
+        self.lru.remove(&entry.used);
+        self.clock += 1;
+        entry.used = self.clock;
+        self.lru.insert(self.clock, id);
+        Some(entry.len)
+    }
+
+    /// Whether a chunk is complete on disk (without marking it used).
+    pub fn contains(&self, id: ChunkId) -> bool {
+        self.entries.contains_key(&id)
+    }
+
+    /// Records a complete chunk (already renamed into place).
+    pub fn insert(&mut self, id: ChunkId, len: u64) {
+        self.clock += 1;
+        if let Some(old) = self.entries.insert(
+            id,
+            Entry {
+                len,
+                used: self.clock,
+            },
+        ) {
+            self.lru.remove(&old.used);
+            self.total -= old.len;
+        }
+        self.lru.insert(self.clock, id);
+        self.total += len;
+    }
+
+    /// Deletes least recently used chunks until the total fits the cap; returns bytes freed.
+    pub fn evict(&mut self) -> u64 {
+        let mut freed = 0;
+        while self.total > self.max_bytes {
+            let Some((&used, &id)) = self.lru.iter().next() else {
+                break;
+            };
+            self.lru.remove(&used);
+            if let Some(entry) = self.entries.remove(&id) {
+                self.total -= entry.len;
+                freed += entry.len;
+                // An open reader keeps its file descriptor; the name goes now.
+                let _ = std::fs::remove_file(self.path(id, entry.len));
+            }
+        }
+        freed
+    }
+
+    /// Bytes held.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Number of complete chunks.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The cap.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+}
+
+/// Parses `{32 hex}-{index}-{len}`.
+fn parse_name(name: &str) -> Option<(ChunkId, u64)> {
+    let mut parts = name.split('-');
+    let hash = parts.next()?;
+    let index = parts.next()?.parse().ok()?;
+    let len = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || hash.len() != 32 {
+        return None;
+    }
+    let mut object = [0u8; 16];
+    hex::decode_to_slice(hash, &mut object).ok()?;
+    Some((ChunkId { object, index }, len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8, index: u64) -> ChunkId {
+        ChunkId {
+            object: [n; 16],
+            index,
+        }
+    }
+
+    fn put(store: &mut Store, id: ChunkId, len: u64) {
+        let path = store.path(id, len);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, vec![1u8; len as usize]).expect("write");
+        store.insert(id, len);
+    }
+
+    #[test]
+    fn evicts_least_recently_used_within_the_cap() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path(), 300).expect("open");
+        put(&mut store, id(1, 0), 100);
+        put(&mut store, id(1, 1), 100);
+        put(&mut store, id(2, 0), 100);
+        assert_eq!(store.touch(id(1, 0)), Some(100)); // now most recent
+        put(&mut store, id(3, 0), 100);
+        assert_eq!(store.evict(), 100);
+        assert_eq!(store.touch(id(1, 1)), None, "the least recently used went");
+        assert!(!store.path(id(1, 1), 100).exists(), "and its file");
+        assert!(store.touch(id(1, 0)).is_some());
+        assert_eq!(store.total(), 300);
+    }
+
+    #[test]
+    fn a_restart_keeps_complete_chunks_and_drops_torn_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let mut store = Store::open(dir.path(), 1 << 20).expect("open");
+            put(&mut store, id(1, 0), 100);
+            put(&mut store, id(1, 1), 50);
+            // A torn write: the name says 100 bytes, the file has 10.
+            let torn = store.path(id(2, 0), 100);
+            let tmp = store.tmp_path(id(3, 0), 7);
+            for p in [&torn, &tmp] {
+                std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+                std::fs::write(p, [0u8; 10]).expect("write");
+            }
+        }
+        let mut store = Store::open(dir.path(), 1 << 20).expect("reopen");
+        assert_eq!(store.len(), 2);
+        assert_eq!(store.touch(id(1, 1)), Some(50));
+        assert_eq!(store.touch(id(2, 0)), None);
+        let leftovers: Vec<_> = walk(dir.path());
+        assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for fan in std::fs::read_dir(dir).expect("read").flatten() {
+            for f in std::fs::read_dir(fan.path()).expect("read").flatten() {
+                out.push(f.path());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn names_round_trip_and_garbage_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 1).expect("open");
+        let path = store.path(id(0xab, 42), 1234);
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(parse_name(&name), Some((id(0xab, 42), 1234)));
+        for bad in [
+            "",
+            "x-1-2",
+            "abababababababababababababababab-1",
+            "ab-1-2-3",
+            "../etc-1-2",
+        ] {
+            assert_eq!(parse_name(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Cache behaviour over a real local-folder origin: exactness under concurrency, single
+//! flight, eviction, warm restart, ETag change, origin failure.
+
+use super::*;
+use crate::source::local::LocalSource;
+use futures_util::StreamExt;
+
+const CS: u64 = 64 * 1024;
+
+fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+struct Fixture {
+    origin: tempfile::TempDir,
+    cache_dir: tempfile::TempDir,
+    source: Arc<Source>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let origin = tempfile::tempdir().expect("tempdir");
+        let cache_dir = tempfile::tempdir().expect("tempdir");
+        let source = Arc::new(Source::Local(
+            LocalSource::new(&[origin.path().to_owned()]).expect("source"),
+        ));
+        Fixture {
+            origin,
+            cache_dir,
+            source,
+        }
+    }
+
+    /// Writes an origin file and describes it with the ETag the source lists for it.
+    async fn put(&self, key: &str, bytes: &[u8]) -> ObjectRef {
+        std::fs::write(self.origin.path().join(key), bytes).expect("write");
+        let listed = self.source.list().await.expect("list");
+        let meta = listed.iter().find(|o| o.key == key).expect("listed");
+        ObjectRef::new("t", key, key, meta.etag.as_deref(), bytes.len() as u64)
+    }
+
+    fn cache(&self, max: u64) -> EdgeCache {
+        EdgeCache::with_chunks(self.cache_dir.path(), max, CS, 2).expect("cache")
+    }
+}
+
+async fn read(
+    cache: &EdgeCache,
+    src: &Arc<Source>,
+    obj: &ObjectRef,
+    a: u64,
+    b: u64,
+) -> Result<Vec<u8>> {
+    let body = cache.read(src.clone(), obj.clone(), a, b).await?;
+    let mut out = Vec::new();
+    let mut stream = body.stream;
+    while let Some(piece) = stream.next().await {
+        out.extend_from_slice(&piece.map_err(crate::Error::Io)?);
+    }
+    Ok(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_ranges_are_exact_under_concurrency() {
+    let fx = Fixture::new();
+    let cache = fx.cache(1 << 30);
+    let mut objects: Vec<(ObjectRef, Vec<u8>)> = Vec::new();
+    for i in 0..3 {
+        let bytes = data(700_000 + i * 12_345, i as u64);
+        objects.push((fx.put(&format!("o{i}.mp4"), &bytes).await, bytes));
+    }
+    let objects = Arc::new(objects);
+    let tasks: Vec<_> = (0..24u64)
+        .map(|t| {
+            let cache = cache.clone();
+            let src = fx.source.clone();
+            let objects = objects.clone();
+            tokio::spawn(async move {
+                let mut x = t * 7919 + 1;
+                for _ in 0..20 {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let (obj, bytes) = &objects[(x >> 60) as usize % objects.len()];
+                    let a = (x >> 20) % obj.size;
+                    let b = (a + (x >> 40) % 300_000).min(obj.size - 1);
+                    let got = read(&cache, &src, obj, a, b).await.expect("read");
+                    assert_eq!(got, bytes[a as usize..=b as usize], "{} {a}-{b}", obj.key);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let stats = cache.stats();
+    let size: u64 = objects.iter().map(|(o, _)| o.size).sum();
+    assert!(
+        stats.total.fetched_bytes <= size,
+        "fetched {} of {size}",
+        stats.total.fetched_bytes
+    );
+    assert!(stats.total.served_bytes > stats.total.fetched_bytes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_readers_of_a_cold_object_fetch_each_byte_once() {
+    let fx = Fixture::new();
+    let cache = fx.cache(1 << 30);
+    let bytes = data(2_000_000, 9);
+    let obj = fx.put("film.mp4", &bytes).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (cache, src, obj) = (cache.clone(), fx.source.clone(), obj.clone());
+            tokio::spawn(async move {
+                read(&cache, &src, &obj, 0, obj.size - 1)
+                    .await
+                    .expect("read")
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.expect("task"), bytes);
+    }
+    let s = cache.stats();
+    assert_eq!(
+        s.total.fetched_bytes,
+        bytes.len() as u64,
+        "each byte fetched once"
+    );
+    assert_eq!(s.total.served_bytes, 16 * bytes.len() as u64);
+    let chunks = (bytes.len() as u64).div_ceil(CS);
+    assert!(
+        s.total.get_requests <= chunks,
+        "{} GETs for {chunks} chunks",
+        s.total.get_requests
+    );
+    assert!(s.byte_hit_ratio > 0.9);
+}
+
+#[tokio::test]
+async fn eviction_keeps_the_cap_and_exactness() {
+    let fx = Fixture::new();
+    let cache = fx.cache(4 * CS);
+    let bytes = data(10 * CS as usize + 5, 3);
+    let obj = fx.put("big.mp3", &bytes).await;
+    for _ in 0..2 {
+        assert_eq!(
+            read(&cache, &fx.source, &obj, 0, obj.size - 1)
+                .await
+                .expect("read"),
+            bytes
+        );
+    }
+    let s = cache.stats();
+    assert!(s.disk_bytes <= 4 * CS, "disk {} over the cap", s.disk_bytes);
+    assert!(s.evicted_bytes > 0);
+}
+
+#[tokio::test]
+async fn a_warm_cache_survives_a_restart_and_serves_without_the_origin() {
+    let fx = Fixture::new();
+    let bytes = data(300_000, 5);
+    let obj = fx.put("song.mp3", &bytes).await;
+    {
+        let cache = fx.cache(1 << 30);
+        assert_eq!(
+            read(&cache, &fx.source, &obj, 0, obj.size - 1)
+                .await
+                .expect("read"),
+            bytes
+        );
+    }
+    std::fs::remove_file(fx.origin.path().join("song.mp3")).expect("remove origin");
+    let cache = fx.cache(1 << 30);
+    let got = read(&cache, &fx.source, &obj, 1000, 250_000)
+        .await
+        .expect("warm read");
+    assert_eq!(got, bytes[1000..=250_000]);
+    assert_eq!(cache.stats().total.get_requests, 0);
+}
+
+#[tokio::test]
+async fn a_new_etag_is_never_served_old_chunks() {
+    let fx = Fixture::new();
+    let cache = fx.cache(1 << 30);
+    let old = data(200_000, 1);
+    let obj = fx.put("a.mp3", &old).await;
+    assert_eq!(
+        read(&cache, &fx.source, &obj, 0, obj.size - 1)
+            .await
+            .expect("read"),
+        old
+    );
+    std::thread::sleep(std::time::Duration::from_millis(20)); // a distinct mtime, so a new ETag
+    let new = data(200_000, 2);
+    let obj2 = fx.put("a.mp3", &new).await;
+    assert_ne!(obj.etag, obj2.etag);
+    assert_eq!(
+        read(&cache, &fx.source, &obj2, 0, obj2.size - 1)
+            .await
+            .expect("read"),
+        new
+    );
+    // The old version's chunks are not served for it, and asking for the old one now fails
+    // at the origin for missing chunks rather than mixing versions.
+    assert_eq!(cache.stats().total.fetched_bytes, 400_000);
+}
+
+#[tokio::test]
+async fn an_origin_failure_is_an_error_and_caches_nothing() {
+    let fx = Fixture::new();
+    let cache = fx.cache(1 << 30);
+    let obj = ObjectRef::new("t", "gone.mp3", "gone.mp3", None, 500_000);
+    let err = read(&cache, &fx.source, &obj, 0, 1000)
+        .await
+        .expect_err("must fail");
+    assert_eq!(err.code(), "not_found");
+    let s = cache.stats();
+    assert_eq!((s.chunks, s.disk_bytes), (0, 0));
+    let leftovers = walkdir::WalkDir::new(fx.cache_dir.path())
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .count();
+    assert_eq!(leftovers, 0, "no temporary file stays");
+}
