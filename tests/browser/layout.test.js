@@ -92,6 +92,7 @@ test('desktop: screenshot, no overflow, axe on list, grid and video with the que
   await page.click('.layer [data-id]:has(.row-name:text-is("Follow up")) [data-action="enqueue"]');
   await page.click('#queue-btn');
   await until(async () => (await mediaState(page)).currentTime > 0.5, 'playback');
+  await page.mouse.move(0, 0);
   await page.screenshot({ path: join(shots, 'desktop.png') });
   assert.deepEqual(await overflow(page), []);
   assert.deepEqual(await smallTargets(page), []);
@@ -113,6 +114,11 @@ test('360 px phone: screenshot, no overflow, touch targets, axe', async () => {
   const { context, page, log } = await open(browser, { viewport: { width: 360, height: 740 }, colorScheme: 'dark' });
   await page.click('.layer [data-id] .row-main:has(.row-name:text-is("A440 tone"))');
   await until(async () => (await mediaState(page)).currentTime > 0.3, 'playback');
+  await page.$eval('#library', (s) => {
+    s.scrollTop = 0;
+  });
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(100);
   await page.screenshot({ path: join(shots, 'phone-360.png') });
   assert.deepEqual(await overflow(page), []);
   assert.deepEqual(await smallTargets(page), []);
