@@ -11,15 +11,24 @@
 //! - `GET|HEAD /media/{id}`: the object, with byte ranges ([`media`]).
 //! - `GET /ws`, and `GET /` with an Upgrade header: the WebSocket ([`ws`]).
 //! - `GET /` and other paths: the player from `ui/` ([`ui`]).
+//!
+//! Every route sits behind [`limits::per_client`] (in-flight requests per IP) and
+//! [`guard::gate`] (Host allowlist, Origin checks, closed CORS, the access key); the
+//! connections themselves are bounded by [`limits::accept_loop`]. What is allowed, and how
+//! much, is [`LanOptions`]; the access key is [`access`].
 
+pub mod access;
 mod api;
+pub mod discovery;
+pub mod guard;
 mod hub;
+pub mod limits;
 pub mod media;
+pub mod options;
 mod ui;
 pub mod ws;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,7 +36,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub use access::{Access, FileKeyStore, KeyError, KeyStore, MemoryKeyStore};
 pub use hub::Hub;
+pub use options::{IpNet, LanOptions, Limits};
 
 use crate::library::Library;
 
@@ -41,13 +52,50 @@ pub struct ServerState {
     pub library: Arc<Library>,
     /// WebSocket fan-out and connection count.
     pub hub: Arc<Hub>,
+    /// The access key, who needs it, and whether the server is open to the LAN.
+    pub access: Arc<Access>,
+    /// Names accepted in `Host` and `Origin`.
+    pub hosts: Arc<guard::HostPolicy>,
+    /// The options the server was made with (limits, CORS origins, mDNS).
+    pub options: Arc<LanOptions>,
+    /// Live connection and request counts.
+    pub counters: Arc<limits::Counters>,
 }
 
 impl ServerState {
-    /// State for a server over `library`; starts the hub's event task (needs a tokio runtime).
+    /// State with the secure defaults of [`LanOptions::default`]: loopback clients need no
+    /// key, LAN clients need a key that lives in memory only (so, until a front end pairs
+    /// them through [`ServerState::with_options`], LAN clients get `401`).
+    /// Starts the hub's event task (needs a tokio runtime).
     pub fn new(library: Arc<Library>) -> ServerState {
+        // The in-memory store cannot fail; only the OS random source could.
+        match ServerState::with_options(library.clone(), LanOptions::default()) {
+            Ok(state) => state,
+            Err(err) => panic!("cannot make a LAN access key: {err}"),
+        }
+    }
+
+    /// State for a server over `library` with `options`. Loads (or makes and saves) the
+    /// access key through `options.key_store`, which may block briefly.
+    pub fn with_options(
+        library: Arc<Library>,
+        options: LanOptions,
+    ) -> Result<ServerState, KeyError> {
+        let access = Arc::new(Access::new(&options)?);
+        let host_name = options
+            .host_name
+            .clone()
+            .unwrap_or_else(discovery::os_host_name);
+        let hosts = Arc::new(guard::HostPolicy::new(&host_name, &options.allowed_hosts));
         let hub = Hub::start(library.clone());
-        ServerState { library, hub }
+        Ok(ServerState {
+            library,
+            hub,
+            access,
+            hosts,
+            options: Arc::new(options),
+            counters: Arc::default(),
+        })
     }
 }
 
@@ -61,35 +109,49 @@ pub fn router(state: ServerState) -> Router {
         .route("/ws", get(ws::upgrade))
         .route("/", get(ui::root))
         .fallback(ui::asset)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::gate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::per_client,
+        ))
         .with_state(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then closes WebSockets and
-/// gives open streams [`SHUTDOWN_GRACE`] to finish.
+/// gives open streams [`SHUTDOWN_GRACE`] to finish. Advertises the server over mDNS while it
+/// runs when [`LanOptions::mdns`] is on and the listener is not on loopback.
 pub async fn run<F>(listener: TcpListener, state: ServerState, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    let local = listener.local_addr()?;
+    let _advert = if state.options.mdns && !local.ip().is_loopback() {
+        discovery::Advert::start(&state, local.port())
+    } else {
+        None
+    };
     let hub = state.hub.clone();
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (force_tx, force_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
         hub.close_all();
         let _ = stop_tx.send(true);
     });
-    let mut graceful_rx = stop_rx.clone();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = graceful_rx.wait_for(|stop| *stop).await;
-    });
-    tokio::select! {
-        res = serve => res,
-        () = async move {
-            let _ = stop_rx.wait_for(|stop| *stop).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => {
-            tracing::info!("shutdown grace over; closing remaining connections");
-            Ok(())
-        }
+    let counters = state.counters.clone();
+    let app = router(state.clone());
+    limits::accept_loop(listener, app, state, stop_rx, force_rx).await;
+    // Stopped accepting: wait for open connections, at most the grace period.
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while counters.connections() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    if counters.connections() > 0 {
+        tracing::info!("shutdown grace over; closing remaining connections");
+        let _ = force_tx.send(true);
+    }
+    Ok(())
 }

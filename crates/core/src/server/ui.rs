@@ -4,11 +4,12 @@
 //! header there goes to the WebSocket instead of the page.
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{Extension, FromRequestParts, Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
+use super::guard::Keyed;
 use super::ServerState;
 use crate::media::asset_type;
 
@@ -26,8 +27,9 @@ pub async fn root(State(state): State<ServerState>, req: Request) -> Response {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if wants_ws {
         let (mut parts, _body) = req.into_parts();
+        let keyed = parts.extensions.get::<Keyed>().copied().map(Extension);
         return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-            Ok(upgrade) => super::ws::upgrade(State(state), upgrade).await,
+            Ok(upgrade) => super::ws::upgrade(State(state), keyed, upgrade).await,
             Err(rejection) => rejection.into_response(),
         };
     }

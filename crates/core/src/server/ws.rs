@@ -14,16 +14,22 @@
 //!
 //! Limits: messages over [`MAX_MESSAGE`] bytes get an error and the connection stays;
 //! frames over [`HARD_LIMIT`] bytes close it (code 1009). The server pings every
-//! [`PING_EVERY`] and drops a client silent for [`IDLE_LIMIT`].
+//! [`PING_EVERY`] and drops a client silent for [`IDLE_LIMIT`]. Client messages are
+//! rate-limited by a token bucket ([`super::Limits::ws_messages_per_sec`], burst
+//! [`super::Limits::ws_burst`]): one over the rate gets `{"type":"error","code":"rate_limited"}`,
+//! and [`super::Limits::ws_max_refused`] refusals in a row close the connection (1008).
+//! A client admitted by the access key (not by its address) is closed with 1008 when the
+//! owner rotates the key.
 
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
 
+use super::guard::Keyed;
 use super::hub::status_json;
 use super::ServerState;
 
@@ -85,14 +91,60 @@ fn error_frame((code, message): Refusal) -> Message {
     Message::Text(Utf8Bytes::from(body.to_string()))
 }
 
-/// `GET /ws`: upgrades with the transport limits.
-pub async fn upgrade(State(state): State<ServerState>, ws: WebSocketUpgrade) -> Response {
-    ws.max_message_size(HARD_LIMIT)
-        .max_frame_size(HARD_LIMIT)
-        .on_upgrade(move |socket| session(state, socket))
+/// A token bucket: `rate` tokens a second, at most `burst` stored.
+#[derive(Debug)]
+pub struct RateLimit {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
 }
 
-async fn session(state: ServerState, socket: WebSocket) {
+impl RateLimit {
+    /// A full bucket.
+    pub fn new(rate: u32, burst: u32) -> RateLimit {
+        let burst = f64::from(burst.max(1));
+        RateLimit {
+            rate: f64::from(rate),
+            burst,
+            tokens: burst,
+            at: Instant::now(),
+        }
+    }
+
+    /// Takes a token if there is one.
+    pub fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + refill).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// `GET /ws`: upgrades with the transport limits.
+pub async fn upgrade(
+    State(state): State<ServerState>,
+    keyed: Option<Extension<Keyed>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let keyed = keyed.is_some_and(|Extension(Keyed(k))| k);
+    ws.max_message_size(HARD_LIMIT)
+        .max_frame_size(HARD_LIMIT)
+        .on_upgrade(move |socket| session(state, socket, keyed))
+}
+
+async fn session(state: ServerState, socket: WebSocket, keyed: bool) {
+    let limits = state.options.limits.clone();
+    let mut rate = RateLimit::new(limits.ws_messages_per_sec, limits.ws_burst);
+    let mut refused_in_a_row: u32 = 0;
+    let mut rotations = state.access.rotations();
+    rotations.mark_unchanged();
     let hub = state.hub.clone();
     let _guard = hub.connect();
     let mut pushes = hub.subscribe();
@@ -115,12 +167,35 @@ async fn session(state: ServerState, socket: WebSocket) {
                 match incoming {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
-                    Some(Ok(Message::Binary(_))) => vec![error_frame((
-                        "binary_unsupported",
-                        "binary messages are not supported; send text".into(),
-                    ))],
-                    Some(Ok(Message::Text(text))) => answer(&state, &text).await,
+                    Some(Ok(_)) if !rate.allow() => {
+                        refused_in_a_row += 1;
+                        if refused_in_a_row >= limits.ws_max_refused {
+                            let frame = CloseFrame { code: 1008, reason: Utf8Bytes::from_static("message rate limit") };
+                            let _ = sink.send(Message::Close(Some(frame))).await;
+                            break;
+                        }
+                        vec![error_frame((
+                            "rate_limited",
+                            format!("more than {} messages a second; slow down", limits.ws_messages_per_sec),
+                        ))]
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        refused_in_a_row = 0;
+                        vec![error_frame((
+                            "binary_unsupported",
+                            "binary messages are not supported; send text".into(),
+                        ))]
+                    }
+                    Some(Ok(Message::Text(text))) => {
+                        refused_in_a_row = 0;
+                        answer(&state, &text).await
+                    }
                 }
+            }
+            Ok(()) = rotations.changed(), if keyed => {
+                let frame = CloseFrame { code: 1008, reason: Utf8Bytes::from_static("access key changed; pair again") };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                break;
             }
             push = pushes.recv() => match push {
                 Ok(frame) => vec![Message::Text(frame)],

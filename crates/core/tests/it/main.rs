@@ -9,6 +9,10 @@
 //! `target/garage-test`. Every test creates its own bucket.
 
 mod common;
+mod lan_access;
+mod lan_common;
+mod lan_limits;
+mod lan_logs;
 mod local;
 mod s3;
 mod suite;
