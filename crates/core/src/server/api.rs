@@ -44,6 +44,15 @@ pub async fn refresh(State(state): State<ServerState>) -> Response {
     }
 }
 
+/// `GET /api/stats`: edge cache counters (`{"cache": null}` when there is no cache).
+pub async fn stats(State(state): State<ServerState>) -> Response {
+    let body = serde_json::json!({ "cache": state.library.cache_stats() });
+    let mut resp = Json(body).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
 /// The JSON error body every endpoint uses: `{"error":{"code","message"}}`.
 pub fn error_response(err: &Error) -> Response {
     let status =

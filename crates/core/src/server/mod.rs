@@ -105,6 +105,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/videos", get(api::videos))
         .route("/api/health", get(api::health))
         .route("/api/refresh", post(api::refresh))
+        .route("/api/stats", get(api::stats))
         .route("/media/{id}", get(media::serve))
         .route("/ws", get(ws::upgrade))
         .route("/", get(ui::root))

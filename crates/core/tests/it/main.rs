@@ -8,11 +8,13 @@
 //! `BUCKETSTREAM_TEST_GARAGE=DIR`; without it the tests start (or reuse) one under
 //! `target/garage-test`. Every test creates its own bucket.
 
+mod cache;
 mod common;
 mod lan_access;
 mod lan_common;
 mod lan_limits;
 mod lan_logs;
 mod local;
+mod proxy;
 mod s3;
 mod suite;

@@ -1,0 +1,240 @@
+//! The edge cache through the LAN server, against Garage: exactness under concurrency, single
+//! flight measured by Garage's own metrics, and faults through a TCP proxy.
+
+use std::time::{Duration, Instant};
+
+use bucketstream_core::config::SourceConfig;
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::common::{bytes, http, Garage, TestServer};
+use crate::proxy::{Proxy, CUT, PASS, STALL};
+
+/// Garage's count of GetObject requests (Prometheus text at the admin port).
+async fn garage_gets(garage: &Garage) -> u64 {
+    let text = http()
+        .get(format!("{}/metrics", garage.env["GARAGE_ADMIN_URL"]))
+        .bearer_auth(&garage.env["GARAGE_METRICS_TOKEN"])
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .filter(|l| l.starts_with("api_s3_request_counter") && l.contains("\"GetObject\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+async fn stats(server: &TestServer) -> Value {
+    http()
+        .get(server.url("/api/stats"))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn get_range(url: &str, a: u64, b: u64) -> (u16, Vec<u8>) {
+    let resp = http()
+        .get(url)
+        .header("range", format!("bytes={a}-{b}"))
+        .send()
+        .await
+        .expect("get");
+    let status = resp.status().as_u16();
+    (
+        status,
+        resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_ranges_are_exact_and_each_byte_leaves_the_bucket_once() {
+    let garage = Garage::shared();
+    let client = garage.client();
+    let bucket = garage.bucket(&client, "cache").await;
+    let mut objects = Vec::new();
+    for i in 0..3u64 {
+        let data = bytes(3_000_000 + i as usize * 77_777, 100 + i);
+        let key = format!("film {i}.mp4");
+        client
+            .put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(data.clone().into())
+            .send()
+            .await
+            .expect("put");
+        objects.push((key, data));
+    }
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start_with_cache(
+        SourceConfig::S3(garage.source(&bucket)),
+        None,
+        Some((cache_dir.path(), 1 << 30)),
+    )
+    .await;
+    server.refresh().await;
+    let items = server.by_key().await;
+    let urls: Vec<(String, Vec<u8>)> = objects
+        .iter()
+        .map(|(k, d)| {
+            (
+                server.url(items[k]["url"].as_str().expect("url")),
+                d.clone(),
+            )
+        })
+        .collect();
+
+    // 16 clients at once, each on the same cold film first, then random ranges everywhere.
+    let gets_before = garage_gets(&garage).await;
+    let clients = futures_util::stream::iter(0..16u64).map(|c| {
+        let urls = urls.clone();
+        async move {
+            let (url, data) = &urls[0];
+            let (status, body) = get_range(url, 0, data.len() as u64 - 1).await;
+            assert_eq!(status, 206);
+            assert!(body == *data, "client {c}: whole film differs");
+            let mut x = c * 104_729 + 7;
+            for _ in 0..12 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let (url, data) = &urls[(x >> 61) as usize % urls.len()];
+                let len = data.len() as u64;
+                let a = (x >> 16) % len;
+                let b = (a + (x >> 40) % 1_500_000).min(len - 1);
+                let (status, body) = get_range(url, a, b).await;
+                assert_eq!(status, 206);
+                assert!(
+                    body == data[a as usize..=b as usize],
+                    "client {c}: range {a}-{b} differs"
+                );
+            }
+        }
+    });
+    clients.buffer_unordered(16).collect::<Vec<()>>().await;
+
+    let s = stats(&server).await;
+    let total: u64 = objects.iter().map(|(_, d)| d.len() as u64).sum();
+    let fetched = s["cache"]["total"]["fetched_bytes"]
+        .as_u64()
+        .expect("fetched");
+    assert!(
+        fetched <= total,
+        "fetched {fetched} bytes for {total} bytes of objects"
+    );
+    let film = &s["cache"]["objects"][items[&objects[0].0]["id"].as_str().expect("id")];
+    assert_eq!(
+        film["fetched_bytes"],
+        objects[0].1.len() as u64,
+        "the film left the bucket once"
+    );
+    let gets = garage_gets(&garage).await - gets_before;
+    let chunks: u64 = objects
+        .iter()
+        .map(|(_, d)| (d.len() as u64).div_ceil(1 << 20))
+        .sum();
+    assert!(
+        gets <= chunks,
+        "Garage served {gets} GetObjects for {chunks} chunks"
+    );
+    assert_eq!(
+        gets,
+        s["cache"]["total"]["get_requests"].as_u64().expect("gets")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_keep_warm_media_playing_and_fail_cold_reads_clearly() {
+    let garage = Garage::shared();
+    let client = garage.client();
+    let bucket = garage.bucket(&client, "faults").await;
+    let warm = bytes(2_500_000, 1);
+    let cold = bytes(2_500_000, 2);
+    for (key, data) in [("warm.mp4", &warm), ("cold.mp4", &cold)] {
+        client
+            .put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(data.clone().into())
+            .send()
+            .await
+            .expect("put");
+    }
+    let upstream: std::net::SocketAddr = garage
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("addr");
+    let proxy = Proxy::start(upstream).await;
+    let mut source = garage.source(&bucket);
+    source.endpoint = Some(proxy.endpoint());
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start_with_cache(
+        SourceConfig::S3(source),
+        None,
+        Some((cache_dir.path(), 1 << 30)),
+    )
+    .await;
+    server.refresh().await;
+    let items = server.by_key().await;
+    let warm_url = server.url(items["warm.mp4"]["url"].as_str().expect("url"));
+    let cold_url = server.url(items["cold.mp4"]["url"].as_str().expect("url"));
+    let end = warm.len() as u64 - 1;
+    assert_eq!(get_range(&warm_url, 0, end).await.1, warm, "warming");
+
+    // The store hangs: warm media still plays; a cold read fails with 504 in bounded time.
+    proxy.set(STALL);
+    assert_eq!(
+        get_range(&warm_url, 0, end).await.1,
+        warm,
+        "warm while stalled"
+    );
+    let started = Instant::now();
+    let (status, _) = get_range(&cold_url, 0, 1000).await;
+    assert_eq!(status, 504, "cold read while stalled");
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+
+    // The store goes away: same.
+    proxy.set(CUT);
+    assert_eq!(get_range(&warm_url, 1000, end).await.1, warm[1000..]);
+    let (status, _) = get_range(&cold_url, 0, 1000).await;
+    assert!(
+        status == 502 || status == 504,
+        "cold read while cut: {status}"
+    );
+
+    // Nothing half-written entered the cache: once back, the cold object is exact.
+    proxy.set(PASS);
+    let cold_end = cold.len() as u64 - 1;
+    let (status, body) = get_range(&cold_url, 0, cold_end).await;
+    assert_eq!(status, 206);
+    assert!(body == cold, "cold object exact after the faults");
+    let leftovers = walkdir_tmp(cache_dir.path());
+    assert_eq!(leftovers, 0, "no temporary chunk files remain");
+}
+
+fn walkdir_tmp(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    for fan in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for f in std::fs::read_dir(fan.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if f.file_name().to_string_lossy().ends_with(".tmp") {
+                n += 1;
+            }
+        }
+    }
+    n
+}
