@@ -10,7 +10,8 @@
 //!   the connection stays open.
 //! - `{"type":"pong"}`: answer to `{"type":"ping"}`.
 //!
-//! Client to server: the text `fetch_videos`, or `{"type":"fetch_videos"}`, or `{"type":"ping"}`.
+//! Client to server: the text `fetch_videos`, or `{"type":"fetch_videos"}`, or `{"type":"ping"}`,
+//! or `{"type":"stats"}` (answered with `{"type":"stats","cache":{...}}`, as `/api/stats`).
 //!
 //! Limits: messages over [`MAX_MESSAGE`] bytes get an error and the connection stays;
 //! frames over [`HARD_LIMIT`] bytes close it (code 1009). The server pings every
@@ -47,6 +48,8 @@ pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
 pub enum ClientMsg {
     FetchVideos,
     Ping,
+    /// `{"type":"stats"}`: the edge cache counters, as `/api/stats`.
+    Stats,
 }
 
 /// Why a client message was refused: `(code, message)` for the error frame.
@@ -78,6 +81,7 @@ pub fn parse_client(text: &str) -> Result<ClientMsg, Refusal> {
     match value.get("type").and_then(|t| t.as_str()) {
         Some("fetch_videos") => Ok(ClientMsg::FetchVideos),
         Some("ping") => Ok(ClientMsg::Ping),
+        Some("stats") => Ok(ClientMsg::Stats),
         Some(other) => {
             let shown: String = other.chars().take(64).collect();
             Err(("unknown_type", format!("unknown message type {shown:?}")))
@@ -228,6 +232,10 @@ async fn session(state: ServerState, socket: WebSocket, keyed: bool) {
 async fn answer(state: &ServerState, text: &str) -> Vec<Message> {
     match parse_client(text) {
         Ok(ClientMsg::Ping) => vec![Message::Text(Utf8Bytes::from_static("{\"type\":\"pong\"}"))],
+        Ok(ClientMsg::Stats) => {
+            let body = serde_json::json!({ "type": "stats", "cache": state.library.cache_stats() });
+            vec![Message::Text(Utf8Bytes::from(body.to_string()))]
+        }
         Ok(ClientMsg::FetchVideos) => {
             let mut out = Vec::with_capacity(2);
             if let Err(err) = state.library.refresh().await {
@@ -259,6 +267,7 @@ mod tests {
                 ClientMsg::FetchVideos,
             ),
             ("{\"type\":\"ping\"}", ClientMsg::Ping),
+            ("{\"type\":\"stats\"}", ClientMsg::Stats),
         ];
         for (text, want) in ok {
             assert_eq!(parse_client(text), Ok(*want), "{text:?}");
