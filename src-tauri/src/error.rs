@@ -26,6 +26,9 @@ pub enum DesktopError {
     /// The LAN server cannot listen.
     #[error("cannot start the media server on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: String },
+    /// The LAN access key cannot be made, read or stored.
+    #[error("LAN access key: {0}")]
+    AccessKey(#[from] bucketstream_core::server::KeyError),
     /// A background task panicked or was cancelled.
     #[error("internal error: {0}")]
     Task(String),
@@ -40,6 +43,7 @@ impl DesktopError {
             DesktopError::Secret(SecretError::Store(_)) => "keyring",
             DesktopError::EnvFile { .. } => "env_file",
             DesktopError::Bind { .. } => "lan_bind",
+            DesktopError::AccessKey(_) => "lan_key",
             DesktopError::Task(_) => "internal",
         }
     }

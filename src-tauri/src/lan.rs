@@ -5,22 +5,28 @@
 //! either way (or changing the library) stops the old server and starts a new one in the
 //! same process; nothing restarts the app.
 //!
-//! The status lists one URL per non-loopback interface (getifaddrs through `if-addrs`),
-//! the WebSocket client count from the core's hub, and a QR code of the first URL
-//! rendered as SVG by the `qrcode` crate.
+//! The status lists one pairing URL per non-loopback interface (the core's
+//! `lan_addresses` and `Access::pairing_url`, which carry the LAN access key), the WebSocket
+//! client count from the core's hub, and a QR code of the first URL rendered as SVG by the
+//! `qrcode` crate. The access key is kept by a `KeyStore` (the OS keyring in the app).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bucketstream_core::server::{self, Hub, ServerState};
+use bucketstream_core::server::access::lan_addresses;
+use bucketstream_core::server::{self, Access, Hub, KeyStore, LanOptions, ServerState};
 use bucketstream_core::Library;
 use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::error::DesktopError;
+
 /// How long a stop waits for the old server before going on (the core's own grace is 5 s).
 const STOP_WAIT: Duration = Duration::from_secs(7);
+/// Worker threads of the media server's runtime (streaming is I/O bound).
+const SERVER_THREADS: usize = 2;
 
 /// What the settings view shows about the LAN server.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -31,8 +37,11 @@ pub struct LanStatus {
     pub port: u16,
     /// The port the settings ask for (differs when it was busy).
     pub requested_port: u16,
-    /// One URL per non-loopback interface (empty when sharing is off).
+    /// One pairing URL per non-loopback interface (empty when sharing is off). Each carries
+    /// the LAN access key: it is shown to the owner only, never logged.
     pub urls: Vec<String>,
+    /// Whether other devices need the key (the pairing URL) to get in.
+    pub key_required: bool,
     /// The URL this computer's window uses.
     pub local_url: String,
     /// Connected WebSocket clients (players on other devices and this window).
@@ -49,16 +58,17 @@ struct Running {
     requested: SocketAddr,
     note: Option<String>,
     hub: Arc<Hub>,
+    access: Arc<Access>,
     stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
+    done: oneshot::Receiver<()>,
     refresher_stop: oneshot::Sender<()>,
     refresher: JoinHandle<()>,
 }
 
-/// The server slot: at most one running server.
-#[derive(Default)]
+/// The server slot: at most one running server, and where its access key lives.
 pub struct Lan {
     running: Option<Running>,
+    key_store: Option<Arc<dyn KeyStore>>,
 }
 
 /// Binds `want`; when that fails (port busy), a free port on the same address (loopback if
@@ -90,35 +100,91 @@ async fn bind(want: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, Opt
     }
 }
 
+/// Runs the server on a runtime of its own, on this (dedicated) thread. `block_on` does not
+/// need the server future to be `Send`, and media streaming never competes with the
+/// window's IPC on Tauri's runtime.
+fn serve_blocking(listener: std::net::TcpListener, state: ServerState, stop: oneshot::Receiver<()>) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(SERVER_THREADS)
+        .thread_name("media-server")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            tracing::error!(%err, "cannot start the media server's runtime");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(err) => {
+                tracing::error!(%err, "cannot adopt the media server's socket");
+                return;
+            }
+        };
+        let shutdown = async move {
+            let _ = stop.await;
+        };
+        if let Err(err) = server::run(listener, state, shutdown).await {
+            tracing::error!(%err, "media server stopped with an error");
+        }
+    });
+}
+
 impl Lan {
+    /// An idle slot; servers it starts keep their access key in `key_store` (in memory
+    /// for the process when `None`).
+    pub fn new(key_store: Option<Arc<dyn KeyStore>>) -> Lan {
+        Lan {
+            running: None,
+            key_store,
+        }
+    }
+
     /// Starts serving `library` on `want` (see [`bind`] for the fallback) with its refresher.
-    pub async fn start(&mut self, library: Arc<Library>, want: SocketAddr) -> std::io::Result<()> {
+    pub async fn start(&mut self, library: Arc<Library>, want: SocketAddr) -> Result<(), DesktopError> {
         self.stop().await;
-        let (listener, note) = bind(want).await?;
-        let addr = listener.local_addr()?;
+        let bind_err = |e: std::io::Error| DesktopError::Bind {
+            addr: want,
+            reason: e.to_string(),
+        };
+        let (listener, note) = bind(want).await.map_err(bind_err)?;
+        let addr = listener.local_addr().map_err(bind_err)?;
+        let listener = listener.into_std().map_err(bind_err)?;
+        // Loading the access key may be a keyring round trip: off the async runtime.
+        let options = LanOptions {
+            key_store: self.key_store.clone(),
+            ..LanOptions::default()
+        };
+        let lib = library.clone();
+        let state =
+            tokio::task::spawn_blocking(move || ServerState::with_options(lib, options)).await??;
+        let hub = state.hub.clone();
+        let access = state.access.clone();
         let (refresher_stop, refresher_rx) = oneshot::channel::<()>();
         let refresher = library.spawn_refresher(async move {
             let _ = refresher_rx.await;
         });
-        let state = ServerState::new(library);
-        let hub = state.hub.clone();
         let (stop, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = stop_rx.await;
-            };
-            if let Err(err) = server::run(listener, state, shutdown).await {
-                tracing::error!(%err, "media server stopped with an error");
-            }
-        });
+        let (done_tx, done) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("media-server".into())
+            .spawn(move || {
+                serve_blocking(listener, state, stop_rx);
+                let _ = done_tx.send(());
+            })
+            .map_err(bind_err)?;
         tracing::info!(%addr, "media server listening");
         self.running = Some(Running {
             addr,
             requested: want,
             note,
             hub,
+            access,
             stop,
-            task,
+            done,
             refresher_stop,
             refresher,
         });
@@ -130,9 +196,8 @@ impl Lan {
         let Some(run) = self.running.take() else { return };
         let _ = run.stop.send(());
         let _ = run.refresher_stop.send(());
-        let mut task = run.task;
-        if tokio::time::timeout(STOP_WAIT, &mut task).await.is_err() {
-            task.abort();
+        if tokio::time::timeout(STOP_WAIT, run.done).await.is_err() {
+            tracing::warn!(addr = %run.addr, "media server slow to stop; going on");
         }
         let _ = run.refresher.await;
         tracing::info!(addr = %run.addr, "media server stopped");
@@ -152,13 +217,21 @@ impl Lan {
     pub fn status(&self) -> Option<LanStatus> {
         let run = self.running.as_ref()?;
         let enabled = !run.addr.ip().is_loopback();
-        let urls = if enabled { urls_for(run.addr) } else { Vec::new() };
+        let urls = if enabled {
+            hosts_for(run.addr)
+                .into_iter()
+                .map(|ip| run.access.pairing_url(&ip.to_string(), run.addr.port()).expose().clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         Some(LanStatus {
             enabled,
             port: run.addr.port(),
             requested_port: run.requested.port(),
-            qr_svg: urls.first().and_then(|u| qr_svg(u)),
+            qr_svg: urls.first().and_then(|u: &String| qr_svg(u)),
             urls,
+            key_required: !run.access.open_to_lan(),
             local_url: format!("http://127.0.0.1:{}/", run.addr.port()),
             clients: run.hub.clients(),
             note: run.note.clone(),
@@ -166,39 +239,13 @@ impl Lan {
     }
 }
 
-/// The URLs other devices can open for a server bound to `addr`.
-pub fn urls_for(addr: SocketAddr) -> Vec<String> {
-    let ips: Vec<IpAddr> = if addr.ip().is_unspecified() {
-        match if_addrs::get_if_addrs() {
-            Ok(ifaces) => ifaces
-                .into_iter()
-                .map(|i| i.ip())
-                .filter(|ip| !ip.is_loopback())
-                .filter(|ip| match ip {
-                    IpAddr::V4(_) => true,
-                    // Link-local v6 needs a zone id no browser URL bar accepts.
-                    IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
-                })
-                .collect(),
-            Err(err) => {
-                tracing::warn!(%err, "cannot list network interfaces");
-                Vec::new()
-            }
-        }
+/// The addresses other devices can reach a server bound to `addr` at.
+pub fn hosts_for(addr: SocketAddr) -> Vec<IpAddr> {
+    if addr.ip().is_unspecified() {
+        lan_addresses()
     } else {
         vec![addr.ip()]
-    };
-    let mut urls: Vec<String> = ips
-        .into_iter()
-        .map(|ip| match ip {
-            IpAddr::V4(v4) => format!("http://{v4}:{}/", addr.port()),
-            IpAddr::V6(v6) => format!("http://[{v6}]:{}/", addr.port()),
-        })
-        .collect();
-    // IPv4 first: the one people type and the one the QR code shows.
-    urls.sort_by_key(|u| u.starts_with("http://["));
-    urls.dedup();
-    urls
+    }
 }
 
 /// A QR code of `text` as a standalone SVG document.
@@ -223,11 +270,11 @@ mod tests {
     }
 
     #[test]
-    fn urls_skip_loopback_and_keep_specific_binds() {
+    fn hosts_skip_loopback_and_keep_specific_binds() {
         let any: SocketAddr = "0.0.0.0:8080".parse().expect("addr");
-        assert!(urls_for(any).iter().all(|u| !u.contains("127.0.0.1")));
+        assert!(hosts_for(any).iter().all(|ip| !ip.is_loopback()));
         let one: SocketAddr = "10.1.2.3:9000".parse().expect("addr");
-        assert_eq!(urls_for(one), vec!["http://10.1.2.3:9000/".to_owned()]);
+        assert_eq!(hosts_for(one), vec![IpAddr::from([10, 1, 2, 3])]);
     }
 
     #[tokio::test]

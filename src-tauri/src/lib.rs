@@ -13,14 +13,19 @@ pub mod state;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use bucketstream_core::config::{file, Defaults};
-use bucketstream_keyring::KeyringStore;
+use bucketstream_core::server::{FileKeyStore, KeyStore};
+use bucketstream_keyring::{KeyringStore, LanKeyStore};
 use tauri::{Manager, Runtime};
 
 pub use error::{DesktopError, IpcError};
 pub use state::{Desktop, Options};
+
+/// When `run` started (for the "page loaded" timing in the log).
+static STARTED: OnceLock<Instant> = OnceLock::new();
 
 /// The Tauri context generated from `tauri.conf.json` (the UI, icons, capabilities).
 pub fn context<R: Runtime>() -> tauri::Context<R> {
@@ -29,7 +34,15 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 
 /// `builder` with the app's state and every command registered.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> tauri::Builder<R> {
-    builder.manage(desktop).invoke_handler(tauri::generate_handler![
+    builder
+        .manage(desktop)
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                let ms = STARTED.get().map(|t| t.elapsed().as_millis());
+                tracing::info!(window = webview.label(), url = %payload.url(), since_start_ms = ?ms, "page loaded");
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
         commands::list_library,
         commands::refresh_library,
         commands::media_base,
@@ -86,16 +99,28 @@ pub fn options_from_process() -> Result<Options, DesktopError> {
                 "no home folder: set BUCKETSTREAM_CONFIG to a settings file path".into(),
             ))
         })?;
+    let keyring = KeyringStore::default();
+    // The LAN key is less sensitive than S3 credentials (it only pairs browsers): without a
+    // keyring it goes to a 0600 file in the config folder instead of changing every run.
+    let lan_keys: Option<Arc<dyn KeyStore>> = match keyring.probe() {
+        Ok(()) => Some(Arc::new(LanKeyStore(keyring.clone()))),
+        Err(err) => {
+            tracing::warn!(%err, "LAN access key kept in a file instead of the keyring");
+            FileKeyStore::default_path().map(|p| Arc::new(FileKeyStore::new(p)) as Arc<dyn KeyStore>)
+        }
+    };
     Ok(Options {
         config_file,
         defaults: Defaults::for_this_machine(sample_dir()),
         env,
-        secrets: Arc::new(KeyringStore::default()),
+        secrets: Arc::new(keyring),
+        lan_keys,
     })
 }
 
 /// Runs the app until its window closes.
 pub fn run() -> Result<(), DesktopError> {
+    STARTED.get_or_init(Instant::now);
     let opts = options_from_process()?;
     let desktop = tauri::async_runtime::block_on(Desktop::start(opts))?;
     let app = builder(tauri::Builder::default(), desktop)

@@ -13,6 +13,7 @@ use std::sync::{Arc, RwLock};
 
 use bucketstream_core::config::{file, Config, Defaults, FileConfig, SourceConfig};
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
+use bucketstream_core::server::KeyStore;
 use bucketstream_core::settings::{self, ConnectionReport, KeyringState, S3Form, SettingsView, ACCOUNT};
 use bucketstream_core::Library;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,8 @@ pub struct Options {
     pub defaults: Defaults,
     /// Where credentials live: the OS keyring in the app.
     pub secrets: Arc<dyn SecretStore>,
+    /// Where the LAN access key lives (keyring, else a 0600 file; `None`: memory only).
+    pub lan_keys: Option<Arc<dyn KeyStore>>,
 }
 
 /// Where a `.env` to import comes from: a path, or the text a file picker read.
@@ -79,8 +82,8 @@ impl Desktop {
         };
         let desktop = Desktop {
             library: RwLock::new(Library::new(config.clone()).await?),
+            lan: Mutex::new(Lan::new(opts.lan_keys.clone())),
             opts,
-            lan: Mutex::new(Lan::default()),
         };
         let library = desktop.library();
         serve(&mut *desktop.lan.lock().await, library, &config).await?;
@@ -241,11 +244,7 @@ async fn serve(lan: &mut Lan, library: Arc<Library>, config: &Config) -> Result<
             tracing::warn!(%err, "first listing failed");
         }
     }
-    let want = SocketAddr::new(config.bind, config.port);
-    lan.start(library, want).await.map_err(|e| DesktopError::Bind {
-        addr: want,
-        reason: e.to_string(),
-    })
+    lan.start(library, SocketAddr::new(config.bind, config.port)).await
 }
 
 /// The saved settings file, or the empty one when there is none yet.

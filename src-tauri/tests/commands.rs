@@ -67,8 +67,10 @@ fn lan_switch_restarts_the_server_in_place() {
     assert_eq!(off["urls"], json!([]));
     let on = h.ok("set_lan", json!({ "enabled": true, "port": 0 }));
     assert_eq!(on["enabled"], true);
+    assert_eq!(on["key_required"], true);
     for url in on["urls"].as_array().expect("urls") {
-        assert!(!url.as_str().unwrap_or("").contains("127.0.0.1"), "{url}");
+        let url = url.as_str().unwrap_or("");
+        assert!(!url.contains("127.0.0.1") && url.contains("/?key="), "{url}");
     }
     if on["urls"].as_array().is_some_and(|u| !u.is_empty()) {
         assert!(on["qr_svg"].as_str().is_some_and(|s| s.contains("<svg")));
@@ -147,7 +149,7 @@ fn s3_error_codes_against_garage() {
     assert_eq!(unknown_key["code"], "bad_credentials", "{unknown_key}");
     let missing = h.err("test_connection", form("no-such-bucket-here", &s3.key_id, &s3.secret));
     assert_eq!(missing["code"], "no_such_bucket", "{missing}");
-    if let Some((id, secret)) = &s3.denied {
+    if let (Some((id, secret)), true) = (&s3.denied, s3.allow_write_only(&bucket)) {
         let denied = h.err("test_connection", form(&bucket, id, secret));
         assert_eq!(denied["code"], "access_denied", "{denied}");
     }

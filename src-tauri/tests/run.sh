@@ -13,7 +13,8 @@
 # Needs: garage (cargo install garage --locked), tauri-driver (cargo install tauri-driver
 # --locked), Debian packages xvfb xauth dbus gnome-keyring webkit2gtk-driver. A missing
 # garage / tauri-driver / WebKitWebDriver skips the parts that need it with a message, unless
-# BUCKETSTREAM_REQUIRE_ALL=1, which makes it a failure.
+# BUCKETSTREAM_REQUIRE_ALL=1, which makes it a failure. BUCKETSTREAM_E2E_ONLY=1 runs part 3
+# only; BUCKETSTREAM_E2E_SCREENSHOT=FILE.png keeps the window's screenshot.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -41,17 +42,20 @@ if command -v garage >/dev/null; then
   denied=$(garage -c "$garage_dir/garage.toml" key create bs-denied)
   BUCKETSTREAM_TEST_S3_DENIED_KEY_ID=$(printf '%s\n' "$denied" | sed -n 's/^Key ID: *//p' | head -1)
   BUCKETSTREAM_TEST_S3_DENIED_SECRET=$(printf '%s\n' "$denied" | sed -n 's/^Secret key: *//p' | head -1)
-  export BUCKETSTREAM_TEST_S3_DENIED_KEY_ID BUCKETSTREAM_TEST_S3_DENIED_SECRET
+  BUCKETSTREAM_TEST_GARAGE_CONFIG="$garage_dir/garage.toml"
+  export BUCKETSTREAM_TEST_S3_DENIED_KEY_ID BUCKETSTREAM_TEST_S3_DENIED_SECRET BUCKETSTREAM_TEST_GARAGE_CONFIG
   have_garage=1
 else
   skip "garage not installed: S3 error codes and the end-to-end test need it"
 fi
 
-echo "== 1/3 cargo tests (keyring crate, desktop commands on the mock runtime)"
-cargo test -p bucketstream-keyring -p bucketstream-desktop
+if [ "${BUCKETSTREAM_E2E_ONLY:-0}" != 1 ]; then
+  echo "== 1/3 cargo tests (keyring crate, desktop commands on the mock runtime)"
+  cargo test -p bucketstream-keyring -p bucketstream-desktop
 
-echo "== 2/3 Secret Service round trip"
-src-tauri/tests/run-keyring.sh
+  echo "== 2/3 Secret Service round trip"
+  src-tauri/tests/run-keyring.sh
+fi
 
 echo "== 3/3 end-to-end (tauri-driver, WebKitWebDriver, Xvfb)"
 missing=""
@@ -97,8 +101,12 @@ set +e
 )
 rc=${PIPESTATUS[0]}
 set -e
-if [ -s "$work/artifacts/window.b64" ] && [ -n "${BUCKETSTREAM_E2E_SCREENSHOT:-}" ]; then
-  base64 -d "$work/artifacts/window.b64" >"$BUCKETSTREAM_E2E_SCREENSHOT" && echo "run.sh: screenshot in $BUCKETSTREAM_E2E_SCREENSHOT"
+if [ -n "${BUCKETSTREAM_E2E_SCREENSHOT:-}" ]; then
+  for shot in window settings; do
+    [ -s "$work/artifacts/$shot.b64" ] || continue
+    out="${BUCKETSTREAM_E2E_SCREENSHOT%.png}"; [ "$shot" = window ] && out="$out.png" || out="$out-$shot.png"
+    base64 -d "$work/artifacts/$shot.b64" >"$out" && echo "run.sh: screenshot in $out"
+  done
 fi
 if [ "$rc" != 0 ]; then
   echo "run.sh: end-to-end test failed; app log:" >&2

@@ -13,10 +13,14 @@
 //! callers go through `spawn_blocking`.
 
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore, Sensitive};
+use bucketstream_core::server::{KeyError, KeyStore};
 use serde::{Deserialize, Serialize};
 
 /// The keyring service name every entry is filed under.
 pub const SERVICE: &str = "bucketstream";
+
+/// The keyring account of the LAN access key (the pairing key of other devices).
+pub const LAN_KEY_ACCOUNT: &str = "lan-access-key";
 
 /// The on-keyring form of [`Credentials`]. Never logged: it has no `Debug`.
 #[derive(Serialize, Deserialize)]
@@ -125,6 +129,28 @@ impl SecretStore for KeyringStore {
             }
             Err(err) => Err(map_err(err)),
         }
+    }
+}
+
+/// The LAN server's access key in the OS keyring, beside the S3 credentials.
+#[derive(Debug, Clone, Default)]
+pub struct LanKeyStore(pub KeyringStore);
+
+impl KeyStore for LanKeyStore {
+    fn load(&self) -> Result<Option<Sensitive<String>>, KeyError> {
+        let entry = self.0.entry(LAN_KEY_ACCOUNT).map_err(|e| KeyError::Store(e.to_string()))?;
+        match entry.get_password() {
+            Ok(key) => Ok(Some(Sensitive::new(key))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(err) => Err(KeyError::Store(map_err(err).to_string())),
+        }
+    }
+
+    fn save(&self, key: &Sensitive<String>) -> Result<(), KeyError> {
+        let entry = self.0.entry(LAN_KEY_ACCOUNT).map_err(|e| KeyError::Store(e.to_string()))?;
+        entry
+            .set_password(key.expose())
+            .map_err(|e| KeyError::Store(map_err(e).to_string()))
     }
 }
 

@@ -12,7 +12,8 @@
 use std::process::Command;
 
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore, Sensitive};
-use bucketstream_keyring::KeyringStore;
+use bucketstream_core::server::KeyStore;
+use bucketstream_keyring::{KeyringStore, LanKeyStore};
 
 const SERVICE: &str = "bucketstream-test";
 const ACCOUNT: &str = "round-trip";
@@ -51,6 +52,13 @@ fn round_trip() {
 
     store.forget(ACCOUNT).expect("forget");
     assert!(store.load(ACCOUNT).expect("load after forget").is_none());
+
+    // The LAN access key lives in the same keyring, under its own account.
+    let lan = LanKeyStore(KeyringStore::new(SERVICE));
+    assert!(lan.load().expect("no key yet").is_none());
+    lan.save(&Sensitive::new("lan-key-0123".into())).expect("save key");
+    assert_eq!(lan.load().expect("load key").map(|k| k.expose().clone()).as_deref(), Some("lan-key-0123"));
+    KeyringStore::new(SERVICE).forget(bucketstream_keyring::LAN_KEY_ACCOUNT).expect("forget key");
     store.forget(ACCOUNT).expect("forgetting nothing is fine");
 }
 

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use bucketstream_core::config::Defaults;
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
+use bucketstream_core::server::MemoryKeyStore;
 use bucketstream_desktop::{builder, context, Desktop, Options};
 use serde_json::Value;
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -89,8 +90,10 @@ impl Harness {
             env: HashMap::new(),
             defaults: Defaults {
                 media_dirs: vec![media],
+                ..Defaults::default()
             },
             secrets: Arc::new(store),
+            lan_keys: Some(Arc::new(MemoryKeyStore::default())),
         };
         let desktop = tauri::async_runtime::block_on(Desktop::start(opts)).expect("desktop starts");
         let app = builder(mock_builder(), desktop).build(context()).expect("app builds");
@@ -205,6 +208,8 @@ pub struct Garage {
     pub secret: String,
     /// A key with no right on the test buckets.
     pub denied: Option<(String, String)>,
+    /// Garage's config file, for the `garage` CLI.
+    pub cli_config: Option<String>,
 }
 
 impl Garage {
@@ -217,7 +222,18 @@ impl Garage {
             secret: var("AWS_SECRET_ACCESS_KEY")?,
             denied: var("BUCKETSTREAM_TEST_S3_DENIED_KEY_ID")
                 .zip(var("BUCKETSTREAM_TEST_S3_DENIED_SECRET")),
+            cli_config: var("BUCKETSTREAM_TEST_GARAGE_CONFIG"),
         })
+    }
+
+    /// Gives the denied key write-only access to `bucket` (so listing is *denied*, not
+    /// "no such bucket": Garage hides buckets a key has no right on). False without the CLI.
+    pub fn allow_write_only(&self, bucket: &str) -> bool {
+        let (Some(cfg), Some((id, _))) = (&self.cli_config, &self.denied) else { return false };
+        std::process::Command::new("garage")
+            .args(["-c", cfg, "bucket", "allow", "--write", bucket, "--key", id])
+            .output()
+            .is_ok_and(|o| o.status.success())
     }
 
     /// Creates a fresh bucket holding one media object; its name.
