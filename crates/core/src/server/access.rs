@@ -281,6 +281,28 @@ impl Access {
     }
 }
 
+impl Access {
+    /// The pairing URLs for a server bound to `bind:port`: one per LAN address when bound to
+    /// every interface, the bound address otherwise, none when bound to loopback (nothing
+    /// to pair). They carry the key: print them for the owner once, never log them.
+    pub fn pairing_urls(&self, bind: std::net::IpAddr, port: u16) -> Vec<Sensitive<String>> {
+        let hosts: Vec<std::net::IpAddr> = if bind.is_unspecified() {
+            lan_addresses()
+                .into_iter()
+                .filter(|ip| bind.is_ipv6() || ip.is_ipv4())
+                .collect()
+        } else if bind.is_loopback() {
+            Vec::new()
+        } else {
+            vec![bind]
+        };
+        hosts
+            .iter()
+            .map(|ip| self.pairing_url(&ip.to_string(), port))
+            .collect()
+    }
+}
+
 /// The non-loopback IPv4 and IPv6 addresses of this machine's interfaces (for pairing URLs).
 pub fn lan_addresses() -> Vec<std::net::IpAddr> {
     let mut out: Vec<std::net::IpAddr> = if_addrs::get_if_addrs()
@@ -317,7 +339,7 @@ mod tests {
         let cookie = access.set_cookie();
         assert!(!cookie.expose().contains(key.expose().as_str()));
         assert!(cookie.expose().contains("HttpOnly; SameSite=Strict"));
-        let mut rot = access.rotations();
+        let rot = access.rotations();
         access.rotate().expect("rotate");
         assert!(rot.has_changed().expect("watch"));
         assert!(!access.key_matches(key.expose()));

@@ -67,7 +67,7 @@ impl HostPolicy {
             return true;
         }
         let host = normalise(host);
-        host.ends_with(".localhost") || self.names.iter().any(|n| *n == host)
+        host.ends_with(".localhost") || self.names.contains(&host)
     }
 
     /// Whether an `Origin` value (`scheme://authority`) is this server's.

@@ -161,8 +161,11 @@ pub struct LanOptions {
     pub key_store: Option<Arc<dyn KeyStore>>,
     /// Resource bounds.
     pub limits: Limits,
-    /// Advertise over mDNS/DNS-SD as `_http._tcp` "Bucketstream on HOST". Default `true`;
-    /// never done when the listener is bound to a loopback address.
+    /// Advertise over mDNS/DNS-SD as `_http._tcp` "Bucketstream on HOST" while serving;
+    /// never done when the listener is bound to a loopback address. Default `false` in the
+    /// library, so that no test or embedding multicasts on the LAN by surprise; the
+    /// headless binary and the desktop app turn it on (a `--no-mdns` flag / a setting
+    /// turns it off).
     pub mdns: bool,
     /// The host name used for `HOST.local` and the service name; default the OS host name.
     pub host_name: Option<String>,
@@ -177,7 +180,7 @@ impl Default for LanOptions {
             cors_origins: Vec::new(),
             key_store: None,
             limits: Limits::default(),
-            mdns: true,
+            mdns: false,
             host_name: None,
         }
     }
