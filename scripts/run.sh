@@ -10,8 +10,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 scripts/setup.sh
 
-if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -f src-tauri/tauri.conf.json -o -f tauri.conf.json ] \
-  && grep -q '^tauri' src-tauri/Cargo.toml 2>/dev/null; then
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   exec cargo run --release -p bucketstream-desktop -- "$@"
 fi
 exec cargo run --release -p bucketstream-server -- "$@"

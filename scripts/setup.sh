@@ -51,6 +51,10 @@ if [ "$want_test" = 1 ]; then
     echo "setup: building Garage 2 from crates.io (about 15 minutes on 2 cores, once)"
     cargo install garage --version '^2.5' --locked --quiet
   fi
+  if ! command -v tauri-driver >/dev/null; then
+    echo "setup: installing tauri-driver (WebDriver for the desktop app's end-to-end test)"
+    cargo install tauri-driver --locked --quiet
+  fi
   if [ -f tests/browser/package-lock.json ] && [ ! -d tests/browser/node_modules ]; then
     echo "setup: installing the browser tests' npm packages"
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

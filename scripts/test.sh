@@ -28,7 +28,7 @@ cargo test --workspace --quiet
 
 if [ -f src-tauri/tests/run.sh ]; then
   step "desktop app tests (src-tauri/tests/run.sh)"
-  bash src-tauri/tests/run.sh
+  BUCKETSTREAM_REQUIRE_ALL=1 bash src-tauri/tests/run.sh
 fi
 
 if [ -f tests/browser/run.sh ]; then
