@@ -100,13 +100,15 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Most header fields in one request; over it: `431`. Default 64.
     pub max_headers: usize,
-    /// Open TCP connections in total; over it a new connection gets `503` and is closed.
-    /// Default 512.
+    /// Open TCP connections in total (WebSockets included); over it a new connection gets
+    /// `503` and is closed. Default 16,384 (the design target is 10,000 WebSocket clients;
+    /// the process's open-file limit must allow it).
     pub max_connections: usize,
     /// Open TCP connections from one IP address; over it: `429` and closed. Default 64.
+    /// Trusted clients ([`LanOptions::trusted_networks`]) are held to the total only.
     pub max_connections_per_client: usize,
     /// Requests in flight from one IP address (a streamed body counts until it ends);
-    /// over it: `429`. Default 32.
+    /// over it: `429`. Default 32. Trusted clients are not counted.
     pub max_requests_per_client: usize,
     /// Time to send a complete request head, and the keep-alive idle time between requests;
     /// a slowloris client is dropped after it. Default 10 s.
@@ -129,7 +131,7 @@ impl Default for Limits {
         Limits {
             max_header_bytes: 16 * 1024,
             max_headers: 64,
-            max_connections: 512,
+            max_connections: 16_384,
             max_connections_per_client: 64,
             max_requests_per_client: 32,
             header_read_timeout: Duration::from_secs(10),

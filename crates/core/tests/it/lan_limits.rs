@@ -151,19 +151,25 @@ async fn requests_in_flight_are_bounded_per_client_and_stalled_downloads_time_ou
     let server = LanServer::start(dir.path(), opts).await;
     let len = 48 * 1024 * 1024;
     let id = media(&server, dir.path(), "film.mp4", len).await;
-    let request = format!("GET /media/{id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").into_bytes();
-    // Two downloads that stop reading after the first bytes: both stay in flight.
+    let key = server.key();
+    let request = format!(
+        "GET /media/{id} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\r\n"
+    )
+    .into_bytes();
+    // Two downloads from a LAN client that stop reading after the first bytes: both stay
+    // in flight.
     let mut stalled = Vec::new();
     for _ in 0..2 {
-        let mut s = tcp_from(LOOPBACK, server.addr).await;
+        let mut s = tcp_from(LAN_IP, server.addr).await;
         s.write_all(&request).await.expect("write");
         let mut head = [0u8; 1024];
         let n = s.read(&mut head).await.expect("read");
         assert!(String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 200"));
         stalled.push(s);
     }
-    let third = client_from(LOOPBACK)
+    let third = client_from(LAN_IP)
         .get(server.url("/api/health"))
+        .bearer_auth(&key)
         .send()
         .await
         .expect("get");
@@ -176,14 +182,25 @@ async fn requests_in_flight_are_bounded_per_client_and_stalled_downloads_time_ou
         .await
         .expect("get");
     assert_eq!(other.status(), 200);
+    let owner = client_from(LOOPBACK)
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        owner.status(),
+        200,
+        "loopback is not held to per-client caps"
+    );
     // After idle_timeout with no byte moving, the stalled downloads are closed and the
     // slots come back.
     let started = Instant::now();
     let mut back = false;
     while started.elapsed() < Duration::from_secs(15) {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        let resp = client_from(LOOPBACK)
+        let resp = client_from(LAN_IP)
             .get(server.url("/api/health"))
+            .bearer_auth(&key)
             .send()
             .await
             .expect("get");
