@@ -45,7 +45,10 @@ pub async fn get_settings(state: State<'_, Desktop>) -> Result<SettingsView, Ipc
 
 /// Saves the S3 form (secret to the keyring) and switches the library to the bucket.
 #[tauri::command]
-pub async fn save_settings(state: State<'_, Desktop>, form: S3Form) -> Result<SettingsView, IpcError> {
+pub async fn save_settings(
+    state: State<'_, Desktop>,
+    form: S3Form,
+) -> Result<SettingsView, IpcError> {
     Ok(state.save_settings(form).await?)
 }
 
@@ -66,7 +69,10 @@ pub async fn forget_credentials(state: State<'_, Desktop>) -> Result<SettingsVie
 
 /// Imports a seed-style `.env` (the secret goes to the keyring).
 #[tauri::command]
-pub async fn import_env(state: State<'_, Desktop>, source: EnvSource) -> Result<ImportReport, IpcError> {
+pub async fn import_env(
+    state: State<'_, Desktop>,
+    source: EnvSource,
+) -> Result<ImportReport, IpcError> {
     Ok(state.import_env(source).await?)
 }
 

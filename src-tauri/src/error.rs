@@ -47,7 +47,6 @@ impl DesktopError {
             DesktopError::Task(_) => "internal",
         }
     }
-
 }
 
 /// What the person can do about an error with `code`.

@@ -85,7 +85,8 @@ async fn bind(want: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, Opt
                 _ => err.to_string(),
             };
             // Same interfaces on a free port, so sharing goes on; loopback as a last resort.
-            let listener = match tokio::net::TcpListener::bind(SocketAddr::new(want.ip(), 0)).await {
+            let listener = match tokio::net::TcpListener::bind(SocketAddr::new(want.ip(), 0)).await
+            {
                 Ok(l) => l,
                 Err(_) => {
                     let lo = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
@@ -94,7 +95,10 @@ async fn bind(want: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, Opt
             };
             let got = listener.local_addr()?.port();
             tracing::warn!(%want, %why, port = got, "media server moved to another port");
-            let note = format!("Cannot listen on port {}: {why}. Using port {got} instead.", want.port());
+            let note = format!(
+                "Cannot listen on port {}: {why}. Using port {got} instead.",
+                want.port()
+            );
             Ok((listener, Some(note)))
         }
     }
@@ -103,7 +107,11 @@ async fn bind(want: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, Opt
 /// Runs the server on a runtime of its own, on this (dedicated) thread. `block_on` does not
 /// need the server future to be `Send`, and media streaming never competes with the
 /// window's IPC on Tauri's runtime.
-fn serve_blocking(listener: std::net::TcpListener, state: ServerState, stop: oneshot::Receiver<()>) {
+fn serve_blocking(
+    listener: std::net::TcpListener,
+    state: ServerState,
+    stop: oneshot::Receiver<()>,
+) {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(SERVER_THREADS)
         .thread_name("media-server")
@@ -144,7 +152,11 @@ impl Lan {
     }
 
     /// Starts serving `library` on `want` (see [`bind`] for the fallback) with its refresher.
-    pub async fn start(&mut self, library: Arc<Library>, want: SocketAddr) -> Result<(), DesktopError> {
+    pub async fn start(
+        &mut self,
+        library: Arc<Library>,
+        want: SocketAddr,
+    ) -> Result<(), DesktopError> {
         self.stop().await;
         let bind_err = |e: std::io::Error| DesktopError::Bind {
             addr: want,
@@ -193,7 +205,9 @@ impl Lan {
 
     /// Stops the server (closing WebSockets, letting streams finish briefly) and the refresher.
     pub async fn stop(&mut self) {
-        let Some(run) = self.running.take() else { return };
+        let Some(run) = self.running.take() else {
+            return;
+        };
         let _ = run.stop.send(());
         let _ = run.refresher_stop.send(());
         if tokio::time::timeout(STOP_WAIT, run.done).await.is_err() {
@@ -210,7 +224,8 @@ impl Lan {
 
     /// `http://127.0.0.1:PORT`: what this computer's window prefixes media URLs with.
     pub fn media_base(&self) -> Option<String> {
-        self.addr().map(|a| format!("http://127.0.0.1:{}", a.port()))
+        self.addr()
+            .map(|a| format!("http://127.0.0.1:{}", a.port()))
     }
 
     /// The status for the settings view.
@@ -220,7 +235,12 @@ impl Lan {
         let urls = if enabled {
             hosts_for(run.addr)
                 .into_iter()
-                .map(|ip| run.access.pairing_url(&ip.to_string(), run.addr.port()).expose().clone())
+                .map(|ip| {
+                    run.access
+                        .pairing_url(&ip.to_string(), run.addr.port())
+                        .expose()
+                        .clone()
+                })
                 .collect()
         } else {
             Vec::new()
@@ -279,7 +299,9 @@ mod tests {
 
     #[tokio::test]
     async fn busy_port_falls_back_to_loopback() {
-        let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let taken = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let want = taken.local_addr().expect("addr");
         let (listener, note) = bind(want).await.expect("fallback");
         let got = listener.local_addr().expect("addr");

@@ -106,7 +106,8 @@ pub fn options_from_process() -> Result<Options, DesktopError> {
         Ok(()) => Some(Arc::new(LanKeyStore(keyring.clone()))),
         Err(err) => {
             tracing::warn!(%err, "LAN access key kept in a file instead of the keyring");
-            FileKeyStore::default_path().map(|p| Arc::new(FileKeyStore::new(p)) as Arc<dyn KeyStore>)
+            FileKeyStore::default_path()
+                .map(|p| Arc::new(FileKeyStore::new(p)) as Arc<dyn KeyStore>)
         }
     };
     Ok(Options {

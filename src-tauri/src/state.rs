@@ -14,7 +14,9 @@ use std::sync::{Arc, RwLock};
 use bucketstream_core::config::{file, Config, Defaults, FileConfig, SourceConfig};
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
 use bucketstream_core::server::KeyStore;
-use bucketstream_core::settings::{self, ConnectionReport, KeyringState, S3Form, SettingsView, ACCOUNT};
+use bucketstream_core::settings::{
+    self, ConnectionReport, KeyringState, S3Form, SettingsView, ACCOUNT,
+};
 use bucketstream_core::Library;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -204,7 +206,11 @@ impl Desktop {
     }
 
     /// Turns LAN sharing on or off (and sets the port), restarting the server in place.
-    pub async fn set_lan(&self, enabled: bool, port: Option<u16>) -> Result<LanStatus, DesktopError> {
+    pub async fn set_lan(
+        &self,
+        enabled: bool,
+        port: Option<u16>,
+    ) -> Result<LanStatus, DesktopError> {
         let file = settings::with_lan(&read_file(&self.opts.config_file)?, enabled, port);
         file::save(&self.opts.config_file, &file)?;
         self.reload().await?;
@@ -244,7 +250,8 @@ async fn serve(lan: &mut Lan, library: Arc<Library>, config: &Config) -> Result<
             tracing::warn!(%err, "first listing failed");
         }
     }
-    lan.start(library, SocketAddr::new(config.bind, config.port)).await
+    lan.start(library, SocketAddr::new(config.bind, config.port))
+        .await
 }
 
 /// The saved settings file, or the empty one when there is none yet.
@@ -271,7 +278,13 @@ async fn load(opts: &Options) -> Result<(Config, KeyringState), DesktopError> {
 /// The variables of a `.env` and the name to show for it.
 fn read_env_source(source: &EnvSource) -> Result<(HashMap<String, String>, String), DesktopError> {
     let (text, shown) = match (&source.text, &source.path) {
-        (Some(text), _) => (text.clone(), source.name.clone().unwrap_or_else(|| "the .env file".into())),
+        (Some(text), _) => (
+            text.clone(),
+            source
+                .name
+                .clone()
+                .unwrap_or_else(|| "the .env file".into()),
+        ),
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path).map_err(|e| DesktopError::EnvFile {
                 path: PathBuf::from(path),

@@ -54,7 +54,10 @@ fn library_and_media_base_match_the_lan_server() {
     let base = base.as_str().expect("string");
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let lan = support::http_get(base, "/api/videos");
-    assert_eq!(serde_json::from_str::<Value>(&lan).expect("json"), Value::Array(items.clone()));
+    assert_eq!(
+        serde_json::from_str::<Value>(&lan).expect("json"),
+        Value::Array(items.clone())
+    );
     let refreshed = h.ok("refresh_library", json!({}));
     assert_eq!(refreshed.as_array().map(Vec::len), Some(1));
 }
@@ -70,7 +73,10 @@ fn lan_switch_restarts_the_server_in_place() {
     assert_eq!(on["key_required"], true);
     for url in on["urls"].as_array().expect("urls") {
         let url = url.as_str().unwrap_or("");
-        assert!(!url.contains("127.0.0.1") && url.contains("/?key="), "{url}");
+        assert!(
+            !url.contains("127.0.0.1") && url.contains("/?key="),
+            "{url}"
+        );
     }
     if on["urls"].as_array().is_some_and(|u| !u.is_empty()) {
         assert!(on["qr_svg"].as_str().is_some_and(|s| s.contains("<svg")));
@@ -93,10 +99,18 @@ fn import_env_moves_the_secret_to_the_keyring() {
     std::fs::write(&env_path, text).expect("write .env");
     let r = h.ok("import_env", json!({ "source": { "path": env_path } }));
     assert_eq!(r["moved_credentials"], true);
-    assert!(r["message"].as_str().is_some_and(|m| m.contains("can delete")), "{r}");
+    assert!(
+        r["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("can delete")),
+        "{r}"
+    );
     assert_eq!(r["settings"]["bucket"], "seed-bucket");
     assert_eq!(store.secret_of("default").as_deref(), Some(SECRET));
-    let missing = h.err("import_env", json!({ "source": { "path": "/nonexistent/.env" } }));
+    let missing = h.err(
+        "import_env",
+        json!({ "source": { "path": "/nonexistent/.env" } }),
+    );
     assert_eq!(missing["code"], "env_file");
     h.assert_secret_never_leaked();
 }
@@ -110,8 +124,13 @@ fn error_codes_reach_the_ui() {
                           "access_key_id": "GK1", "secret_access_key": SECRET } }),
     );
     assert_eq!(unreachable["code"], "endpoint_unreachable");
-    assert!(unreachable["message"].as_str().is_some_and(|m| m.contains("Check the endpoint")));
-    let half = h.err("save_settings", json!({ "form": { "bucket": "b", "access_key_id": "GK1" } }));
+    assert!(unreachable["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("Check the endpoint")));
+    let half = h.err(
+        "save_settings",
+        json!({ "form": { "bucket": "b", "access_key_id": "GK1" } }),
+    );
     assert_eq!(half["code"], "config");
     let no_bucket = h.err("save_settings", json!({ "form": { "bucket": " " } }));
     assert_eq!(no_bucket["code"], "config");
@@ -122,9 +141,13 @@ fn error_codes_reach_the_ui() {
         json!({ "form": { "bucket": "b", "access_key_id": "GK1", "secret_access_key": SECRET } }),
     );
     assert_eq!(no_keyring["code"], "no_keyring");
-    assert!(no_keyring["message"].as_str().is_some_and(|m| m.contains("AWS profile")));
+    assert!(no_keyring["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("AWS profile")));
     let view = locked.ok("get_settings", json!({}));
-    assert!(view["keyring_unavailable"].as_str().is_some_and(|m| m.contains("no keyring available")));
+    assert!(view["keyring_unavailable"]
+        .as_str()
+        .is_some_and(|m| m.contains("no keyring available")));
     h.assert_secret_never_leaked();
     locked.assert_secret_never_leaked();
 }
@@ -143,11 +166,20 @@ fn s3_error_codes_against_garage() {
     };
     let ok = h.ok("test_connection", form(&bucket, &s3.key_id, &s3.secret));
     assert_eq!(ok["media"], 1, "{ok}");
-    let bad = h.err("test_connection", form(&bucket, &s3.key_id, "not-the-secret"));
+    let bad = h.err(
+        "test_connection",
+        form(&bucket, &s3.key_id, "not-the-secret"),
+    );
     assert_eq!(bad["code"], "bad_credentials", "{bad}");
-    let unknown_key = h.err("test_connection", form(&bucket, "GK0000000000000000000000", SECRET));
+    let unknown_key = h.err(
+        "test_connection",
+        form(&bucket, "GK0000000000000000000000", SECRET),
+    );
     assert_eq!(unknown_key["code"], "bad_credentials", "{unknown_key}");
-    let missing = h.err("test_connection", form("no-such-bucket-here", &s3.key_id, &s3.secret));
+    let missing = h.err(
+        "test_connection",
+        form("no-such-bucket-here", &s3.key_id, &s3.secret),
+    );
     assert_eq!(missing["code"], "no_such_bucket", "{missing}");
     if let (Some((id, secret)), true) = (&s3.denied, s3.allow_write_only(&bucket)) {
         let denied = h.err("test_connection", form(&bucket, id, secret));
@@ -165,6 +197,10 @@ fn remote_origins_and_unknown_commands_are_refused() {
     let h = Harness::new(MemStore::new());
     let remote = h.raw("get_settings", json!({}), "https://evil.example/");
     assert!(remote.is_err(), "a remote origin got IPC: {remote:?}");
-    let unknown = h.raw("plugin:fs|read_file", json!({ "path": "/etc/passwd" }), "tauri://localhost");
+    let unknown = h.raw(
+        "plugin:fs|read_file",
+        json!({ "path": "/etc/passwd" }),
+        "tauri://localhost",
+    );
     assert!(unknown.is_err(), "{unknown:?}");
 }

@@ -23,7 +23,9 @@ struct Driver {
 fn http(host: &str, method: &str, path: &str, body: Option<&Value>) -> Value {
     let payload = body.map(Value::to_string).unwrap_or_default();
     let mut stream = std::net::TcpStream::connect(host).expect("connect to tauri-driver");
-    stream.set_read_timeout(Some(Duration::from_secs(120))).expect("timeout");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .expect("timeout");
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
@@ -34,7 +36,10 @@ fn http(host: &str, method: &str, path: &str, body: Option<&Value>) -> Value {
     stream.read_to_end(&mut raw).expect("response");
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_owned()
@@ -61,7 +66,10 @@ fn dechunk(mut body: &str) -> String {
 
 impl Driver {
     fn start(url: &str, app: &str) -> Driver {
-        let host = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let host = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
         let caps = json!({ "capabilities": { "alwaysMatch": { "tauri:options": { "application": app } } } });
         let reply = http(&host, "POST", "/session", Some(&caps));
         let session = reply["value"]["sessionId"]
@@ -90,7 +98,11 @@ impl Driver {
 
     /// Runs `script` in the page (a returned promise is awaited).
     fn js(&self, script: &str, args: Value) -> Value {
-        self.cmd("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
     }
 
     fn invoke(&self, cmd: &str, args: Value) -> Value {
@@ -103,7 +115,11 @@ impl Driver {
     }
 
     fn find(&self, css: &str) -> String {
-        let v = self.cmd("POST", "/element", Some(json!({ "using": "css selector", "value": css })));
+        let v = self.cmd(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": css })),
+        );
         v.as_object()
             .and_then(|o| o.values().next())
             .and_then(Value::as_str)
@@ -117,8 +133,15 @@ impl Driver {
         for _ in 0..3 {
             let id = self.find(css);
             self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})));
-            self.cmd("POST", &format!("/element/{id}/value"), Some(json!({ "text": text })));
-            let matches = self.js("return document.querySelector(arguments[0]).value === arguments[1];", json!([css, text]));
+            self.cmd(
+                "POST",
+                &format!("/element/{id}/value"),
+                Some(json!({ "text": text })),
+            );
+            let matches = self.js(
+                "return document.querySelector(arguments[0]).value === arguments[1];",
+                json!([css, text]),
+            );
             if matches == json!(true) {
                 return;
             }
@@ -157,14 +180,23 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = http(&self.host, "DELETE", &format!("/session/{}", self.session), None);
+        let _ = http(
+            &self.host,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
     }
 }
 
 /// Appends a reply to the capture file the leak grep reads.
 fn capture(text: &str) {
     if let Ok(path) = std::env::var("BUCKETSTREAM_E2E_CAPTURE") {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = writeln!(f, "{text}");
         }
     }
@@ -173,7 +205,11 @@ fn capture(text: &str) {
 fn names(items: &Value) -> Vec<String> {
     items["ok"]
         .as_array()
-        .map(|a| a.iter().filter_map(|i| i["name"].as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["name"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -195,7 +231,10 @@ fn window_plays_local_then_switches_to_the_bucket() {
         let n = names(&items);
         (!n.is_empty()).then_some(n)
     });
-    eprintln!("e2e: session + first list in {:?}: {local:?}", started.elapsed());
+    eprintln!(
+        "e2e: session + first list in {:?}: {local:?}",
+        started.elapsed()
+    );
     let base = d.invoke("media_base", json!({}));
     let base = base["ok"].as_str().expect("media base").to_owned();
     capture(&support::http_get(&base, "/api/videos"));
@@ -204,12 +243,19 @@ fn window_plays_local_then_switches_to_the_bucket() {
     d.screenshot("window");
 
     // Settings: the player's gear button shows the view; without a player, its own page.
-    let has_button = d.js("const b = document.querySelector('#settings-btn'); return !!b && !b.hidden;", json!([]));
+    let has_button = d.js(
+        "const b = document.querySelector('#settings-btn'); return !!b && !b.hidden;",
+        json!([]),
+    );
     if has_button == json!(true) {
         let gear = d.find("#settings-btn");
         d.cmd("POST", &format!("/element/{gear}/click"), Some(json!({})));
     } else {
-        d.cmd("POST", "/url", Some(json!({ "url": "tauri://localhost/desktop/index.html" })));
+        d.cmd(
+            "POST",
+            "/url",
+            Some(json!({ "url": "tauri://localhost/desktop/index.html" })),
+        );
     }
     d.wait_for("the settings form", |d| {
         let v = d.js("return !!document.querySelector('#bs-bucket') && document.querySelector('#bs-credentials-state').textContent", json!([]));
@@ -234,7 +280,10 @@ fn window_plays_local_then_switches_to_the_bucket() {
     });
     capture(&Value::Array(saved.clone()).to_string());
     assert_eq!(saved[0], "saved", "{saved:?}");
-    assert!(saved[2].as_str().is_some_and(|s| s.contains("set")), "{saved:?}");
+    assert!(
+        saved[2].as_str().is_some_and(|s| s.contains("set")),
+        "{saved:?}"
+    );
     assert_eq!(saved[3], "", "the secret field is cleared after saving");
 
     // The bucket's item replaces the samples.

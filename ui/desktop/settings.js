@@ -47,7 +47,7 @@ function ensureStyles() {
 export function mount(section, api) {
   const invoke = tauriInvoke(api);
   ensureStyles();
-  section.hidden = false;
+  // Visibility is the host page's (the player's settings button); this only fills the section.
   section.classList.add('bs-settings');
   section.replaceChildren();
 
@@ -114,8 +114,13 @@ export function mount(section, api) {
     portInput.value = String(s.port);
   }
 
-  function libraryChanged() {
-    window.dispatchEvent(new CustomEvent('bucketstream:library-changed'));
+  // The media server restarted (new library, LAN switch or port): tell the player, with the
+  // current media base (it changes only with the port), and reconnect its WebSocket now.
+  async function libraryChanged() {
+    let mediaBase = null;
+    try { mediaBase = await invoke('media_base'); } catch { /* shown elsewhere */ }
+    window.dispatchEvent(new CustomEvent('bucketstream:library-changed', { detail: { mediaBase } }));
+    if (api && typeof api.reconnect === 'function') api.reconnect();
   }
 
   async function run(button, work) {

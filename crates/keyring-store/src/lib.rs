@@ -99,7 +99,9 @@ impl SecretStore for KeyringStore {
             Err(err) => return Err(map_err(err)),
         };
         let stored: Stored = serde_json::from_str(&text).map_err(|_| {
-            SecretError::Store(format!("the keyring entry for {account:?} is not Bucketstream's"))
+            SecretError::Store(format!(
+                "the keyring entry for {account:?} is not Bucketstream's"
+            ))
         })?;
         Ok(Some(Credentials {
             access_key_id: stored.access_key_id,
@@ -138,7 +140,10 @@ pub struct LanKeyStore(pub KeyringStore);
 
 impl KeyStore for LanKeyStore {
     fn load(&self) -> Result<Option<Sensitive<String>>, KeyError> {
-        let entry = self.0.entry(LAN_KEY_ACCOUNT).map_err(|e| KeyError::Store(e.to_string()))?;
+        let entry = self
+            .0
+            .entry(LAN_KEY_ACCOUNT)
+            .map_err(|e| KeyError::Store(e.to_string()))?;
         match entry.get_password() {
             Ok(key) => Ok(Some(Sensitive::new(key))),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -147,7 +152,10 @@ impl KeyStore for LanKeyStore {
     }
 
     fn save(&self, key: &Sensitive<String>) -> Result<(), KeyError> {
-        let entry = self.0.entry(LAN_KEY_ACCOUNT).map_err(|e| KeyError::Store(e.to_string()))?;
+        let entry = self
+            .0
+            .entry(LAN_KEY_ACCOUNT)
+            .map_err(|e| KeyError::Store(e.to_string()))?;
         entry
             .set_password(key.expose())
             .map_err(|e| KeyError::Store(map_err(e).to_string()))
@@ -166,7 +174,10 @@ mod tests {
             session_token: None,
         };
         let text = serde_json::to_string(&s).expect("encodes");
-        assert_eq!(text, r#"{"access_key_id":"GKid","secret_access_key":"sec"}"#);
+        assert_eq!(
+            text,
+            r#"{"access_key_id":"GKid","secret_access_key":"sec"}"#
+        );
     }
 
     #[test]

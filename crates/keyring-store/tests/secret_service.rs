@@ -41,13 +41,25 @@ fn round_trip() {
 
     let exe = std::env::current_exe().expect("test binary path");
     let out = Command::new(exe)
-        .args(["--exact", "child_reads_back", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_reads_back",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("BUCKETSTREAM_KEYRING_CHILD", "1")
         .output()
         .expect("run child");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "child failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("CHILD-OK"), "child did not read the entry back: {stdout}");
+    assert!(
+        out.status.success(),
+        "child failed: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("CHILD-OK"),
+        "child did not read the entry back: {stdout}"
+    );
     assert!(!stdout.contains(SECRET), "secret printed by the child");
 
     store.forget(ACCOUNT).expect("forget");
@@ -56,9 +68,18 @@ fn round_trip() {
     // The LAN access key lives in the same keyring, under its own account.
     let lan = LanKeyStore(KeyringStore::new(SERVICE));
     assert!(lan.load().expect("no key yet").is_none());
-    lan.save(&Sensitive::new("lan-key-0123".into())).expect("save key");
-    assert_eq!(lan.load().expect("load key").map(|k| k.expose().clone()).as_deref(), Some("lan-key-0123"));
-    KeyringStore::new(SERVICE).forget(bucketstream_keyring::LAN_KEY_ACCOUNT).expect("forget key");
+    lan.save(&Sensitive::new("lan-key-0123".into()))
+        .expect("save key");
+    assert_eq!(
+        lan.load()
+            .expect("load key")
+            .map(|k| k.expose().clone())
+            .as_deref(),
+        Some("lan-key-0123")
+    );
+    KeyringStore::new(SERVICE)
+        .forget(bucketstream_keyring::LAN_KEY_ACCOUNT)
+        .expect("forget key");
     store.forget(ACCOUNT).expect("forgetting nothing is fine");
 }
 
@@ -72,7 +93,10 @@ fn child_reads_back() {
     let creds = store.load(ACCOUNT).expect("load").expect("entry exists");
     assert_eq!(creds.access_key_id, "GKtestkeyid");
     assert_eq!(creds.secret_access_key.expose(), SECRET);
-    assert_eq!(creds.session_token.as_ref().map(|t| t.expose().as_str()), Some("tok-123"));
+    assert_eq!(
+        creds.session_token.as_ref().map(|t| t.expose().as_str()),
+        Some("tok-123")
+    );
     println!("CHILD-OK pid={}", std::process::id());
 }
 
@@ -83,19 +107,32 @@ fn no_bus_means_unavailable() {
     }
     // A child process with the session bus pointing at nothing (env is per process).
     if std::env::var("BUCKETSTREAM_NO_BUS_CHILD").is_ok() {
-        let err = KeyringStore::new(SERVICE).probe().expect_err("must not succeed without a bus");
+        let err = KeyringStore::new(SERVICE)
+            .probe()
+            .expect_err("must not succeed without a bus");
         assert!(matches!(err, SecretError::Unavailable(_)), "{err}");
         println!("NOBUS-OK {err}");
         return;
     }
     let exe = std::env::current_exe().expect("test binary path");
     let out = Command::new(exe)
-        .args(["--exact", "no_bus_means_unavailable", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "no_bus_means_unavailable",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("BUCKETSTREAM_NO_BUS_CHILD", "1")
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bucketstream-bus")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/bucketstream-bus",
+        )
         .output()
         .expect("run child");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && stdout.contains("NOBUS-OK"), "{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("NOBUS-OK"),
+        "{stdout}"
+    );
     assert!(stdout.contains("no keyring available"), "{stdout}");
 }

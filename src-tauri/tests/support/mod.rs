@@ -32,22 +32,32 @@ impl MemStore {
     /// The stored secret for `account`.
     pub fn secret_of(&self, account: &str) -> Option<String> {
         let map = self.0.lock().ok()?;
-        map.get(account).map(|c| c.secret_access_key.expose().clone())
+        map.get(account)
+            .map(|c| c.secret_access_key.expose().clone())
     }
 }
 
 impl SecretStore for MemStore {
     fn load(&self, account: &str) -> Result<Option<Credentials>, SecretError> {
-        let map = self.0.lock().map_err(|e| SecretError::Store(e.to_string()))?;
+        let map = self
+            .0
+            .lock()
+            .map_err(|e| SecretError::Store(e.to_string()))?;
         Ok(map.get(account).cloned())
     }
     fn save(&self, account: &str, creds: &Credentials) -> Result<(), SecretError> {
-        let mut map = self.0.lock().map_err(|e| SecretError::Store(e.to_string()))?;
+        let mut map = self
+            .0
+            .lock()
+            .map_err(|e| SecretError::Store(e.to_string()))?;
         map.insert(account.to_owned(), creds.clone());
         Ok(())
     }
     fn forget(&self, account: &str) -> Result<(), SecretError> {
-        let mut map = self.0.lock().map_err(|e| SecretError::Store(e.to_string()))?;
+        let mut map = self
+            .0
+            .lock()
+            .map_err(|e| SecretError::Store(e.to_string()))?;
         map.remove(account);
         Ok(())
     }
@@ -58,13 +68,19 @@ pub struct UnavailableStore;
 
 impl SecretStore for UnavailableStore {
     fn load(&self, _: &str) -> Result<Option<Credentials>, SecretError> {
-        Err(SecretError::Unavailable("no Secret Service on the session bus".into()))
+        Err(SecretError::Unavailable(
+            "no Secret Service on the session bus".into(),
+        ))
     }
     fn save(&self, _: &str, _: &Credentials) -> Result<(), SecretError> {
-        Err(SecretError::Unavailable("no Secret Service on the session bus".into()))
+        Err(SecretError::Unavailable(
+            "no Secret Service on the session bus".into(),
+        ))
     }
     fn forget(&self, _: &str) -> Result<(), SecretError> {
-        Err(SecretError::Unavailable("no Secret Service on the session bus".into()))
+        Err(SecretError::Unavailable(
+            "no Secret Service on the session bus".into(),
+        ))
     }
 }
 
@@ -96,7 +112,9 @@ impl Harness {
             lan_keys: Some(Arc::new(MemoryKeyStore::default())),
         };
         let desktop = tauri::async_runtime::block_on(Desktop::start(opts)).expect("desktop starts");
-        let app = builder(mock_builder(), desktop).build(context()).expect("app builds");
+        let app = builder(mock_builder(), desktop)
+            .build(context())
+            .expect("app builds");
         let webview = match app.get_webview_window("main") {
             Some(w) => w,
             None => WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -116,7 +134,8 @@ impl Harness {
     }
 
     pub fn config_text(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("config/bucketstream/config.toml")).unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join("config/bucketstream/config.toml"))
+            .unwrap_or_default()
     }
 
     /// Invokes `cmd` as a frame at `url`; every reply is kept for the leak check.
@@ -194,10 +213,16 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 pub fn http_get(base: &str, path: &str) -> String {
     let host = base.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(host).expect("connect to the media server");
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").expect("request");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
     let mut text = String::new();
     stream.read_to_string(&mut text).expect("response");
-    text.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+    text.split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
 }
 
 /// A Garage started by `tests/run.sh` (`scripts/garage.sh`).
@@ -229,7 +254,9 @@ impl Garage {
     /// Gives the denied key write-only access to `bucket` (so listing is *denied*, not
     /// "no such bucket": Garage hides buckets a key has no right on). False without the CLI.
     pub fn allow_write_only(&self, bucket: &str) -> bool {
-        let (Some(cfg), Some((id, _))) = (&self.cli_config, &self.denied) else { return false };
+        let (Some(cfg), Some((id, _))) = (&self.cli_config, &self.denied) else {
+            return false;
+        };
         std::process::Command::new("garage")
             .args(["-c", cfg, "bucket", "allow", "--write", bucket, "--key", id])
             .output()
@@ -243,7 +270,8 @@ impl Garage {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
         let bucket = format!("{stem}-{}-{nanos}", std::process::id());
-        let creds = aws_sdk_s3::config::Credentials::new(&self.key_id, &self.secret, None, None, "test");
+        let creds =
+            aws_sdk_s3::config::Credentials::new(&self.key_id, &self.secret, None, None, "test");
         let conf = aws_sdk_s3::config::Builder::new()
             .behavior_version_latest()
             .region(aws_sdk_s3::config::Region::new(self.region.clone()))
@@ -253,7 +281,12 @@ impl Garage {
             .build();
         let client = aws_sdk_s3::Client::from_conf(conf);
         tauri::async_runtime::block_on(async {
-            client.create_bucket().bucket(&bucket).send().await.expect("create bucket");
+            client
+                .create_bucket()
+                .bucket(&bucket)
+                .send()
+                .await
+                .expect("create bucket");
             client
                 .put_object()
                 .bucket(&bucket)
