@@ -402,3 +402,46 @@ async fn no_key_in_replies_without_it_nor_in_logs() {
     assert!(!format!("{:?}", server.state.access.key()).contains(&new_key));
     assert!(!format!("{:?}", lan_options()).contains(&new_key));
 }
+
+#[tokio::test]
+async fn hostile_ids_never_reach_files_outside_the_library() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let media_dir = root.path().join("media");
+    std::fs::create_dir_all(&media_dir).expect("mkdir");
+    let sentinel = "SENTINEL-outside-the-library-7f3a";
+    std::fs::write(root.path().join("secret.mp3"), sentinel).expect("write");
+    std::fs::write(media_dir.join("ok.mp3"), b"inside").expect("write");
+    let server = LanServer::start(&media_dir, lan_options()).await;
+    let key = server.key();
+    let lan = client_from(LAN_IP);
+    let ids = [
+        "../secret.mp3",
+        "..%2Fsecret.mp3",
+        "%2e%2e%2fsecret.mp3",
+        "..%5Csecret.mp3",
+        "%2Fetc%2Fpasswd",
+        "secret.mp3",
+        "ok.mp3%00",
+        "%00",
+        "....%2F%2F..%2F%2Fsecret.mp3",
+        "0123456789abcdef0123456789abcdef%2F..",
+    ];
+    for id in ids {
+        for path in [format!("/media/{id}"), format!("/media/x/{id}")] {
+            let resp = lan
+                .get(server.url(&path))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .expect("get");
+            let status = resp.status();
+            let body = resp.text().await.unwrap_or_default();
+            assert!(
+                !body.contains(sentinel),
+                "{path} leaked a file outside the library"
+            );
+            assert!(!body.contains("root:"), "{path} leaked /etc/passwd");
+            assert!(status.is_client_error(), "{path}: {status}");
+        }
+    }
+}
