@@ -239,7 +239,19 @@ fn window_plays_local_then_switches_to_the_bucket() {
     let base = base["ok"].as_str().expect("media base").to_owned();
     capture(&support::http_get(&base, "/api/videos"));
     capture(&support::http_get(&base, "/api/health"));
-
+    // The page itself may fetch media bytes from the in-process server (CSP, loopback, ranges).
+    let status = d.js(
+        "const base = arguments[0]; \
+         return window.__TAURI_INTERNALS__.invoke('list_library') \
+           .then(items => fetch(base + items[0].url, { headers: { Range: 'bytes=0-15' } })) \
+           .then(r => r.arrayBuffer().then(b => [r.status, b.byteLength]));",
+        json!([base]),
+    );
+    assert_eq!(
+        status,
+        json!([206, 16]),
+        "ranged media fetch from the webview"
+    );
     d.screenshot("window");
 
     // Settings: the player's gear button shows the view; without a player, its own page.

@@ -238,17 +238,50 @@ pub struct Garage {
 }
 
 impl Garage {
+    /// From `tests/run.sh`'s variables, or from the Garage folder `scripts/test.sh` names in
+    /// `BUCKETSTREAM_TEST_GARAGE` (its `env` file and `garage.toml`).
     pub fn from_env() -> Option<Garage> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        Some(Garage {
+        let mut vars: HashMap<String, String> = std::env::vars().collect();
+        let mut cli_config = vars.get("BUCKETSTREAM_TEST_GARAGE_CONFIG").cloned();
+        if !vars.contains_key("BUCKETSTREAM_TEST_S3_ENDPOINT") {
+            let dir = PathBuf::from(vars.get("BUCKETSTREAM_TEST_GARAGE")?);
+            let text = std::fs::read_to_string(dir.join("env")).ok()?;
+            for line in text.lines() {
+                if let Some((k, v)) = line.split_once('=') {
+                    vars.insert(k.trim().to_owned(), v.trim().to_owned());
+                }
+            }
+            cli_config = Some(dir.join("garage.toml").display().to_string());
+        }
+        let var = |k: &str| vars.get(k).filter(|v| !v.is_empty()).cloned();
+        let mut garage = Garage {
             endpoint: var("BUCKETSTREAM_TEST_S3_ENDPOINT")?,
             region: var("AWS_REGION").unwrap_or_else(|| "garage".into()),
             key_id: var("AWS_ACCESS_KEY_ID")?,
             secret: var("AWS_SECRET_ACCESS_KEY")?,
             denied: var("BUCKETSTREAM_TEST_S3_DENIED_KEY_ID")
                 .zip(var("BUCKETSTREAM_TEST_S3_DENIED_SECRET")),
-            cli_config: var("BUCKETSTREAM_TEST_GARAGE_CONFIG"),
-        })
+            cli_config,
+        };
+        if garage.denied.is_none() {
+            garage.denied = garage.create_key("bs-desktop-denied");
+        }
+        Some(garage)
+    }
+
+    /// A new key made with the `garage` CLI (no rights yet).
+    fn create_key(&self, name: &str) -> Option<(String, String)> {
+        let cfg = self.cli_config.as_ref()?;
+        let out = std::process::Command::new("garage")
+            .args(["-c", cfg, "key", "create", name])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let field = |label: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(label).map(|v| v.trim().to_owned()))
+        };
+        field("Key ID:").zip(field("Secret key:"))
     }
 
     /// Gives the denied key write-only access to `bucket` (so listing is *denied*, not
