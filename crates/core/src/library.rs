@@ -17,6 +17,10 @@ use crate::error::{Error, Result};
 use crate::range::Decision;
 use crate::source::{ObjectBody, Source};
 
+/// Lifetime of a presigned URL in direct mode: long enough to start playing, short enough to
+/// be useless if it leaks.
+const DIRECT_TTL: Duration = Duration::from_secs(300);
+
 /// Shortest wait before retrying a failed refresh.
 const RETRY_MIN: Duration = Duration::from_secs(2);
 
@@ -110,6 +114,16 @@ impl Library {
     /// Lists the source now; concurrent calls share one listing.
     pub async fn refresh(&self) -> RefreshResult {
         self.catalog.refresh().await
+    }
+
+    /// In direct mode, a short-lived presigned URL for `item` (`None`: serve it ourselves).
+    pub async fn direct_url(&self, item: &MediaItem) -> Option<Result<String>> {
+        match &**self.catalog.source() {
+            Source::S3(s3) if self.config.cache.direct => {
+                Some(s3.presign(&item.key, None, DIRECT_TTL).await)
+            }
+            _ => None,
+        }
     }
 
     /// Edge cache counters (`None` when there is no cache).

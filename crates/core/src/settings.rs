@@ -422,6 +422,7 @@ mod tests {
                 enabled: false,
                 dir: None,
                 max_bytes: 0,
+                direct: false,
             },
         }
     }

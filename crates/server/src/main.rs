@@ -54,6 +54,9 @@ struct Cli {
     /// Turn the edge cache off (every request goes to S3)
     #[arg(long = "no-cache")]
     no_cache: bool,
+    /// Answer media requests with a 307 to a 5-minute presigned S3 URL (clients fetch from the store)
+    #[arg(long)]
+    direct: bool,
 }
 
 /// Why the server could not start.
@@ -131,6 +134,7 @@ fn load_config(cli: &Cli) -> Result<Config, StartError> {
         cache_dir: cli.cache_dir.clone(),
         cache_max_bytes: cli.cache_max_bytes,
         no_cache: cli.no_cache,
+        direct: cli.direct,
     };
     Ok(config::resolve(
         &overrides,

@@ -38,6 +38,8 @@ pub struct FileCache {
     pub dir: Option<PathBuf>,
     /// Size cap in bytes.
     pub max_bytes: Option<u64>,
+    /// Redirect media requests to presigned S3 URLs instead of proxying them.
+    pub direct: Option<bool>,
 }
 
 /// The `[s3]` table: everything about the bucket except credentials.

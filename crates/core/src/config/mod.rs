@@ -48,6 +48,9 @@ pub struct CacheConfig {
     pub dir: Option<PathBuf>,
     /// Size cap in bytes (least recently used chunks are evicted beyond it).
     pub max_bytes: u64,
+    /// Direct mode: answer media requests with a 307 to a short-lived presigned S3 URL, so
+    /// clients fetch from the store themselves (for stores without egress fees). Off by default.
+    pub direct: bool,
 }
 
 /// The library's origin.
@@ -96,6 +99,8 @@ pub struct Overrides {
     pub cache_max_bytes: Option<u64>,
     /// `--no-cache`.
     pub no_cache: bool,
+    /// `--direct`.
+    pub direct: bool,
 }
 
 /// Built-in defaults that depend on the machine (the user's Music and Videos folders, the sample folder).
@@ -244,6 +249,9 @@ pub fn resolve(
             enabled: !cache_off && cache_dir.is_some(),
             dir: cache_dir,
             max_bytes,
+            direct: cli.direct
+                || parse_var::<bool>(env, "BUCKETSTREAM_DIRECT")?.unwrap_or(false)
+                || fcache.direct == Some(true),
         },
     })
 }

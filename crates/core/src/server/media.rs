@@ -30,6 +30,18 @@ pub async fn serve(
     let Some(item) = snap.get(&id) else {
         return error_response(&Error::NotFound);
     };
+    if let Some(direct) = state.library.direct_url(item).await {
+        return match direct {
+            Ok(url) => {
+                let mut resp = StatusCode::TEMPORARY_REDIRECT.into_response();
+                insert(resp.headers_mut(), header::LOCATION, &url);
+                resp.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                resp
+            }
+            Err(err) => error_response(&err),
+        };
+    }
     let text = |name: header::HeaderName| headers.get(name).map(|v| v.to_str().ok());
     if let (Some(Some(tags)), Some(etag)) = (text(header::IF_NONE_MATCH), item.etag.as_deref()) {
         if tags.split(',').any(|t| t.trim() == etag || t.trim() == "*") {

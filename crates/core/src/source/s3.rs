@@ -154,6 +154,23 @@ impl S3Source {
     }
 }
 
+impl S3Source {
+    /// A GET URL for `key` valid for `ttl`, signed with the configured credentials.
+    pub async fn presign(&self, key: &str, etag: Option<&str>, ttl: Duration) -> Result<String> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(ttl)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let mut req = self.client.get_object().bucket(&self.bucket).key(key);
+        if let Some(etag) = etag {
+            req = req.if_match(etag);
+        }
+        let signed = req
+            .presigned(config)
+            .await
+            .map_err(|e| Error::Upstream(describe_chain(&e)))?;
+        Ok(signed.uri().to_owned())
+    }
+}
+
 /// Classifies a GetObject failure: a failed If-Match means the object changed.
 fn classify_get<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,

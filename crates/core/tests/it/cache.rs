@@ -238,3 +238,53 @@ fn walkdir_tmp(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+#[tokio::test]
+async fn direct_mode_redirects_to_a_presigned_url_that_plays() {
+    let garage = Garage::shared();
+    let client = garage.client();
+    let bucket = garage.bucket(&client, "direct").await;
+    let data = bytes(300_000, 11);
+    client
+        .put_object()
+        .bucket(&bucket)
+        .key("d i/r#ect?.mp3")
+        .body(data.clone().into())
+        .send()
+        .await
+        .expect("put");
+    let config = bucketstream_core::Config {
+        bind: [127, 0, 0, 1].into(),
+        port: 0,
+        refresh: None,
+        source: SourceConfig::S3(garage.source(&bucket)),
+        cache: bucketstream_core::config::CacheConfig {
+            enabled: false,
+            dir: None,
+            max_bytes: 0,
+            direct: true,
+        },
+    };
+    let server = TestServer::start_config(config).await;
+    server.refresh().await;
+    let url = server.url(server.videos().await[0]["url"].as_str().expect("url"));
+    let no_follow = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let resp = no_follow.get(&url).send().await.expect("get");
+    assert_eq!(resp.status(), 307);
+    let location = resp.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(location.starts_with(&garage.endpoint()), "{location}");
+    assert!(location.contains("X-Amz-Expires=300"), "{location}");
+    let (status, body) = get_range(&location, 1000, 1999).await;
+    assert_eq!(status, 206);
+    assert!(
+        body == data[1000..2000],
+        "the presigned URL serves the object's bytes"
+    );
+}

@@ -45,8 +45,14 @@ impl TestServer {
                 enabled: cache.is_some(),
                 dir: cache.map(|(dir, _)| dir.to_owned()),
                 max_bytes: cache.map_or(0, |(_, max)| max),
+                direct: false,
             },
         };
+        TestServer::start_config(config).await
+    }
+
+    /// A server over exactly `config` (its bind and port are ignored: 127.0.0.1:0).
+    pub async fn start_config(config: Config) -> TestServer {
         let library = Library::new(config).await.expect("library");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -48,6 +48,7 @@ impl LanServer {
                 enabled: false,
                 dir: None,
                 max_bytes: 0,
+                direct: false,
             },
         };
         let library: Arc<Library> = Library::new(config).await.expect("library");
