@@ -67,6 +67,11 @@ export function mount(section, api) {
     session_token: el('input', { id: 'bs-session-token', name: 'session_token', type: 'password', autocomplete: 'off' }),
   };
   const credState = el('span', { id: 'bs-credentials-state', class: 'bs-pill' });
+  let pathStyleTouched = false;
+  inputs.path_style.addEventListener('change', () => { pathStyleTouched = true; });
+  inputs.endpoint.addEventListener('input', () => {
+    if (!pathStyleTouched) inputs.path_style.checked = inputs.endpoint.value.trim() !== '';
+  });
 
   function formValue() {
     const text = (k) => inputs[k].value.trim() || null;
@@ -75,7 +80,8 @@ export function mount(section, api) {
       region: text('region'),
       endpoint: text('endpoint'),
       prefix: text('prefix'),
-      path_style: inputs.path_style.checked ? true : (text('endpoint') ? false : null),
+      // Untouched: let the core decide (on when an endpoint is set).
+      path_style: pathStyleTouched ? inputs.path_style.checked : null,
       access_key_id: text('access_key_id'),
       secret_access_key: text('secret_access_key'),
       session_token: text('session_token'),
@@ -100,6 +106,7 @@ export function mount(section, api) {
     inputs.endpoint.value = s.endpoint || '';
     inputs.prefix.value = s.prefix || '';
     inputs.path_style.checked = s.path_style ?? Boolean(s.endpoint);
+    pathStyleTouched = s.path_style != null;
     credState.textContent = s.credentials === 'set'
       ? 'Credentials: set (in the OS keyring)'
       : `Credentials: not set (using the ${s.credentials_from})`;
