@@ -99,7 +99,8 @@ export async function health() {
  */
 export async function refresh() {
   if (socket && socket.readyState === WebSocket.OPEN) {
-    socket.send('fetch_videos');
+    // With the generation we hold, an unchanged library is answered without the items.
+    socket.send(generation >= 0 ? JSON.stringify({ type: 'fetch_videos', generation }) : 'fetch_videos');
     return;
   }
   let items;

@@ -2,7 +2,9 @@
 //!
 //! Server to client (JSON text frames):
 //! - `{"type":"media_list","generation":N,"count":N,"items":[...]}`: on connect and as the
-//!   answer to `fetch_videos`; items are those of `GET /api/videos`.
+//!   answer to `fetch_videos`; items are those of `GET /api/videos`. When the client sent
+//!   `{"type":"fetch_videos","generation":N}` and N is still current, the answer is
+//!   `{"type":"media_list","generation":N,"count":N,"unchanged":true}` without items.
 //! - `{"type":"library_changed","generation":N,"count":N,"added":[items],"removed":[ids],"changed":[items]}`:
 //!   pushed to everyone when a refresh changes the library.
 //! - `{"type":"status","ok":bool,"error":{"code","message"}|null}`: refresh failures and recovery.
@@ -48,7 +50,11 @@ pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// What a client may ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientMsg {
-    FetchVideos,
+    /// Refresh and send the list; `known` is the generation the client already has, so an
+    /// unchanged library is answered without the items.
+    FetchVideos {
+        known: Option<u64>,
+    },
     Ping,
     /// `{"type":"stats"}`: the edge cache counters, as `/api/stats`.
     Stats,
@@ -70,7 +76,7 @@ pub fn parse_client(text: &str) -> Result<ClientMsg, Refusal> {
     }
     let trimmed = text.trim();
     if trimmed == "fetch_videos" {
-        return Ok(ClientMsg::FetchVideos);
+        return Ok(ClientMsg::FetchVideos { known: None });
     }
     if !trimmed.starts_with('{') {
         return Err((
@@ -81,7 +87,9 @@ pub fn parse_client(text: &str) -> Result<ClientMsg, Refusal> {
     let value: serde_json::Value =
         serde_json::from_str(trimmed).map_err(|e| ("malformed", format!("not valid JSON: {e}")))?;
     match value.get("type").and_then(|t| t.as_str()) {
-        Some("fetch_videos") => Ok(ClientMsg::FetchVideos),
+        Some("fetch_videos") => Ok(ClientMsg::FetchVideos {
+            known: value.get("generation").and_then(|g| g.as_u64()),
+        }),
         Some("ping") => Ok(ClientMsg::Ping),
         Some("stats") => Ok(ClientMsg::Stats),
         Some(other) => {
@@ -241,7 +249,7 @@ async fn answer(state: &ServerState, text: &str) -> Vec<Message> {
             let body = serde_json::json!({ "type": "stats", "cache": state.library.cache_stats() });
             vec![Message::Text(Utf8Bytes::from(body.to_string()))]
         }
-        Ok(ClientMsg::FetchVideos) => {
+        Ok(ClientMsg::FetchVideos { known }) => {
             let mut out = Vec::with_capacity(2);
             if let Err(err) = state.library.refresh().await {
                 out.push(Message::Text(Utf8Bytes::from(status_json(
@@ -249,8 +257,19 @@ async fn answer(state: &ServerState, text: &str) -> Vec<Message> {
                     Some((err.code(), &err.to_string())),
                 ))));
             }
-            // The list always follows: fresh on success, the last good one on failure.
-            out.insert(0, Message::Text(state.hub.media_list()));
+            // The list always follows: fresh on success, the last good one on failure; just
+            // its generation when the client says it already has that one.
+            let snap = state.library.snapshot();
+            let list = if known == Some(snap.generation) && snap.refreshed_at.is_some() {
+                Utf8Bytes::from(format!(
+                    "{{\"type\":\"media_list\",\"generation\":{},\"count\":{},\"unchanged\":true}}",
+                    snap.generation,
+                    snap.items.len()
+                ))
+            } else {
+                state.hub.media_list()
+            };
+            out.insert(0, Message::Text(list));
             out
         }
         Err(refusal) => vec![error_frame(refusal)],
@@ -264,12 +283,19 @@ mod tests {
     #[test]
     fn client_message_table() {
         let ok: &[(&str, ClientMsg)] = &[
-            ("fetch_videos", ClientMsg::FetchVideos),
-            ("  fetch_videos\n", ClientMsg::FetchVideos),
-            ("{\"type\":\"fetch_videos\"}", ClientMsg::FetchVideos),
+            ("fetch_videos", ClientMsg::FetchVideos { known: None }),
+            ("  fetch_videos\n", ClientMsg::FetchVideos { known: None }),
+            (
+                "{\"type\":\"fetch_videos\"}",
+                ClientMsg::FetchVideos { known: None },
+            ),
+            (
+                "{\"type\":\"fetch_videos\",\"generation\":7}",
+                ClientMsg::FetchVideos { known: Some(7) },
+            ),
             (
                 "{\"type\":\"fetch_videos\",\"extra\":1}",
-                ClientMsg::FetchVideos,
+                ClientMsg::FetchVideos { known: None },
             ),
             ("{\"type\":\"ping\"}", ClientMsg::Ping),
             ("{\"type\":\"stats\"}", ClientMsg::Stats),

@@ -252,6 +252,31 @@ pub async fn websocket_protocol(server: &TestServer, backend: &Backend) {
     assert_eq!(ws.until("media_list").await["count"], count);
     ws.send_text("{\"type\":\"fetch_videos\"}").await;
     assert_eq!(ws.until("media_list").await["count"], count);
+    // A client that says which generation it has gets no items when nothing changed.
+    let gen = server.health().await["generation"]
+        .as_u64()
+        .expect("generation");
+    ws.send_text(&format!(
+        "{{\"type\":\"fetch_videos\",\"generation\":{gen}}}"
+    ))
+    .await;
+    let same = ws.until("media_list").await;
+    assert_eq!(
+        (same["unchanged"].clone(), same["count"].clone()),
+        (Value::Bool(true), count.into())
+    );
+    assert!(same.get("items").is_none(), "{same}");
+    ws.send_text(&format!(
+        "{{\"type\":\"fetch_videos\",\"generation\":{}}}",
+        gen + 1000
+    ))
+    .await;
+    assert_eq!(
+        ws.until("media_list").await["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(count)
+    );
 
     for (text, code) in [
         ("{not json", "malformed"),
