@@ -121,7 +121,10 @@ pub async fn gate(State(state): State<ServerState>, mut req: Request, next: Next
     // Both the request-target's authority (absolute form) and `Host` must name us.
     let named = [
         req.uri().authority().map(|a| a.as_str()),
-        header_str(headers, header::HOST),
+        // A Host header that is not text names nothing we answer to ("" is refused).
+        headers
+            .get(header::HOST)
+            .map(|v| v.to_str().unwrap_or_default()),
     ];
     for authority in named.into_iter().flatten() {
         if !state.hosts.allows_authority(authority) {

@@ -264,3 +264,23 @@ async fn websocket_message_rate_is_limited() {
     }
     assert!(got_pong);
 }
+
+#[tokio::test]
+async fn odd_host_headers_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = LanServer::start(dir.path(), lan_options()).await;
+    let cases: [&[u8]; 4] = [
+        b"GET /api/health HTTP/1.1\r\nHost: \xff\xfeevil\r\n\r\n",
+        b"GET /api/health HTTP/1.1\r\nHost: \r\n\r\n",
+        b"GET http://evil.example/api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        b"GET http://127.0.0.1/api/health HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+    ];
+    for req in cases {
+        let reply = raw(LOOPBACK, server.addr, req, Duration::from_secs(3)).await;
+        assert!(
+            reply.starts_with("HTTP/1.1 421") || reply.starts_with("HTTP/1.1 400"),
+            "{:?}: {reply}",
+            String::from_utf8_lossy(req)
+        );
+    }
+}
