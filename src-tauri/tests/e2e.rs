@@ -252,7 +252,10 @@ fn window_plays_local_then_switches_to_the_bucket() {
            a.src = base + item.url; }));",
         json!([base]),
     );
-    assert_eq!(loaded[0], "ok", "media element could not load from the media server: {loaded}");
+    assert_eq!(
+        loaded[0], "ok",
+        "media element could not load from the media server: {loaded}"
+    );
     assert!(loaded[1].as_f64().is_some_and(|d| d > 0.5), "{loaded}");
     d.screenshot("window");
 
