@@ -144,7 +144,8 @@ impl Inner {
     }
 
     /// Starts fetching the first missing, unclaimed chunk in `from..=until` and the missing
-    /// ones after it (read-ahead). Does nothing when all are cached or in flight.
+    /// ones after it (read-ahead). Does nothing when all are cached or in flight, or when the
+    /// first half of the window is.
     fn prefetch(
         self: &Arc<Self>,
         source: &Arc<Source>,
@@ -164,6 +165,11 @@ impl Inner {
             })
         };
         let Some(start) = start else { return };
+        // Refill only when less than half the window is fetched or in flight, so sequential
+        // playback makes GETs of about half the window instead of one per chunk.
+        if start > from + self.read_ahead / 2 {
+            return;
+        }
         if let Ok(writers) = self.claim(&mut fills, obj, start, until) {
             if !writers.is_empty() {
                 tokio::spawn(fill::run(

@@ -233,3 +233,24 @@ async fn an_origin_failure_is_an_error_and_caches_nothing() {
         .count();
     assert_eq!(leftovers, 0, "no temporary file stays");
 }
+
+#[tokio::test]
+async fn sequential_reads_batch_chunks_into_few_requests() {
+    let fx = Fixture::new();
+    let cache = EdgeCache::with_chunks(fx.cache_dir.path(), 1 << 30, CS, 8).expect("cache");
+    let bytes = data(40 * CS as usize, 21);
+    let obj = fx.put("seq.mp4", &bytes).await;
+    assert_eq!(
+        read(&cache, &fx.source, &obj, 0, obj.size - 1)
+            .await
+            .expect("read"),
+        bytes
+    );
+    let s = cache.stats();
+    assert_eq!(s.total.fetched_bytes, bytes.len() as u64);
+    assert!(
+        s.total.get_requests <= 12,
+        "{} GETs for 40 chunks",
+        s.total.get_requests
+    );
+}
