@@ -106,6 +106,10 @@ stop() {
   fi
 }
 
+# Tests may call start concurrently on one folder: one at a time.
+exec 9>"$dir/.lock"
+flock 9
+
 case "$cmd" in
   start) start ;;
   stop) stop ;;

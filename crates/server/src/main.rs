@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bucketstream_core::config::{self, file, Defaults, Overrides};
-use bucketstream_core::server::{self, ServerState};
+use bucketstream_core::server::{self, FileKeyStore, LanOptions, ServerState};
 use bucketstream_core::{Config, Library};
 use clap::Parser;
 
@@ -54,6 +54,21 @@ struct Cli {
     /// Turn the edge cache off (every request goes to S3)
     #[arg(long = "no-cache")]
     no_cache: bool,
+    /// Let every device on the LAN in without the access key (Host checks still apply)
+    #[arg(long = "open-to-lan")]
+    open_to_lan: bool,
+    /// Also accept this Host name (repeatable; IP literals, localhost and this machine's name always are)
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_host: Vec<String>,
+    /// File holding the LAN access key [default: the OS data folder's bucketstream/access-key]
+    #[arg(long = "access-key-file", value_name = "FILE")]
+    access_key_file: Option<PathBuf>,
+    /// Make a new access key before serving (every paired browser must pair again)
+    #[arg(long = "rotate-key")]
+    rotate_key: bool,
+    /// Do not advertise the server over mDNS/DNS-SD
+    #[arg(long = "no-mdns")]
+    no_mdns: bool,
     /// Answer media requests with a 307 to a 5-minute presigned S3 URL (clients fetch from the store)
     #[arg(long)]
     direct: bool,
@@ -70,6 +85,8 @@ enum StartError {
     Runtime(std::io::Error),
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error("LAN access key: {0}")]
+    Key(String),
 }
 
 fn main() -> ExitCode {
@@ -146,11 +163,25 @@ fn load_config(cli: &Cli) -> Result<Config, StartError> {
 
 fn start(cli: Cli) -> Result<(), StartError> {
     let config = load_config(&cli)?;
+    let key_file = cli
+        .access_key_file
+        .clone()
+        .or_else(FileKeyStore::default_path)
+        .ok_or_else(|| {
+            StartError::Key("no data folder for the key file; pass --access-key-file".into())
+        })?;
+    let lan = LanOptions {
+        key_store: Some(std::sync::Arc::new(FileKeyStore::new(key_file))),
+        open_to_lan: cli.open_to_lan,
+        allowed_hosts: cli.allow_host.clone(),
+        mdns: !cli.no_mdns,
+        ..LanOptions::default()
+    };
     let runtime = tokio::runtime::Runtime::new().map_err(StartError::Runtime)?;
-    runtime.block_on(serve(config))
+    runtime.block_on(serve(config, lan, cli.rotate_key))
 }
 
-async fn serve(config: Config) -> Result<(), StartError> {
+async fn serve(config: Config, lan: LanOptions, rotate_key: bool) -> Result<(), StartError> {
     let addr = SocketAddr::new(config.bind, config.port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -186,7 +217,25 @@ async fn serve(config: Config) -> Result<(), StartError> {
         "bucketstream-server: listening on http://{local}/ ({} items)",
         library.snapshot().items.len()
     );
-    let state = ServerState::new(library);
+    let open = lan.open_to_lan;
+    let state = tokio::task::spawn_blocking(move || ServerState::with_options(library, lan))
+        .await
+        .map_err(|e| StartError::Key(e.to_string()))?
+        .map_err(|e| StartError::Key(e.to_string()))?;
+    if rotate_key {
+        state
+            .access
+            .rotate()
+            .map_err(|e| StartError::Key(e.to_string()))?;
+    }
+    if open {
+        eprintln!("bucketstream-server: open to the whole LAN (no access key needed)");
+    } else if !local.ip().is_loopback() {
+        // stdout, once: the pairing URL holds the access key and must never reach the log.
+        for url in state.access.pairing_urls(local.ip(), local.port()) {
+            println!("Pair a device (open this URL on it): {}", url.expose());
+        }
+    }
     let result = server::run(listener, state, async move {
         let _ = stop_rx.await;
     })
