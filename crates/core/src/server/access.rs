@@ -104,7 +104,14 @@ impl KeyStore for FileKeyStore {
             std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
         // Write a private temporary file, then rename over the old key (atomic on POSIX).
-        let tmp = self.path.with_extension("tmp");
+        // A name of this process's own: servers starting together must not share one.
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let tmp = self
+            .path
+            .with_extension(format!("tmp.{}.{nonce}", std::process::id()));
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
