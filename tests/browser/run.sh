@@ -16,7 +16,7 @@ cd "$root"
 
 say() { printf 'browser-tests: %s\n' "$*" >&2; }
 
-server_bin="$root/target/debug/bucketstream-server"
+server_bin="${CARGO_TARGET_DIR:-$root/target}/debug/bucketstream-server"
 if [ ! -x "$server_bin" ]; then
   say "missing $server_bin: run 'cargo build -p bucketstream-server' first"
   exit 1
