@@ -66,7 +66,8 @@ start() {
   [ -f "$cfg" ] || write_config
   if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then return 0; fi
   mkdir -p "$dir/meta" "$dir/data"
-  RUST_LOG=${GARAGE_LOG:-warn} setsid "$GARAGE" -c "$cfg" server >>"$dir/garage.log" 2>&1 </dev/null &
+  # 9>&-: the server must not inherit (and hold forever) the start lock.
+  RUST_LOG=${GARAGE_LOG:-warn} setsid "$GARAGE" -c "$cfg" server >>"$dir/garage.log" 2>&1 </dev/null 9>&- &
   echo $! >"$dir/pid"
   wait_until "the RPC layer" g status
   if [ ! -f "$dir/env" ]; then
