@@ -3,9 +3,11 @@
 #
 #   bash bench/run.sh
 #
-# 1. GET /api/videos with wrk, at 1,000 and 100,000 objects (target: p99 < 5 ms at 1,000).
+# 1. GET /api/videos with wrk, at 1,000 and 100,000 objects (target: p99 < 5 ms at 1,000),
+#    plain and with `Accept-Encoding: gzip` (what every browser sends).
 # 2. WebSocket fan-out with 1,000 and 10,000 clients (target: 10,000 clients, p95 of a
-#    simultaneous fetch_videos round < 500 ms).
+#    simultaneous fetch_videos round < 500 ms), with plain `fetch_videos` and with the
+#    generation the client holds (what the player sends).
 # The library is a temporary folder of sparse .mp3 files served by the release
 # bucketstream-server on loopback; everything it starts is stopped on exit. A run takes a few
 # minutes. Environment knobs:
@@ -111,19 +113,26 @@ start_server() {
     say "server on :$PORT listed $count objects in ${READY_SECS}s"
 }
 
-# wrk against /api/videos: $1 objects, $2 threads, $3 connections, $4 target p99 ms or "".
+# wrk against /api/videos: $1 objects, $2 threads, $3 connections, $4 target p99 ms or "",
+# $5 "gzip" to send `Accept-Encoding: gzip` (as browsers do) or "" for none.
 wrk_row() {
-    local objects=$1 threads=$2 conns=$3 target=$4 body file
+    local objects=$1 threads=$2 conns=$3 target=$4 gzip=${5:-} body file gz=""
     body=$("$BENCH" videos-size --addr "127.0.0.1:$PORT" --count "$objects")
     echo "$body" >"$WORK/body-$objects"
-    file=$WORK/wrk-$objects-$conns.txt
-    local args=(-t"$threads" -c"$conns" -d"${WRK_SECS}s" --timeout 30s --latency "http://127.0.0.1:$PORT/api/videos")
+    file=$WORK/wrk-$objects-$conns-${gzip:-plain}.txt
+    local args=(-t"$threads" -c"$conns" -d"${WRK_SECS}s" --timeout 30s --latency)
+    if [ -n "$gzip" ]; then
+        args+=(-H "Accept-Encoding: gzip")
+        gz=$(curl -sS -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT/api/videos" | wc -c)
+    fi
+    args+=("http://127.0.0.1:$PORT/api/videos")
     say "wrk ${args[*]} (load $(loadavg))"
-    echo "$objects objects, $conns connections: $(loadavg)" >>"$WORK/wrk-loads.txt"
+    echo "$objects objects, $conns connections${gzip:+, gzip}: $(loadavg)" >>"$WORK/wrk-loads.txt"
     wrk "${args[@]}" >"$file"
-    cmd "wrk ${args[*]/127.0.0.1:$PORT/127.0.0.1:\$PORT}"
+    local shown="${args[*]/127.0.0.1:$PORT/127.0.0.1:\$PORT}"
+    cmd "wrk ${shown/Accept-Encoding: gzip/\'Accept-Encoding: gzip\'}"
     "$BENCH" wrk-row --file "$file" --objects "$objects" --connections "$conns" --body-bytes "$body" \
-        ${target:+--target-p99-ms "$target"} >>"$WORK/wrk-rows.md"
+        ${gz:+--gzip-bytes "$gz"} ${target:+--target-p99-ms "$target"} >>"$WORK/wrk-rows.md"
 }
 
 # --- 1. /api/videos ---------------------------------------------------------------------
@@ -134,28 +143,33 @@ for count in "$SMALL" "$LARGE"; do
     cmd "bucketstream-bench fixtures --dir \$DIR_$count --count $count   # sparse 1 MiB .mp3 files, 100 per folder"
     start_server "$WORK/lib-$count" "$count"
     echo "$count $READY_SECS" >>"$WORK/ready.txt"
-    if [ "$count" = "$SMALL" ]; then
-        wrk_row "$count" 1 1 ""
-        wrk_row "$count" 2 16 5
-        wrk_row "$count" 2 64 ""
-    else
-        wrk_row "$count" 1 1 ""
-        wrk_row "$count" 2 4 ""
-    fi
+    for gzip in "" gzip; do
+        if [ "$count" = "$SMALL" ]; then
+            wrk_row "$count" 1 1 "" "$gzip"
+            wrk_row "$count" 2 16 5 "$gzip"
+            wrk_row "$count" 2 64 "" "$gzip"
+        else
+            wrk_row "$count" 1 1 "" "$gzip"
+            wrk_row "$count" 2 4 "" "$gzip"
+        fi
+    done
     if [ "$count" = "$SMALL" ]; then
         # --- 2. WebSocket fan-out on the 1,000-object library ------------------------------
         objects=$count
-        for clients in 1000 10000; do
-            say "fan-out: $clients clients (load $(loadavg))"
-            args=(fanout --url "ws://127.0.0.1:$PORT/ws" --clients "$clients" --expect-count "$objects"
-                --media-dir "$WORK/lib-$count" --push-rounds "$PUSH_ROUNDS" --fetch-rounds "$FETCH_ROUNDS"
-                --server-pid "$SERVER_PID")
-            echo "load before this run: $(loadavg)" >"$WORK/fanout-$clients.md"
-            echo >>"$WORK/fanout-$clients.md"
-            "$BENCH" "${args[@]}" >>"$WORK/fanout-$clients.md"
-            cmd "bucketstream-bench fanout --url ws://127.0.0.1:\$PORT/ws --clients $clients --expect-count $objects --media-dir \$DIR_$count --push-rounds $PUSH_ROUNDS --fetch-rounds $FETCH_ROUNDS --server-pid \$SERVER_PID"
-            objects=$((objects + PUSH_ROUNDS))
-            sleep 2
+        for follow in "" --follow-generation; do
+            for clients in 1000 10000; do
+                say "fan-out: $clients clients ${follow:-plain} (load $(loadavg))"
+                args=(fanout --url "ws://127.0.0.1:$PORT/ws" --clients "$clients" --expect-count "$objects"
+                    --media-dir "$WORK/lib-$count" --push-rounds "$PUSH_ROUNDS" --fetch-rounds "$FETCH_ROUNDS"
+                    --server-pid "$SERVER_PID" $follow)
+                out=$WORK/fanout-$clients${follow:+-follow}.md
+                echo "load before this run: $(loadavg)" >"$out"
+                echo >>"$out"
+                "$BENCH" "${args[@]}" >>"$out"
+                cmd "bucketstream-bench fanout --url ws://127.0.0.1:\$PORT/ws --clients $clients --expect-count $objects --media-dir \$DIR_$count --push-rounds $PUSH_ROUNDS --fetch-rounds $FETCH_ROUNDS --server-pid \$SERVER_PID $follow"
+                objects=$((objects + PUSH_ROUNDS))
+                sleep 2
+            done
         done
     fi
     stop_server
@@ -204,7 +218,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     echo
     echo "## GET /api/videos (wrk, ${WRK_SECS} s per row)"
     echo
-    echo "Response size is the JSON body; the target applies to the 16-connection row at 1,000 objects."
+    echo "Response size is the body on the wire. Rows with \\`Accept-Encoding: gzip\\` are what a browser gets (every browser sends it); rows without it are what a client that accepts no encoding gets. The target applies to the 16-connection rows at 1,000 objects; both are judged."
     echo
     "$BENCH" wrk-header
     cat "$WORK/wrk-rows.md"
@@ -215,11 +229,23 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     echo
     echo "## WebSocket fan-out (1,000-object library, \`/ws\`)"
     echo
-    echo "Clients connect at most 256 handshakes at a time. Push rounds add one file to the folder and have client 0 send \`fetch_videos\`; the time runs from the file's creation until each client has \`library_changed\`. Fetch rounds: every client sends \`fetch_videos\` when told (all at once) and times its own round trip to the \`media_list\` answer (the same JSON as \`/api/videos\`, $(cat "$WORK/body-$SMALL") bytes, in each answer)."
+    echo "Clients connect at most 256 handshakes at a time. Push rounds add one file to the folder and have client 0 send \`fetch_videos\`; the time runs from the file's creation until each client has \`library_changed\`. Fetch rounds: every client sends \`fetch_videos\` when told (all at once) and times its own round trip to the \`media_list\` answer."
+    echo
+    echo "### Plain \`fetch_videos\`: every answer is the whole list"
+    echo
+    echo "The answer carries the same JSON as \`/api/videos\` ($(cat "$WORK/body-$SMALL") bytes)."
     echo
     cat "$WORK/fanout-1000.md"
     echo
     cat "$WORK/fanout-10000.md"
+    echo
+    echo "### \`fetch_videos\` with the generation the client holds (what the player sends)"
+    echo
+    echo "Each client sends \`{\"type\":\"fetch_videos\",\"generation\":N}\` with the generation of the last \`media_list\` or \`library_changed\` it got. The server still refreshes (coalesced); a client that is current gets \`{\"type\":\"media_list\",\"generation\":N,\"count\":N,\"unchanged\":true}\`, a client that is behind the whole list."
+    echo
+    cat "$WORK/fanout-1000-follow.md"
+    echo
+    cat "$WORK/fanout-10000-follow.md"
     echo
     echo "## Diagnostic: 10,000 clients with a 10-object library"
     echo

@@ -8,7 +8,10 @@
 //!    server refreshes and pushes `library_changed` to everyone; we report the time from the
 //!    trigger until each client has the push;
 //! 3. fetch rounds: every client sends `fetch_videos` at once; we report each client's round
-//!    trip (its send to its `media_list` answer).
+//!    trip (its send to its `media_list` answer). With `--follow-generation` each client
+//!    sends the generation it holds (`{"type":"fetch_videos","generation":N}`), as the
+//!    player does, so a current client gets the short `unchanged` answer; without it, plain
+//!    `fetch_videos`, answered with the whole list.
 //!
 //! Clients are tasks driven by a `watch` channel of [`Phase`]s and report back on an mpsc
 //! channel; the coordinator waits for the expected reports with a deadline per phase, so a
@@ -89,14 +92,29 @@ pub struct Options {
     pub phase_timeout: Duration,
     /// The server's pid, to measure its CPU time per phase.
     pub server_pid: Option<u32>,
+    /// Send the generation the client holds with `fetch_videos` (what the player does).
+    pub follow_generation: bool,
 }
 
 /// Classifies a server text frame without parsing the (large) item list.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame {
-    MediaList { count: Option<u64> },
-    LibraryChanged,
+    MediaList {
+        count: Option<u64>,
+        generation: Option<u64>,
+    },
+    LibraryChanged {
+        generation: Option<u64>,
+    },
     Other,
+}
+
+/// The unsigned number after `"key":` in `head`, if any.
+fn number_after(head: &str, key: &str) -> Option<u64> {
+    head.split_once(key).and_then(|(_, after)| {
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    })
 }
 
 /// `media_list` frames start with their type and count (see the server's hub), so only the
@@ -104,20 +122,21 @@ pub enum Frame {
 pub fn classify(text: &str) -> Frame {
     if let Some(rest) = text.strip_prefix("{\"type\":\"media_list\"") {
         let head = &rest[..rest.len().min(200)];
-        let count = head.split_once("\"count\":").and_then(|(_, after)| {
-            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        });
-        return Frame::MediaList { count };
+        return Frame::MediaList {
+            count: number_after(head, "\"count\":"),
+            generation: number_after(head, "\"generation\":"),
+        };
     }
     let value: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(_) => return Frame::Other,
     };
+    let generation = value.get("generation").and_then(|g| g.as_u64());
     match value.get("type").and_then(|t| t.as_str()) {
-        Some("library_changed") => Frame::LibraryChanged,
+        Some("library_changed") => Frame::LibraryChanged { generation },
         Some("media_list") => Frame::MediaList {
             count: value.get("count").and_then(|c| c.as_u64()),
+            generation,
         },
         _ => Frame::Other,
     }
@@ -146,7 +165,13 @@ async fn client(
             return;
         }
     };
-    let fetch = || Message::Text("fetch_videos".into());
+    let mut known: Option<u64> = None;
+    let fetch = |known: Option<u64>| match known {
+        Some(generation) if opts.follow_generation => Message::Text(
+            format!("{{\"type\":\"fetch_videos\",\"generation\":{generation}}}").into(),
+        ),
+        _ => Message::Text("fetch_videos".into()),
+    };
     let (mut listed, mut trigger_sent) = (false, None::<Instant>);
     let mut pending: Option<(u32, Instant)> = None;
     loop {
@@ -162,17 +187,21 @@ async fn client(
                     }
                     Some(Ok(_)) => continue,
                 };
-                let report = match classify(&text) {
-                    Frame::MediaList { count } if !listed => {
+                let frame = classify(&text);
+                if let Frame::MediaList { generation: Some(g), .. } | Frame::LibraryChanged { generation: Some(g) } = frame {
+                    known = Some(g);
+                }
+                let report = match frame {
+                    Frame::MediaList { count, .. } if !listed => {
                         listed = true;
                         Report::Listed { latency: now - started, count }
                     }
-                    Frame::MediaList { count } => match (pending.take(), trigger_sent.take()) {
+                    Frame::MediaList { count, .. } => match (pending.take(), trigger_sent.take()) {
                         (Some((round, sent)), _) => Report::Answered { round, rtt: now - sent, count },
                         (None, Some(sent)) => Report::TriggerAnswered { rtt: now - sent },
                         (None, None) => continue,
                     },
-                    Frame::LibraryChanged => Report::Changed { at: now },
+                    Frame::LibraryChanged { .. } => Report::Changed { at: now },
                     Frame::Other => continue,
                 };
                 let _ = reports.send(report);
@@ -185,11 +214,11 @@ async fn client(
                 let sent = match phase {
                     Phase::Push(_) if index == 0 => {
                         trigger_sent = Some(Instant::now());
-                        sink.send(fetch()).await
+                        sink.send(fetch(known)).await
                     }
                     Phase::Fetch(round) => {
                         pending = Some((round, Instant::now()));
-                        sink.send(fetch()).await
+                        sink.send(fetch(known)).await
                     }
                     Phase::Stop => {
                         let _ = sink.send(Message::Close(None)).await;
@@ -390,11 +419,37 @@ mod tests {
     fn classifies_server_frames() {
         let list =
             "{\"type\":\"media_list\",\"generation\":3,\"count\":1000,\"items\":[{\"id\":\"x\"}]}";
-        assert_eq!(classify(list), Frame::MediaList { count: Some(1000) });
+        assert_eq!(
+            classify(list),
+            Frame::MediaList {
+                count: Some(1000),
+                generation: Some(3)
+            }
+        );
         let pushed = "{\"added\":[],\"changed\":[],\"count\":1001,\"generation\":4,\"removed\":[],\"type\":\"library_changed\"}";
-        assert_eq!(classify(pushed), Frame::LibraryChanged);
+        assert_eq!(
+            classify(pushed),
+            Frame::LibraryChanged {
+                generation: Some(4)
+            }
+        );
         let reordered = "{\"count\":2,\"type\":\"media_list\",\"items\":[]}";
-        assert_eq!(classify(reordered), Frame::MediaList { count: Some(2) });
+        assert_eq!(
+            classify(reordered),
+            Frame::MediaList {
+                count: Some(2),
+                generation: None
+            }
+        );
+        let unchanged =
+            "{\"type\":\"media_list\",\"generation\":9,\"count\":1002,\"unchanged\":true}";
+        assert_eq!(
+            classify(unchanged),
+            Frame::MediaList {
+                count: Some(1002),
+                generation: Some(9)
+            }
+        );
         assert_eq!(
             classify("{\"type\":\"status\",\"ok\":true,\"error\":null}"),
             Frame::Other

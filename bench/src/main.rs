@@ -68,6 +68,9 @@ enum Command {
         connections: u32,
         #[arg(long)]
         body_bytes: u64,
+        /// wrk asked for gzip; the compressed body has this many bytes.
+        #[arg(long)]
+        gzip_bytes: Option<u64>,
         /// Judge the row against this p99 limit (omit for no target).
         #[arg(long)]
         target_p99_ms: Option<u64>,
@@ -98,6 +101,9 @@ enum Command {
         /// The server's pid, to report its memory.
         #[arg(long)]
         server_pid: Option<u32>,
+        /// Fetch rounds send the generation each client holds, as the player does.
+        #[arg(long)]
+        follow_generation: bool,
     },
 }
 
@@ -138,13 +144,21 @@ fn run(command: Command) -> Result<String, String> {
             objects,
             connections,
             body_bytes,
+            gzip_bytes,
             target_p99_ms,
         } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let run = wrk::parse(&text)?;
             let target = target_p99_ms.map(Duration::from_millis);
-            Ok(wrk::row(&run, objects, connections, body_bytes, target))
+            Ok(wrk::row(
+                &run,
+                objects,
+                connections,
+                body_bytes,
+                gzip_bytes,
+                target,
+            ))
         }
         Command::Fanout {
             url,
@@ -157,6 +171,7 @@ fn run(command: Command) -> Result<String, String> {
             phase_timeout_secs,
             target_p95_ms,
             server_pid,
+            follow_generation,
         } => {
             check_fd_limit(clients)?;
             let opts = fanout::Options {
@@ -169,11 +184,13 @@ fn run(command: Command) -> Result<String, String> {
                 connect_concurrency,
                 phase_timeout: Duration::from_secs(phase_timeout_secs),
                 server_pid,
+                follow_generation,
             };
             let runtime =
                 tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
             let mut report = runtime.block_on(fanout::run(opts))?;
             report.server_memory = server_pid.and_then(report::process_memory);
+            report.follow_generation = follow_generation;
             Ok(report.markdown(Duration::from_millis(target_p95_ms)))
         }
     }

@@ -122,6 +122,8 @@ pub struct FanoutReport {
     pub errors: Vec<String>,
     /// The server's resident memory after the run and its peak (`/proc/PID/status`).
     pub server_memory: Option<String>,
+    /// Fetch rounds sent the generation each client held (the player's way).
+    pub follow_generation: bool,
 }
 
 impl FanoutReport {
@@ -140,6 +142,7 @@ impl FanoutReport {
             fetches: Vec::new(),
             errors: Vec::new(),
             server_memory: None,
+            follow_generation: false,
         }
     }
 
@@ -198,10 +201,15 @@ impl FanoutReport {
                 r.cpu.cell()
             );
         }
+        let fetch_sent = if self.follow_generation {
+            "`{\"type\":\"fetch_videos\",\"generation\":N}` (N = the generation it holds)"
+        } else {
+            "`fetch_videos`"
+        };
         for (i, r) in self.fetches.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "| fetch round {}: all send `fetch_videos` at once, round trip | {} / {} | {} | {} | {} |",
+                "| fetch round {}: all send {fetch_sent} at once, round trip | {} / {} | {} | {} | {} |",
                 i + 1,
                 r.answered,
                 r.alive,

@@ -99,25 +99,33 @@ pub fn parse(output: &str) -> Result<WrkRun, String> {
 }
 
 /// The Markdown table header matching [`row`].
-pub const HEADER: &str = "| objects | connections | response size | requests/s | p50 | p90 | p99 | max | errors | target p99 < 5 ms |\n\
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
+pub const HEADER: &str = "| objects | connections | Accept-Encoding | response size | requests/s | p50 | p90 | p99 | max | errors | target p99 < 5 ms |\n\
+|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|";
 
 /// One Markdown table row; the target column applies only when `target_p99` is given.
+/// `gzip_bytes` is the compressed body's size when wrk asked for gzip.
 pub fn row(
     run: &WrkRun,
     objects: u64,
     connections: u32,
     body_bytes: u64,
+    gzip_bytes: Option<u64>,
     target_p99: Option<Duration>,
 ) -> String {
     let target = match target_p99 {
         Some(limit) => verdict(run.p99 < limit && run.errors == 0).to_owned(),
         None => "(no target)".to_owned(),
     };
+    let (encoding, size) = match gzip_bytes {
+        Some(gz) => (
+            "gzip",
+            format!("{} ({} JSON)", human_bytes(gz), human_bytes(body_bytes)),
+        ),
+        None => ("none", human_bytes(body_bytes)),
+    };
     format!(
-        "| {} | {connections} | {} | {} | {} | {} | {} | {} | {} | {target} |",
+        "| {} | {connections} | {encoding} | {size} | {} | {} | {} | {} | {} | {} | {target} |",
         thousands(objects),
-        human_bytes(body_bytes),
         thousands(run.rps.round() as u64),
         ms(run.p50),
         ms(run.p90),
@@ -171,10 +179,22 @@ Transfer/sec:      3.36GB
         assert_eq!(run.max, Duration::from_micros(21_300));
         assert_eq!(run.transfer, "3.36GB");
         assert_eq!(run.errors, 6);
-        let line = row(&run, 1000, 16, 331_000, Some(Duration::from_millis(5)));
+        let line = row(
+            &run,
+            1000,
+            16,
+            331_000,
+            None,
+            Some(Duration::from_millis(5)),
+        );
         assert!(
-            line.starts_with("| 1,000 | 16 | 323 KiB | 10,631 | 1.40 ms |"),
+            line.starts_with("| 1,000 | 16 | none | 323 KiB | 10,631 | 1.40 ms |"),
             "{line}"
+        );
+        let gz = row(&run, 1000, 16, 331_000, Some(34_000), None);
+        assert!(
+            gz.starts_with("| 1,000 | 16 | gzip | 33 KiB (323 KiB JSON) | 10,631 |"),
+            "{gz}"
         );
         assert!(
             line.ends_with("| 6 | **not met** |"),

@@ -1,10 +1,11 @@
 //! JSON endpoints: the library list, health, and an explicit refresh.
 //!
 //! `/api/videos` is served from the snapshot's pre-serialised JSON: no source call and no
-//! serialisation per request, which is what keeps it fast at 100,000 items.
+//! serialisation per request, which is what keeps it fast at 100,000 items. A client that
+//! accepts gzip (every browser) gets the snapshot's gzipped copy, also made once.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -12,20 +13,56 @@ use super::ServerState;
 use crate::error::Error;
 use crate::library::ErrorInfo;
 
-/// `GET /api/videos`: the items as a JSON array.
-pub async fn videos(State(state): State<ServerState>) -> Response {
+/// `GET /api/videos`: the items as a JSON array, gzipped when the client accepts it.
+pub async fn videos(State(state): State<ServerState>, request: HeaderMap) -> Response {
     let snap = state.library.snapshot();
-    let mut resp = snap.items_json.clone().into_response();
+    let gzipped = if accepts_gzip(&request) {
+        snap.items_json_gzip().await
+    } else {
+        None
+    };
+    let is_gzip = gzipped.is_some();
+    let mut resp = gzipped
+        .unwrap_or_else(|| snap.items_json.clone())
+        .into_response();
     let headers = resp.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if is_gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(gen) = HeaderValue::from_str(&snap.generation.to_string()) {
         headers.insert("x-library-generation", gen);
     }
     resp
+}
+
+/// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero quality (RFC 9110 §12.5.3).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut gzip = None;
+    let mut star = None;
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for entry in value.split(',') {
+            let mut parts = entry.split(';');
+            let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+                .map(|q| q.trim().parse::<f32>().unwrap_or(0.0))
+                .next()
+                .unwrap_or(1.0);
+            match coding.as_str() {
+                "gzip" | "x-gzip" => gzip = Some(q > 0.0),
+                "*" => star = Some(q > 0.0),
+                _ => {}
+            }
+        }
+    }
+    gzip.or(star).unwrap_or(false)
 }
 
 /// `GET /api/health`.
@@ -59,4 +96,38 @@ pub fn error_response(err: &Error) -> Response {
         StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::json!({ "error": ErrorInfo::from(err) });
     (status, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_table() {
+        let cases: &[(&[&str], bool)] = &[
+            (&[], false),
+            (&["gzip"], true),
+            (&["gzip, deflate, br, zstd"], true),
+            (&["br;q=1.0, gzip;q=0.8, *;q=0.1"], true),
+            (&["GZIP"], true),
+            (&["x-gzip"], true),
+            (&["identity"], false),
+            (&["gzip;q=0"], false),
+            (&["gzip;q=0.000"], false),
+            (&["*"], true),
+            (&["*;q=0"], false),
+            (&["gzip;q=0, *"], false),
+            (&["br", "gzip"], true),
+            (&["gzip;q=garbage"], false),
+            (&["deflate"], false),
+            (&["gzipx"], false),
+        ];
+        for (values, want) in cases {
+            let mut headers = HeaderMap::new();
+            for v in *values {
+                headers.append(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            }
+            assert_eq!(accepts_gzip(&headers), *want, "{values:?}");
+        }
+    }
 }

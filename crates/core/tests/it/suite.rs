@@ -111,6 +111,34 @@ pub async fn hostile_keys_round_trip(server: &TestServer, backend: &Backend) {
             "bytes of {key:?}"
         );
     }
+    list_gzip_matches_plain(server).await;
+}
+
+/// `/api/videos` with `Accept-Encoding: gzip` is the same JSON, gzipped; without it, plain.
+async fn list_gzip_matches_plain(server: &TestServer) {
+    use std::io::Read;
+    let get = |encoding: &'static str| async move {
+        let resp = http()
+            .get(server.url("/api/videos"))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .expect("get /api/videos");
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["vary"], "accept-encoding");
+        let gzip = resp.headers().get("content-encoding").map(|v| v.to_owned());
+        (gzip, resp.bytes().await.expect("body"))
+    };
+    let (plain_enc, plain) = get("identity").await;
+    assert_eq!(plain_enc, None);
+    let (gzip_enc, gzipped) = get("br;q=1, gzip;q=0.5").await;
+    assert_eq!(gzip_enc.as_ref().map(|v| v.as_bytes()), Some(&b"gzip"[..]));
+    assert!(gzipped.len() < plain.len(), "gzip is smaller");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(gzipped.as_ref())
+        .read_to_end(&mut unzipped)
+        .expect("valid gzip");
+    assert_eq!(unzipped, plain.as_ref(), "same JSON either way");
 }
 
 /// Range requests are byte-exact against the source, with the right statuses and headers.
