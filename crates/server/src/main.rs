@@ -9,8 +9,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bucketstream_core::config::{self, file, Defaults, Overrides};
-use bucketstream_core::server::{self, FileKeyStore, LanOptions, ServerState};
+use bucketstream_core::config::{self, file, Defaults, LanConfig, LanOverrides, Overrides};
+use bucketstream_core::server::{self, FileKeyStore, IpNet, LanOptions, ServerState};
 use bucketstream_core::{Config, Library};
 use clap::Parser;
 
@@ -60,6 +60,12 @@ struct Cli {
     /// Also accept this Host name (repeatable; IP literals, localhost and this machine's name always are)
     #[arg(long = "allow-host", value_name = "NAME")]
     allow_host: Vec<String>,
+    /// Clients in this network need no access key (repeatable, ADDR[/PREFIX]) [default: loopback]
+    #[arg(long = "trusted-network", value_name = "NET")]
+    trusted_network: Vec<IpNet>,
+    /// Grant CORS to this origin, e.g. http://tv.home.arpa:8000 (repeatable) [default: none]
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origin: Vec<String>,
     /// File holding the LAN access key [default: the OS data folder's bucketstream/access-key]
     #[arg(long = "access-key-file", value_name = "FILE")]
     access_key_file: Option<PathBuf>,
@@ -130,7 +136,7 @@ fn sample_dir() -> Option<PathBuf> {
         .find(|dir| dir.is_dir())
 }
 
-fn load_config(cli: &Cli) -> Result<Config, StartError> {
+fn load_config(cli: &Cli) -> Result<(Config, LanConfig), StartError> {
     let env = environment();
     let file = match &cli.config {
         Some(path) => file::load(path, true)?,
@@ -153,16 +159,25 @@ fn load_config(cli: &Cli) -> Result<Config, StartError> {
         no_cache: cli.no_cache,
         direct: cli.direct,
     };
-    Ok(config::resolve(
+    let config = config::resolve(
         &overrides,
         &env,
         file.as_ref(),
         &Defaults::for_this_machine(sample_dir()),
-    )?)
+    )?;
+    let lan = LanOverrides {
+        open_to_lan: cli.open_to_lan,
+        allowed_hosts: cli.allow_host.clone(),
+        trusted_networks: cli.trusted_network.clone(),
+        cors_origins: cli.cors_origin.clone(),
+        no_mdns: cli.no_mdns,
+    };
+    let lan = config::resolve_lan(&lan, &env, file.as_ref())?;
+    Ok((config, lan))
 }
 
 fn start(cli: Cli) -> Result<(), StartError> {
-    let config = load_config(&cli)?;
+    let (config, lan_config) = load_config(&cli)?;
     let key_file = cli
         .access_key_file
         .clone()
@@ -172,10 +187,7 @@ fn start(cli: Cli) -> Result<(), StartError> {
         })?;
     let lan = LanOptions {
         key_store: Some(std::sync::Arc::new(FileKeyStore::new(key_file))),
-        open_to_lan: cli.open_to_lan,
-        allowed_hosts: cli.allow_host.clone(),
-        mdns: !cli.no_mdns,
-        ..LanOptions::default()
+        ..LanOptions::from_config(&lan_config)
     };
     let runtime = tokio::runtime::Runtime::new().map_err(StartError::Runtime)?;
     runtime.block_on(serve(config, lan, cli.rotate_key))

@@ -153,6 +153,60 @@ fn bad_folder_flag_and_config_are_clear() {
     assert!(err.contains("/no/such.toml"), "{err}");
 }
 
+/// The config file's `[lan]` table reaches the server: a bad limit stops it with one line
+/// naming the field, and a CORS origin set only in the file opens CORS for that origin.
+#[test]
+fn lan_table_of_the_config_file_applies() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cfg = home.path().join("lan.toml");
+    std::fs::write(&cfg, "[lan.limits]\nmax_connections = 0\n").expect("write");
+    let err = run_fails(server(home.path()).arg("--config").arg(&cfg));
+    assert!(err.contains("max_connections"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let err = run_fails(server(home.path()).args(["--trusted-network", "10.0.0.0/99"]));
+    assert!(err.contains("--trusted-network"), "{err}");
+
+    std::fs::write(
+        &cfg,
+        "[lan]\ncors_origins = [\"http://tv.example:8000\"]\nmdns = false\n",
+    )
+    .expect("write");
+    let running = spawn(
+        server(home.path())
+            .args(["--bind", "127.0.0.1", "--port", "0", "--config"])
+            .arg(&cfg)
+            .arg("--media-dir")
+            .arg(repo().join("samples")),
+    );
+    let allow = |origin: &str| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let resp = reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client")
+                .get(format!("{}/api/health", running.base))
+                .header("origin", origin)
+                .send()
+                .await
+                .expect("get");
+            resp.headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap_or("").to_owned())
+        })
+    };
+    assert_eq!(
+        allow("http://tv.example:8000").as_deref(),
+        Some("http://tv.example:8000")
+    );
+    assert_eq!(allow("http://evil.example"), None);
+}
+
 #[test]
 fn serves_a_folder_on_an_ephemeral_port() {
     let home = tempfile::tempdir().expect("tempdir");

@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub s3: Option<FileS3>,
     /// The edge cache.
     pub cache: Option<FileCache>,
+    /// Who the LAN server admits and its limits (see [`super::lan`]).
+    pub lan: Option<super::lan::FileLan>,
 }
 
 /// The `[cache]` table.

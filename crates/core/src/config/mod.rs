@@ -6,6 +6,7 @@
 //! their parsed flags.
 
 pub mod file;
+pub mod lan;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::secret::{Credentials, Sensitive};
 pub use file::{FileCache, FileConfig, FileS3};
+pub use lan::{resolve_lan, FileLan, FileLimits, LanConfig, LanOverrides};
 
 /// Default LAN port.
 pub const DEFAULT_PORT: u16 = 8080;

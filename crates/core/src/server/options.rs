@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::access::KeyStore;
+use crate::config::LanConfig;
 
 /// An IP network in CIDR form (`127.0.0.0/8`, `::1/128`): who counts as "this machine".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +184,23 @@ impl Default for LanOptions {
             key_store: None,
             limits: Limits::default(),
             mdns: false,
+            host_name: None,
+        }
+    }
+}
+
+impl LanOptions {
+    /// The options a resolved [`LanConfig`] describes; the key store and host name stay
+    /// unset (the caller adds its store).
+    pub fn from_config(config: &LanConfig) -> LanOptions {
+        LanOptions {
+            open_to_lan: config.open_to_lan,
+            allowed_hosts: config.allowed_hosts.clone(),
+            trusted_networks: config.trusted_networks.clone(),
+            cors_origins: config.cors_origins.clone(),
+            key_store: None,
+            limits: config.limits.clone(),
+            mdns: config.mdns,
             host_name: None,
         }
     }
