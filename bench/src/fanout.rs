@@ -121,7 +121,11 @@ fn number_after(head: &str, key: &str) -> Option<u64> {
 /// first bytes are read; other frames are small and parsed as JSON.
 pub fn classify(text: &str) -> Frame {
     if let Some(rest) = text.strip_prefix("{\"type\":\"media_list\"") {
-        let head = &rest[..rest.len().min(200)];
+        let mut end = rest.len().min(200);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let head = &rest[..end];
         return Frame::MediaList {
             count: number_after(head, "\"count\":"),
             generation: number_after(head, "\"generation\":"),
