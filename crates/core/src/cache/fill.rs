@@ -4,9 +4,10 @@
 //! how many bytes are in it. Every reader of that chunk (N clients, read-ahead) waits on the
 //! same fill and reads only bytes already written (positional reads of the shared file), so a
 //! filling chunk never serves bytes it does not have. When the chunk's length checks out the
-//! file is renamed into place and indexed; on any error it is deleted and readers get the error.
+//! file is made read-only, renamed into place and indexed (from then on it is never written
+//! again, so it may be mapped); on any error it is deleted and readers get the error.
 
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -148,6 +149,15 @@ pub async fn run(
 
 /// Renames a complete chunk into place, indexes it and wakes its readers.
 fn finish(inner: &Inner, w: FillWriter) {
+    // Read-only once complete: a guard against anyone truncating a file the server maps
+    // (see `super::map`); the folder's own permissions still let eviction unlink it.
+    if let Err(err) = w
+        .file
+        .file
+        .set_permissions(std::fs::Permissions::from_mode(0o444))
+    {
+        tracing::debug!(error = %err, "cannot make a cached chunk read-only");
+    }
     let mut store = inner.lock_store();
     let path = store.path(w.id, w.len);
     let ok = w

@@ -1,21 +1,28 @@
 //! The reader: walks a byte range chunk by chunk, from disk or behind a fill, with read-ahead.
 //!
-//! Each step yields at most [`PIECE`] bytes. Entering a chunk triggers read-ahead of the next
-//! chunks of the request (bounded by [`super::DEFAULT_READ_AHEAD`]); a reader that stops
-//! pulling (a paused player) stops triggering more.
+//! Each step yields at most [`PIECE`] bytes. A complete chunk is one map of its file
+//! ([`super::map`]): its pieces are slices of it, with no copy and no thread hop (only mapping
+//! a chunk the store does not keep mapped yet goes to the blocking pool, once per chunk). A
+//! chunk being filled is read from the fill's file, only up to the bytes written; once that
+//! fill is done the reader switches to the chunk's map. Entering a chunk triggers read-ahead
+//! of the next chunks of the request (bounded by [`super::DEFAULT_READ_AHEAD`]); a reader
+//! that stops pulling (a paused player) stops triggering more.
 
-use std::io::{self, SeekFrom};
+use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use bytes::Bytes;
 
 use super::fill::{error_from, Fill, FillState};
-use super::{Inner, ObjectRef, Slot};
+use super::store::ChunkId;
+use super::{map, Inner, ObjectRef, Slot};
 use crate::error::{Error, Result};
 use crate::source::{ObjectBody, Source};
 
-/// Largest piece yielded at once.
+/// Largest piece yielded at once. The connection copies each piece into its write buffer
+/// (hyper flattens unless the IO writes vectored), so this also bounds that buffer per
+/// connection.
 const PIECE: usize = 256 * 1024;
 
 /// Where the reader is.
@@ -33,8 +40,10 @@ struct Reader {
 
 /// An open chunk.
 enum Open {
-    Disk(tokio::fs::File),
-    Filling(Arc<Fill>),
+    /// A complete chunk: all its bytes (a map of its file).
+    Disk(Bytes),
+    /// A chunk being fetched, and whether switching to its map was tried since it finished.
+    Filling(Arc<Fill>, bool),
 }
 
 /// Opens a reader and waits for its first piece.
@@ -88,42 +97,110 @@ impl Reader {
         let within = self.pos - index * cs;
         let last = self.end / cs;
         if self.current.as_ref().map(|(i, _)| *i) != Some(index) {
-            let until = last.min(index + self.inner.read_ahead);
-            let slot = self.inner.slot(&self.source, &self.obj, index, until)?;
-            if index < until {
-                self.inner
-                    .prefetch(&self.source, &self.obj, index + 1, until);
-            }
-            let open = match slot {
-                Slot::Disk { path, len } => {
-                    self.inner.stats.hit(&self.obj.id, true);
-                    debug_assert_eq!(len, self.inner.chunk_len(&self.obj, index));
-                    Open::Disk(tokio::fs::File::open(path).await?)
-                }
-                Slot::Filling(fill) => {
-                    self.inner.stats.hit(&self.obj.id, false);
-                    Open::Filling(fill)
-                }
-            };
+            let open = self
+                .enter(index, last.min(index + self.inner.read_ahead))
+                .await?;
             self.current = Some((index, open));
-            if let Some((_, Open::Disk(file))) = self.current.as_mut() {
-                file.seek(SeekFrom::Start(within)).await?;
+        }
+        // A fill that has finished: serve the rest of its chunk from the chunk's map (once
+        // tried; if the chunk is already evicted, the fill's file still has the bytes).
+        if let Some((_, Open::Filling(fill, tried @ false))) = &mut self.current {
+            if matches!(*fill.state.borrow(), FillState::Done(_)) {
+                *tried = true;
+                if let Some(bytes) = self.complete(index).await {
+                    self.current = Some((index, Open::Disk(bytes)));
+                }
             }
         }
         let chunk_end = ((index + 1) * cs - 1).min(self.end);
         let want = ((chunk_end - self.pos + 1) as usize).min(PIECE);
-        let bytes = match self.current.as_mut().map(|(_, open)| open) {
-            Some(Open::Disk(file)) => {
-                let mut buf = BytesMut::zeroed(want);
-                file.read_exact(&mut buf).await?;
-                buf.freeze()
+        let bytes = match self.current.as_ref().map(|(_, open)| open) {
+            Some(Open::Disk(chunk)) => {
+                let from = within as usize;
+                if from + want > chunk.len() {
+                    return Err(Error::Io(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "a cached chunk is shorter than its object says",
+                    )));
+                }
+                chunk.slice(from..from + want)
             }
-            Some(Open::Filling(fill)) => read_filling(fill.clone(), within, want).await?,
+            Some(Open::Filling(fill, _)) => read_filling(fill.clone(), within, want).await?,
             None => return Err(Error::NotFound),
         };
         self.pos += bytes.len() as u64;
         self.inner.stats.served(&self.obj.id, bytes.len() as u64);
         Ok(bytes)
+    }
+
+    /// Opens chunk `index` (fetching it with the missing chunks up to `until` if need be) and
+    /// starts read-ahead up to `until`.
+    async fn enter(&mut self, index: u64, until: u64) -> Result<Open> {
+        let mut retried = false;
+        loop {
+            let slot = self.inner.slot(&self.source, &self.obj, index, until)?;
+            if index < until && !retried {
+                self.inner
+                    .prefetch(&self.source, &self.obj, index + 1, until);
+            }
+            match slot {
+                Slot::Disk { path, len, map } => {
+                    debug_assert_eq!(len, self.inner.chunk_len(&self.obj, index));
+                    match self.map(index, path, len, map).await {
+                        Ok(bytes) => {
+                            self.inner.stats.hit(&self.obj.id, true);
+                            return Ok(Open::Disk(bytes));
+                        }
+                        // Evicted between the lookup and the open: fetch it again, once.
+                        Err(Error::Io(e)) if e.kind() == io::ErrorKind::NotFound && !retried => {
+                            retried = true;
+                        }
+                        Err(err) => return Err(err),
+                    }
+                }
+                Slot::Filling(fill) => {
+                    self.inner.stats.hit(&self.obj.id, false);
+                    return Ok(Open::Filling(fill, false));
+                }
+            }
+        }
+    }
+
+    /// The bytes of complete chunk `index`: the store's kept map, or a new map made on the
+    /// blocking pool (and kept).
+    async fn map(&self, index: u64, path: PathBuf, len: u64, kept: Option<Bytes>) -> Result<Bytes> {
+        if let Some(bytes) = kept {
+            return Ok(bytes);
+        }
+        let chunk = tokio::task::spawn_blocking(move || map::open(&path, len))
+            .await
+            .map_err(|e| Error::Io(io::Error::other(e)))??;
+        if chunk.mapped {
+            let dropped = self
+                .inner
+                .lock_store()
+                .keep_map(self.id(index), chunk.bytes.clone());
+            drop(dropped); // unmapped here, outside the lock
+        }
+        Ok(chunk.bytes)
+    }
+
+    /// The map of chunk `index` once its fill is done, if the store still has it.
+    async fn complete(&self, index: u64) -> Option<Bytes> {
+        let id = self.id(index);
+        let (path, len, kept) = {
+            let mut store = self.inner.lock_store();
+            let (len, kept) = store.touch(id)?;
+            (store.path(id, len), len, kept)
+        };
+        self.map(index, path, len, kept).await.ok()
+    }
+
+    fn id(&self, index: u64) -> ChunkId {
+        ChunkId {
+            object: self.obj.hash,
+            index,
+        }
     }
 }
 

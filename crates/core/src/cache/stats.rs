@@ -37,6 +37,8 @@ pub struct CacheStats {
     pub max_bytes: u64,
     /// Complete chunks on disk.
     pub chunks: usize,
+    /// Complete chunks kept memory-mapped for serving.
+    pub mapped_chunks: usize,
     /// Bytes evicted since start.
     pub evicted_bytes: u64,
     /// Per catalog id.
@@ -86,7 +88,13 @@ impl Stats {
     }
 
     /// A consistent copy.
-    pub fn snapshot(&self, disk_bytes: u64, max_bytes: u64, chunks: usize) -> CacheStats {
+    pub fn snapshot(
+        &self,
+        disk_bytes: u64,
+        max_bytes: u64,
+        chunks: usize,
+        mapped_chunks: usize,
+    ) -> CacheStats {
         let objects = self
             .objects
             .lock()
@@ -111,6 +119,7 @@ impl Stats {
             disk_bytes,
             max_bytes,
             chunks,
+            mapped_chunks,
             evicted_bytes: self.evicted.load(Ordering::Relaxed),
             objects,
         }

@@ -5,9 +5,14 @@
 //! key, and a new ETag means new names, so a changed object is never served from old chunks.
 //! Files are written as `*.tmp` and renamed once their length is checked; the scan at startup
 //! deletes leftovers and any file whose length disagrees with its name (a torn write).
+//! Complete files are never written again: only unlinked (eviction, the scan), which is what
+//! makes mapping them safe ([`super::map`]). The index also keeps the maps of the most
+//! recently used chunks, in the same LRU order, up to a cap.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
 
 /// Identifies a cached object version: 128 bits of SHA-256 over source, key and ETag.
 pub type ObjectHash = [u8; 16];
@@ -20,11 +25,13 @@ pub struct ChunkId {
 }
 
 /// A complete chunk on disk.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Entry {
     len: u64,
     /// LRU clock value of the last use.
     used: u64,
+    /// The chunk's map, when kept.
+    map: Option<Bytes>,
 }
 
 /// The index of complete chunks.
@@ -41,6 +48,10 @@ pub struct Store {
     lru: BTreeMap<u64, ChunkId>,
     /// Monotonic use counter.
     clock: u64,
+    /// LRU order of the entries that keep a map: clock -> chunk.
+    mapped: BTreeMap<u64, ChunkId>,
+    /// Maps kept at most.
+    max_mapped: usize,
 }
 
 impl Store {
@@ -54,6 +65,8 @@ impl Store {
             entries: HashMap::new(),
             lru: BTreeMap::new(),
             clock: 0,
+            mapped: BTreeMap::new(),
+            max_mapped: super::map::MAX_MAPPED,
         };
         let mut found = Vec::new();
         for fan in std::fs::read_dir(dir)?.flatten() {
@@ -97,14 +110,60 @@ impl Store {
         self.dir.join(&name[..2]).join(name)
     }
 
-    /// The length of a complete chunk, marking it used.
-    pub fn touch(&mut self, id: ChunkId) -> Option<u64> {
+    /// The length of a complete chunk and its kept map, marking it used.
+    pub fn touch(&mut self, id: ChunkId) -> Option<(u64, Option<Bytes>)> {
         let entry = self.entries.get_mut(&id)?;
         self.lru.remove(&entry.used);
+        let was_mapped = self.mapped.remove(&entry.used).is_some();
         self.clock += 1;
         entry.used = self.clock;
         self.lru.insert(self.clock, id);
-        Some(entry.len)
+        if was_mapped {
+            self.mapped.insert(self.clock, id);
+        }
+        Some((entry.len, entry.map.clone()))
+    }
+
+    /// Keeps `map` (the whole chunk) with a complete chunk, dropping the least recently used
+    /// kept maps beyond the cap. Ignored when the chunk is gone or already has one. Returns
+    /// the maps it let go, for the caller to drop (unmap) after unlocking.
+    #[must_use]
+    pub fn keep_map(&mut self, id: ChunkId, map: Bytes) -> Vec<Bytes> {
+        let mut dropped = Vec::new();
+        let Some(entry) = self.entries.get_mut(&id) else {
+            return dropped;
+        };
+        if entry.map.is_some() || map.len() as u64 != entry.len || self.max_mapped == 0 {
+            return dropped;
+        }
+        entry.map = Some(map);
+        self.mapped.insert(entry.used, id);
+        while self.mapped.len() > self.max_mapped {
+            let Some((_, old)) = self.mapped.pop_first() else {
+                break;
+            };
+            if let Some(map) = self.entries.get_mut(&old).and_then(|e| e.map.take()) {
+                dropped.push(map);
+            }
+        }
+        dropped
+    }
+
+    /// Maps kept now.
+    pub fn mapped(&self) -> usize {
+        self.mapped.len()
+    }
+
+    /// Sets the size cap (tests).
+    #[cfg(test)]
+    pub fn set_max_bytes(&mut self, n: u64) {
+        self.max_bytes = n;
+    }
+
+    /// Sets the cap on kept maps (tests use small ones).
+    #[cfg(test)]
+    pub fn set_max_mapped(&mut self, n: usize) {
+        self.max_mapped = n;
     }
 
     /// Whether a chunk is complete on disk (without marking it used).
@@ -120,9 +179,11 @@ impl Store {
             Entry {
                 len,
                 used: self.clock,
+                map: None,
             },
         ) {
             self.lru.remove(&old.used);
+            self.mapped.remove(&old.used);
             self.total -= old.len;
         }
         self.lru.insert(self.clock, id);
@@ -137,10 +198,11 @@ impl Store {
                 break;
             };
             self.lru.remove(&used);
+            self.mapped.remove(&used);
             if let Some(entry) = self.entries.remove(&id) {
                 self.total -= entry.len;
                 freed += entry.len;
-                // An open reader keeps its file descriptor; the name goes now.
+                // A reader's map (or file descriptor) keeps the inode; the name goes now.
                 let _ = std::fs::remove_file(self.path(id, entry.len));
             }
         }
@@ -202,10 +264,13 @@ mod tests {
         put(&mut store, id(1, 0), 100);
         put(&mut store, id(1, 1), 100);
         put(&mut store, id(2, 0), 100);
-        assert_eq!(store.touch(id(1, 0)), Some(100)); // now most recent
+        assert_eq!(store.touch(id(1, 0)).map(|t| t.0), Some(100)); // now most recent
         put(&mut store, id(3, 0), 100);
         assert_eq!(store.evict(), 100);
-        assert_eq!(store.touch(id(1, 1)), None, "the least recently used went");
+        assert!(
+            store.touch(id(1, 1)).is_none(),
+            "the least recently used went"
+        );
         assert!(!store.path(id(1, 1), 100).exists(), "and its file");
         assert!(store.touch(id(1, 0)).is_some());
         assert_eq!(store.total(), 300);
@@ -228,10 +293,38 @@ mod tests {
         }
         let mut store = Store::open(dir.path(), 1 << 20).expect("reopen");
         assert_eq!(store.len(), 2);
-        assert_eq!(store.touch(id(1, 1)), Some(50));
-        assert_eq!(store.touch(id(2, 0)), None);
+        assert_eq!(store.touch(id(1, 1)).map(|t| t.0), Some(50));
+        assert!(store.touch(id(2, 0)).is_none());
         let leftovers: Vec<_> = walk(dir.path());
         assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+    }
+
+    #[test]
+    fn kept_maps_follow_the_lru_within_their_cap_and_go_with_their_chunk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path(), 300).expect("open");
+        store.set_max_mapped(2);
+        for i in 0..3 {
+            put(&mut store, id(1, i), 100);
+        }
+        let map = || Bytes::from(vec![7u8; 100]);
+        assert!(store.keep_map(id(1, 0), map()).is_empty());
+        assert!(store.keep_map(id(1, 1), map()).is_empty());
+        assert!(store
+            .keep_map(id(1, 2), Bytes::from(vec![7u8; 99]))
+            .is_empty()); // refused
+        assert_eq!(store.mapped(), 2);
+        assert!(store.touch(id(1, 0)).and_then(|t| t.1).is_some()); // 0 now most recent
+                                                                    // Over the cap: 1's map, the least recently used, goes.
+        assert_eq!(store.keep_map(id(1, 2), map()).len(), 1);
+        assert_eq!(store.mapped(), 2);
+        assert!(store.touch(id(1, 1)).and_then(|t| t.1).is_none());
+        assert!(store.touch(id(1, 2)).and_then(|t| t.1).is_some());
+        // Eviction drops the chunk and its map: 0 is now the least recently used.
+        put(&mut store, id(2, 0), 100);
+        assert_eq!(store.evict(), 100);
+        assert!(store.touch(id(1, 0)).is_none());
+        assert_eq!(store.mapped(), 1);
     }
 
     fn walk(dir: &Path) -> Vec<PathBuf> {

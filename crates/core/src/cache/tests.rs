@@ -254,3 +254,79 @@ async fn sequential_reads_batch_chunks_into_few_requests() {
         s.total.get_requests
     );
 }
+
+#[tokio::test]
+async fn warm_reads_are_slices_of_kept_maps_that_outlive_eviction() {
+    let fx = Fixture::new();
+    let cache = fx.cache(1 << 30);
+    let bytes = data(5 * CS as usize + 77, 31);
+    let obj = fx.put("warm.mp4", &bytes).await;
+    // Cold: the fills' readers switch to the chunks' maps once each fill is done.
+    assert_eq!(
+        read(&cache, &fx.source, &obj, 0, obj.size - 1)
+            .await
+            .expect("cold"),
+        bytes
+    );
+    // Warm: every chunk mapped once and kept; unaligned ranges across chunk edges are exact.
+    for (a, b) in [
+        (0, obj.size - 1),
+        (CS - 3, 3 * CS + 5),
+        (obj.size - 10, obj.size - 1),
+    ] {
+        let got = read(&cache, &fx.source, &obj, a, b).await.expect("warm");
+        assert_eq!(got, bytes[a as usize..=b as usize], "{a}-{b}");
+    }
+    let s = cache.stats();
+    assert_eq!(s.mapped_chunks, 6);
+    assert_eq!(s.chunks, 6);
+    assert_eq!(
+        s.total.fetched_bytes, obj.size,
+        "warm reads fetched nothing"
+    );
+    // A body holding a slice keeps its map readable after the chunk is evicted and unlinked.
+    let body = cache
+        .read(fx.source.clone(), obj.clone(), 10, CS - 1)
+        .await
+        .expect("open");
+    {
+        let mut store = cache.inner.lock_store();
+        store.set_max_bytes(0);
+        store.evict();
+    }
+    assert_eq!(cache.stats().mapped_chunks, 0);
+    let mut got = Vec::new();
+    let mut stream = body.stream;
+    while let Some(piece) = stream.next().await {
+        got.extend_from_slice(&piece.expect("piece"));
+    }
+    assert_eq!(got, bytes[10..CS as usize]);
+    let complete = walkdir::WalkDir::new(fx.cache_dir.path())
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .count();
+    assert_eq!(complete, 0, "evicted files are unlinked");
+}
+
+#[tokio::test]
+async fn complete_chunk_files_are_read_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::new();
+    let cache = fx.cache(1 << 30);
+    let bytes = data(2 * CS as usize, 41);
+    let obj = fx.put("ro.mp3", &bytes).await;
+    read(&cache, &fx.source, &obj, 0, obj.size - 1)
+        .await
+        .expect("read");
+    let files: Vec<_> = walkdir::WalkDir::new(fx.cache_dir.path())
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .collect();
+    assert_eq!(files.len(), 2);
+    for f in files {
+        let mode = f.metadata().expect("meta").permissions().mode();
+        assert_eq!(mode & 0o222, 0, "{:?} is writable: {mode:o}", f.path());
+    }
+}

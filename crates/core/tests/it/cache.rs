@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::common::{bytes, http, Garage, TestServer};
-use crate::proxy::{Proxy, CUT, PASS, STALL};
+use crate::proxy::{Proxy, CUT, PASS, SLOW, SLOW_RATE, STALL};
 
 /// Garage's count of GetObject requests (Prometheus text at the admin port).
 async fn garage_gets(garage: &Garage) -> u64 {
@@ -221,6 +221,131 @@ async fn faults_keep_warm_media_playing_and_fail_cold_reads_clearly() {
     assert!(body == cold, "cold object exact after the faults");
     let leftovers = walkdir_tmp(cache_dir.path());
     assert_eq!(leftovers, 0, "no temporary chunk files remain");
+}
+
+/// A store that is slow but alive (the proxy passes 64 KiB/s): a cold object still arrives
+/// byte-exact, to a reader that pauses mid-body too, with one GetObject, while warm media is
+/// served from disk meanwhile. No speed is asserted: only exactness, where the bytes came
+/// from, and generous bounds that a read through the slow link could not meet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_store_fills_exactly_while_warm_media_plays() {
+    let garage = Garage::shared();
+    let client = garage.client();
+    let bucket = garage.bucket(&client, "slow").await;
+    let warm = bytes(2_500_000, 21);
+    let cold = bytes(160_000, 22); // ~2.5 s through the slow link
+    for (key, data) in [("warm.mp4", &warm), ("cold.mp4", &cold)] {
+        client
+            .put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(data.clone().into())
+            .send()
+            .await
+            .expect("put");
+    }
+    let upstream: std::net::SocketAddr = garage
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("addr");
+    let proxy = Proxy::start(upstream).await;
+    let mut source = garage.source(&bucket);
+    source.endpoint = Some(proxy.endpoint());
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start_with_cache(
+        SourceConfig::S3(source),
+        None,
+        Some((cache_dir.path(), 1 << 30)),
+    )
+    .await;
+    server.refresh().await;
+    let items = server.by_key().await;
+    let warm_url = server.url(items["warm.mp4"]["url"].as_str().expect("url"));
+    let cold_url = server.url(items["cold.mp4"]["url"].as_str().expect("url"));
+    let warm_end = warm.len() as u64 - 1;
+    let cold_end = cold.len() as u64 - 1;
+    assert_eq!(get_range(&warm_url, 0, warm_end).await.1, warm, "warming");
+
+    proxy.set(SLOW);
+    // Two players on the cold object: one reads straight through, one pauses a second after
+    // its first bytes (a paused player must not break the fetch, nor its own response).
+    let straight = tokio::spawn({
+        let url = cold_url.clone();
+        async move { get_range(&url, 0, cold_end).await }
+    });
+    let paused = tokio::spawn({
+        let url = cold_url.clone();
+        async move {
+            let mut resp = http()
+                .get(&url)
+                .header("range", format!("bytes=0-{cold_end}"))
+                .send()
+                .await
+                .expect("get");
+            let status = resp.status().as_u16();
+            let mut body = Vec::new();
+            if let Ok(Some(first)) = resp.chunk().await {
+                body.extend_from_slice(&first);
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            while let Ok(Some(piece)) = resp.chunk().await {
+                body.extend_from_slice(&piece);
+            }
+            (status, body)
+        }
+    });
+
+    // Meanwhile warm media plays from disk. Through the slow link one full read would take
+    // about 38 s; three take well under the bound on any machine.
+    let started = Instant::now();
+    for round in 0..3 {
+        let (status, body) = get_range(&warm_url, 0, warm_end).await;
+        assert_eq!(status, 206);
+        assert!(body == warm, "warm read {round} differs");
+    }
+    let warm_took = started.elapsed();
+    assert!(
+        warm_took < Duration::from_secs(20),
+        "warm reads took {warm_took:?}: not from disk?"
+    );
+
+    for (who, task) in [("straight", straight), ("paused", paused)] {
+        let (status, body) = tokio::time::timeout(Duration::from_secs(60), task)
+            .await
+            .unwrap_or_else(|_| panic!("{who} cold read not done within 60 s"))
+            .expect("task");
+        assert_eq!(status, 206, "{who}");
+        assert!(
+            body == cold,
+            "{who}: cold object differs ({} bytes)",
+            body.len()
+        );
+    }
+    let passed = proxy.slow_bytes();
+    assert!(
+        passed >= cold.len() as u64,
+        "only {passed} bytes went through the slow link"
+    );
+
+    let s = stats(&server).await;
+    let of = |key: &str| &s["cache"]["objects"][items[key]["id"].as_str().expect("id")];
+    assert_eq!(
+        of("warm.mp4")["fetched_bytes"],
+        warm.len() as u64,
+        "warm reads fetched nothing more"
+    );
+    assert_eq!(of("warm.mp4")["served_bytes"], 4 * warm.len() as u64);
+    assert_eq!(of("cold.mp4")["fetched_bytes"], cold.len() as u64);
+    assert_eq!(
+        of("cold.mp4")["get_requests"],
+        1,
+        "one GetObject for both players"
+    );
+    eprintln!(
+        "slow store: {passed} bytes at {SLOW_RATE} B/s; 3 warm reads of {} bytes took {warm_took:?}",
+        warm.len()
+    );
 }
 
 fn walkdir_tmp(dir: &std::path::Path) -> usize {
