@@ -19,13 +19,18 @@ dir=$(cd "$dir" && pwd)
 cfg="$dir/garage.toml"
 GARAGE=${GARAGE:-garage}
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+# Three distinct free ports, held open together while they are picked (one at a time, the
+# kernel may hand out the same ephemeral port twice).
+free_ports() {
+  python3 -c 'import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))'
 }
 
 write_config() {
   local rpc s3 admin
-  rpc=$(free_port); s3=$(free_port); admin=$(free_port)
+  read -r rpc s3 admin < <(free_ports)
   cat >"$cfg" <<TOML
 metadata_dir = "$dir/meta"
 data_dir = "$dir/data"

@@ -73,10 +73,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 # ---- Garage and fixtures ----------------------------------------------------------------------
 say "starting Garage"
 bash "$root/scripts/garage.sh" start "$work/garage" >/dev/null
@@ -142,31 +138,43 @@ PY
   return 1
 }
 
-port=$(free_port)
-say "starting bucketstream-server on 127.0.0.1:$port (bucket $BS_BUCKET)"
-"$server_bin" --bind 127.0.0.1 --port "$port" --bucket "$BS_BUCKET" --endpoint "$S3_ENDPOINT" \
-  --region "${AWS_REGION:-garage}" --refresh-secs 2 >"$work/server.log" 2>&1 &
-pids+=($!)
-big_port=$(free_port)
-"$server_bin" --bind 127.0.0.1 --port "$big_port" --media-dir "$big" --refresh-secs 3600 \
-  >"$work/server-big.log" 2>&1 &
-pids+=($!)
+# Starts bucketstream-server on an ephemeral port (bound by the server itself, so two servers
+# can never be handed the same port); $1 is its log, the rest its flags. Sets server_port.
+start_server() {
+  local log=$1 pid i
+  shift
+  "$server_bin" --bind 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  for i in $(seq 1 600); do
+    server_port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$log" | head -n1)
+    [ -n "$server_port" ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  say "bucketstream-server $* did not start:"
+  tail -n 20 "$log" >&2
+  return 1
+}
+
+say "starting bucketstream-server (bucket $BS_BUCKET)"
+start_server "$work/server.log" --bucket "$BS_BUCKET" --endpoint "$S3_ENDPOINT" \
+  --region "${AWS_REGION:-garage}" --refresh-secs 2
+port=$server_port
+start_server "$work/server-big.log" --media-dir "$big" --refresh-secs 3600
+big_port=$server_port
 # An empty bucket and an empty local folder: the player's empty states.
 mkdir -p "$work/empty-dir"
 node "$here/lib/harness.js" upload "$BS_BUCKET-empty" "$work/empty-dir"
-empty_port=$(free_port)
-"$server_bin" --bind 127.0.0.1 --port "$empty_port" --bucket "$BS_BUCKET-empty" --endpoint "$S3_ENDPOINT" \
-  --region "${AWS_REGION:-garage}" --refresh-secs 30 >"$work/server-empty.log" 2>&1 &
-pids+=($!)
-local_port=$(free_port)
-"$server_bin" --bind 127.0.0.1 --port "$local_port" --media-dir "$work/empty-dir" --refresh-secs 30 \
-  >"$work/server-local.log" 2>&1 &
-pids+=($!)
+start_server "$work/server-empty.log" --bucket "$BS_BUCKET-empty" --endpoint "$S3_ENDPOINT" \
+  --region "${AWS_REGION:-garage}" --refresh-secs 30
+empty_port=$server_port
+start_server "$work/server-local.log" --media-dir "$work/empty-dir" --refresh-secs 30
+local_port=$server_port
 # A server on a bucket that does not exist: the player's error state.
-bad_port=$(free_port)
-"$server_bin" --bind 127.0.0.1 --port "$bad_port" --bucket "no-such-bucket-$$" --endpoint "$S3_ENDPOINT" \
-  --region "${AWS_REGION:-garage}" --refresh-secs 30 >"$work/server-bad.log" 2>&1 &
-pids+=($!)
+start_server "$work/server-bad.log" --bucket "no-such-bucket-$$" --endpoint "$S3_ENDPOINT" \
+  --region "${AWS_REGION:-garage}" --refresh-secs 30
+bad_port=$server_port
 fixture_count=$(find "$fx" -type f | wc -l)
 wait_health "http://127.0.0.1:$port" "$fixture_count"
 wait_health "http://127.0.0.1:$big_port" 10000

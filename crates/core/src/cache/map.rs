@@ -31,8 +31,8 @@
 //!   map, for a folder the server owns on a disk that works.
 //! - Who touches the pages: the kernel, when the connection writes vectored (`writev` from the
 //!   map; a bad page is then `EFAULT` for that one response), or hyper's flatten copy into its
-//!   write buffer when it does not (the LAN server's connection wrapper does not forward
-//!   vectored writes today, so hyper copies). Nothing else reads the bytes in user space.
+//!   write buffer when it does not. The LAN server's connection wrapper forwards vectored
+//!   writes, so body pieces go to `writev` uncopied. Nothing else reads the bytes in user space.
 //! - A chunk being filled is never mapped: its readers `pread` only the bytes written so far.
 
 use std::io::{self, Read};
