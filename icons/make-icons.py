@@ -50,5 +50,5 @@ def png(size, path):
         f.write(chunk(b"IDAT", raw))
         f.write(chunk(b"IEND", b""))
 
-for size, name in [(32, "32x32.png"), (128, "128x128.png"), (256, "128x128@2x.png"), (512, "icon.png")]:
+for size, name in [(32, "32x32.png"), (128, "128x128.png"), (256, "128x128@2x.png"), (256, "256x256.png"), (512, "icon.png")]:
     png(size, name)
