@@ -239,7 +239,9 @@ pub fn without_key(path: &str, query: Option<&str>) -> String {
     if rest.is_empty() {
         path.to_owned()
     } else {
-        format!("{path}?{}", rest.join("&"))
+        // A backslash is harmless in a query, but browsers treat it as `/` elsewhere in a
+        // URL: encode it so the reload target holds none at all (found by the fuzzer).
+        format!("{path}?{}", rest.join("&").replace('\\', "%5C"))
     }
 }
 
@@ -402,6 +404,7 @@ mod tests {
         assert_eq!(without_key("/x", Some("a=1&key=abc&b=2")), "/x?a=1&b=2");
         assert_eq!(without_key("//evil.example", Some("key=a")), "/");
         assert_eq!(without_key("/\\evil.example", None), "/");
+        assert_eq!(without_key("/", Some("key=abc&x=0\\")), "/?x=0%5C");
         assert_eq!(html_escape("/\"><script>"), "/&quot;&gt;&lt;script&gt;");
     }
 }
