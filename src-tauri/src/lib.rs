@@ -9,6 +9,7 @@
 pub mod commands;
 pub mod error;
 pub mod lan;
+pub mod rendering;
 pub mod state;
 
 use std::collections::HashMap;

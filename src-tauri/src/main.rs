@@ -4,6 +4,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything else (and any thread): it sets WebKit's environment.
+    let rendering = bucketstream_desktop::rendering::choose();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BUCKETSTREAM_LOG")
@@ -11,6 +13,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    tracing::info!(?rendering, "WebKit rendering");
     match bucketstream_desktop::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
