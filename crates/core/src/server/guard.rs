@@ -42,12 +42,17 @@ impl HostPolicy {
     /// `localhost`, `host_name`, `host_name.local` and `extra` (case-insensitive).
     pub fn new(host_name: &str, extra: &[String]) -> HostPolicy {
         let mut names: Vec<String> = vec!["localhost".into()];
-        let host = normalise(host_name);
+        let host = normalise(host_name.trim());
         if !host.is_empty() {
             names.push(format!("{host}.local"));
             names.push(host);
         }
-        names.extend(extra.iter().map(|n| normalise(n)).filter(|n| !n.is_empty()));
+        names.extend(
+            extra
+                .iter()
+                .map(|n| normalise(n.trim()))
+                .filter(|n| !n.is_empty()),
+        );
         names.sort();
         names.dedup();
         HostPolicy { names }
@@ -61,13 +66,16 @@ impl HostPolicy {
         }
     }
 
-    /// Whether a bare host (no port) names this server.
+    /// Whether a bare host (no port) names this server. A name must be made of the
+    /// characters of a DNS name (letters, digits, `-`, `_`, `.`); anything else is refused
+    /// before it is compared (found by the fuzzer: `x&/.localhost` passed as a
+    /// `.localhost` name).
     pub fn allows_host(&self, host: &str) -> bool {
         if host.parse::<IpAddr>().is_ok() {
             return true;
         }
         let host = normalise(host);
-        host.ends_with(".localhost") || self.names.contains(&host)
+        is_host_name(&host) && (host.ends_with(".localhost") || self.names.contains(&host))
     }
 
     /// Whether an `Origin` value (`scheme://authority`) is this server's.
@@ -82,7 +90,16 @@ impl HostPolicy {
 }
 
 fn normalise(name: &str) -> String {
-    name.trim().trim_end_matches('.').to_ascii_lowercase()
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Letters, digits, `-`, `_` and `.` only, at most 253 bytes: the shape of a DNS name.
+fn is_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// The host part of an authority: `[::1]:80` → `::1`, `a.b:80` → `a.b`, `a.b` → `a.b`.
@@ -379,6 +396,10 @@ mod tests {
             "0x7f000001",
             "mybox.local.evil",
             "[::1]x",
+            "\n\nhevil&/.localhost\n",
+            "a b.localhost",
+            " mybox",
+            "my%62ox",
         ] {
             assert!(!p.allows_authority(bad), "{bad}");
         }
