@@ -75,6 +75,10 @@ chmod 700 "$work/run"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 secret=$AWS_SECRET_ACCESS_KEY
 set +e
+# WEBKIT_DISABLE_COMPOSITING_MODE=0 keeps WebKit's GPU compositing (llvmpipe under Xvfb):
+# without a GPU the app otherwise renders on the CPU (src/rendering.rs), where
+# WebKitWebDriver's screenshot command never answers (WebKitGTK 2.50); page, IPC and media
+# work in both modes.
 (
   cd "$work"   # no stray .env from the checkout
   HOME="$e2e_home" XDG_CONFIG_HOME="$e2e_home/.config" XDG_DATA_HOME="$e2e_home/.local/share" \
@@ -82,6 +86,7 @@ set +e
   BUCKETSTREAM_BIND=127.0.0.1 BUCKETSTREAM_E2E_WEBDRIVER="http://127.0.0.1:$port" \
   BUCKETSTREAM_E2E_CAPTURE="$work/captured-replies.txt" BUCKETSTREAM_E2E_ARTIFACTS="$work/artifacts" \
   BUCKETSTREAM_LOG=debug \
+  WEBKIT_DISABLE_COMPOSITING_MODE=0 \
   xvfb-run -a dbus-run-session -- sh -c '
     echo "" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     # The app gets no AWS_* variables: its credentials come from the settings form.
