@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the desktop app's Debian package and prints its path and size.
 #
-#   src-tauri/package-deb.sh            release build + .deb (about 4-5 minutes on 2 cores from scratch)
+#   src-tauri/package-deb.sh     release build + .deb (6 minutes on 2 cores when the server's
+#                                release dependencies are built, 1.5 minutes after an app change)
 #
 # Installs what is missing first: the apt packages and Rust toolchain of scripts/setup.sh
 # (WebKitGTK/GTK development files), Node + npm if there is no `npx`. The Tauri CLI is
