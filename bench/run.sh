@@ -218,7 +218,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     echo
     echo "## GET /api/videos (wrk, ${WRK_SECS} s per row)"
     echo
-    echo "Response size is the body on the wire. Rows with \\`Accept-Encoding: gzip\\` are what a browser gets (every browser sends it); rows without it are what a client that accepts no encoding gets. The target applies to the 16-connection rows at 1,000 objects; both are judged."
+    echo "Response size is the body on the wire. Rows with \`Accept-Encoding: gzip\` are what a browser gets (every browser sends it); rows without it are what a client that accepts no encoding gets. The target applies to the 16-connection rows at 1,000 objects; both are judged."
     echo
     "$BENCH" wrk-header
     cat "$WORK/wrk-rows.md"
