@@ -14,6 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bucketstream_core::config::LanConfig;
 use bucketstream_core::server::access::lan_addresses;
 use bucketstream_core::server::{self, Access, Hub, KeyStore, LanOptions, ServerState};
 use bucketstream_core::Library;
@@ -151,11 +152,13 @@ impl Lan {
         }
     }
 
-    /// Starts serving `library` on `want` (see [`bind`] for the fallback) with its refresher.
+    /// Starts serving `library` on `want` (see [`bind`] for the fallback) with its refresher,
+    /// admitting clients as `settings` (the config file's `[lan]` table) says.
     pub async fn start(
         &mut self,
         library: Arc<Library>,
         want: SocketAddr,
+        settings: &LanConfig,
     ) -> Result<(), DesktopError> {
         self.stop().await;
         let bind_err = |e: std::io::Error| DesktopError::Bind {
@@ -168,7 +171,7 @@ impl Lan {
         // Loading the access key may be a keyring round trip: off the async runtime.
         let options = LanOptions {
             key_store: self.key_store.clone(),
-            ..LanOptions::default()
+            ..LanOptions::from_config(settings)
         };
         let lib = library.clone();
         let state =

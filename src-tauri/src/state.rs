@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use bucketstream_core::config::{file, Config, Defaults, FileConfig, SourceConfig};
+use bucketstream_core::config::{
+    file, resolve_lan, Config, Defaults, FileConfig, LanConfig, LanOverrides, SourceConfig,
+};
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
 use bucketstream_core::server::KeyStore;
 use bucketstream_core::settings::{
@@ -88,7 +90,8 @@ impl Desktop {
             opts,
         };
         let library = desktop.library();
-        serve(&mut *desktop.lan.lock().await, library, &config).await?;
+        let lan = lan_settings(&desktop.opts);
+        serve(&mut *desktop.lan.lock().await, library, &config, &lan).await?;
         Ok(desktop)
     }
 
@@ -111,7 +114,7 @@ impl Desktop {
             Ok(mut guard) => *guard = library.clone(),
             Err(poisoned) => *poisoned.into_inner() = library.clone(),
         }
-        serve(&mut lan, library, &config).await
+        serve(&mut lan, library, &config, &lan_settings(&self.opts)).await
     }
 
     /// `http://127.0.0.1:PORT` of the running server.
@@ -244,14 +247,36 @@ impl Desktop {
 
 /// Runs the server for `library`; a local library is listed first (milliseconds) so the
 /// window's first `list_library` is complete, a bucket is listed in the background.
-async fn serve(lan: &mut Lan, library: Arc<Library>, config: &Config) -> Result<(), DesktopError> {
+async fn serve(
+    lan: &mut Lan,
+    library: Arc<Library>,
+    config: &Config,
+    settings: &LanConfig,
+) -> Result<(), DesktopError> {
     if matches!(config.source, SourceConfig::Local(_)) {
         if let Err(err) = library.refresh().await {
             tracing::warn!(%err, "first listing failed");
         }
     }
-    lan.start(library, SocketAddr::new(config.bind, config.port))
+    lan.start(library, SocketAddr::new(config.bind, config.port), settings)
         .await
+}
+
+/// Who the LAN server admits: the settings file's `[lan]` table and the environment, as for
+/// the headless server. Unusable LAN settings fall back to the safe defaults (key required,
+/// loopback trusted) with a warning rather than keep the window from opening.
+fn lan_settings(opts: &Options) -> LanConfig {
+    let resolved = read_file(&opts.config_file).and_then(|file| {
+        Ok(resolve_lan(
+            &LanOverrides::default(),
+            &opts.env,
+            Some(&file),
+        )?)
+    });
+    resolved.unwrap_or_else(|err| {
+        tracing::warn!(%err, "LAN settings unusable; using the safe defaults");
+        LanConfig::default()
+    })
 }
 
 /// The saved settings file, or the empty one when there is none yet.

@@ -88,6 +88,38 @@ fn lan_switch_restarts_the_server_in_place() {
     assert!(h.config_text().contains("bind = \"127.0.0.1\""));
 }
 
+/// The settings file's `[lan]` table reaches the in-process LAN server (here a CORS origin),
+/// and switching LAN sharing from the window keeps that table.
+#[test]
+fn lan_table_of_the_settings_file_applies_and_survives_the_switch() {
+    let h = Harness::with_config(
+        MemStore::new(),
+        "[lan]\ncors_origins = [\"http://tv.example:8000\"]\n",
+    );
+    let cors = |origin: &str| {
+        let base = h.ok("media_base", json!({}));
+        let reply = support::http_get_full(
+            base.as_str().unwrap_or(""),
+            "/api/health",
+            &format!("Origin: {origin}\r\n"),
+        )
+        .to_ascii_lowercase();
+        reply.contains("access-control-allow-origin: http://tv.example:8000")
+    };
+    assert!(cors("http://tv.example:8000"));
+    assert!(!cors("http://evil.example"));
+    h.ok("set_lan", json!({ "enabled": false, "port": 0 }));
+    assert!(
+        h.config_text().contains("tv.example"),
+        "{}",
+        h.config_text()
+    );
+    assert!(
+        cors("http://tv.example:8000"),
+        "still applies after the restart"
+    );
+}
+
 #[test]
 fn import_env_moves_the_secret_to_the_keyring() {
     let store = MemStore::new();

@@ -83,7 +83,7 @@ set +e
   cd "$work"   # no stray .env from the checkout
   HOME="$e2e_home" XDG_CONFIG_HOME="$e2e_home/.config" XDG_DATA_HOME="$e2e_home/.local/share" \
   XDG_CACHE_HOME="$e2e_home/.cache" XDG_RUNTIME_DIR="$work/run" \
-  BUCKETSTREAM_BIND=127.0.0.1 BUCKETSTREAM_E2E_WEBDRIVER="http://127.0.0.1:$port" \
+  BUCKETSTREAM_BIND=127.0.0.1 BUCKETSTREAM_MDNS=false BUCKETSTREAM_E2E_WEBDRIVER="http://127.0.0.1:$port" \
   BUCKETSTREAM_E2E_CAPTURE="$work/captured-replies.txt" BUCKETSTREAM_E2E_ARTIFACTS="$work/artifacts" \
   BUCKETSTREAM_LOG=debug \
   WEBKIT_DISABLE_COMPOSITING_MODE=0 \

@@ -94,16 +94,26 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(store: impl SecretStore + 'static) -> Harness {
+        Harness::with_config(store, "")
+    }
+
+    /// Like [`Harness::new`], with `extra` appended to the settings file.
+    pub fn with_config(store: impl SecretStore + 'static, extra: &str) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let media = dir.path().join("media");
         std::fs::create_dir_all(&media).expect("media dir");
         std::fs::write(media.join("tone.mp3"), vec![0u8; 4096]).expect("media file");
         let config_file = dir.path().join("config/bucketstream/config.toml");
         std::fs::create_dir_all(config_file.parent().expect("parent")).expect("config dir");
-        std::fs::write(&config_file, "bind = \"127.0.0.1\"\nport = 0\n").expect("config");
+        std::fs::write(
+            &config_file,
+            format!("bind = \"127.0.0.1\"\nport = 0\n{extra}"),
+        )
+        .expect("config");
         let opts = Options {
             config_file,
-            env: HashMap::new(),
+            // Tests turn LAN sharing on (0.0.0.0): no mDNS multicast beyond loopback.
+            env: HashMap::from([("BUCKETSTREAM_MDNS".to_owned(), "false".to_owned())]),
             defaults: Defaults {
                 media_dirs: vec![media],
                 ..Defaults::default()
@@ -211,18 +221,24 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// `GET base+path` over a plain TCP connection; the body.
 pub fn http_get(base: &str, path: &str) -> String {
+    http_get_full(base, path, "")
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+/// The whole response (head and body) to a GET with `headers` (`Name: value\r\n` lines).
+pub fn http_get_full(base: &str, path: &str, headers: &str) -> String {
     let host = base.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(host).expect("connect to the media server");
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n"
     )
     .expect("request");
     let mut text = String::new();
     stream.read_to_string(&mut text).expect("response");
-    text.split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default()
+    text
 }
 
 /// A Garage started by `tests/run.sh` (`scripts/garage.sh`).
