@@ -134,4 +134,53 @@ mod tests {
         assert_eq!(info.get_port(), 8080);
         assert_eq!(info.get_property_val_str("path"), Some("/"));
     }
+
+    /// A real advertisement, found by a real DNS-SD browser, then withdrawn when dropped.
+    /// Both daemons are confined to the loopback interface and a private UDP port, so nothing
+    /// goes beyond this machine.
+    #[test]
+    fn a_browser_on_loopback_finds_the_advert_and_sees_it_go() {
+        use mdns_sd::ServiceEvent;
+        use std::time::{Duration, Instant};
+
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp port");
+        let mdns_port = udp.local_addr().expect("addr").port();
+        drop(udp);
+        let browser = ServiceDaemon::new_with_port(mdns_port).expect("browser daemon");
+        browser.disable_interface(IfKind::All).expect("disable");
+        browser
+            .enable_interface(IfKind::LoopbackV4)
+            .expect("loopback");
+        let events = browser.browse(SERVICE_TYPE).expect("browse");
+        let advert = Advert::on("testbox", 18080, Some(mdns_port)).expect("advertise");
+        let fullname = advert.fullname().to_owned();
+        assert_eq!(fullname, "Bucketstream on testbox._http._tcp.local.");
+
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let next = || {
+            let left = deadline.saturating_duration_since(Instant::now());
+            events.recv_timeout(left)
+        };
+        loop {
+            match next() {
+                Ok(ServiceEvent::ServiceResolved(found)) if found.fullname == fullname => {
+                    assert_eq!(found.port, 18080);
+                    assert_eq!(found.host, "testbox.local.");
+                    assert_eq!(found.txt_properties.get_property_val_str("path"), Some("/"));
+                    break;
+                }
+                Ok(_) => continue,
+                Err(err) => panic!("advert not found within 20 s: {err}"),
+            }
+        }
+        drop(advert);
+        loop {
+            match next() {
+                Ok(ServiceEvent::ServiceRemoved(_, name)) if name == fullname => break,
+                Ok(_) => continue,
+                Err(err) => panic!("withdrawal not seen within 20 s: {err}"),
+            }
+        }
+        let _ = browser.shutdown();
+    }
 }
