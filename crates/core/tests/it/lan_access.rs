@@ -10,7 +10,9 @@ use futures_util::StreamExt;
 use reqwest::header;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::lan_common::{client_from, cookie_pair, lan_options, ws_from, LanServer, LAN_IP};
+use crate::lan_common::{
+    allowed_origin, client_from, cookie_pair, get, lan_options, ws_from, LanServer, LAN_IP,
+};
 
 const LOOPBACK: [u8; 4] = [127, 0, 0, 1];
 
@@ -22,21 +24,12 @@ async fn lan_client_needs_the_key_and_loopback_does_not() {
     let lan = client_from(LAN_IP);
 
     // No key: 401, a page telling the person to scan the QR code, no key in it.
-    let page = lan
-        .get(server.url("/"))
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .expect("get");
+    let page = get(&lan, server.url("/"), &[("accept", "text/html")]).await;
     assert_eq!(page.status(), 401);
     let text = page.text().await.expect("body");
     assert!(text.contains("scan the QR code"), "{text}");
     assert!(!text.contains(&key));
-    let api = lan
-        .get(server.url("/api/videos"))
-        .send()
-        .await
-        .expect("get");
+    let api = get(&lan, server.url("/api/videos"), &[]).await;
     assert_eq!(api.status(), 401);
     assert_eq!(
         api.json::<serde_json::Value>().await.expect("json")["error"]["code"],
@@ -53,14 +46,14 @@ async fn lan_client_needs_the_key_and_loopback_does_not() {
         .expect("get");
     assert_eq!(spoof.status(), 401);
     // A wrong key or a forged cookie: 401.
-    let wrong = lan.get(server.url("/?key=00ff")).send().await.expect("get");
+    let wrong = get(&lan, server.url("/?key=00ff"), &[]).await;
     assert_eq!(wrong.status(), 401);
-    let forged = lan
-        .get(server.url("/api/videos"))
-        .header(header::COOKIE, format!("bucketstream_lan={key}"))
-        .send()
-        .await
-        .expect("get");
+    let forged = get(
+        &lan,
+        server.url("/api/videos"),
+        &[("cookie", &format!("bucketstream_lan={key}"))],
+    )
+    .await;
     assert_eq!(
         forged.status(),
         401,
@@ -71,11 +64,7 @@ async fn lan_client_needs_the_key_and_loopback_does_not() {
 
     // Loopback needs nothing.
     let local = client_from(LOOPBACK);
-    let ok = local
-        .get(server.url("/api/videos"))
-        .send()
-        .await
-        .expect("get");
+    let ok = get(&local, server.url("/api/videos"), &[]).await;
     assert_eq!(ok.status(), 200);
     assert!(ws_from(LOOPBACK, server.addr, "/", &[]).await.is_ok());
 }
@@ -118,12 +107,12 @@ async fn key_becomes_cookie_and_rotation_logs_out() {
     );
     assert!(!page.contains(&key));
 
-    let with_cookie = lan
-        .get(server.url("/api/videos"))
-        .header(header::COOKIE, format!("other=1; {cookie}"))
-        .send()
-        .await
-        .expect("get");
+    let with_cookie = get(
+        &lan,
+        server.url("/api/videos"),
+        &[("cookie", &format!("other=1; {cookie}"))],
+    )
+    .await;
     assert_eq!(with_cookie.status(), 200);
     let bearer = lan
         .get(server.url("/api/health"))
@@ -145,18 +134,9 @@ async fn key_becomes_cookie_and_rotation_logs_out() {
     // Rotate: the cookie stops working and the keyed WebSocket is closed.
     server.state.access.rotate().expect("rotate");
     assert_ne!(server.key(), key);
-    let after = lan
-        .get(server.url("/api/videos"))
-        .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .expect("get");
+    let after = get(&lan, server.url("/api/videos"), &[("cookie", &cookie)]).await;
     assert_eq!(after.status(), 401);
-    let old_key = lan
-        .get(server.url(&format!("/?key={key}")))
-        .send()
-        .await
-        .expect("get");
+    let old_key = get(&lan, server.url(&format!("/?key={key}")), &[]).await;
     assert_eq!(old_key.status(), 401);
     let closed = loop {
         match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
@@ -169,12 +149,7 @@ async fn key_becomes_cookie_and_rotation_logs_out() {
     // Loopback clients are not affected by rotation.
     let local = client_from(LOOPBACK);
     assert_eq!(
-        local
-            .get(server.url("/api/videos"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
+        get(&local, server.url("/api/videos"), &[]).await.status(),
         200
     );
 }
@@ -185,36 +160,19 @@ async fn open_to_lan_admits_everyone_but_keeps_host_checks() {
     let server = LanServer::start(dir.path(), lan_options()).await;
     let lan = client_from(LAN_IP);
     assert_eq!(
-        lan.get(server.url("/api/videos"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
+        get(&lan, server.url("/api/videos"), &[]).await.status(),
         401
     );
     server.state.access.set_open_to_lan(true);
     assert_eq!(
-        lan.get(server.url("/api/videos"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
+        get(&lan, server.url("/api/videos"), &[]).await.status(),
         200
     );
-    let evil = lan
-        .get(server.url("/api/videos"))
-        .header(header::HOST, "evil.example")
-        .send()
-        .await
-        .expect("get");
+    let evil = get(&lan, server.url("/api/videos"), &[("host", "evil.example")]).await;
     assert_eq!(evil.status(), 421);
     server.state.access.set_open_to_lan(false);
     assert_eq!(
-        lan.get(server.url("/api/videos"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
+        get(&lan, server.url("/api/videos"), &[]).await.status(),
         401
     );
 }
@@ -232,12 +190,7 @@ async fn foreign_host_and_cross_site_websocket_are_refused() {
         "127.0.0.1.evil.example",
         "localhost.evil.example",
     ] {
-        let resp = local
-            .get(server.url("/api/videos"))
-            .header(header::HOST, host)
-            .send()
-            .await
-            .expect("get");
+        let resp = get(&local, server.url("/api/videos"), &[("host", host)]).await;
         assert_eq!(resp.status(), 421, "{host}");
         let text = resp.text().await.expect("body");
         assert!(!text.contains("\"items\""), "{text}");
@@ -248,12 +201,7 @@ async fn foreign_host_and_cross_site_websocket_are_refused() {
         format!("testbox.local:{port}"),
         format!("[::1]:{port}"),
     ] {
-        let resp = local
-            .get(server.url("/api/health"))
-            .header(header::HOST, &host)
-            .send()
-            .await
-            .expect("get");
+        let resp = get(&local, server.url("/api/health"), &[("host", &host)]).await;
         assert_eq!(resp.status(), 200, "{host}");
     }
     // A cross-site WebSocket is refused at the handshake, on both WebSocket paths.
@@ -295,16 +243,13 @@ async fn foreign_host_and_cross_site_websocket_are_refused() {
         .await
         .expect("post");
     assert_eq!(post.status(), 403);
-    let get = local
-        .get(server.url("/api/videos"))
-        .header(header::ORIGIN, "https://evil.example")
-        .send()
-        .await
-        .expect("get");
-    assert!(get
-        .headers()
-        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-        .is_none());
+    let get = get(
+        &local,
+        server.url("/api/videos"),
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(allowed_origin(&get), None);
     let preflight = local
         .request(reqwest::Method::OPTIONS, server.url("/api/videos"))
         .header(header::ORIGIN, "https://evil.example")
@@ -312,10 +257,7 @@ async fn foreign_host_and_cross_site_websocket_are_refused() {
         .send()
         .await
         .expect("options");
-    assert!(preflight
-        .headers()
-        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-        .is_none());
+    assert_eq!(allowed_origin(&preflight), None);
 }
 
 #[tokio::test]
@@ -325,28 +267,20 @@ async fn cors_opens_only_for_configured_origins() {
     opts.cors_origins = vec!["https://player.example".into()];
     let server = LanServer::start(dir.path(), opts).await;
     let local = client_from(LOOPBACK);
-    let ok = local
-        .get(server.url("/api/videos"))
-        .header(header::ORIGIN, "https://player.example")
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(
-        ok.headers()
-            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-            .expect("acao"),
-        "https://player.example"
-    );
-    let other = local
-        .get(server.url("/api/videos"))
-        .header(header::ORIGIN, "https://other.example")
-        .send()
-        .await
-        .expect("get");
-    assert!(other
-        .headers()
-        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-        .is_none());
+    let ok = get(
+        &local,
+        server.url("/api/videos"),
+        &[("origin", "https://player.example")],
+    )
+    .await;
+    assert_eq!(allowed_origin(&ok), Some("https://player.example"));
+    let other = get(
+        &local,
+        server.url("/api/videos"),
+        &[("origin", "https://other.example")],
+    )
+    .await;
+    assert_eq!(allowed_origin(&other), None);
 }
 
 #[tokio::test]

@@ -164,3 +164,23 @@ pub async fn media(server: &LanServer, dir: &Path, name: &str, len: usize) -> St
     let item = snap.items.iter().find(|i| i.key == name).expect("listed");
     item.id.clone()
 }
+
+/// `GET url` from `client` with `headers` (name, value); the test fails if it cannot be sent.
+pub async fn get(
+    client: &reqwest::Client,
+    url: String,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = client.get(url);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    req.send().await.expect("get")
+}
+
+/// The `Access-Control-Allow-Origin` a response carries, if any.
+pub fn allowed_origin(resp: &reqwest::Response) -> Option<&str> {
+    resp.headers()
+        .get(reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .and_then(|v| v.to_str().ok())
+}
