@@ -149,42 +149,71 @@ async fn cached_ranges_are_exact_and_each_byte_leaves_the_bucket_once() {
     );
 }
 
+/// A caching server whose S3 traffic goes through a fault-injecting [`Proxy`], over a fresh
+/// bucket holding `warm.mp4` and `cold.mp4`.
+struct ProxiedCache {
+    proxy: Proxy,
+    server: TestServer,
+    cache_dir: tempfile::TempDir,
+    warm_url: String,
+    cold_url: String,
+}
+
+impl ProxiedCache {
+    async fn start(tag: &str, warm: &[u8], cold: &[u8]) -> ProxiedCache {
+        let garage = Garage::shared();
+        let client = garage.client();
+        let bucket = garage.bucket(&client, tag).await;
+        for (key, data) in [("warm.mp4", warm), ("cold.mp4", cold)] {
+            client
+                .put_object()
+                .bucket(&bucket)
+                .key(key)
+                .body(data.to_vec().into())
+                .send()
+                .await
+                .expect("put");
+        }
+        let upstream: std::net::SocketAddr = garage
+            .endpoint()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("addr");
+        let proxy = Proxy::start(upstream).await;
+        let mut source = garage.source(&bucket);
+        source.endpoint = Some(proxy.endpoint());
+        let cache_dir = tempfile::tempdir().expect("tempdir");
+        let server = TestServer::start_with_cache(
+            SourceConfig::S3(source),
+            None,
+            Some((cache_dir.path(), 1 << 30)),
+        )
+        .await;
+        server.refresh().await;
+        let items = server.by_key().await;
+        let warm_url = server.url(items["warm.mp4"]["url"].as_str().expect("url"));
+        let cold_url = server.url(items["cold.mp4"]["url"].as_str().expect("url"));
+        ProxiedCache {
+            proxy,
+            server,
+            cache_dir,
+            warm_url,
+            cold_url,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_keep_warm_media_playing_and_fail_cold_reads_clearly() {
-    let garage = Garage::shared();
-    let client = garage.client();
-    let bucket = garage.bucket(&client, "faults").await;
     let warm = bytes(2_500_000, 1);
     let cold = bytes(2_500_000, 2);
-    for (key, data) in [("warm.mp4", &warm), ("cold.mp4", &cold)] {
-        client
-            .put_object()
-            .bucket(&bucket)
-            .key(key)
-            .body(data.clone().into())
-            .send()
-            .await
-            .expect("put");
-    }
-    let upstream: std::net::SocketAddr = garage
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("addr");
-    let proxy = Proxy::start(upstream).await;
-    let mut source = garage.source(&bucket);
-    source.endpoint = Some(proxy.endpoint());
-    let cache_dir = tempfile::tempdir().expect("tempdir");
-    let server = TestServer::start_with_cache(
-        SourceConfig::S3(source),
-        None,
-        Some((cache_dir.path(), 1 << 30)),
-    )
-    .await;
-    server.refresh().await;
-    let items = server.by_key().await;
-    let warm_url = server.url(items["warm.mp4"]["url"].as_str().expect("url"));
-    let cold_url = server.url(items["cold.mp4"]["url"].as_str().expect("url"));
+    let ProxiedCache {
+        proxy,
+        server: _server,
+        cache_dir,
+        warm_url,
+        cold_url,
+    } = ProxiedCache::start("faults", &warm, &cold).await;
     let end = warm.len() as u64 - 1;
     assert_eq!(get_range(&warm_url, 0, end).await.1, warm, "warming");
 
@@ -229,40 +258,16 @@ async fn faults_keep_warm_media_playing_and_fail_cold_reads_clearly() {
 /// from, and generous bounds that a read through the slow link could not meet.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_store_fills_exactly_while_warm_media_plays() {
-    let garage = Garage::shared();
-    let client = garage.client();
-    let bucket = garage.bucket(&client, "slow").await;
     let warm = bytes(2_500_000, 21);
     let cold = bytes(160_000, 22); // ~2.5 s through the slow link
-    for (key, data) in [("warm.mp4", &warm), ("cold.mp4", &cold)] {
-        client
-            .put_object()
-            .bucket(&bucket)
-            .key(key)
-            .body(data.clone().into())
-            .send()
-            .await
-            .expect("put");
-    }
-    let upstream: std::net::SocketAddr = garage
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("addr");
-    let proxy = Proxy::start(upstream).await;
-    let mut source = garage.source(&bucket);
-    source.endpoint = Some(proxy.endpoint());
-    let cache_dir = tempfile::tempdir().expect("tempdir");
-    let server = TestServer::start_with_cache(
-        SourceConfig::S3(source),
-        None,
-        Some((cache_dir.path(), 1 << 30)),
-    )
-    .await;
-    server.refresh().await;
+    let ProxiedCache {
+        proxy,
+        server,
+        cache_dir: _cache_dir,
+        warm_url,
+        cold_url,
+    } = ProxiedCache::start("slow", &warm, &cold).await;
     let items = server.by_key().await;
-    let warm_url = server.url(items["warm.mp4"]["url"].as_str().expect("url"));
-    let cold_url = server.url(items["cold.mp4"]["url"].as_str().expect("url"));
     let warm_end = warm.len() as u64 - 1;
     let cold_end = cold.len() as u64 - 1;
     assert_eq!(get_range(&warm_url, 0, warm_end).await.1, warm, "warming");
