@@ -9,6 +9,7 @@
 pub mod commands;
 pub mod error;
 pub mod lan;
+pub mod memory_tuning;
 pub mod rendering;
 pub mod state;
 
@@ -128,6 +129,7 @@ pub fn run() -> Result<(), DesktopError> {
     let app = builder(tauri::Builder::default(), desktop)
         .build(context())
         .map_err(|e| DesktopError::Task(format!("cannot open the window: {e}")))?;
+    memory_tuning::schedule_trim();
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
             let desktop = handle.state::<Desktop>();
