@@ -354,7 +354,9 @@ fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("range, authorization"),
         );
-        h.insert(header::VARY, HeaderValue::from_static("origin"));
+        // Appended: the handler may vary on something else too (`/api/videos` on
+        // Accept-Encoding), and a cache must key on both.
+        h.append(header::VARY, HeaderValue::from_static("origin"));
     }
     resp
 }

@@ -274,6 +274,15 @@ async fn cors_opens_only_for_configured_origins() {
     )
     .await;
     assert_eq!(allowed_origin(&ok), Some("https://player.example"));
+    // CORS adds `origin` to Vary without dropping the handler's `accept-encoding`.
+    let vary: Vec<&str> = ok
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(vary.contains(&"origin"), "{vary:?}");
+    assert!(vary.contains(&"accept-encoding"), "{vary:?}");
     let other = get(
         &local,
         server.url("/api/videos"),
