@@ -50,6 +50,15 @@ impl Fixture {
     fn cache(&self, max: u64) -> EdgeCache {
         EdgeCache::with_chunks(self.cache_dir.path(), max, CS, 2).expect("cache")
     }
+
+    /// Every file under the cache folder (complete chunks and temporary ones alike).
+    fn cache_files(&self) -> Vec<walkdir::DirEntry> {
+        walkdir::WalkDir::new(self.cache_dir.path())
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .collect()
+    }
 }
 
 async fn read(
@@ -226,11 +235,7 @@ async fn an_origin_failure_is_an_error_and_caches_nothing() {
     assert_eq!(err.code(), "not_found");
     let s = cache.stats();
     assert_eq!((s.chunks, s.disk_bytes), (0, 0));
-    let leftovers = walkdir::WalkDir::new(fx.cache_dir.path())
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .count();
+    let leftovers = fx.cache_files().len();
     assert_eq!(leftovers, 0, "no temporary file stays");
 }
 
@@ -301,11 +306,7 @@ async fn warm_reads_are_slices_of_kept_maps_that_outlive_eviction() {
         got.extend_from_slice(&piece.expect("piece"));
     }
     assert_eq!(got, bytes[10..CS as usize]);
-    let complete = walkdir::WalkDir::new(fx.cache_dir.path())
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .count();
+    let complete = fx.cache_files().len();
     assert_eq!(complete, 0, "evicted files are unlinked");
 }
 
@@ -319,11 +320,7 @@ async fn complete_chunk_files_are_read_only() {
     read(&cache, &fx.source, &obj, 0, obj.size - 1)
         .await
         .expect("read");
-    let files: Vec<_> = walkdir::WalkDir::new(fx.cache_dir.path())
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .collect();
+    let files = fx.cache_files();
     assert_eq!(files.len(), 2);
     for f in files {
         let mode = f.metadata().expect("meta").permissions().mode();
