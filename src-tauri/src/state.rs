@@ -76,12 +76,12 @@ impl Desktop {
     /// Builds the library from the saved settings and starts the server. A broken settings
     /// file or keyring does not stop the app: it falls back to the default folders.
     pub async fn start(opts: Options) -> Result<Desktop, DesktopError> {
-        let (config, _) = match load(&opts).await {
+        let (config, _, lan) = match load(&opts).await {
             Ok(loaded) => loaded,
             Err(err) => {
                 tracing::error!(%err, "settings unusable; opening the default library");
                 let cfg = settings::resolve_with_keyring(&opts.env, None, &opts.defaults, None)?;
-                (cfg, KeyringState::NotSet)
+                (cfg, KeyringState::NotSet, LanConfig::default())
             }
         };
         let desktop = Desktop {
@@ -90,7 +90,6 @@ impl Desktop {
             opts,
         };
         let library = desktop.library();
-        let lan = lan_settings(&desktop.opts);
         serve(&mut *desktop.lan.lock().await, library, &config, &lan).await?;
         Ok(desktop)
     }
@@ -105,7 +104,7 @@ impl Desktop {
 
     /// Re-reads the settings, rebuilds the library and restarts the server.
     async fn reload(&self) -> Result<(), DesktopError> {
-        let (config, _) = load(&self.opts).await?;
+        let (config, _, lan_config) = load(&self.opts).await?;
         let library = Library::new(config.clone()).await?;
         // One restart at a time: the lock is held from stop to start.
         let mut lan = self.lan.lock().await;
@@ -114,7 +113,7 @@ impl Desktop {
             Ok(mut guard) => *guard = library.clone(),
             Err(poisoned) => *poisoned.into_inner() = library.clone(),
         }
-        serve(&mut lan, library, &config, &lan_settings(&self.opts)).await
+        serve(&mut lan, library, &config, &lan_config).await
     }
 
     /// `http://127.0.0.1:PORT` of the running server.
@@ -265,15 +264,8 @@ async fn serve(
 /// Who the LAN server admits: the settings file's `[lan]` table and the environment, as for
 /// the headless server. Unusable LAN settings fall back to the safe defaults (key required,
 /// loopback trusted) with a warning rather than keep the window from opening.
-fn lan_settings(opts: &Options) -> LanConfig {
-    let resolved = read_file(&opts.config_file).and_then(|file| {
-        Ok(resolve_lan(
-            &LanOverrides::default(),
-            &opts.env,
-            Some(&file),
-        )?)
-    });
-    resolved.unwrap_or_else(|err| {
+fn lan_settings(env: &HashMap<String, String>, file: &FileConfig) -> LanConfig {
+    resolve_lan(&LanOverrides::default(), env, Some(file)).unwrap_or_else(|err| {
         tracing::warn!(%err, "LAN settings unusable; using the safe defaults");
         LanConfig::default()
     })
@@ -284,8 +276,9 @@ fn read_file(path: &Path) -> Result<FileConfig, DesktopError> {
     Ok(file::load(path, false)?.unwrap_or_default())
 }
 
-/// Resolves the configuration: file and environment, then the keyring's credentials.
-async fn load(opts: &Options) -> Result<(Config, KeyringState), DesktopError> {
+/// Resolves the configuration (and the LAN settings) from one read of the file and the
+/// environment, then the keyring's credentials.
+async fn load(opts: &Options) -> Result<(Config, KeyringState, LanConfig), DesktopError> {
     let file = read_file(&opts.config_file)?;
     let store = opts.secrets.clone();
     let (stored, state) = match tokio::task::spawn_blocking(move || store.load(ACCOUNT)).await? {
@@ -297,7 +290,7 @@ async fn load(opts: &Options) -> Result<(Config, KeyringState), DesktopError> {
         }
     };
     let config = settings::resolve_with_keyring(&opts.env, Some(&file), &opts.defaults, stored)?;
-    Ok((config, state))
+    Ok((config, state, lan_settings(&opts.env, &file)))
 }
 
 /// The variables of a `.env` and the name to show for it.
