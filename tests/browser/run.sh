@@ -143,11 +143,12 @@ PY
 start_server() {
   local log=$1 pid i
   shift
+  : >"$log"   # exists before the poll below (the child opens it asynchronously)
   "$server_bin" --bind 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
   pid=$!
   pids+=("$pid")
   for i in $(seq 1 600); do
-    server_port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$log" | head -n1)
+    server_port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$log" | head -n1 || true)
     [ -n "$server_port" ] && return 0
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
