@@ -3,13 +3,13 @@
 //! `GET /` is also where the seed's WebSocket clients connect, so a request with an Upgrade
 //! header there goes to the WebSocket instead of the page.
 
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Extension, FromRequestParts, Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
 use super::guard::Keyed;
+use super::ws::transport::Upgrade;
 use super::ServerState;
 use crate::media::asset_type;
 
@@ -28,7 +28,7 @@ pub async fn root(State(state): State<ServerState>, req: Request) -> Response {
     if wants_ws {
         let (mut parts, _body) = req.into_parts();
         let keyed = parts.extensions.get::<Keyed>().copied().map(Extension);
-        return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        return match Upgrade::from_request_parts(&mut parts, &state).await {
             Ok(upgrade) => super::ws::upgrade(State(state), keyed, upgrade).await,
             Err(rejection) => rejection.into_response(),
         };

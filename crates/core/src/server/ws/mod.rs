@@ -23,14 +23,23 @@
 //! and [`super::Limits::ws_max_refused`] refusals in a row close the connection (1008).
 //! A client admitted by the access key (not by its address) is closed with 1008 when the
 //! owner rotates the key.
+//!
+//! Messages longer than 16 KiB (the list) are sent as fragments ([`transport`]); clients
+//! receive them whole.
+
+pub mod transport;
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+use self::transport::{send, Socket, Upgrade};
 
 use super::guard::Keyed;
 use super::hub::status_json;
@@ -145,18 +154,26 @@ impl RateLimit {
 pub async fn upgrade(
     State(state): State<ServerState>,
     keyed: Option<Extension<Keyed>>,
-    ws: WebSocketUpgrade,
+    ws: Upgrade,
 ) -> Response {
     let keyed = keyed.is_some_and(|Extension(Keyed(k))| k);
-    ws.max_message_size(HARD_LIMIT)
-        .max_frame_size(HARD_LIMIT)
-        // Clients send at most a few KiB: axum's 128 KiB default read buffer would cost
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(HARD_LIMIT))
+        .max_frame_size(Some(HARD_LIMIT))
+        // Clients send at most a few KiB: the 128 KiB default read buffer would cost
         // 1.2 GB at 10,000 idle clients (measured in BENCHMARKS.md).
-        .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket| session(state, socket, keyed))
+        .read_buffer_size(READ_BUFFER);
+    ws.on_upgrade(config, move |socket| session(state, socket, keyed))
 }
 
-async fn session(state: ServerState, socket: WebSocket, keyed: bool) {
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}
+
+async fn session(state: ServerState, socket: Socket, keyed: bool) {
     let limits = state.options.limits.clone();
     let mut rate = RateLimit::new(limits.ws_messages_per_sec, limits.ws_burst);
     let mut refused_in_a_row: u32 = 0;
@@ -167,11 +184,14 @@ async fn session(state: ServerState, socket: WebSocket, keyed: bool) {
     let mut pushes = hub.subscribe();
     let mut closing = hub.closing();
     let (mut sink, mut stream) = socket.split();
-    if sink.send(Message::Text(hub.media_list())).await.is_err() {
+    if send(&mut sink, Message::Text(hub.media_list()))
+        .await
+        .is_err()
+    {
         return;
     }
     if let Some(status) = hub.failing_status() {
-        if sink.send(Message::Text(status)).await.is_err() {
+        if send(&mut sink, Message::Text(status)).await.is_err() {
             return;
         }
     }
@@ -183,12 +203,11 @@ async fn session(state: ServerState, socket: WebSocket, keyed: bool) {
                 last_seen = Instant::now();
                 match incoming {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Vec::new(),
                     Some(Ok(_)) if !rate.allow() => {
                         refused_in_a_row += 1;
                         if refused_in_a_row >= limits.ws_max_refused {
-                            let frame = CloseFrame { code: 1008, reason: Utf8Bytes::from_static("message rate limit") };
-                            let _ = sink.send(Message::Close(Some(frame))).await;
+                            let _ = sink.send(close(1008, "message rate limit")).await;
                             break;
                         }
                         vec![error_frame((
@@ -210,8 +229,7 @@ async fn session(state: ServerState, socket: WebSocket, keyed: bool) {
                 }
             }
             Ok(()) = rotations.changed(), if keyed => {
-                let frame = CloseFrame { code: 1008, reason: Utf8Bytes::from_static("access key changed; pair again") };
-                let _ = sink.send(Message::Close(Some(frame))).await;
+                let _ = sink.send(close(1008, "access key changed; pair again")).await;
                 break;
             }
             push = pushes.recv() => match push {
@@ -229,13 +247,12 @@ async fn session(state: ServerState, socket: WebSocket, keyed: bool) {
                 vec![Message::Ping(bytes::Bytes::new())]
             }
             () = async { let _ = closing.wait_for(|c| *c).await; } => {
-                let frame = CloseFrame { code: 1001, reason: Utf8Bytes::from_static("server shutting down") };
-                let _ = sink.send(Message::Close(Some(frame))).await;
+                let _ = sink.send(close(1001, "server shutting down")).await;
                 break;
             }
         };
         for msg in out {
-            if sink.send(msg).await.is_err() {
+            if send(&mut sink, msg).await.is_err() {
                 return;
             }
         }
