@@ -47,6 +47,13 @@ mnt "$root/dev/shm" -t tmpfs -o mode=1777 shm
 mnt "$root/run" -t tmpfs -o mode=755 run
 mnt "$root/root/.rustup" --bind -o ro "$rustup_home"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# Certificate authorities the host's administrator added (a network's TLS-inspecting proxy,
+# say) belong to the machine, not to the project: the bare root trusts them too.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp -f /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  chroot "$root" update-ca-certificates >/dev/null
+fi
 
 # The rustup proxies only (cargo, rustc, ...): the machine's one toolchain, no installed tools.
 mkdir -p "$root/root/.cargo/bin"
