@@ -5,7 +5,8 @@
 # and the browser tests' npm packages. Safe to run again.
 #
 #   scripts/setup.sh          everything needed to run the app
-#   scripts/setup.sh --test   also what the tests need
+#   scripts/setup.sh --test   also what the tests need (and Node 22 for the browser tests
+#                             when the system's Node is older than 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +56,9 @@ if [ "$want_test" = 1 ]; then
     echo "setup: installing tauri-driver (WebDriver for the desktop app's end-to-end test)"
     cargo install tauri-driver --locked --quiet
   fi
+  # shellcheck source=tests/browser/node-env.sh
+  . tests/browser/node-env.sh
+  browser_node_env "$PWD"
   if [ -f tests/browser/package-lock.json ] && [ ! -d tests/browser/node_modules ]; then
     echo "setup: installing the browser tests' npm packages"
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

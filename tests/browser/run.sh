@@ -50,6 +50,11 @@ if [ ! -x "$GARAGE" ]; then
   fi
 fi
 
+# shellcheck source=node-env.sh
+. "$here/node-env.sh"
+browser_node_env "$root"
+say "node $(node --version)"
+
 if [ ! -d "$here/node_modules/playwright-core" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
   say "installing npm packages"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
