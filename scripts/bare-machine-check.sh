@@ -11,8 +11,10 @@
 # with debootstrap on first use and reused afterwards (delete it for a new bare run; the
 # clone inside is always made afresh). The host's rustup toolchains are bind-mounted read-only;
 # its ~/.cargo (registry, installed tools) is not. Needs root, debootstrap, and the network to
-# Debian's mirror, crates.io and the npm registry. A first test run takes 45-60 minutes on 2
-# cores (apt packages, Garage from crates.io, a cold build). Not part of CI.
+# Debian's mirror, crates.io and the npm registry. Measured on 2 cores: `scripts/test.sh` on a
+# new root about 31 minutes (apt 1, Garage from crates.io 12, the rest a cold build and every
+# test), 18 on a root that already has the packages and tools; the run command (scripts/run.sh
+# under Xvfb until the window's page loads) 12 minutes of release build. Not part of CI.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 command=${1:-scripts/test.sh}
