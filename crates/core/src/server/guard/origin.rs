@@ -389,4 +389,61 @@ mod tests {
             );
         }
     }
+
+    /// The fuzz target's invariants (`fuzz/fuzz_targets/origin.rs`) over every combination
+    /// of a few schemes, hosts, ports and tails, so that they hold without cargo-fuzz too.
+    #[test]
+    fn invariants_over_combinations() {
+        let p = OriginPolicy::new(&["media.home.arpa".into()], &["tauri://localhost".into()]);
+        let schemes = ["http", "HTTPS", "tauri", "ws", "", "h t"];
+        let hosts = [
+            "203.0.113.7",
+            "127.0.0.1",
+            "[::1]",
+            "[::FFFF:203.0.113.7]",
+            "localhost",
+            "Evil.example",
+            "media.home.arpa.",
+            "127.0.0.1.",
+            "[::1",
+            "",
+        ];
+        let ports = ["", ":8080", ":80", ":443", ":", ":99999"];
+        let tails = ["", "/", "@x", "#", "?"];
+        let hdrs = [
+            None,
+            Some("127.0.0.1:8080"),
+            Some("localhost"),
+            Some("[::1]:8080"),
+        ];
+        let locals = [None, addr("127.0.0.1:8080"), addr("[::1]:8080")];
+        for scheme in schemes {
+            for host in hosts {
+                for port in ports {
+                    for tail in tails {
+                        let origin = format!("{scheme}://{host}{port}{tail}");
+                        for hdr in hdrs {
+                            for local in locals {
+                                let v = p.decide(&origin, hdr, local);
+                                let lower = origin.to_ascii_lowercase();
+                                if lower.contains("203.0.113.") || lower.contains("evil") {
+                                    assert!(!v.allowed(), "{origin} {hdr:?} {local:?}: {v:?}");
+                                }
+                                if v.allowed() {
+                                    assert!(tail.is_empty() && !scheme.is_empty(), "{origin}");
+                                }
+                                let upper = origin.to_ascii_uppercase();
+                                let hdr_up = hdr.map(str::to_ascii_uppercase);
+                                assert_eq!(
+                                    p.decide(&upper, hdr_up.as_deref(), local),
+                                    v,
+                                    "{origin}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
