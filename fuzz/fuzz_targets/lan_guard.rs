@@ -1,4 +1,4 @@
-//! Fuzzes the LAN gate's parsers (`server::guard`): Host/Origin allowlist checks never panic,
+//! Fuzzes the LAN gate's parsers (`server::guard`): Host allowlist checks never panic,
 //! `evil.example`-like names are never accepted, and the post-pairing reload target never
 //! leaves the origin nor keeps the key.
 #![no_main]
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
             panic!("accepted foreign host {text:?}");
         }
     }
-    let _ = policy.allows_origin(text);
+    let _ = policy.origins().decide(text, Some(text), None);
     let (path, query) = match text.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (text, None),

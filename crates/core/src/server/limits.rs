@@ -244,6 +244,7 @@ async fn serve_one(
 ) {
     let last = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
+    let local = stream.local_addr().ok().map(super::guard::LocalAddr);
     let io = Tracked {
         inner: stream,
         last: last.clone(),
@@ -252,6 +253,9 @@ async fn serve_one(
     };
     let svc = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
+        if let Some(local) = local {
+            req.extensions_mut().insert(local);
+        }
         app.clone().oneshot(req.map(Body::new))
     });
     let conn = hyper::server::conn::http1::Builder::new()

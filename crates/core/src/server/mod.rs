@@ -38,7 +38,7 @@ use tokio::net::TcpListener;
 
 pub use access::{Access, FileKeyStore, KeyError, KeyStore, MemoryKeyStore};
 pub use hub::Hub;
-pub use options::{IpNet, LanOptions, Limits};
+pub use options::{desktop_origins, IpNet, LanOptions, Limits};
 
 use crate::library::Library;
 
@@ -86,7 +86,11 @@ impl ServerState {
             .host_name
             .clone()
             .unwrap_or_else(discovery::os_host_name);
-        let hosts = Arc::new(guard::HostPolicy::new(&host_name, &options.allowed_hosts));
+        let trusted = [options.cors_origins.as_slice(), &options.trusted_origins].concat();
+        let hosts = Arc::new(
+            guard::HostPolicy::new(&host_name, &options.allowed_hosts)
+                .with_origins(&options.allowed_hosts, &trusted),
+        );
         let hub = Hub::start(library.clone());
         Ok(ServerState {
             library,

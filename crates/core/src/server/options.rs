@@ -159,6 +159,11 @@ pub struct LanOptions {
     pub trusted_networks: Vec<IpNet>,
     /// Origins (`http://host:port`) granted CORS. Default empty: CORS closed.
     pub cors_origins: Vec<String>,
+    /// Origins (`scheme://host[:port]`) trusted as this server for WebSocket handshakes and
+    /// state-changing requests, without CORS: the desktop shell sets
+    /// [`desktop_origins`] so that its window (served from `tauri://localhost`) can open the
+    /// WebSocket. Default empty: a headless server trusts only its own origin.
+    pub trusted_origins: Vec<String>,
     /// Where the access key lives. `None` (the default): a fresh random key per process,
     /// kept in memory only.
     pub key_store: Option<Arc<dyn KeyStore>>,
@@ -181,6 +186,7 @@ impl Default for LanOptions {
             allowed_hosts: Vec::new(),
             trusted_networks: IpNet::loopback(),
             cors_origins: Vec::new(),
+            trusted_origins: Vec::new(),
             key_store: None,
             limits: Limits::default(),
             mdns: false,
@@ -198,12 +204,19 @@ impl LanOptions {
             allowed_hosts: config.allowed_hosts.clone(),
             trusted_networks: config.trusted_networks.clone(),
             cors_origins: config.cors_origins.clone(),
+            trusted_origins: Vec::new(),
             key_store: None,
             limits: config.limits.clone(),
             mdns: config.mdns,
             host_name: None,
         }
     }
+}
+
+/// The origins of the desktop window's page: `tauri://localhost` (Linux, macOS) and
+/// `http://tauri.localhost` (Windows). For [`LanOptions::trusted_origins`] in the desktop app.
+pub fn desktop_origins() -> Vec<String> {
+    vec!["tauri://localhost".into(), "http://tauri.localhost".into()]
 }
 
 impl fmt::Debug for LanOptions {
@@ -213,6 +226,7 @@ impl fmt::Debug for LanOptions {
             .field("allowed_hosts", &self.allowed_hosts)
             .field("trusted_networks", &self.trusted_networks)
             .field("cors_origins", &self.cors_origins)
+            .field("trusted_origins", &self.trusted_origins)
             .field("key_store", &self.key_store.as_ref().map(|_| "<store>"))
             .field("limits", &self.limits)
             .field("mdns", &self.mdns)

@@ -14,6 +14,7 @@ mod lan_access;
 mod lan_common;
 mod lan_limits;
 mod lan_logs;
+mod lan_origin;
 mod local;
 mod proxy;
 mod s3;
