@@ -171,6 +171,8 @@ impl Lan {
         // Loading the access key may be a keyring round trip: off the async runtime.
         let options = LanOptions {
             key_store: self.key_store.clone(),
+            // The window's own page (tauri://localhost) opens this server's WebSocket.
+            trusted_origins: server::desktop_origins(),
             ..LanOptions::from_config(settings)
         };
         let lib = library.clone();
