@@ -9,12 +9,15 @@
 //! `target/garage-test`. Every test creates its own bucket.
 
 mod cache;
+mod cache_dir;
 mod common;
 mod lan_access;
 mod lan_common;
 mod lan_limits;
 mod lan_logs;
 mod local;
+mod paths;
 mod proxy;
 mod s3;
 mod suite;
+mod throttle;
