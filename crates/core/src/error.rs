@@ -14,9 +14,22 @@ pub enum Error {
     /// The config file exists but cannot be read or parsed.
     #[error("cannot read config file {path}: {reason}")]
     ConfigFile { path: PathBuf, reason: String },
-    /// A local media folder is missing or unreadable.
-    #[error("media folder {path} is not readable: {reason}")]
+    /// A local media folder is missing or unreadable. The message names the folder by its
+    /// last component only: it reaches LAN clients, who have no business seeing the host's
+    /// paths (the whole path is in the `Debug` form, which goes to the log).
+    #[error("media folder {:?} is not readable: {reason}", last_component(.path))]
     Folder { path: PathBuf, reason: String },
+    /// The cache folder holds files the cache did not make; it refuses to start there.
+    #[error(
+        "the cache folder {} holds files that are not Bucketstream's (such as {found:?}); \
+         nothing was changed. Choose an empty or new folder for the cache \
+         (--cache-dir, BUCKETSTREAM_CACHE_DIR or cache.dir)",
+        .path.display()
+    )]
+    CacheDirForeign { path: PathBuf, found: String },
+    /// The cache folder cannot be created, read or written.
+    #[error("cannot use the cache folder {}: {reason}", .path.display())]
+    CacheDir { path: PathBuf, reason: String },
     /// The S3 endpoint could not be reached (DNS, refused, timeout).
     #[error("S3 endpoint unreachable: {0}")]
     Unreachable(String),
@@ -43,6 +56,17 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+/// The last component of `path` (`"Music"` for `/home/ann/Music`), for messages others see.
+pub fn last_component(path: &std::path::Path) -> String {
+    path.components()
+        .rev()
+        .find_map(|c| match c {
+            std::path::Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "/".to_owned())
+}
+
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -52,6 +76,8 @@ impl Error {
         match self {
             Error::Config(_) | Error::ConfigFile { .. } => "config",
             Error::Folder { .. } => "folder_unreadable",
+            Error::CacheDirForeign { .. } => "cache_dir_foreign",
+            Error::CacheDir { .. } => "cache_dir_unusable",
             Error::Unreachable(_) => "endpoint_unreachable",
             Error::BadCredentials(_) => "bad_credentials",
             Error::AccessDenied(_) => "access_denied",
@@ -69,9 +95,12 @@ impl Error {
             Error::NotFound => 404,
             Error::Changed => 503,
             Error::Unreachable(_) => 504,
-            Error::Config(_) | Error::ConfigFile { .. } | Error::Folder { .. } | Error::Io(_) => {
-                500
-            }
+            Error::Config(_)
+            | Error::ConfigFile { .. }
+            | Error::Folder { .. }
+            | Error::CacheDirForeign { .. }
+            | Error::CacheDir { .. }
+            | Error::Io(_) => 500,
             Error::BadCredentials(_)
             | Error::AccessDenied(_)
             | Error::NoSuchBucket(_)
@@ -91,5 +120,18 @@ mod tests {
         assert_eq!(Error::NoSuchBucket("b".into()).code(), "no_such_bucket");
         assert_eq!(Error::BadCredentials("k".into()).code(), "bad_credentials");
         assert!(Error::Changed.to_string().contains("refresh"));
+    }
+
+    #[test]
+    fn folder_errors_name_no_absolute_path() {
+        let err = Error::Folder {
+            path: "/home/ann/private/Music".into(),
+            reason: "No such file or directory (os error 2)".into(),
+        };
+        let text = err.to_string();
+        assert!(text.contains("\"Music\""), "{text}");
+        assert!(!text.contains("/home"), "{text}");
+        assert!(format!("{err:?}").contains("/home/ann/private/Music"));
+        assert_eq!(last_component("/".as_ref()), "/");
     }
 }

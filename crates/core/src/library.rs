@@ -11,8 +11,10 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::cache::{CacheStats, EdgeCache, ObjectRef};
-use crate::catalog::{Catalog, MediaItem, RefreshResult, Snapshot};
-use crate::config::Config;
+use crate::catalog::{
+    Catalog, ClientRefresh, MediaItem, RefreshResult, Snapshot, DEFAULT_CLIENT_REFRESH_INTERVAL,
+};
+use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
 use crate::range::Decision;
 use crate::source::{ObjectBody, Source};
@@ -29,7 +31,7 @@ pub struct Library {
     /// The resolved configuration this library was built from.
     config: Config,
     /// Snapshot, refreshes and change events (owns the source).
-    catalog: Catalog,
+    catalog: Arc<Catalog>,
     /// The edge cache in front of an S3 source (`None`: local folders, or cache off).
     cache: Option<EdgeCache>,
 }
@@ -55,6 +57,29 @@ pub struct Health {
     pub ok: bool,
 }
 
+/// Who is looking at [`Health`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// The owner: the desktop window, clients on a trusted network.
+    Owner,
+    /// Any other admitted client.
+    Lan,
+}
+
+/// The location without what only the owner needs to see: each folder's last component (no
+/// absolute path), the bucket and prefix (no endpoint, which may name internal hosts).
+fn public_location(source: &SourceConfig) -> String {
+    match source {
+        SourceConfig::S3(s3) => format!("s3://{}/{}", s3.bucket, s3.prefix),
+        SourceConfig::Local(local) => local
+            .roots
+            .iter()
+            .map(|root| crate::error::last_component(root))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// An error as clients see it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ErrorInfo {
@@ -75,8 +100,20 @@ impl From<&Error> for ErrorInfo {
 
 impl Library {
     /// Builds the source named by `config`. No listing yet: call [`Library::refresh`] or
-    /// [`Library::spawn_refresher`]. Fails only on local problems (an unreadable folder).
+    /// [`Library::spawn_refresher`]. Fails only on local problems (an unreadable folder, a
+    /// cache folder that is not the cache's). Clients may cause a listing at most once per
+    /// [`DEFAULT_CLIENT_REFRESH_INTERVAL`] ([`Library::request_refresh`]).
     pub async fn new(config: Config) -> Result<Arc<Library>> {
+        Library::with_client_refresh_interval(config, DEFAULT_CLIENT_REFRESH_INTERVAL).await
+    }
+
+    /// As [`Library::new`], with client-driven listings at most once per `interval` after
+    /// a listing (zero: no limit beyond coalescing; tests that change the bucket and refresh
+    /// at once use it).
+    pub async fn with_client_refresh_interval(
+        config: Config,
+        interval: Duration,
+    ) -> Result<Arc<Library>> {
         let source = Source::from_config(&config.source).await?;
         let cache = match (&source, &config.cache.dir) {
             (Source::S3(_), Some(dir)) if config.cache.enabled => {
@@ -85,7 +122,7 @@ impl Library {
             _ => None,
         };
         Ok(Arc::new(Library {
-            catalog: Catalog::new(Arc::new(source)),
+            catalog: Arc::new(Catalog::with_client_interval(Arc::new(source), interval)),
             cache,
             config,
         }))
@@ -111,9 +148,16 @@ impl Library {
         self.catalog.snapshot().items.clone()
     }
 
-    /// Lists the source now; concurrent calls share one listing.
+    /// Lists the source now; concurrent calls share one listing. Not rate-limited: for the
+    /// owner (start-up, the desktop window's command) and the background refresher.
     pub async fn refresh(&self) -> RefreshResult {
         self.catalog.refresh().await
+    }
+
+    /// A refresh a LAN client asked for (`POST /api/refresh`, `fetch_videos`): coalesced and
+    /// rate-limited (see [`crate::catalog`]); the snapshot in force when it comes too soon.
+    pub async fn request_refresh(&self) -> ClientRefresh {
+        self.catalog.request_refresh().await
     }
 
     /// In direct mode, a short-lived presigned URL for `item` (`None`: serve it ourselves).
@@ -131,14 +175,23 @@ impl Library {
         self.cache.as_ref().map(EdgeCache::stats)
     }
 
-    /// Health for `/api/health` and the desktop status line.
+    /// Health for the owner (the desktop status line, trusted clients of `/api/health`).
     pub fn health(&self) -> Health {
+        self.health_for(Viewer::Owner)
+    }
+
+    /// Health as `viewer` may see it: only the owner sees folder paths and the endpoint.
+    pub fn health_for(&self, viewer: Viewer) -> Health {
         let snap = self.catalog.snapshot();
         let status = self.catalog.status();
         let source = self.catalog.source();
+        let location = match viewer {
+            Viewer::Owner => source.describe(),
+            Viewer::Lan => public_location(&self.config.source),
+        };
         Health {
             source: source.kind(),
-            location: source.describe(),
+            location,
             count: snap.items.len(),
             generation: snap.generation,
             last_refresh: status.last_success.map(httpdate::fmt_http_date),

@@ -11,6 +11,7 @@
 //! slices of a memory map of their file ([`map`]): no `read()` copy, no thread hop.
 
 mod fill;
+mod folder;
 mod map;
 mod read;
 pub mod stats;
@@ -250,9 +251,15 @@ impl EdgeCache {
         chunk_size: u64,
         read_ahead: u64,
     ) -> Result<EdgeCache> {
-        let store = Store::open(dir, max_bytes).map_err(|e| crate::Error::Folder {
-            path: dir.to_owned(),
-            reason: e.to_string(),
+        let store = Store::open(dir, max_bytes).map_err(|e| match e {
+            folder::OpenError::Foreign { found } => crate::Error::CacheDirForeign {
+                path: dir.to_owned(),
+                found,
+            },
+            other => crate::Error::CacheDir {
+                path: dir.to_owned(),
+                reason: other.to_string(),
+            },
         })?;
         Ok(EdgeCache {
             inner: Arc::new(Inner {

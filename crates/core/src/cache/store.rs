@@ -4,7 +4,8 @@
 //! folder, where `object` is a hash of (source, key, ETag): names never derive from the raw
 //! key, and a new ETag means new names, so a changed object is never served from old chunks.
 //! Files are written as `*.tmp` and renamed once their length is checked; the scan at startup
-//! deletes leftovers and any file whose length disagrees with its name (a torn write).
+//! ([`super::folder`]) deletes leftover temporaries and any chunk whose length disagrees with
+//! its name (a torn write), and nothing whose name it did not make.
 //! Complete files are never written again: only unlinked (eviction, the scan), which is what
 //! makes mapping them safe ([`super::map`]). The index also keeps the maps of the most
 //! recently used chunks, in the same LRU order, up to a cap.
@@ -13,6 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+
+use super::folder::{self, OpenError};
 
 /// Identifies a cached object version: 128 bits of SHA-256 over source, key and ETag.
 pub type ObjectHash = [u8; 16];
@@ -55,9 +58,14 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating) the folder and indexes what a previous run left there.
-    pub fn open(dir: &Path, max_bytes: u64) -> std::io::Result<Store> {
-        std::fs::create_dir_all(dir)?;
+    /// Opens the cache folder, claiming it when missing or empty (see [`super::folder`]), and
+    /// indexes the chunks a previous run left there. A folder holding anything that is not
+    /// the cache's is refused, untouched.
+    pub fn open(dir: &Path, max_bytes: u64) -> Result<Store, OpenError> {
+        let claim = folder::claim(dir)?;
+        if claim == folder::Claim::Adopted {
+            tracing::info!(dir = %dir.display(), "adopted the cache folder of a previous version");
+        }
         let mut store = Store {
             dir: dir.to_owned(),
             max_bytes,
@@ -68,31 +76,11 @@ impl Store {
             mapped: BTreeMap::new(),
             max_mapped: super::map::MAX_MAPPED,
         };
-        let mut found = Vec::new();
-        for fan in std::fs::read_dir(dir)?.flatten() {
-            if !fan.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                continue;
-            }
-            for file in std::fs::read_dir(fan.path())?.flatten() {
-                let path = file.path();
-                let name = file.file_name().to_string_lossy().into_owned();
-                let Ok(meta) = file.metadata() else { continue };
-                match parse_name(&name) {
-                    Some((id, len)) if meta.len() == len && len > 0 => {
-                        let mtime = meta.modified().ok();
-                        found.push((mtime, id, len));
-                    }
-                    // Temporary or torn files: never served.
-                    _ => {
-                        let _ = std::fs::remove_file(&path);
-                    }
-                }
-            }
-        }
+        let mut found = folder::scan(dir)?;
         // Oldest first, so the LRU order survives a restart approximately.
-        found.sort_by_key(|(mtime, _, _)| *mtime);
-        for (_, id, len) in found {
-            store.insert(id, len);
+        found.sort_by_key(|f| f.mtime);
+        for f in found {
+            store.insert(f.id, f.len);
         }
         store.evict();
         Ok(store)
@@ -226,17 +214,40 @@ impl Store {
 }
 
 /// Parses `{32 hex}-{index}-{len}`.
-fn parse_name(name: &str) -> Option<(ChunkId, u64)> {
+pub(super) fn parse_name(name: &str) -> Option<(ChunkId, u64)> {
     let mut parts = name.split('-');
     let hash = parts.next()?;
-    let index = parts.next()?.parse().ok()?;
-    let len = parts.next()?.parse().ok()?;
+    let index = number(parts.next()?)?;
+    let len = number(parts.next()?)?;
     if parts.next().is_some() || hash.len() != 32 {
         return None;
     }
     let mut object = [0u8; 16];
     hex::decode_to_slice(hash, &mut object).ok()?;
     Some((ChunkId { object, index }, len))
+}
+
+/// A decimal number written as the cache writes them: digits only (no sign, no space).
+fn number(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Parses a temporary's name, `{32 hex}-{index}.{nonce}.tmp` (as [`Store::tmp_path`] makes).
+pub(super) fn parse_tmp_name(name: &str) -> Option<ChunkId> {
+    let stem = name.strip_suffix(".tmp")?;
+    let (chunk, nonce) = stem.split_once('.')?;
+    number(nonce)?;
+    let (hash, index) = chunk.split_once('-')?;
+    let index = number(index)?;
+    if hash.len() != 32 {
+        return None;
+    }
+    let mut object = [0u8; 16];
+    hex::decode_to_slice(hash, &mut object).ok()?;
+    Some(ChunkId { object, index })
 }
 
 #[cfg(test)]
@@ -330,6 +341,9 @@ mod tests {
     fn walk(dir: &Path) -> Vec<PathBuf> {
         let mut out = Vec::new();
         for fan in std::fs::read_dir(dir).expect("read").flatten() {
+            if !fan.file_type().expect("type").is_dir() {
+                continue;
+            }
             for f in std::fs::read_dir(fan.path()).expect("read").flatten() {
                 out.push(f.path());
             }
@@ -357,5 +371,31 @@ mod tests {
         ] {
             assert_eq!(parse_name(bad), None, "{bad}");
         }
+    }
+
+    const HASH: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn temporary_names_parse_and_near_misses_do_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 1).expect("open");
+        let tmp = store.tmp_path(id(0xab, 42), 9);
+        let name = tmp
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(parse_tmp_name(&name), Some(id(0xab, 42)));
+        for bad in [
+            format!("{HASH}-1.tmp"),
+            format!("{HASH}-1.x.tmp"),
+            format!("{HASH}-+1.2.tmp"),
+            format!("{HASH}-1.2.tmp.doc"),
+            format!("{HASH}-1-2"),
+        ] {
+            assert_eq!(parse_tmp_name(&bad), None, "{bad}");
+        }
+        assert_eq!(parse_name(&format!("{HASH}-+1-2")), None);
+        assert_eq!(parse_name(&format!("{HASH}-1-2.txt")), None);
     }
 }

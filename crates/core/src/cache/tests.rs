@@ -51,12 +51,13 @@ impl Fixture {
         EdgeCache::with_chunks(self.cache_dir.path(), max, CS, 2).expect("cache")
     }
 
-    /// Every file under the cache folder (complete chunks and temporary ones alike).
+    /// Every file in the cache's fan-out folders (complete chunks and temporary ones alike;
+    /// not the marker at the top).
     fn cache_files(&self) -> Vec<walkdir::DirEntry> {
         walkdir::WalkDir::new(self.cache_dir.path())
             .into_iter()
             .flatten()
-            .filter(|e| e.file_type().is_file())
+            .filter(|e| e.file_type().is_file() && e.depth() == 2)
             .collect()
     }
 }

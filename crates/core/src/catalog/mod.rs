@@ -4,14 +4,22 @@
 //! [`Snapshot`] (an `Arc`, swapped atomically on refresh, its JSON serialised once). A refresh
 //! that fails keeps the last good snapshot and records the error. Concurrent refresh requests
 //! (say 10,000 clients sending `fetch_videos` at once) coalesce into one listing.
+//!
+//! Refreshes that clients ask for ([`Catalog::request_refresh`]: `POST /api/refresh`,
+//! `fetch_videos`) are also rate-limited, since on a large bucket each listing costs money:
+//! one asked for within [`DEFAULT_CLIENT_REFRESH_INTERVAL`] of the end of the last listing
+//! (successful or not, background or client) is answered from the snapshot, and one listing
+//! is scheduled for the end of that interval so the request is still honoured. Clients can
+//! thus cause at most one listing per interval, however many ask and however often; the
+//! background refresher and its retry schedule ([`Catalog::refresh`]) are not limited.
 
 pub mod diff;
 pub mod item;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use tokio::sync::broadcast;
@@ -21,6 +29,12 @@ pub use item::MediaItem;
 
 use crate::error::Error;
 use crate::source::Source;
+
+/// Shortest time from the end of a listing to a listing a client asks for. Ten seconds: a
+/// person who clicks refresh twice is not kept waiting for long (and the second click's
+/// listing still comes, at the end of the interval), while a client asking in a loop costs
+/// at most six listings a minute instead of hundreds.
+pub const DEFAULT_CLIENT_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// `data` gzip-compressed at level 1 (fast; the JSON is repetitive enough that higher levels
 /// gain little).
@@ -151,14 +165,49 @@ pub struct Catalog {
     attempts: AtomicU64,
     /// Change events for live clients.
     events: broadcast::Sender<Event>,
+    /// Shortest time from the end of a listing to a client-driven one (zero: no limit).
+    client_interval: Duration,
+    /// When the last listing ended.
+    last_listed: Mutex<Option<Instant>>,
+    /// A listing is scheduled for the end of the current interval.
+    trailing: AtomicBool,
+}
+
+/// What a refresh a client asked for did.
+#[derive(Debug, Clone)]
+pub enum ClientRefresh {
+    /// The source was listed (or a listing in flight joined): its result.
+    Listed(RefreshResult),
+    /// Too soon after the last listing: the snapshot in force (or the last attempt's error),
+    /// and how long until the listing scheduled for the end of the interval.
+    Throttled {
+        result: RefreshResult,
+        next_in: Duration,
+    },
+}
+
+impl ClientRefresh {
+    /// The snapshot or error, however it was obtained.
+    pub fn into_result(self) -> RefreshResult {
+        match self {
+            ClientRefresh::Listed(result) | ClientRefresh::Throttled { result, .. } => result,
+        }
+    }
 }
 
 /// Result of a refresh request: the snapshot in force, or the error of the attempt.
 pub type RefreshResult = Result<Arc<Snapshot>, Arc<Error>>;
 
 impl Catalog {
-    /// An empty catalog over `source`; nothing is listed until [`Catalog::refresh`].
+    /// An empty catalog over `source`; nothing is listed until [`Catalog::refresh`]. Client
+    /// refreshes are limited to one per [`DEFAULT_CLIENT_REFRESH_INTERVAL`].
     pub fn new(source: Arc<Source>) -> Catalog {
+        Catalog::with_client_interval(source, DEFAULT_CLIENT_REFRESH_INTERVAL)
+    }
+
+    /// As [`Catalog::new`], with client refreshes at most once per `client_interval` after
+    /// a listing (zero: every client refresh lists, concurrent ones still coalesce).
+    pub fn with_client_interval(source: Arc<Source>, client_interval: Duration) -> Catalog {
         let (events, _) = broadcast::channel(64);
         Catalog {
             identity: source.identity(),
@@ -168,6 +217,9 @@ impl Catalog {
             refresh_lock: tokio::sync::Mutex::new(()),
             attempts: AtomicU64::new(0),
             events,
+            client_interval,
+            last_listed: Mutex::new(None),
+            trailing: AtomicBool::new(false),
         }
     }
 
@@ -203,12 +255,10 @@ impl Catalog {
         let _guard = self.refresh_lock.lock().await;
         if self.attempts.load(Ordering::Acquire) != seen {
             // Another refresh finished while we waited: its result is fresh enough.
-            return match self.status().last_error {
-                Some(err) => Err(err),
-                None => Ok(self.snapshot()),
-            };
+            return self.current();
         }
         let listed = self.source.list().await;
+        *self.last_listed.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         let now = SystemTime::now();
         let result = match listed {
             Ok(objects) => {
@@ -223,6 +273,49 @@ impl Catalog {
         };
         self.attempts.fetch_add(1, Ordering::Release);
         result
+    }
+
+    /// A refresh a client asked for: lists (coalescing with a listing in flight) unless the
+    /// last listing ended less than the client interval ago; then answers from the snapshot
+    /// and schedules one listing for the end of the interval (see the module documentation).
+    pub async fn request_refresh(self: &Arc<Self>) -> ClientRefresh {
+        let Some(next_in) = self.throttled_for() else {
+            return ClientRefresh::Listed(self.refresh().await);
+        };
+        if !self.trailing.swap(true, Ordering::AcqRel) {
+            let weak = Arc::downgrade(self);
+            tokio::spawn(async move {
+                tokio::time::sleep(next_in).await;
+                // A library replaced meanwhile is not listed again.
+                let Some(catalog) = weak.upgrade() else {
+                    return;
+                };
+                catalog.trailing.store(false, Ordering::Release);
+                if catalog.throttled_for().is_none() {
+                    let _ = catalog.refresh().await;
+                }
+            });
+        }
+        ClientRefresh::Throttled {
+            result: self.current(),
+            next_in,
+        }
+    }
+
+    /// How long a client refresh must still wait, `None` when it may list now.
+    fn throttled_for(&self) -> Option<Duration> {
+        let last = (*self.last_listed.lock().unwrap_or_else(|p| p.into_inner()))?;
+        (last + self.client_interval)
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
+
+    /// The snapshot in force, or the last attempt's error.
+    fn current(&self) -> RefreshResult {
+        match self.status().last_error {
+            Some(err) => Err(err),
+            None => Ok(self.snapshot()),
+        }
     }
 
     fn install(&self, items: Vec<MediaItem>, now: SystemTime) -> Arc<Snapshot> {
@@ -267,7 +360,8 @@ impl Catalog {
     }
 
     fn record_failure(&self, err: Error, now: SystemTime) -> Arc<Error> {
-        tracing::warn!(error = %err, "refresh failed; keeping the last good snapshot");
+        // The message is what clients see; the full form (paths) is for the log only.
+        tracing::warn!(error = %err, detail = ?err, "refresh failed; keeping the last good snapshot");
         let err = Arc::new(err);
         let news = {
             let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());

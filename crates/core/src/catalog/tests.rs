@@ -88,3 +88,94 @@ async fn concurrent_refreshes_coalesce() {
         "50 concurrent requests ran {attempts} listings"
     );
 }
+
+fn throttled_catalog(dir: &std::path::Path, interval: std::time::Duration) -> Arc<Catalog> {
+    let src = LocalSource::new(&[dir.to_owned()]).expect("source");
+    Arc::new(Catalog::with_client_interval(
+        Arc::new(Source::Local(src)),
+        interval,
+    ))
+}
+
+#[tokio::test]
+async fn client_refreshes_within_the_interval_are_answered_from_the_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.mp3"), b"aaa").expect("write");
+    let cat = throttled_catalog(dir.path(), std::time::Duration::from_secs(600));
+    // Nothing listed yet: the first client refresh lists.
+    assert!(matches!(
+        cat.request_refresh().await,
+        ClientRefresh::Listed(Ok(_))
+    ));
+    for _ in 0..20 {
+        match cat.request_refresh().await {
+            ClientRefresh::Throttled { result, next_in } => {
+                assert_eq!(result.expect("snapshot").items.len(), 1);
+                assert!(next_in <= std::time::Duration::from_secs(600));
+            }
+            other => panic!("listed again: {other:?}"),
+        }
+    }
+    assert_eq!(cat.attempts.load(Ordering::Acquire), 1);
+    // The owner's refresh is not limited.
+    cat.refresh().await.expect("refresh");
+    assert_eq!(cat.attempts.load(Ordering::Acquire), 2);
+    // With no interval, every client refresh lists.
+    let free = throttled_catalog(dir.path(), std::time::Duration::ZERO);
+    for _ in 0..3 {
+        assert!(matches!(
+            free.request_refresh().await,
+            ClientRefresh::Listed(Ok(_))
+        ));
+    }
+    assert_eq!(free.attempts.load(Ordering::Acquire), 3);
+}
+
+#[tokio::test]
+async fn clients_cannot_hammer_a_failing_source_either() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).expect("mkdir");
+    let cat = throttled_catalog(&lib, std::time::Duration::from_secs(600));
+    std::fs::rename(&lib, dir.path().join("gone")).expect("rename");
+    assert!(cat.refresh().await.is_err());
+    for _ in 0..20 {
+        match cat.request_refresh().await {
+            ClientRefresh::Throttled { result, .. } => {
+                assert_eq!(
+                    result.expect_err("the last error").code(),
+                    "folder_unreadable"
+                );
+            }
+            other => panic!("listed a failing source again: {other:?}"),
+        }
+    }
+    assert_eq!(cat.attempts.load(Ordering::Acquire), 1);
+}
+
+#[tokio::test]
+async fn a_throttled_request_is_listed_at_the_end_of_the_interval() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.mp3"), b"aaa").expect("write");
+    let cat = throttled_catalog(dir.path(), std::time::Duration::from_millis(300));
+    cat.refresh().await.expect("refresh");
+    std::fs::write(dir.path().join("b.mp3"), b"bb").expect("write");
+    for _ in 0..10 {
+        assert!(matches!(
+            cat.request_refresh().await,
+            ClientRefresh::Throttled { .. }
+        ));
+    }
+    for _ in 0..100 {
+        if cat.attempts.load(Ordering::Acquire) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(cat.snapshot().items.len(), 2, "the scheduled listing ran");
+    assert_eq!(
+        cat.attempts.load(Ordering::Acquire),
+        2,
+        "once for ten requests"
+    );
+}

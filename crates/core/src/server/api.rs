@@ -3,15 +3,22 @@
 //! `/api/videos` is served from the snapshot's pre-serialised JSON: no source call and no
 //! serialisation per request, which is what keeps it fast at 100,000 items. A client that
 //! accepts gzip (every browser) gets the snapshot's gzipped copy, also made once.
+//!
+//! `/api/health` shows the whole location (folder paths, the endpoint) only to clients on a
+//! trusted network; other admitted clients see folder names and the bucket. `POST
+//! /api/refresh` is rate-limited ([`crate::catalog`]): its answer says whether it listed.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::ServerState;
+use crate::catalog::ClientRefresh;
 use crate::error::Error;
-use crate::library::ErrorInfo;
+use crate::library::{ErrorInfo, Viewer};
 
 /// `GET /api/videos`: the items as a JSON array, gzipped when the client accepts it.
 pub async fn videos(State(state): State<ServerState>, request: HeaderMap) -> Response {
@@ -65,20 +72,58 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
     gzip.or(star).unwrap_or(false)
 }
 
+/// Who is asking: the owner when the TCP peer is on a trusted network (never decided by
+/// headers); anyone else, or a request with no known peer, sees the redacted form.
+fn viewer(state: &ServerState, req: &Request) -> Viewer {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip());
+    match peer {
+        Some(ip) if state.access.trusted(ip) => Viewer::Owner,
+        _ => Viewer::Lan,
+    }
+}
+
 /// `GET /api/health`.
-pub async fn health(State(state): State<ServerState>) -> Response {
-    let mut resp = Json(state.library.health()).into_response();
+pub async fn health(State(state): State<ServerState>, req: Request) -> Response {
+    let viewer = viewer(&state, &req);
+    let mut resp = Json(state.library.health_for(viewer)).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
-/// `POST /api/refresh`: refresh now; health on success, the error otherwise.
-pub async fn refresh(State(state): State<ServerState>) -> Response {
-    match state.library.refresh().await {
-        Ok(_) => Json(state.library.health()).into_response(),
-        Err(err) => error_response(&err),
+/// `POST /api/refresh`: a client-driven refresh (rate-limited). Health on success, the error
+/// otherwise; either with `refreshed` (whether the source was listed for this request) and,
+/// when it was not, `next_refresh_in_ms` (when the listing scheduled for it runs).
+pub async fn refresh(State(state): State<ServerState>, req: Request) -> Response {
+    let viewer = viewer(&state, &req);
+    let (result, next_in) = match state.library.request_refresh().await {
+        ClientRefresh::Listed(result) => (result, None),
+        ClientRefresh::Throttled { result, next_in } => (result, Some(next_in)),
+    };
+    let (status, mut body) = match result {
+        Ok(_) => (
+            StatusCode::OK,
+            serde_json::to_value(state.library.health_for(viewer)).unwrap_or_default(),
+        ),
+        Err(err) => (
+            StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            serde_json::json!({ "error": ErrorInfo::from(&*err) }),
+        ),
+    };
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("refreshed".into(), next_in.is_none().into());
+        if let Some(next_in) = next_in {
+            let ms = u64::try_from(next_in.as_millis()).unwrap_or(u64::MAX);
+            obj.insert("next_refresh_in_ms".into(), ms.into());
+        }
     }
+    let mut resp = (status, Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 /// `GET /api/stats`: edge cache counters (`{"cache": null}` when there is no cache).

@@ -52,8 +52,12 @@ impl TestServer {
     }
 
     /// A server over exactly `config` (its bind and port are ignored: 127.0.0.1:0).
+    /// Client refreshes are not rate-limited here (the suite changes the bucket and refreshes
+    /// at once); `throttle.rs` tests the limit.
     pub async fn start_config(config: Config) -> TestServer {
-        let library = Library::new(config).await.expect("library");
+        let library = Library::with_client_refresh_interval(config, Duration::ZERO)
+            .await
+            .expect("library");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -9,6 +9,7 @@
 //! `target/garage-test`. Every test creates its own bucket.
 
 mod cache;
+mod cache_dir;
 mod common;
 mod lan_access;
 mod lan_common;
@@ -16,6 +17,8 @@ mod lan_limits;
 mod lan_logs;
 mod lan_origin;
 mod local;
+mod paths;
 mod proxy;
 mod s3;
 mod suite;
+mod throttle;

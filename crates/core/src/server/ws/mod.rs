@@ -268,7 +268,7 @@ async fn answer(state: &ServerState, text: &str) -> Vec<Message> {
         }
         Ok(ClientMsg::FetchVideos { known }) => {
             let mut out = Vec::with_capacity(2);
-            if let Err(err) = state.library.refresh().await {
+            if let Err(err) = state.library.request_refresh().await.into_result() {
                 out.push(Message::Text(Utf8Bytes::from(status_json(
                     false,
                     Some((err.code(), &err.to_string())),

@@ -154,7 +154,7 @@ async fn several_roots_get_labelled_keys() {
 #[test]
 fn missing_or_unreadable_folders_fail_clearly() {
     let err = LocalSource::new(&["/no/such/folder".into()]).unwrap_err();
-    assert!(err.to_string().contains("/no/such/folder"), "{err}");
+    assert!(err.to_string().contains("\"folder\""), "{err}"); // no absolute path
     let file = tempfile::NamedTempFile::new().expect("file");
     let err = LocalSource::new(&[file.path().to_owned()]).unwrap_err();
     assert!(err.to_string().contains("not a folder"), "{err}");

@@ -1,0 +1,207 @@
+//! Listings driven by clients are rate-limited: 20 `POST /api/refresh` in a row cost one
+//! listing at the store at most, counted by a proxy in front of Garage; a request that came
+//! too soon is still honoured by the listing scheduled for the end of the interval.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bucketstream_core::config::{CacheConfig, Config, SourceConfig};
+use bucketstream_core::server::{self, ServerState};
+use bucketstream_core::Library;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::common::{eventually, http, Garage};
+
+/// A TCP proxy to the store that counts ListObjectsV2 requests (`list-type=2` in a request
+/// line) going through it.
+struct CountingProxy {
+    addr: SocketAddr,
+    lists: Arc<AtomicU64>,
+}
+
+impl CountingProxy {
+    async fn start(upstream: SocketAddr) -> CountingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let lists = Arc::new(AtomicU64::new(0));
+        let counter = lists.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    if let Ok(store) = TcpStream::connect(upstream).await {
+                        pipe(client, store, counter).await;
+                    }
+                });
+            }
+        });
+        CountingProxy { addr, lists }
+    }
+
+    fn lists(&self) -> u64 {
+        self.lists.load(Ordering::Acquire)
+    }
+}
+
+async fn pipe(client: TcpStream, store: TcpStream, lists: Arc<AtomicU64>) {
+    const NEEDLE: &[u8] = b"list-type=2";
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = store.into_split();
+    let up = async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        // The end of the previous read, so a needle split across reads is still seen once.
+        let mut tail: Vec<u8> = Vec::new();
+        loop {
+            let n = match cr.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            tail.extend_from_slice(&buf[..n]);
+            let found = tail.windows(NEEDLE.len()).filter(|w| *w == NEEDLE).count();
+            lists.fetch_add(found as u64, Ordering::AcqRel);
+            let keep = tail.len().min(NEEDLE.len() - 1);
+            tail.drain(..tail.len() - keep);
+            if sw.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    let down = async move {
+        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+    };
+    tokio::select! {
+        () = up => {}
+        () = down => {}
+    }
+}
+
+/// A server over `library` (the test chooses its client refresh interval), started after
+/// one listing by the owner.
+async fn serve(library: Arc<Library>) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    library.refresh().await.expect("first listing");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = ServerState::new(library);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = server::run(listener, state, async move {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    (addr, stop)
+}
+
+async fn setup(tag: &str) -> (Garage, String, CountingProxy, Config) {
+    let garage = Garage::shared();
+    let client = garage.client();
+    let bucket = garage.bucket(&client, tag).await;
+    client
+        .put_object()
+        .bucket(&bucket)
+        .key("a.mp3")
+        .body(b"aaa".to_vec().into())
+        .send()
+        .await
+        .expect("put");
+    let upstream: SocketAddr = garage
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("endpoint address");
+    let proxy = CountingProxy::start(upstream).await;
+    let mut source = garage.source(&bucket);
+    source.endpoint = Some(format!("http://{}", proxy.addr));
+    let config = Config {
+        bind: [127, 0, 0, 1].into(),
+        port: 0,
+        refresh: None,
+        source: SourceConfig::S3(source),
+        cache: CacheConfig {
+            enabled: false,
+            dir: None,
+            max_bytes: 0,
+            direct: false,
+        },
+    };
+    (garage, bucket, proxy, config)
+}
+
+async fn post_refresh(addr: SocketAddr) -> Value {
+    let resp = http()
+        .post(format!("http://{addr}/api/refresh"))
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(resp.status(), 200);
+    resp.json().await.expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_refreshes_in_a_row_cost_at_most_one_listing() {
+    let (_garage, _bucket, proxy, config) = setup("throttle").await;
+    // The default interval (10 s), as the binaries use it.
+    let library = Library::new(config).await.expect("library");
+    let (addr, _stop) = serve(library).await;
+    let before = proxy.lists();
+    assert!(before >= 1, "the first listing went through the proxy");
+    let mut answers = Vec::new();
+    for _ in 0..20 {
+        answers.push(post_refresh(addr).await);
+    }
+    let listings = proxy.lists() - before;
+    assert!(
+        listings <= 1,
+        "20 refreshes in a row caused {listings} listings"
+    );
+    let first = &answers[0];
+    assert_eq!(first["refreshed"], false, "{first}");
+    let next = first["next_refresh_in_ms"]
+        .as_u64()
+        .expect("when the next listing runs");
+    assert!(next > 0 && next <= 10_000, "{first}");
+    assert_eq!(first["count"], 1, "answered from the snapshot: {first}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_that_came_too_soon_is_listed_at_the_end_of_the_interval() {
+    let (garage, bucket, proxy, config) = setup("trailing").await;
+    let interval = Duration::from_secs(2);
+    let library = Library::with_client_refresh_interval(config, interval)
+        .await
+        .expect("library");
+    let (addr, _stop) = serve(library.clone()).await;
+    let before = proxy.lists();
+    garage
+        .client()
+        .put_object()
+        .bucket(&bucket)
+        .key("b.mp3")
+        .body(b"bb".to_vec().into())
+        .send()
+        .await
+        .expect("put");
+    for _ in 0..20 {
+        post_refresh(addr).await;
+    }
+    // The request is honoured: the new object is listed without anyone asking again.
+    eventually(15, "the scheduled listing", || {
+        let library = library.clone();
+        async move { library.snapshot().items.len() == 2 }
+    })
+    .await;
+    let listings = proxy.lists() - before;
+    assert!(
+        (1..=2).contains(&listings),
+        "20 refreshes over about one interval caused {listings} listings"
+    );
+    // Once the interval is over, a client refresh lists at once.
+    tokio::time::sleep(interval).await;
+    let answer = post_refresh(addr).await;
+    assert_eq!(answer["refreshed"], true, "{answer}");
+    assert!(answer.get("next_refresh_in_ms").is_none(), "{answer}");
+}
