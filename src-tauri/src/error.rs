@@ -63,6 +63,11 @@ fn hint(code: &str) -> Option<&'static str> {
              in the environment, or use an AWS profile (~/.aws/credentials), then restart."
         }
         "lan_bind" => "Choose another port in the LAN settings.",
+        "cache_dir_foreign" => {
+            "The cache only uses an empty folder or one it made: set `dir` in the settings \
+             file's [cache] table to a new folder (nothing in this one was touched)."
+        }
+        "cache_dir_unusable" => "Check that the cache folder is writable and the disk has room.",
         _ => return None,
     })
 }
