@@ -143,8 +143,14 @@ where
         let _ = stop_tx.send(true);
     });
     let counters = state.counters.clone();
+    let caps = limits::Caps::new(&state.options.limits, limits::nofile::raise());
+    tracing::debug!(
+        total = caps.total,
+        lan = caps.lan,
+        "connection caps under the open-file limit"
+    );
     let app = router(state.clone());
-    limits::accept_loop(listener, app, state, stop_rx, force_rx).await;
+    limits::accept_loop(listener, app, state, stop_rx, force_rx, caps).await;
     // Stopped accepting: wait for open connections, at most the grace period.
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
     while counters.connections() > 0 && tokio::time::Instant::now() < deadline {
