@@ -12,6 +12,7 @@ mod cache;
 mod common;
 mod lan_access;
 mod lan_common;
+mod lan_exhaust;
 mod lan_limits;
 mod lan_logs;
 mod local;
