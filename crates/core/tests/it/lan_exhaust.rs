@@ -135,8 +135,7 @@ async fn lan_clients_cannot_exhaust_the_owners_open_files() {
     let mut busy = 0;
     for s in &mut held {
         let mut buf = [0u8; 512];
-        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(20), s.read(&mut buf)).await
-        {
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(20), s.read(&mut buf)).await {
             if String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 503") {
                 busy += 1;
             }
@@ -167,9 +166,9 @@ async fn lan_clients_cannot_exhaust_the_owners_open_files() {
 fn big_library(n: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     for artist in 0..n / 100 {
-        let album = dir
-            .path()
-            .join(format!("Artist number {artist:03}/A rather long album title"));
+        let album = dir.path().join(format!(
+            "Artist number {artist:03}/A rather long album title"
+        ));
         std::fs::create_dir_all(&album).expect("mkdir");
         for track in 0..100 {
             let name = format!("{track:03} - a song whose title goes on for a while.mp3");
@@ -263,8 +262,8 @@ async fn websockets_per_address_are_capped_for_trusted_clients_too() {
     let server = LanServer::start(dir.path(), opts).await;
     let bearer = format!("Bearer {}", server.key());
     let auth = [("authorization", bearer.as_str())];
-    let cases: [([u8; 4], &[(&str, &str)], usize); 2] =
-        [(LAN_IP, &auth, 2), (LOOPBACK, &[], 3)];
+    type Headers<'a> = &'a [(&'a str, &'a str)];
+    let cases: [([u8; 4], Headers, usize); 2] = [(LAN_IP, &auth, 2), (LOOPBACK, &[], 3)];
     for (ip, headers, cap) in cases {
         let mut open = Vec::new();
         for _ in 0..cap {
