@@ -102,8 +102,9 @@ pub struct Limits {
     /// Most header fields in one request; over it: `431`. Default 64.
     pub max_headers: usize,
     /// Open TCP connections in total (WebSockets included); over it a new connection gets
-    /// `503` and is closed. Default 16,384 (the design target is 10,000 WebSocket clients;
-    /// the process's open-file limit must allow it).
+    /// `503` and is closed. Default 16,384 (the design target is 10,000 WebSocket clients).
+    /// The cap in force is lower when the open-file limit (raised to the hard limit at
+    /// start) does not allow it: see [`Limits::fd_reserve`] and [`Limits::trusted_reserve`].
     pub max_connections: usize,
     /// Open TCP connections from one IP address; over it: `429` and closed. Default 64.
     /// Trusted clients ([`LanOptions::trusted_networks`]) are held to the total only.
@@ -138,9 +139,9 @@ pub struct Limits {
     /// Time a WebSocket client has to take each frame (at most 16 KiB) the server sends; a
     /// client that stops reading is dropped after it. Default 30 s.
     pub ws_send_timeout: Duration,
-    /// Bytes queued for one WebSocket client and not yet written to its socket; a client
-    /// that asks for more than it reads is dropped above it (a single message is always
-    /// queued, however large). Default 4 MiB.
+    /// Bytes that may wait for one WebSocket client behind the message being written; a
+    /// client that asks for more than it reads is dropped above it (one waiting message is
+    /// always admitted, however large; pings and close frames do not count). Default 4 MiB.
     pub ws_max_queued_bytes: usize,
     /// WebSocket connections from one LAN address; over it the handshake gets `429`.
     /// Default 16.

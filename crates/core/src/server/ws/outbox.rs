@@ -2,11 +2,14 @@
 //! drains it with a timeout on every frame.
 //!
 //! The session reads and answers while the writer writes, so a client that asks faster than
-//! it reads shows up as a growing queue instead of a session stuck in a send: above
+//! it reads shows up as a growing queue instead of a session stuck in a send: when the bytes
+//! waiting behind the message being written would exceed
 //! [`super::super::Limits::ws_max_queued_bytes`] the client is dropped, and one that takes
-//! no frame for [`super::super::Limits::ws_send_timeout`] is dropped too. The queue holds
-//! shared frames (the list is one `Utf8Bytes` for every client), so its bound is about what
-//! a client may make the server hold for it, kernel buffers included, not about copies.
+//! no frame for [`super::super::Limits::ws_send_timeout`] is dropped too. One waiting
+//! message is always admitted, however large (a 100,000-item list is 36 MB), and control
+//! frames (ping, close) never count. The queue holds shared frames (the list is one
+//! `Utf8Bytes` for every client), so the bound is about what a client may make the server
+//! owe it, not about copies.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -24,7 +27,7 @@ const KEEP: usize = 8;
 #[derive(Default)]
 struct Queue {
     msgs: VecDeque<Message>,
-    /// Bytes queued or being written.
+    /// Bytes of the data messages in `msgs` (waiting, not being written).
     bytes: usize,
     /// No more messages will come: the writer stops once the queue is empty.
     finished: bool,
@@ -47,7 +50,7 @@ pub enum WriteEnd {
 }
 
 impl Outbox {
-    /// An empty outbox holding at most `max_bytes` (a single message always fits).
+    /// An empty outbox where at most `max_bytes` may wait (a single message always may).
     pub fn new(max_bytes: usize) -> Outbox {
         Outbox {
             queue: Mutex::new(Queue::default()),
@@ -60,12 +63,12 @@ impl Outbox {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues `msg`; `false` (and nothing queued) when it would take the bytes owed to the
-    /// client over the bound.
+    /// Queues `msg`; `false` (and nothing queued) when it would take the bytes waiting
+    /// over the bound.
     pub fn push(&self, msg: Message) -> bool {
-        let len = msg.len();
+        let len = counted(&msg);
         let mut q = self.lock();
-        if q.bytes > 0 && q.bytes.saturating_add(len) > self.max_bytes {
+        if len > 0 && q.bytes > 0 && q.bytes.saturating_add(len) > self.max_bytes {
             return false;
         }
         q.bytes = q.bytes.saturating_add(len);
@@ -79,8 +82,8 @@ impl Outbox {
     /// frame) and finishes: the writer stops after sending it.
     pub fn finish_with(&self, last: Message) {
         let mut q = self.lock();
-        let dropped: usize = q.msgs.drain(..).map(|m| m.len()).sum();
-        q.bytes = q.bytes.saturating_sub(dropped) + last.len();
+        q.msgs.clear();
+        q.bytes = counted(&last);
         q.msgs.push_back(last);
         q.finished = true;
         drop(q);
@@ -92,6 +95,7 @@ impl Outbox {
             {
                 let mut q = self.lock();
                 if let Some(msg) = q.msgs.pop_front() {
+                    q.bytes = q.bytes.saturating_sub(counted(&msg));
                     return Some(msg);
                 }
                 if q.finished {
@@ -102,9 +106,8 @@ impl Outbox {
         }
     }
 
-    fn sent(&self, len: usize) {
+    fn sent(&self) {
         let mut q = self.lock();
-        q.bytes = q.bytes.saturating_sub(len);
         if q.msgs.is_empty() && q.msgs.capacity() > KEEP {
             q.msgs.shrink_to(KEEP);
         }
@@ -117,13 +120,20 @@ impl Outbox {
         S: Sink<Message, Error = WsError> + Unpin,
     {
         while let Some(msg) = self.next().await {
-            let len = msg.len();
             if let Err(err) = send(sink, msg, within).await {
                 return WriteEnd::Failed(err);
             }
-            self.sent(len);
+            self.sent();
         }
         WriteEnd::Drained
+    }
+}
+
+/// The bytes `msg` counts for in the bound: data messages only.
+fn counted(msg: &Message) -> usize {
+    match msg {
+        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => 0,
+        other => other.len(),
     }
 }
 
@@ -135,13 +145,17 @@ mod tests {
         Message::text("x".repeat(n))
     }
 
-    #[test]
-    fn the_bound_counts_bytes_owed_and_always_admits_one_message() {
+    #[tokio::test]
+    async fn the_bound_counts_waiting_bytes_and_always_admits_one_message() {
         let out = Outbox::new(100);
         assert!(out.push(text(500)), "one message fits an empty queue");
-        assert!(!out.push(text(1)), "nothing more while 500 bytes are owed");
-        let _ = out.lock().msgs.pop_front();
-        out.sent(500);
+        assert!(!out.push(text(1)), "nothing more while 500 bytes wait");
+        assert!(
+            out.push(Message::Ping(Default::default())),
+            "pings do not count"
+        );
+        // The big one is being written: what waits behind it is bounded.
+        assert!(matches!(out.next().await, Some(Message::Text(t)) if t.len() == 500));
         assert!(out.push(text(60)));
         assert!(out.push(text(40)));
         assert!(!out.push(text(1)));
@@ -150,7 +164,7 @@ mod tests {
         assert_eq!(
             q.msgs.len(),
             1,
-            "queued messages give way to the close frame"
+            "waiting messages give way to the close frame"
         );
         assert!(q.finished);
         assert_eq!(q.bytes, 0);
