@@ -28,8 +28,9 @@ const CHILD_NOFILE: (u64, u64) = (160, 320);
 const LAN_ADDRS: u8 = 19;
 const PER_ADDR: usize = 10;
 
-/// Not a test by itself: the server of [`lan_clients_cannot_exhaust_the_owners_open_files`],
-/// when run as its child process. Serves until its stdin closes.
+/// Not a test by itself: the server of the open-file tests, when run as their child
+/// process. Serves until its stdin closes; on the line `hog` it opens `/dev/null` until the
+/// open-file limit is reached (answering `HOGGED`), on `release` it closes them (`RELEASED`).
 #[test]
 fn exhaust_child_server() {
     let Ok(dir) = std::env::var(CHILD_ENV) else {
@@ -50,9 +51,120 @@ fn exhaust_child_server() {
         opts.limits.header_read_timeout = Duration::from_secs(60);
         let server = LanServer::start(Path::new(&dir), opts).await;
         println!("ADDR {}", server.addr);
-        let mut byte = [0u8; 1];
-        let _ = tokio::io::stdin().read(&mut byte).await;
+        let mut hog = Vec::new();
+        let mut commands = BufReader::new(tokio::io::stdin()).lines();
+        while let Ok(Some(command)) = commands.next_line().await {
+            match command.as_str() {
+                "hog" => {
+                    while let Ok(file) = std::fs::File::open("/dev/null") {
+                        hog.push(file);
+                    }
+                    println!("HOGGED {}", hog.len());
+                }
+                "release" => {
+                    hog.clear();
+                    println!("RELEASED");
+                }
+                _ => {}
+            }
+        }
     });
+}
+
+/// The child server process, its stdout lines, and its log (stderr) once it has exited.
+#[cfg(unix)]
+struct ChildServer {
+    addr: SocketAddr,
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    log: tokio::task::JoinHandle<String>,
+}
+
+#[cfg(unix)]
+impl ChildServer {
+    /// Starts the child with [`CHILD_NOFILE`] open files, serving `dir`.
+    async fn start(dir: &Path) -> ChildServer {
+        let mut cmd = tokio::process::Command::new(std::env::current_exe().expect("exe"));
+        cmd.args([
+            "--exact",
+            "lan_exhaust::exhaust_child_server",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+        // SAFETY: setrlimit is async-signal-safe and touches only the child being started.
+        unsafe {
+            cmd.pre_exec(|| {
+                let rl = libc::rlimit {
+                    rlim_cur: CHILD_NOFILE.0 as libc::rlim_t,
+                    rlim_max: CHILD_NOFILE.1 as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &rl) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().expect("child server");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let log = tokio::spawn(async move {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text).await;
+            text
+        });
+        let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut server = ChildServer {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            child,
+            stdin,
+            lines,
+            log,
+        };
+        let addr = server.said("ADDR ").await;
+        server.addr = addr.trim().parse().expect("address");
+        server
+    }
+
+    /// What follows `word` in the child's next line that has it.
+    async fn said(&mut self, word: &str) -> String {
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = self.lines.next_line().await.expect("child stdout") {
+                // libtest writes "test NAME ... " before the first one on the same line.
+                if let Some((_, rest)) = line.split_once(word) {
+                    return rest.to_owned();
+                }
+            }
+            panic!("the child server never said {word:?}");
+        })
+        .await
+        .expect("the child answers")
+    }
+
+    async fn command(&mut self, line: &str, answer: &str) -> String {
+        self.stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("command");
+        self.said(answer).await
+    }
+
+    /// Stops the child; its log.
+    async fn finish(mut self) -> String {
+        drop(self.stdin);
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("child exits")
+            .expect("child status");
+        let log = self.log.await.expect("log");
+        assert!(status.success(), "child failed: {log}");
+        log
+    }
 }
 
 #[cfg(unix)]
@@ -60,51 +172,8 @@ fn exhaust_child_server() {
 async fn lan_clients_cannot_exhaust_the_owners_open_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("song.mp3"), crate::common::bytes(1024, 3)).expect("write");
-    let mut cmd = tokio::process::Command::new(std::env::current_exe().expect("exe"));
-    cmd.args([
-        "--exact",
-        "lan_exhaust::exhaust_child_server",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD_ENV, dir.path())
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
-    // SAFETY: setrlimit is async-signal-safe and touches only the child being started.
-    unsafe {
-        cmd.pre_exec(|| {
-            let rl = libc::rlimit {
-                rlim_cur: CHILD_NOFILE.0 as libc::rlim_t,
-                rlim_max: CHILD_NOFILE.1 as libc::rlim_t,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &rl) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().expect("child server");
-    let stdin = child.stdin.take().expect("stdin");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let log = tokio::spawn(async move {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text).await;
-        text
-    });
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr: SocketAddr = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("child stdout") {
-            // libtest writes "test NAME ... " before it on the same line.
-            if let Some((_, addr)) = line.split_once("ADDR ") {
-                return addr.trim().parse().expect("address");
-            }
-        }
-        panic!("the child server never said its address");
-    })
-    .await
-    .expect("child server starts");
+    let server = ChildServer::start(dir.path()).await;
+    let addr = server.addr;
 
     // The flood: half-sent requests from 19 LAN addresses, each under the per-address cap.
     let mut held: Vec<TcpStream> = Vec::new();
@@ -144,13 +213,7 @@ async fn lan_clients_cannot_exhaust_the_owners_open_files() {
     assert!(busy > 0, "no LAN connection was turned away");
 
     drop(held);
-    drop(stdin);
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .expect("child exits")
-        .expect("child status");
-    let log = log.await.expect("log");
-    assert!(status.success(), "child failed: {log}");
+    let log = server.finish().await;
     assert!(
         log.contains(&format!(
             "open-file limit raised from {} to {}",
@@ -160,6 +223,33 @@ async fn lan_clients_cannot_exhaust_the_owners_open_files() {
     );
     let warnings = log.lines().filter(|l| l.contains("WARN")).count();
     assert!(warnings <= 1, "{warnings} warnings logged:\n{log}");
+}
+
+/// When `accept` fails for want of files anyway (here: the process itself holds them), the
+/// server waits and retries with one warning for the episode, and the owner's request that
+/// waited in the queue is answered once files free up.
+#[cfg(unix)]
+#[tokio::test]
+async fn out_of_files_at_accept_backs_off_with_one_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = ChildServer::start(dir.path()).await;
+    let addr = server.addr;
+    server.command("hog", "HOGGED").await;
+    let owner = tokio::spawn(raw(
+        LOOPBACK,
+        addr,
+        b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(15),
+    ));
+    // Several accept attempts fail meanwhile (100, 200, 400, 800 ms apart).
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    server.command("release", "RELEASED").await;
+    let reply = owner.await.expect("owner");
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply:?}");
+    let log = server.finish().await;
+    let warnings = log.lines().filter(|l| l.contains("WARN")).count();
+    assert_eq!(warnings, 1, "one warning for the episode:\n{log}");
+    assert!(log.contains("accepting connections again"), "{log}");
 }
 
 /// A folder of `n` files with long names, so the list is over a megabyte.
