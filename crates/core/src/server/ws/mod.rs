@@ -36,6 +36,7 @@
 mod outbox;
 pub mod transport;
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -295,7 +296,11 @@ async fn session(state: &ServerState, socket: Socket, keyed: bool) -> End {
                     }
                     Some(Ok(Message::Text(text))) => {
                         refused_in_a_row = 0;
-                        answer(state, &text).await
+                        match while_writing(answer(state, &text), &mut writer).await {
+                            Ok(out) => out,
+                            Err(WriteEnd::Failed(err)) => return End::WriteFailed(err),
+                            Err(WriteEnd::Drained) => return End::Left,
+                        }
                     }
                 }
             }
@@ -337,6 +342,20 @@ async fn session(state: &ServerState, socket: Socket, keyed: bool) -> End {
     drop(writer);
     linger(sink, stream).await;
     end
+}
+
+/// Runs `work` (an answer, which may refresh the library for seconds) while `writer` goes on
+/// writing, so that a slow client's frames keep moving and their timeouts do not run out for
+/// want of being polled. `Err` when the writer stops first.
+async fn while_writing<T>(
+    work: impl Future<Output = T>,
+    writer: &mut (impl Future<Output = WriteEnd> + Unpin),
+) -> Result<T, WriteEnd> {
+    tokio::pin!(work);
+    tokio::select! {
+        out = &mut work => Ok(out),
+        written = writer => Err(written),
+    }
 }
 
 /// After the server's close frame: reads and discards what the client still sends, until it
