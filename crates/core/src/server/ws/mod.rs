@@ -332,7 +332,7 @@ async fn session(state: &ServerState, socket: Socket, keyed: bool) -> End {
     let End::Closed(code, reason) = end else {
         return end;
     };
-    // A close frame, after the message being written (if any), within the send timeout.
+    // A close frame after what is queued, all within the send timeout (else no close frame).
     outbox.finish_with(close(code, reason));
     if let Ok(WriteEnd::Failed(err)) =
         tokio::time::timeout(limits.ws_send_timeout, &mut writer).await

@@ -78,12 +78,11 @@ impl Outbox {
         true
     }
 
-    /// Drops what is still queued (not the message being written), queues `last` (a close
-    /// frame) and finishes: the writer stops after sending it.
+    /// Queues `last` (a close frame) after what waits, whatever the bound, and finishes: the
+    /// writer stops after sending it. Answers already queued go first, in order.
     pub fn finish_with(&self, last: Message) {
         let mut q = self.lock();
-        q.msgs.clear();
-        q.bytes = counted(&last);
+        q.bytes = q.bytes.saturating_add(counted(&last));
         q.msgs.push_back(last);
         q.finished = true;
         drop(q);
@@ -161,12 +160,9 @@ mod tests {
         assert!(!out.push(text(1)));
         out.finish_with(Message::Close(None));
         let q = out.lock();
-        assert_eq!(
-            q.msgs.len(),
-            1,
-            "waiting messages give way to the close frame"
-        );
+        assert_eq!(q.msgs.len(), 4, "ping, 60, 40, then the close frame");
+        assert!(matches!(q.msgs.back(), Some(Message::Close(_))));
         assert!(q.finished);
-        assert_eq!(q.bytes, 0);
+        assert_eq!(q.bytes, 100);
     }
 }
