@@ -50,6 +50,12 @@ pub struct FileLimits {
     pub ws_messages_per_sec: Option<u32>,
     pub ws_burst: Option<u32>,
     pub ws_max_refused: Option<u32>,
+    pub fd_reserve: Option<usize>,
+    pub trusted_reserve: Option<usize>,
+    pub ws_send_timeout_secs: Option<u64>,
+    pub ws_max_queued_bytes: Option<usize>,
+    pub max_websockets_per_client: Option<usize>,
+    pub max_websockets_per_trusted_client: Option<usize>,
 }
 
 /// LAN settings given on the command line (absent or empty: not said there).
@@ -213,6 +219,18 @@ fn limits(file: Option<&FileLimits>) -> Result<Limits> {
     positive("ws_messages_per_sec", f.ws_messages_per_sec.map(u64::from))?;
     positive("ws_burst", f.ws_burst.map(u64::from))?;
     positive("ws_max_refused", f.ws_max_refused.map(u64::from))?;
+    positive("fd_reserve", as_u64(f.fd_reserve))?;
+    positive("trusted_reserve", as_u64(f.trusted_reserve))?;
+    positive("ws_send_timeout_secs", f.ws_send_timeout_secs)?;
+    positive("ws_max_queued_bytes", as_u64(f.ws_max_queued_bytes))?;
+    positive(
+        "max_websockets_per_client",
+        as_u64(f.max_websockets_per_client),
+    )?;
+    positive(
+        "max_websockets_per_trusted_client",
+        as_u64(f.max_websockets_per_trusted_client),
+    )?;
     // hyper refuses heads under 8 KiB; say so rather than silently raising it.
     if f.max_header_bytes.is_some_and(|n| n < 8192) {
         return Err(Error::Config(
@@ -240,6 +258,19 @@ fn limits(file: Option<&FileLimits>) -> Result<Limits> {
         ws_messages_per_sec: f.ws_messages_per_sec.unwrap_or(d.ws_messages_per_sec),
         ws_burst: f.ws_burst.unwrap_or(d.ws_burst),
         ws_max_refused: f.ws_max_refused.unwrap_or(d.ws_max_refused),
+        fd_reserve: f.fd_reserve.unwrap_or(d.fd_reserve),
+        trusted_reserve: f.trusted_reserve.unwrap_or(d.trusted_reserve),
+        ws_send_timeout: f
+            .ws_send_timeout_secs
+            .map(Duration::from_secs)
+            .unwrap_or(d.ws_send_timeout),
+        ws_max_queued_bytes: f.ws_max_queued_bytes.unwrap_or(d.ws_max_queued_bytes),
+        max_websockets_per_client: f
+            .max_websockets_per_client
+            .unwrap_or(d.max_websockets_per_client),
+        max_websockets_per_trusted_client: f
+            .max_websockets_per_trusted_client
+            .unwrap_or(d.max_websockets_per_trusted_client),
     })
 }
 
@@ -283,6 +314,12 @@ mod tests {
             max_connections = 500
             header_read_timeout_secs = 5
             ws_burst = 4
+            fd_reserve = 100
+            trusted_reserve = 10
+            ws_send_timeout_secs = 7
+            ws_max_queued_bytes = 65536
+            max_websockets_per_client = 3
+            max_websockets_per_trusted_client = 500
             "#,
         );
         let lan = resolve_lan(&LanOverrides::default(), &env(&[]), Some(&f)).expect("ok");
@@ -301,6 +338,12 @@ mod tests {
         assert_eq!(lan.limits.header_read_timeout, Duration::from_secs(5));
         assert_eq!(lan.limits.ws_burst, 4);
         assert_eq!(lan.limits.max_headers, Limits::default().max_headers);
+        assert_eq!(lan.limits.fd_reserve, 100);
+        assert_eq!(lan.limits.trusted_reserve, 10);
+        assert_eq!(lan.limits.ws_send_timeout, Duration::from_secs(7));
+        assert_eq!(lan.limits.ws_max_queued_bytes, 65536);
+        assert_eq!(lan.limits.max_websockets_per_client, 3);
+        assert_eq!(lan.limits.max_websockets_per_trusted_client, 500);
     }
 
     #[test]
@@ -372,6 +415,17 @@ mod tests {
                 "idle_timeout_secs",
             ),
             ("[lan.limits]\nmax_header_bytes = 100\n", &[], "8192"),
+            ("[lan.limits]\nfd_reserve = 0\n", &[], "fd_reserve"),
+            (
+                "[lan.limits]\nws_send_timeout_secs = 0\n",
+                &[],
+                "ws_send_timeout_secs",
+            ),
+            (
+                "[lan.limits]\nmax_websockets_per_trusted_client = 0\n",
+                &[],
+                "max_websockets_per_trusted_client",
+            ),
             (
                 "",
                 &[("BUCKETSTREAM_OPEN_TO_LAN", "maybe")],

@@ -2,8 +2,11 @@
 //!
 //! With 10,000 clients, serialising a change per client would dominate; the hub turns each
 //! catalog event into one shared text frame (`Utf8Bytes`, reference-counted) and caches the
-//! `media_list` frame per snapshot generation.
+//! `media_list` frame per snapshot generation. It also counts WebSockets per client address,
+//! so one address cannot hold more than its cap of them.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -24,18 +27,31 @@ pub struct Hub {
     pushes: broadcast::Sender<Utf8Bytes>,
     /// Connected WebSocket clients (shown in the desktop's LAN status).
     clients: AtomicUsize,
+    /// Open WebSockets per client address (addresses with none are removed).
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Flips to true when the server shuts down: every session closes.
     closing: watch::Sender<bool>,
     /// The `media_list` frame of the current generation.
     list_cache: Mutex<Option<(u64, Utf8Bytes)>>,
 }
 
-/// Decrements the client count when a session ends.
-pub struct ClientGuard(Arc<Hub>);
+/// A WebSocket's place in the counts; given back when the session ends.
+pub struct ClientGuard {
+    hub: Arc<Hub>,
+    ip: IpAddr,
+}
 
 impl Drop for ClientGuard {
     fn drop(&mut self) {
-        self.0.clients.fetch_sub(1, Ordering::AcqRel);
+        let mut map = self.hub.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+        drop(map);
+        self.hub.clients.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -48,6 +64,7 @@ impl Hub {
             library,
             pushes,
             clients: AtomicUsize::new(0),
+            per_ip: Mutex::new(HashMap::new()),
             closing,
             list_cache: Mutex::new(None),
         });
@@ -84,10 +101,23 @@ impl Hub {
         hub
     }
 
-    /// Registers a connection for the client count.
-    pub fn connect(self: &Arc<Self>) -> ClientGuard {
+    /// Registers a WebSocket from `ip`, unless that address already has `max` open.
+    pub fn connect(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<ClientGuard> {
+        let mut map = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let open = map.entry(ip).or_insert(0);
+        if *open >= max {
+            if *open == 0 {
+                map.remove(&ip);
+            }
+            return None;
+        }
+        *open += 1;
+        drop(map);
         self.clients.fetch_add(1, Ordering::AcqRel);
-        ClientGuard(self.clone())
+        Some(ClientGuard {
+            hub: self.clone(),
+            ip,
+        })
     }
 
     /// Connected WebSocket clients.

@@ -5,6 +5,10 @@
 //! hyper's HTTP/1 builder directly:
 //! - total and per-IP connection counts are checked at accept; a connection over either gets
 //!   one short `503` / `429` response and is closed, without reading its request;
+//! - the total is kept under the process's open-file limit ([`nofile`]), with a share of it
+//!   that only trusted clients may use, so LAN clients can never make `accept` fail for the
+//!   owner; if `accept` fails anyway for want of files, the loop backs off (100 ms doubling
+//!   to 1 s) and logs once per episode instead of spinning;
 //! - clients on a trusted network (loopback: the owner's own machine, the desktop window,
 //!   the benchmarks' 10,000 WebSockets) are held to the total only, not to the per-client
 //!   caps, which are about fairness between LAN devices;
@@ -16,6 +20,8 @@
 //!   until its last byte.
 //!
 //! The connection's slot is held by its socket, so an upgraded WebSocket keeps counting.
+
+pub mod nofile;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -37,8 +43,17 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+pub use self::nofile::Caps;
 use super::options::Limits;
 use super::ServerState;
+
+/// First pause after `accept` failed for want of files or memory; doubled up to [`BACKOFF_MAX`].
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+/// Longest pause between accept attempts while out of files.
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// Over-limit connections being answered at once; beyond it they are closed unanswered, so
+/// a flood cannot turn the refusals themselves into open files.
+const MAX_TURNING_AWAY: usize = 64;
 
 #[derive(Default)]
 struct PerIp {
@@ -51,6 +66,7 @@ struct PerIp {
 pub struct Counters {
     total: AtomicUsize,
     per_ip: Mutex<HashMap<IpAddr, PerIp>>,
+    turning_away: AtomicUsize,
 }
 
 impl Counters {
@@ -89,8 +105,10 @@ impl ConnSlot {
         ip: IpAddr,
         trusted: bool,
         limits: &Limits,
+        caps: Caps,
     ) -> Result<ConnSlot, Full> {
-        if counters.total.fetch_add(1, Ordering::AcqRel) >= limits.max_connections {
+        let cap = if trusted { caps.total } else { caps.lan };
+        if counters.total.fetch_add(1, Ordering::AcqRel) >= cap {
             counters.total.fetch_sub(1, Ordering::AcqRel);
             return Err(Full::Server);
         }
@@ -198,27 +216,61 @@ pub async fn accept_loop(
     state: ServerState,
     mut stop: watch::Receiver<bool>,
     force: watch::Receiver<bool>,
+    caps: Caps,
 ) {
     let limits = state.options.limits.clone();
+    // Failed accepts in the current episode of running out of files, and the next pause.
+    let mut failures: u64 = 0;
+    let mut pause = BACKOFF_FIRST;
     loop {
-        let (stream, peer) = tokio::select! {
-            res = listener.accept() => match res {
-                Ok(conn) => conn,
-                Err(err) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!("accept failed: {err}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let res = tokio::select! {
+            res = listener.accept() => res,
             () = async { let _ = stop.wait_for(|s| *s).await; } => return,
         };
+        let (stream, peer) = match res {
+            Ok(conn) => conn,
+            Err(err) if per_connection(&err) => {
+                tracing::debug!("accept: a connection failed before it was accepted: {err}");
+                continue;
+            }
+            Err(err) => {
+                // EMFILE and friends: the connection stays queued; wait for files to free up
+                // instead of spinning, and say so once per episode.
+                if failures == 0 {
+                    tracing::warn!(
+                        "cannot accept connections: {err}; retrying every {} ms at most",
+                        BACKOFF_MAX.as_millis()
+                    );
+                }
+                failures += 1;
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = async { let _ = stop.wait_for(|s| *s).await; } => return,
+                }
+                pause = (pause * 2).min(BACKOFF_MAX);
+                continue;
+            }
+        };
+        if failures > 0 {
+            tracing::info!("accepting connections again after {failures} failed attempts");
+            failures = 0;
+            pause = BACKOFF_FIRST;
+        }
         let trusted = state.access.trusted(peer.ip());
-        let slot = match ConnSlot::take(&state.counters, peer.ip(), trusted, &limits) {
+        let slot = match ConnSlot::take(&state.counters, peer.ip(), trusted, &limits, caps) {
             Ok(slot) => slot,
             Err(full) => {
                 tracing::debug!(%peer, ?full, "connection refused: limit reached");
-                tokio::spawn(turn_away(stream, full));
+                let counters = state.counters.clone();
+                if counters.turning_away.fetch_add(1, Ordering::AcqRel) < MAX_TURNING_AWAY {
+                    tokio::spawn(async move {
+                        turn_away(stream, full).await;
+                        counters.turning_away.fetch_sub(1, Ordering::AcqRel);
+                    });
+                } else {
+                    counters.turning_away.fetch_sub(1, Ordering::AcqRel);
+                    drop(stream);
+                }
                 continue;
             }
         };
@@ -291,6 +343,20 @@ async fn serve_one(
             () = async { let _ = force.wait_for(|f| *f).await; } => return,
         }
     }
+}
+
+/// Whether an accept error concerns only the connection being accepted (reset or aborted by
+/// its client before the server got to it), not the server's ability to accept.
+fn per_connection(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        err.kind(),
+        ErrorKind::ConnectionAborted
+            | ErrorKind::ConnectionReset
+            | ErrorKind::Interrupted
+            | ErrorKind::WouldBlock
+            | ErrorKind::PermissionDenied
+    )
 }
 
 /// One short answer to a connection over a limit, then close.

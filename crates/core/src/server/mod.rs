@@ -126,7 +126,8 @@ pub fn router(state: ServerState) -> Router {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then closes WebSockets and
-/// gives open streams [`SHUTDOWN_GRACE`] to finish. Advertises the server over mDNS while it
+/// gives open streams [`SHUTDOWN_GRACE`] to finish. First raises the process's soft
+/// open-file limit to the hard one and caps connections under it ([`limits::nofile`]). Advertises the server over mDNS while it
 /// runs when [`LanOptions::mdns`] is on and the listener is not on loopback.
 pub async fn run<F>(listener: TcpListener, state: ServerState, shutdown: F) -> std::io::Result<()>
 where
@@ -147,8 +148,14 @@ where
         let _ = stop_tx.send(true);
     });
     let counters = state.counters.clone();
+    let caps = limits::Caps::new(&state.options.limits, limits::nofile::raise());
+    tracing::debug!(
+        total = caps.total,
+        lan = caps.lan,
+        "connection caps under the open-file limit"
+    );
     let app = router(state.clone());
-    limits::accept_loop(listener, app, state, stop_rx, force_rx).await;
+    limits::accept_loop(listener, app, state, stop_rx, force_rx, caps).await;
     // Stopped accepting: wait for open connections, at most the grace period.
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
     while counters.connections() > 0 && tokio::time::Instant::now() < deadline {

@@ -102,8 +102,9 @@ pub struct Limits {
     /// Most header fields in one request; over it: `431`. Default 64.
     pub max_headers: usize,
     /// Open TCP connections in total (WebSockets included); over it a new connection gets
-    /// `503` and is closed. Default 16,384 (the design target is 10,000 WebSocket clients;
-    /// the process's open-file limit must allow it).
+    /// `503` and is closed. Default 16,384 (the design target is 10,000 WebSocket clients).
+    /// The cap in force is lower when the open-file limit (raised to the hard limit at
+    /// start) does not allow it: see [`Limits::fd_reserve`] and [`Limits::trusted_reserve`].
     pub max_connections: usize,
     /// Open TCP connections from one IP address; over it: `429` and closed. Default 64.
     /// Trusted clients ([`LanOptions::trusted_networks`]) are held to the total only.
@@ -125,6 +126,29 @@ pub struct Limits {
     /// Refused (rate-limited) WebSocket messages in a row before the connection is closed
     /// with code 1008. Default 50.
     pub ws_max_refused: u32,
+    /// Open files kept free of connections, for everything else the process opens (media
+    /// files being streamed, cache chunks being filled, the listener, logs, mDNS). The
+    /// connection cap is `min(max_connections, open-file limit - fd_reserve)`, the reserve
+    /// being at most a quarter of the limit. Default 256.
+    pub fd_reserve: usize,
+    /// Connections under the cap that only trusted clients may use, so the owner's own
+    /// requests are answered however many LAN connections are open. LAN clients together
+    /// also hold at most half of the open files left to connections (each may be streaming
+    /// a file). Default 64 (at most a quarter of the cap).
+    pub trusted_reserve: usize,
+    /// Time a WebSocket client has to take each frame (at most 16 KiB) the server sends; a
+    /// client that stops reading is dropped after it. Default 30 s.
+    pub ws_send_timeout: Duration,
+    /// Bytes that may wait for one WebSocket client behind the message being written; a
+    /// client that asks for more than it reads is dropped above it (one waiting message is
+    /// always admitted, however large; pings and close frames do not count). Default 4 MiB.
+    pub ws_max_queued_bytes: usize,
+    /// WebSocket connections from one LAN address; over it the handshake gets `429`.
+    /// Default 16.
+    pub max_websockets_per_client: usize,
+    /// WebSocket connections from one trusted address (loopback: the desktop window, the
+    /// owner's browser, the benchmarks' 10,000 clients); over it: `429`. Default 12,000.
+    pub max_websockets_per_trusted_client: usize,
 }
 
 impl Default for Limits {
@@ -140,6 +164,12 @@ impl Default for Limits {
             ws_messages_per_sec: 10,
             ws_burst: 20,
             ws_max_refused: 50,
+            fd_reserve: 256,
+            trusted_reserve: 64,
+            ws_send_timeout: Duration::from_secs(30),
+            ws_max_queued_bytes: 4 * 1024 * 1024,
+            max_websockets_per_client: 16,
+            max_websockets_per_trusted_client: 12_000,
         }
     }
 }

@@ -13,6 +13,7 @@ mod cache_dir;
 mod common;
 mod lan_access;
 mod lan_common;
+mod lan_exhaust;
 mod lan_limits;
 mod lan_logs;
 mod lan_origin;

@@ -16,8 +16,14 @@
 //! or `{"type":"stats"}` (answered with `{"type":"stats","cache":{...}}`, as `/api/stats`).
 //!
 //! Limits: messages over [`MAX_MESSAGE`] bytes get an error and the connection stays;
-//! frames over [`HARD_LIMIT`] bytes close it (code 1009). The server pings every
-//! [`PING_EVERY`] and drops a client silent for [`IDLE_LIMIT`]. Client messages are
+//! frames over [`HARD_LIMIT`] bytes close it with a close frame (code 1009). The server
+//! pings every [`PING_EVERY`] and drops a client silent for [`IDLE_LIMIT`]. Answers and
+//! pushes wait in a per-client [`outbox`] bounded in bytes
+//! ([`super::Limits::ws_max_queued_bytes`]), and each frame must be taken within
+//! [`super::Limits::ws_send_timeout`]: a client that stops reading is dropped by either.
+//! One address may hold [`super::Limits::max_websockets_per_client`] WebSockets
+//! ([`super::Limits::max_websockets_per_trusted_client`] for trusted ones); over it the
+//! handshake gets `429` (`too_many_websockets`). Client messages are
 //! rate-limited by a token bucket ([`super::Limits::ws_messages_per_sec`], burst
 //! [`super::Limits::ws_burst`]): one over the rate gets `{"type":"error","code":"rate_limited"}`,
 //! and [`super::Limits::ws_max_refused`] refusals in a row close the connection (1008).
@@ -27,19 +33,26 @@
 //! Messages longer than 16 KiB (the list) are sent as fragments ([`transport`]); clients
 //! receive them whole.
 
+mod outbox;
 pub mod transport;
 
+use std::future::Future;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::{Extension, State};
-use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use self::transport::{send, Socket, Upgrade};
+use self::outbox::{Outbox, WriteEnd};
+use self::transport::{Socket, Upgrade};
 
 use super::guard::Keyed;
 use super::hub::status_json;
@@ -55,6 +68,10 @@ const READ_BUFFER: usize = 8 * 1024;
 pub const PING_EVERY: Duration = Duration::from_secs(20);
 /// A client that sends nothing (not even a pong) for this long is dropped.
 pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// After a close frame, how long the server waits for the client to close its side.
+const LINGER: Duration = Duration::from_secs(1);
+/// After a close frame, how many more bytes from the client are read and discarded.
+const LINGER_BYTES: usize = 1024 * 1024;
 
 /// What a client may ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,20 +167,53 @@ impl RateLimit {
     }
 }
 
-/// `GET /ws`: upgrades with the transport limits.
+/// `GET /ws`: upgrades with the transport limits, unless the client's address already has
+/// its cap of WebSockets open (`429`).
 pub async fn upgrade(
     State(state): State<ServerState>,
     keyed: Option<Extension<Keyed>>,
     ws: Upgrade,
 ) -> Response {
     let keyed = keyed.is_some_and(|Extension(Keyed(k))| k);
+    let limits = &state.options.limits;
+    // In-process requests have no peer; they count as one trusted client.
+    let ip = ws.peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip());
+    let max = if ws.peer.is_none() || state.access.trusted(ip) {
+        limits.max_websockets_per_trusted_client
+    } else {
+        limits.max_websockets_per_client
+    };
+    let Some(client) = state.hub.connect(ip, max) else {
+        tracing::debug!(%ip, "WebSocket refused: too many from this address");
+        let body = serde_json::json!({ "error": {
+            "code": "too_many_websockets",
+            "message": format!("this device already has {max} WebSockets open"),
+        }});
+        return (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    };
+    let peer = ws.peer;
     let config = WebSocketConfig::default()
         .max_message_size(Some(HARD_LIMIT))
         .max_frame_size(Some(HARD_LIMIT))
         // Clients send at most a few KiB: the 128 KiB default read buffer would cost
         // 1.2 GB at 10,000 idle clients (measured in BENCHMARKS.md).
         .read_buffer_size(READ_BUFFER);
-    ws.on_upgrade(config, move |socket| session(state, socket, keyed))
+    let max_queued = limits.ws_max_queued_bytes;
+    ws.on_upgrade(config, move |socket| async move {
+        let end = session(&state, socket, keyed).await;
+        drop(client);
+        match end {
+            End::Left | End::Closed(..) => tracing::trace!(?peer, ?end, "WebSocket ended"),
+            End::Silent => tracing::debug!(?peer, "WebSocket client silent; dropped"),
+            End::Overflowed => tracing::debug!(
+                ?peer,
+                "WebSocket client owes over {max_queued} bytes (not reading); dropped"
+            ),
+            End::WriteFailed(err) => {
+                tracing::debug!(?peer, "WebSocket send failed: {err}; client dropped");
+            }
+        }
+    })
 }
 
 fn close(code: u16, reason: &'static str) -> Message {
@@ -173,42 +223,64 @@ fn close(code: u16, reason: &'static str) -> Message {
     }))
 }
 
-async fn session(state: ServerState, socket: Socket, keyed: bool) {
-    let limits = state.options.limits.clone();
+/// How a session ended; decided in the loop, acted on and logged in one place.
+#[derive(Debug)]
+enum End {
+    /// The client closed, went away, or broke the protocol.
+    Left,
+    /// The server closed it with this code (1001 shutdown, 1008 policy, 1009 too big).
+    Closed(u16, &'static str),
+    /// Nothing heard for [`IDLE_LIMIT`].
+    Silent,
+    /// More bytes owed to the client than [`super::Limits::ws_max_queued_bytes`].
+    Overflowed,
+    /// A frame was not taken within the send timeout, or the send failed.
+    WriteFailed(transport::SendError),
+}
+
+/// How a failed read ends the session: a frame over the hard limit gets a 1009 close frame.
+fn closing_for(err: &WsError) -> End {
+    match err {
+        WsError::Capacity(_) => End::Closed(1009, "message too big"),
+        _ => End::Left,
+    }
+}
+
+async fn session(state: &ServerState, socket: Socket, keyed: bool) -> End {
+    let limits = &state.options.limits;
     let mut rate = RateLimit::new(limits.ws_messages_per_sec, limits.ws_burst);
     let mut refused_in_a_row: u32 = 0;
     let mut rotations = state.access.rotations();
     rotations.mark_unchanged();
-    let hub = state.hub.clone();
-    let _guard = hub.connect();
+    let hub = &state.hub;
     let mut pushes = hub.subscribe();
     let mut closing = hub.closing();
     let (mut sink, mut stream) = socket.split();
-    if send(&mut sink, Message::Text(hub.media_list()))
-        .await
-        .is_err()
-    {
-        return;
-    }
+    let outbox = Outbox::new(limits.ws_max_queued_bytes);
+    outbox.push(Message::Text(hub.media_list()));
     if let Some(status) = hub.failing_status() {
-        if send(&mut sink, Message::Text(status)).await.is_err() {
-            return;
-        }
+        outbox.push(Message::Text(status));
     }
+    // Boxed so it can be dropped (giving `sink` back) before lingering.
+    let mut writer = Box::pin(outbox.write_out(&mut sink, limits.ws_send_timeout));
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_seen = Instant::now();
-    loop {
+    let end = loop {
         let out: Vec<Message> = tokio::select! {
+            written = &mut writer => match written {
+                WriteEnd::Failed(err) => return End::WriteFailed(err),
+                WriteEnd::Drained => return End::Left,
+            },
             incoming = stream.next() => {
                 last_seen = Instant::now();
                 match incoming {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                    None | Some(Ok(Message::Close(_))) => break End::Left,
+                    Some(Err(err)) => break closing_for(&err),
                     Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Vec::new(),
                     Some(Ok(_)) if !rate.allow() => {
                         refused_in_a_row += 1;
                         if refused_in_a_row >= limits.ws_max_refused {
-                            let _ = sink.send(close(1008, "message rate limit")).await;
-                            break;
+                            break End::Closed(1008, "message rate limit");
                         }
                         vec![error_frame((
                             "rate_limited",
@@ -224,13 +296,16 @@ async fn session(state: ServerState, socket: Socket, keyed: bool) {
                     }
                     Some(Ok(Message::Text(text))) => {
                         refused_in_a_row = 0;
-                        answer(&state, &text).await
+                        match while_writing(answer(state, &text), &mut writer).await {
+                            Ok(out) => out,
+                            Err(WriteEnd::Failed(err)) => return End::WriteFailed(err),
+                            Err(WriteEnd::Drained) => return End::Left,
+                        }
                     }
                 }
             }
             Ok(()) = rotations.changed(), if keyed => {
-                let _ = sink.send(close(1008, "access key changed; pair again")).await;
-                break;
+                break End::Closed(1008, "access key changed; pair again");
             }
             push = pushes.recv() => match push {
                 Ok(frame) => vec![Message::Text(frame)],
@@ -238,25 +313,72 @@ async fn session(state: ServerState, socket: Socket, keyed: bool) {
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                     vec![Message::Text(hub.media_list())]
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break End::Left,
             },
             _ = ping.tick() => {
                 if last_seen.elapsed() > IDLE_LIMIT {
-                    break;
+                    break End::Silent;
                 }
                 vec![Message::Ping(bytes::Bytes::new())]
             }
             () = async { let _ = closing.wait_for(|c| *c).await; } => {
-                let _ = sink.send(close(1001, "server shutting down")).await;
-                break;
+                break End::Closed(1001, "server shutting down");
             }
         };
-        for msg in out {
-            if send(&mut sink, msg).await.is_err() {
-                return;
+        if !out.into_iter().all(|msg| outbox.push(msg)) {
+            break End::Overflowed;
+        }
+    };
+    let End::Closed(code, reason) = end else {
+        return end;
+    };
+    // A close frame after what is queued, all within the send timeout (else no close frame).
+    outbox.finish_with(close(code, reason));
+    if let Ok(WriteEnd::Failed(err)) =
+        tokio::time::timeout(limits.ws_send_timeout, &mut writer).await
+    {
+        return End::WriteFailed(err);
+    }
+    drop(writer);
+    linger(sink, stream).await;
+    end
+}
+
+/// Runs `work` (an answer, which may refresh the library for seconds) while `writer` goes on
+/// writing, so that a slow client's frames keep moving and their timeouts do not run out for
+/// want of being polled. `Err` when the writer stops first.
+async fn while_writing<T>(
+    work: impl Future<Output = T>,
+    writer: &mut (impl Future<Output = WriteEnd> + Unpin),
+) -> Result<T, WriteEnd> {
+    tokio::pin!(work);
+    tokio::select! {
+        out = &mut work => Ok(out),
+        written = writer => Err(written),
+    }
+}
+
+/// After the server's close frame: reads and discards what the client still sends, until it
+/// closes its side, for at most [`LINGER`]. Closing a socket with unread bytes (the rest of an
+/// oversized frame) makes the kernel reset the connection, which can destroy the close frame
+/// before the client reads it.
+async fn linger(sink: SplitSink<Socket, Message>, stream: SplitStream<Socket>) {
+    let Ok(mut socket) = sink.reunite(stream) else {
+        return;
+    };
+    let io = socket.get_mut();
+    let _ = tokio::time::timeout(LINGER, async {
+        let mut buf = [0u8; 4096];
+        let mut left = LINGER_BYTES;
+        while left > 0 {
+            match io.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
             }
         }
-    }
+    })
+    .await;
+    let _ = io.shutdown().await;
 }
 
 async fn answer(state: &ServerState, text: &str) -> Vec<Message> {

@@ -11,8 +11,10 @@
 //! module does the upgrade itself (validation as axum does it) and hands the session that stream.
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
@@ -39,6 +41,8 @@ pub struct Upgrade {
     key: HeaderValue,
     /// hyper's handle on the connection once the 101 response is out.
     on_upgrade: OnUpgrade,
+    /// The TCP peer (absent only for in-process requests without a connection).
+    pub peer: Option<SocketAddr>,
 }
 
 /// Why a request cannot be upgraded: a status and words for the client.
@@ -115,7 +119,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
             StatusCode::UPGRADE_REQUIRED,
             "this connection cannot be upgraded",
         ))?;
-        Ok(Upgrade { key, on_upgrade })
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0);
+        Ok(Upgrade {
+            key,
+            on_upgrade,
+            peer,
+        })
     }
 }
 
@@ -180,21 +192,37 @@ pub fn fragments(text: &Utf8Bytes) -> Vec<Frame> {
         .collect()
 }
 
+/// Why a message could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The client took no frame for the whole send timeout: it has stopped reading.
+    #[error("the client took nothing for {0:?}")]
+    TimedOut(Duration),
+    /// The connection failed.
+    #[error(transparent)]
+    Ws(#[from] WsError),
+}
+
 /// Sends one message; a long text goes out as [`fragments`], each flushed before the next so
-/// the write buffer never holds more than one of them.
-pub async fn send<S>(sink: &mut S, msg: Message) -> Result<(), WsError>
+/// the write buffer never holds more than one of them. Each frame must be taken by the
+/// client's socket `within` the given time, so a slow client gets the list however long it
+/// is, and one that stopped reading is found out.
+pub async fn send<S>(sink: &mut S, msg: Message, within: Duration) -> Result<(), SendError>
 where
     S: Sink<Message, Error = WsError> + Unpin,
 {
-    match msg {
+    let frames = match msg {
         Message::Text(text) if text.len() > FRAGMENT => {
-            for frame in fragments(&text) {
-                sink.send(Message::Frame(frame)).await?;
-            }
-            Ok(())
+            fragments(&text).into_iter().map(Message::Frame).collect()
         }
-        other => sink.send(other).await,
+        other => vec![other],
+    };
+    for frame in frames {
+        tokio::time::timeout(within, sink.send(frame))
+            .await
+            .map_err(|_| SendError::TimedOut(within))??;
     }
+    Ok(())
 }
 
 #[cfg(test)]
