@@ -9,6 +9,7 @@
 //! `target/garage-test`. Every test creates its own bucket.
 
 mod cache;
+mod cache_faults;
 mod common;
 mod lan_access;
 mod lan_common;
