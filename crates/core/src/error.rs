@@ -48,6 +48,10 @@ pub enum Error {
     /// The item id is unknown (or the object vanished from the source).
     #[error("no such media item")]
     NotFound,
+    /// The store answered a GetObject with something other than what was asked (another
+    /// range, the whole object for a range, a wrong length): nothing of it is served or cached.
+    #[error("the store answered with other bytes than asked: {0}")]
+    StoreBadAnswer(String),
     /// The object changed at the source since the catalog snapshot; a refresh is needed.
     #[error("the object changed at the source; refresh the library")]
     Changed,
@@ -83,6 +87,7 @@ impl Error {
             Error::AccessDenied(_) => "access_denied",
             Error::NoSuchBucket(_) => "no_such_bucket",
             Error::Upstream(_) => "upstream",
+            Error::StoreBadAnswer(_) => "store_bad_answer",
             Error::NotFound => "not_found",
             Error::Changed => "changed",
             Error::Io(_) => "io",
@@ -104,7 +109,8 @@ impl Error {
             Error::BadCredentials(_)
             | Error::AccessDenied(_)
             | Error::NoSuchBucket(_)
-            | Error::Upstream(_) => 502,
+            | Error::Upstream(_)
+            | Error::StoreBadAnswer(_) => 502,
         }
     }
 }
@@ -120,6 +126,8 @@ mod tests {
         assert_eq!(Error::NoSuchBucket("b".into()).code(), "no_such_bucket");
         assert_eq!(Error::BadCredentials("k".into()).code(), "bad_credentials");
         assert!(Error::Changed.to_string().contains("refresh"));
+        assert_eq!(Error::StoreBadAnswer("x".into()).code(), "store_bad_answer");
+        assert_eq!(Error::StoreBadAnswer("x".into()).http_status(), 502);
     }
 
     #[test]

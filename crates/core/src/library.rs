@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::cache::{CacheStats, EdgeCache, ObjectRef};
+use crate::cache::{CacheHealth, CacheStats, EdgeCache, ObjectRef};
 use crate::catalog::{
     Catalog, ClientRefresh, MediaItem, RefreshResult, Snapshot, DEFAULT_CLIENT_REFRESH_INTERVAL,
 };
@@ -55,6 +55,8 @@ pub struct Health {
     pub last_error: Option<ErrorInfo>,
     /// True when the last refresh succeeded.
     pub ok: bool,
+    /// The edge cache's state (`None`: no cache): degraded while its disk refuses writes.
+    pub cache: Option<CacheHealth>,
 }
 
 /// Who is looking at [`Health`].
@@ -198,6 +200,7 @@ impl Library {
             last_attempt: status.last_attempt.map(httpdate::fmt_http_date),
             ok: status.last_error.is_none(),
             last_error: status.last_error.as_deref().map(ErrorInfo::from),
+            cache: self.cache.as_ref().map(EdgeCache::health),
         }
     }
 
@@ -220,7 +223,9 @@ impl Library {
             );
             return cache.read(source.clone(), obj, start, end).await;
         }
-        let body = source.open(&item.key, item.etag.as_deref(), range).await?;
+        let body = source
+            .open(&item.key, item.etag.as_deref(), item.size, range)
+            .await?;
         let want = decision.body_len(item.size);
         if body.len != want {
             // The object changed size behind the snapshot's back.

@@ -8,7 +8,9 @@
 //! ([`fill`]); a range that spans cached and missing chunks starts streaming at once
 //! ([`read`]). Read-ahead follows each reader a few chunks ahead and stops when it stops
 //! reading, so a paused player does not pull a whole film. Complete chunks are served as
-//! slices of a memory map of their file ([`map`]): no `read()` copy, no thread hop.
+//! slices of a memory map of their file ([`map`]): no `read()` copy, no thread hop. When the
+//! cache cannot write (its disk is full even after evicting), readers stream straight from
+//! the store and the cache reports itself degraded until a chunk is written again.
 
 mod fill;
 mod folder;
@@ -27,7 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::error::Result;
 use crate::source::{ObjectBody, Source};
 use fill::{Fill, FillState, FillWriter};
-pub use stats::{CacheStats, ObjectStats};
+pub use stats::{CacheHealth, CacheStats, ObjectStats};
 use store::{ChunkId, ObjectHash, Store};
 
 /// Chunk size: the unit of fetching, caching and eviction.
@@ -140,7 +142,13 @@ impl Inner {
                 });
             }
         }
-        let writers = self.claim(&mut fills, obj, index, until)?;
+        let writers = self
+            .claim(&mut fills, obj, index, until)
+            .inspect_err(|err| {
+                // Our own disk refuses a new file: the reader bypasses the cache.
+                self.stats
+                    .degrade(format!("the cache could not create a chunk file: {err}"));
+            })?;
         let first = writers.first().map(|w| w.file.clone());
         tokio::spawn(fill::run(
             self.clone(),
@@ -209,14 +217,22 @@ impl Inner {
                 break;
             }
             let tmp = store.tmp_path(id, self.nonce.fetch_add(1, Ordering::Relaxed));
-            if let Some(dir) = tmp.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?;
+            let created = tmp
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| {
+                    std::fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .create_new(true)
+                        .open(&tmp)
+                });
+            let file = match created {
+                Ok(file) => file,
+                // The run so far is claimed: fetch that much (its fills are registered).
+                Err(_) if !writers.is_empty() => break,
+                Err(err) => return Err(err.into()),
+            };
             let (tx, rx) = tokio::sync::watch::channel(FillState::Writing(0));
             let fill = Arc::new(Fill { file, state: rx });
             fills.insert(id, fill.clone());
@@ -284,6 +300,11 @@ impl EdgeCache {
         end: u64,
     ) -> Result<ObjectBody> {
         read::open(self.inner.clone(), source, Arc::new(obj), start, end).await
+    }
+
+    /// Whether the cache works or is bypassed (cannot write), for `/api/health`.
+    pub fn health(&self) -> CacheHealth {
+        self.inner.stats.health()
     }
 
     /// Counters, in total and per object.

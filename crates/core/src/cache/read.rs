@@ -7,18 +7,25 @@
 //! fill is done the reader switches to the chunk's map. Entering a chunk triggers read-ahead
 //! of the next chunks of the request (bounded by [`super::DEFAULT_READ_AHEAD`]); a reader
 //! that stops pulling (a paused player) stops triggering more.
+//!
+//! The cache is an optimisation, never a reason for playback to fail: when its own disk fails
+//! (a fill could not write — disk full even after evicting — or a chunk cannot be created or
+//! read back: every [`Error::Io`] on the cached path), the reader streams the rest of its range
+//! straight from the store with one GetObject (checked like every other,
+//! [`crate::source::Source::open`]) and caches none of it. Store errors stay errors.
 
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 
-use super::fill::{error_from, Fill, FillState};
+use super::fill::{error_from, Fill, FillState, STALL_LIMIT};
 use super::store::ChunkId;
 use super::{map, Inner, ObjectRef, Slot};
 use crate::error::{Error, Result};
-use crate::source::{ObjectBody, Source};
+use crate::source::{ByteStream, ObjectBody, Source};
 
 /// Largest piece yielded at once. The connection copies each piece into its write buffer
 /// (hyper flattens unless the IO writes vectored), so this also bounds that buffer per
@@ -36,6 +43,8 @@ struct Reader {
     end: u64,
     /// The chunk being read and its open source.
     current: Option<(u64, Open)>,
+    /// The rest of the range straight from the store, once the cache failed this reader.
+    direct: Option<ByteStream>,
 }
 
 /// An open chunk.
@@ -64,6 +73,7 @@ pub async fn open(
         pos: start,
         end,
         current: None,
+        direct: None,
     };
     let first = match reader.next_piece().await {
         Some(Ok(bytes)) => bytes,
@@ -92,6 +102,79 @@ impl Reader {
     }
 
     async fn piece(&mut self) -> Result<Bytes> {
+        if self.direct.is_none() {
+            match self.cached_piece().await {
+                Err(Error::Io(err)) => {
+                    tracing::warn!(id = %self.obj.id, error = %err,
+                        "the cache failed this read; streaming the rest from the store");
+                    self.open_direct().await?;
+                }
+                other => return other,
+            }
+        }
+        self.direct_piece().await
+    }
+
+    /// Opens the rest of the range (`pos..=end`) at the store, bypassing the cache.
+    async fn open_direct(&mut self) -> Result<()> {
+        self.current = None;
+        self.inner.stats.get_request(&self.obj.id);
+        let want = self.end - self.pos + 1;
+        let opened = tokio::time::timeout(
+            STALL_LIMIT,
+            self.source.open(
+                &self.obj.key,
+                self.obj.etag.as_deref(),
+                self.obj.size,
+                Some((self.pos, self.end)),
+            ),
+        )
+        .await
+        .map_err(|_| {
+            Error::Unreachable(format!(
+                "the store sent no answer within {} s",
+                STALL_LIMIT.as_secs()
+            ))
+        })??;
+        if opened.len != want {
+            return Err(Error::StoreBadAnswer(format!(
+                "{} bytes where {want} were asked",
+                opened.len
+            )));
+        }
+        self.direct = Some(opened.stream);
+        Ok(())
+    }
+
+    /// The next piece of the pass-through stream.
+    async fn direct_piece(&mut self) -> Result<Bytes> {
+        let Some(stream) = self.direct.as_mut() else {
+            return Err(Error::NotFound);
+        };
+        let mut bytes = match tokio::time::timeout(STALL_LIMIT, stream.next()).await {
+            Ok(Some(Ok(bytes))) => bytes,
+            Ok(Some(Err(e))) => return Err(Error::Upstream(format!("the transfer broke: {e}"))),
+            Ok(None) => return Err(Error::Upstream("the store ended the transfer early".into())),
+            Err(_) => {
+                return Err(Error::Unreachable(format!(
+                    "the transfer stalled for {} s",
+                    STALL_LIMIT.as_secs()
+                )))
+            }
+        };
+        // Never past the range (the store's length was checked; this is a second guard).
+        let left = usize::try_from(self.end - self.pos + 1).unwrap_or(usize::MAX);
+        bytes.truncate(left);
+        let n = bytes.len() as u64;
+        self.pos += n;
+        self.inner.stats.fetched(&self.obj.id, n);
+        self.inner.stats.served(&self.obj.id, n);
+        self.inner.stats.bypassed(n);
+        Ok(bytes)
+    }
+
+    /// The next piece from the cache (a complete chunk, or one being filled).
+    async fn cached_piece(&mut self) -> Result<Bytes> {
         let cs = self.inner.chunk_size;
         let index = self.pos / cs;
         let within = self.pos - index * cs;
@@ -168,7 +251,13 @@ impl Reader {
 
     /// The bytes of complete chunk `index`: the store's kept map, or a new map made on the
     /// blocking pool (and kept).
-    async fn map(&self, index: u64, path: PathBuf, len: u64, kept: Option<Bytes>) -> Result<Bytes> {
+    async fn map(
+        &mut self,
+        index: u64,
+        path: PathBuf,
+        len: u64,
+        kept: Option<Bytes>,
+    ) -> Result<Bytes> {
         if let Some(bytes) = kept {
             return Ok(bytes);
         }
@@ -186,7 +275,7 @@ impl Reader {
     }
 
     /// The map of chunk `index` once its fill is done, if the store still has it.
-    async fn complete(&self, index: u64) -> Option<Bytes> {
+    async fn complete(&mut self, index: u64) -> Option<Bytes> {
         let id = self.id(index);
         let (path, len, kept) = {
             let mut store = self.inner.lock_store();

@@ -1,7 +1,10 @@
-//! Cache counters: bytes fetched from the source, bytes served, hits, GetObject count.
+//! Cache counters: bytes fetched from the source, bytes served, hits, GetObject count, and
+//! whether the cache is degraded (its disk refuses writes, so cold reads bypass it).
 //!
 //! "Each byte leaves the bucket once" is checked against these: the byte hit ratio is
-//! `1 - fetched / served`, exposed at `/api/stats` in total and per object.
+//! `1 - fetched / served`, exposed at `/api/stats` in total and per object. The degraded
+//! state is also in `/api/health`, so a full cache disk is visible where problems are looked
+//! for, not only as slower playback.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,8 +44,24 @@ pub struct CacheStats {
     pub mapped_chunks: usize,
     /// Bytes evicted since start.
     pub evicted_bytes: u64,
+    /// True while the cache cannot write (disk full...): cold reads stream from the store
+    /// without being cached. Cleared by the next chunk written.
+    pub degraded: bool,
+    /// Why, while degraded.
+    pub degraded_reason: Option<String>,
+    /// Bytes streamed straight from the store, bypassing the cache, since start.
+    pub bypassed_bytes: u64,
     /// Per catalog id.
     pub objects: HashMap<String, ObjectStats>,
+}
+
+/// The cache's state for `/api/health`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CacheHealth {
+    /// True while cold reads bypass the cache because it cannot write.
+    pub degraded: bool,
+    /// Why, while degraded.
+    pub reason: Option<String>,
 }
 
 /// The live counters.
@@ -50,6 +69,9 @@ pub struct CacheStats {
 pub struct Stats {
     objects: Mutex<HashMap<String, ObjectStats>>,
     evicted: AtomicU64,
+    bypassed: AtomicU64,
+    /// `Some(reason)` while degraded.
+    degraded: Mutex<Option<String>>,
 }
 
 impl Stats {
@@ -87,6 +109,40 @@ impl Stats {
         self.evicted.fetch_add(n, Ordering::Relaxed);
     }
 
+    pub fn bypassed(&self, n: u64) {
+        self.bypassed.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn lock_degraded(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.degraded.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cache could not write: cold reads bypass it until a write succeeds again.
+    pub fn degrade(&self, reason: String) {
+        let mut state = self.lock_degraded();
+        if state.is_none() {
+            tracing::warn!(%reason, "the edge cache cannot write; cold reads bypass it");
+        }
+        *state = Some(reason);
+    }
+
+    /// A chunk was written: the cache works again.
+    pub fn recovered(&self) {
+        let mut state = self.lock_degraded();
+        if state.take().is_some() {
+            tracing::info!("the edge cache writes again");
+        }
+    }
+
+    /// Degraded or not, and why.
+    pub fn health(&self) -> CacheHealth {
+        let reason = self.lock_degraded().clone();
+        CacheHealth {
+            degraded: reason.is_some(),
+            reason,
+        }
+    }
+
     /// A consistent copy.
     pub fn snapshot(
         &self,
@@ -100,6 +156,7 @@ impl Stats {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        let health = self.health();
         let mut total = ObjectStats::default();
         for s in objects.values() {
             total.fetched_bytes += s.fetched_bytes;
@@ -121,6 +178,9 @@ impl Stats {
             chunks,
             mapped_chunks,
             evicted_bytes: self.evicted.load(Ordering::Relaxed),
+            degraded: health.degraded,
+            degraded_reason: health.reason,
+            bypassed_bytes: self.bypassed.load(Ordering::Relaxed),
             objects,
         }
     }

@@ -197,6 +197,16 @@ impl Store {
         freed
     }
 
+    /// Deletes least recently used chunks until `want` bytes are freed or none is left (the
+    /// disk filled up below the cap); returns bytes freed.
+    pub fn evict_bytes(&mut self, want: u64) -> u64 {
+        let cap = self.max_bytes;
+        self.max_bytes = self.total.saturating_sub(want);
+        let freed = self.evict();
+        self.max_bytes = cap;
+        freed
+    }
+
     /// Bytes held.
     pub fn total(&self) -> u64 {
         self.total

@@ -3,6 +3,7 @@
 //! A source does two things: list its objects, and open one (optionally a byte range of it)
 //! as a stream. The catalog and the server use only [`Source`]; the edge cache will wrap it.
 
+mod answer;
 pub mod local;
 pub mod s3;
 
@@ -63,17 +64,19 @@ impl Source {
         }
     }
 
-    /// Opens `key`, the inclusive byte range `range` of it when given. When `etag` is given
-    /// and the object no longer has it, fails with [`crate::Error::Changed`] rather than
-    /// splice bytes of two versions.
+    /// Opens `key` (listed with `etag` and `size`), the inclusive byte range `range` of it
+    /// when given. When `etag` is given and the object no longer has it, fails with
+    /// [`crate::Error::Changed`] rather than splice bytes of two versions; an S3 answer that
+    /// is not exactly the asked bytes fails with [`crate::Error::StoreBadAnswer`].
     pub async fn open(
         &self,
         key: &str,
         etag: Option<&str>,
+        size: u64,
         range: Option<(u64, u64)>,
     ) -> Result<ObjectBody> {
         match self {
-            Source::S3(s) => s.open(key, etag, range).await,
+            Source::S3(s) => s.open(key, etag, size, range).await,
             Source::Local(l) => l.open(key, etag, range).await,
         }
     }

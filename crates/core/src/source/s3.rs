@@ -1,9 +1,12 @@
 //! An S3 or S3-compatible bucket as a library, through aws-sdk-s3.
 //!
 //! Listing follows ListObjectsV2 continuation tokens; opening is a (ranged) GetObject whose
-//! body streams through without being buffered whole. SDK errors are classified into the
+//! body streams through without being buffered whole, once its status, `Content-Range`, length
+//! and ETag are checked against what was asked ([`super::answer`]). SDK errors are classified into the
 //! core's actionable errors (unreachable, bad credentials, no such bucket, access denied).
 
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_config::meta::region::RegionProviderChain;
@@ -11,10 +14,13 @@ use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
 use tokio_util::io::ReaderStream;
 
+use super::answer::{self, Answer, Asked};
 use super::{ObjectBody, ObjectMeta};
 use crate::config::S3Config;
 use crate::error::{Error, Result};
@@ -127,11 +133,14 @@ impl S3Source {
         Ok(out)
     }
 
-    /// A (ranged) GetObject, conditional on the listed ETag.
+    /// A (ranged) GetObject, conditional on the listed ETag, whose answer is checked against
+    /// what was asked (status, `Content-Range`, length, ETag: [`super::answer`]) before a byte
+    /// of it is used.
     pub async fn open(
         &self,
         key: &str,
         etag: Option<&str>,
+        size: u64,
         range: Option<(u64, u64)>,
     ) -> Result<ObjectBody> {
         let mut req = self.client.get_object().bucket(&self.bucket).key(key);
@@ -141,16 +150,49 @@ impl S3Source {
         if let Some(etag) = etag {
             req = req.if_match(etag);
         }
+        let status = Arc::new(AtomicU16::new(0));
         let out = req
+            .customize()
+            .interceptor(StatusRecorder(status.clone()))
             .send()
             .await
             .map_err(|e| classify_get(e, &self.bucket))?;
-        let len = out.content_length().unwrap_or(0).max(0) as u64;
+        let content_length = out.content_length().and_then(|n| u64::try_from(n).ok());
+        answer::check(
+            &Asked { etag, size, range },
+            &Answer {
+                status: status.load(Ordering::Acquire),
+                content_range: out.content_range(),
+                content_length,
+                etag: out.e_tag(),
+            },
+        )?;
         let reader = out.body.into_async_read();
         Ok(ObjectBody {
             stream: Box::pin(ReaderStream::with_capacity(reader, READ_CHUNK)),
-            len,
+            len: content_length.unwrap_or(0),
         })
+    }
+}
+
+/// Records the HTTP status of the response the SDK deserialises (the output type has none).
+#[derive(Debug)]
+struct StatusRecorder(Arc<AtomicU16>);
+
+impl Intercept for StatusRecorder {
+    fn name(&self) -> &'static str {
+        "bucketstream-status-recorder"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0
+            .store(context.response().status().as_u16(), Ordering::Release);
+        Ok(())
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod cache;
 mod cache_dir;
+mod cache_faults;
 mod common;
 mod lan_access;
 mod lan_common;
