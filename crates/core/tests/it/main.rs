@@ -15,6 +15,7 @@ mod lan_common;
 mod lan_limits;
 mod lan_logs;
 mod local;
+mod local_races;
 mod proxy;
 mod s3;
 mod suite;
