@@ -1,4 +1,5 @@
-//! Pure RFC 9110 byte-range decisions: what to answer to a `Range` (and `If-Range`) header.
+//! Pure RFC 9110 byte-range decisions: what to answer to a `Range` (and `If-Range`) header,
+//! and whether an `If-None-Match` header makes a GET a `304`.
 //!
 //! Kept free of I/O and of HTTP types so the whole table of cases (suffix, open-ended,
 //! reversed, beyond the end, empty object, overflowing numbers, garbage) is tested as plain
@@ -110,6 +111,47 @@ pub fn if_range_holds(
     }
 }
 
+/// Whether an `If-None-Match` header matches the object, so a GET or HEAD gets `304`.
+///
+/// RFC 9110 §13.1.2: `*` matches any object that exists; otherwise the tags are compared
+/// **weakly** (`W/"x"` matches `"x"` and `W/"x"`), unlike `If-Range`. A list that stops
+/// parsing (a tag without quotes) matches only through the tags read before the fault.
+pub fn if_none_match_hits(header: &str, etag: Option<&str>) -> bool {
+    if header.trim() == "*" {
+        return true;
+    }
+    let Some(ours) = etag.map(opaque) else {
+        return false;
+    };
+    let mut rest = header;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            return false;
+        }
+        let body = rest.strip_prefix("W/").unwrap_or(rest);
+        let Some(inner) = body.strip_prefix('"') else {
+            return false;
+        };
+        let Some(end) = inner.find('"') else {
+            return false;
+        };
+        if &inner[..end] == ours {
+            return true;
+        }
+        rest = &inner[end + 1..];
+    }
+}
+
+/// The opaque part of an entity tag: `W/"x"` and `"x"` both give `x`.
+fn opaque(tag: &str) -> &str {
+    let tag = tag.trim();
+    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+    tag.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(tag)
+}
+
 #[cfg(test)]
 mod tests {
     use super::Decision::{Full, Partial, Unsatisfiable};
@@ -212,5 +254,45 @@ mod tests {
         }
         assert!(!if_range_holds(Some("\"abc\""), None, lm));
         assert!(!if_range_holds(Some("\"abc\""), Some("W/\"abc\""), lm));
+    }
+
+    #[test]
+    fn if_none_match_table() {
+        let cases: &[(&str, Option<&str>, bool)] = &[
+            ("\"abc\"", Some("\"abc\""), true),
+            ("\"other\"", Some("\"abc\""), false),
+            // weak comparison: W/ on either side still matches
+            ("W/\"abc\"", Some("\"abc\""), true),
+            ("\"abc\"", Some("W/\"abc\""), true),
+            ("W/\"abc\"", Some("W/\"abc\""), true),
+            // lists, with and without spaces, empty elements tolerated
+            ("\"x\", \"abc\"", Some("\"abc\""), true),
+            ("\"x\",W/\"abc\"", Some("\"abc\""), true),
+            (" , \"x\" ,, \"abc\" ", Some("\"abc\""), true),
+            ("\"x\", \"y\"", Some("\"abc\""), false),
+            // a comma inside a tag is part of the tag
+            ("\"a,b\"", Some("\"a,b\""), true),
+            ("\"a,b\"", Some("\"a\""), false),
+            // `*` matches anything that exists, with or without a tag
+            ("*", Some("\"abc\""), true),
+            (" * ", None, true),
+            // no tag on the object: only `*`
+            ("\"abc\"", None, false),
+            // malformed: unquoted, unterminated, prefix only
+            ("abc", Some("\"abc\""), false),
+            ("\"abc", Some("\"abc\""), false),
+            ("W/", Some("\"abc\""), false),
+            ("", Some("\"abc\""), false),
+            // the opaque part must be equal, not a prefix
+            ("\"ab\"", Some("\"abc\""), false),
+            ("\"abcd\"", Some("\"abc\""), false),
+        ];
+        for (header, etag, want) in cases {
+            assert_eq!(
+                if_none_match_hits(header, *etag),
+                *want,
+                "If-None-Match {header:?} against {etag:?}"
+            );
+        }
     }
 }

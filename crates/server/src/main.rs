@@ -5,12 +5,13 @@
 //! failure is one line on stderr and a non-zero exit.
 
 use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bucketstream_core::config::{self, file, Defaults, LanConfig, LanOverrides, Overrides};
-use bucketstream_core::server::{self, FileKeyStore, IpNet, LanOptions, ServerState};
+use bucketstream_core::server::{self, Access, FileKeyStore, IpNet, LanOptions, ServerState};
 use bucketstream_core::{Config, Library};
 use clap::Parser;
 
@@ -72,6 +73,11 @@ struct Cli {
     /// Make a new access key before serving (every paired browser must pair again)
     #[arg(long = "rotate-key")]
     rotate_key: bool,
+    /// Print the pairing URLs (they hold the access key) for the configured address and port,
+    /// then exit. Serving prints them only when stdout is a terminal, never into a log
+    /// (systemd's journal); use this with the service's flags or config to see them.
+    #[arg(long = "print-pairing", conflicts_with = "rotate_key")]
+    print_pairing: bool,
     /// Do not advertise the server over mDNS/DNS-SD
     #[arg(long = "no-mdns")]
     no_mdns: bool,
@@ -186,14 +192,50 @@ fn start(cli: Cli) -> Result<(), StartError> {
             StartError::Key("no data folder for the key file; pass --access-key-file".into())
         })?;
     let lan = LanOptions {
-        key_store: Some(std::sync::Arc::new(FileKeyStore::new(key_file))),
+        key_store: Some(std::sync::Arc::new(FileKeyStore::new(key_file.clone()))),
         ..LanOptions::from_config(&lan_config)
     };
+    if cli.print_pairing {
+        return print_pairing(&config, &lan);
+    }
+    let pairing = Pairing {
+        key_file,
+        terminal: std::io::stdout().is_terminal(),
+    };
     let runtime = tokio::runtime::Runtime::new().map_err(StartError::Runtime)?;
-    runtime.block_on(serve(config, lan, cli.rotate_key))
+    runtime.block_on(serve(config, lan, cli.rotate_key, pairing))
 }
 
-async fn serve(config: Config, lan: LanOptions, rotate_key: bool) -> Result<(), StartError> {
+/// Where the pairing URLs go when serving.
+struct Pairing {
+    /// The key file, named in the hint when the URLs are not printed.
+    key_file: PathBuf,
+    /// Whether stdout is a terminal (a person reads it, no log keeps it).
+    terminal: bool,
+}
+
+/// `--print-pairing`: the URLs for the configured bind address and port, on stdout.
+fn print_pairing(config: &Config, lan: &LanOptions) -> Result<(), StartError> {
+    let access = Access::new(lan).map_err(|e| StartError::Key(e.to_string()))?;
+    let urls = access.pairing_urls(config.bind, config.port);
+    if urls.is_empty() {
+        eprintln!(
+            "bucketstream-server: no pairing URL for {}: loopback clients need no key, and no LAN address was found",
+            config.bind
+        );
+    }
+    for url in urls {
+        println!("{}", url.expose());
+    }
+    Ok(())
+}
+
+async fn serve(
+    config: Config,
+    lan: LanOptions,
+    rotate_key: bool,
+    pairing: Pairing,
+) -> Result<(), StartError> {
     let addr = SocketAddr::new(config.bind, config.port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -225,10 +267,7 @@ async fn serve(config: Config, lan: LanOptions, rotate_key: bool) -> Result<(), 
         let _ = refresher_stop_rx.await;
     });
     let local = listener.local_addr().map_err(StartError::Serve)?;
-    eprintln!(
-        "bucketstream-server: listening on http://{local}/ ({} items)",
-        library.snapshot().items.len()
-    );
+    let count = library.snapshot().items.len();
     let open = lan.open_to_lan;
     let state = tokio::task::spawn_blocking(move || ServerState::with_options(library, lan))
         .await
@@ -243,11 +282,22 @@ async fn serve(config: Config, lan: LanOptions, rotate_key: bool) -> Result<(), 
     if open {
         eprintln!("bucketstream-server: open to the whole LAN (no access key needed)");
     } else if !local.ip().is_loopback() {
-        // stdout, once: the pairing URL holds the access key and must never reach the log.
-        for url in state.access.pairing_urls(local.ip(), local.port()) {
-            println!("Pair a device (open this URL on it): {}", url.expose());
+        // The pairing URL holds the access key and must never reach a log: printed once on
+        // stdout when that is a terminal; under systemd (stdout is the journal) only a hint.
+        let urls = state.access.pairing_urls(local.ip(), local.port());
+        if pairing.terminal {
+            for url in urls {
+                println!("Pair a device (open this URL on it): {}", url.expose());
+            }
+        } else {
+            eprintln!(
+                "bucketstream-server: pairing URLs not printed (stdout is not a terminal); to see them, run as this user with the same flags: bucketstream-server --print-pairing --access-key-file {}",
+                pairing.key_file.display()
+            );
         }
     }
+    // Last of the start-up lines (scripts and tests wait for it).
+    eprintln!("bucketstream-server: listening on http://{local}/ ({count} items)");
     let result = server::run(listener, state, async move {
         let _ = stop_rx.await;
     })

@@ -307,3 +307,66 @@ fn seed_dotenv_selects_the_bucket_and_secrets_stay_out_of_output() {
     assert!(warning.contains("rejected the credentials"), "{warning}");
     assert!(!format!("{:?}", running.lines).contains(&"f".repeat(64)));
 }
+
+/// Stdout is a pipe here, as it is a journal under systemd: the pairing URLs (which hold the
+/// access key) are not printed; one stderr line says how to see them, and `--print-pairing`
+/// prints them on demand. Before, they went to stdout whatever it was.
+#[test]
+fn pairing_urls_stay_off_a_piped_stdout() {
+    use std::io::Read;
+
+    let home = tempfile::tempdir().expect("tempdir");
+    let key_file = home.path().join("lan-key");
+    let mut cmd = server(home.path());
+    cmd.args([
+        "--bind",
+        "0.0.0.0",
+        "--port",
+        "0",
+        "--no-mdns",
+        "--media-dir",
+    ])
+    .arg(repo().join("samples"))
+    .arg("--access-key-file")
+    .arg(&key_file)
+    .stdout(Stdio::piped());
+    let mut running = spawn(&mut cmd);
+    // Serving: whatever start-up printed is printed by now.
+    let port = running.base.rsplit(':').next().expect("port").to_owned();
+    let health = get_json(&format!("http://127.0.0.1:{port}/api/health"));
+    assert_eq!(health["source"], "local");
+    let mut stdout = running.child.stdout.take().expect("stdout");
+    let _ = running.child.kill();
+    let _ = running.child.wait();
+    let mut out = String::new();
+    stdout.read_to_string(&mut out).expect("read stdout");
+    let key = std::fs::read_to_string(&key_file).expect("key file");
+    let key = key.trim();
+    assert!(!key.is_empty());
+    assert!(!out.contains(key), "the key reached stdout: {out}");
+    assert!(!out.contains("?key="), "{out}");
+    let lines = format!("{:?}", running.lines);
+    assert!(!lines.contains(key), "the key reached stderr");
+    assert!(
+        lines.contains("--print-pairing") && lines.contains(&key_file.display().to_string()),
+        "a hint on how to see the URLs: {lines}"
+    );
+
+    // On demand, even into a pipe: the same key, one URL per LAN address of this machine.
+    let out = server(home.path())
+        .args(["--print-pairing", "--bind", "192.0.2.7", "--port", "8080"])
+        .arg("--access-key-file")
+        .arg(&key_file)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(printed.trim(), format!("http://192.0.2.7:8080/?key={key}"));
+
+    let help = server(home.path()).arg("--help").output().expect("help");
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--print-pairing"));
+}

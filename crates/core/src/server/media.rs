@@ -14,7 +14,7 @@ use super::ServerState;
 use crate::catalog::item::looks_like_id;
 use crate::catalog::MediaItem;
 use crate::error::Error;
-use crate::range::{decide, if_range_holds, Decision};
+use crate::range::{decide, if_none_match_hits, if_range_holds, Decision};
 
 /// The handler.
 pub async fn serve(
@@ -43,8 +43,8 @@ pub async fn serve(
         };
     }
     let text = |name: header::HeaderName| headers.get(name).map(|v| v.to_str().ok());
-    if let (Some(Some(tags)), Some(etag)) = (text(header::IF_NONE_MATCH), item.etag.as_deref()) {
-        if tags.split(',').any(|t| t.trim() == etag || t.trim() == "*") {
+    if let Some(Some(tags)) = text(header::IF_NONE_MATCH) {
+        if if_none_match_hits(tags, item.etag.as_deref()) {
             let mut resp = StatusCode::NOT_MODIFIED.into_response();
             validators(resp.headers_mut(), item);
             return resp;

@@ -92,8 +92,9 @@ impl LocalSource {
         .map_err(|e| Error::Io(std::io::Error::other(e)))?
     }
 
-    /// Maps a key back to a canonical path inside its root, refusing anything that escapes.
-    fn resolve(&self, key: &str) -> Result<PathBuf> {
+    /// Maps a key to its root and the path relative to it, refusing anything but plain,
+    /// visible components (no `..`, no absolute path, no hidden name).
+    fn resolve<'a>(&'a self, key: &'a str) -> Result<(&'a Root, &'a Path)> {
         let (root, rel) = if self.roots.len() == 1 {
             (&self.roots[0], key)
         } else {
@@ -113,30 +114,25 @@ impl LocalSource {
         if !clean || rel.as_os_str().is_empty() {
             return Err(Error::NotFound);
         }
-        let path = root
-            .path
-            .join(rel)
-            .canonicalize()
-            .map_err(|_| Error::NotFound)?;
-        if !path.starts_with(&root.path) {
-            return Err(Error::NotFound);
-        }
-        Ok(path)
+        Ok((root, rel))
     }
 
     /// Opens a file (or an inclusive range of it) as a stream.
+    ///
+    /// The file is opened first and checked after (see the `beneath` module): a symlink or a FIFO
+    /// swapped in after the listing is never followed out of the root nor blocks a thread.
     pub async fn open(
         &self,
         key: &str,
         etag: Option<&str>,
         range: Option<(u64, u64)>,
     ) -> Result<ObjectBody> {
-        let path = self.resolve(key)?;
-        let mut file = tokio::fs::File::open(&path).await?;
-        let meta = file.metadata().await?;
-        if !meta.is_file() {
-            return Err(Error::NotFound);
-        }
+        let (root, rel) = self.resolve(key)?;
+        let (root, rel) = (root.path.clone(), rel.to_owned());
+        let (file, meta) = tokio::task::spawn_blocking(move || open_file(&root, &rel))
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e)))??;
+        let mut file = tokio::fs::File::from_std(file);
         if let Some(want) = etag {
             if etag_of(&meta) != want {
                 return Err(Error::Changed);
@@ -156,6 +152,27 @@ impl LocalSource {
     }
 }
 
+/// Opens `rel` beneath `root`, refusing anything that is not a regular file inside it.
+#[cfg(unix)]
+fn open_file(root: &Path, rel: &Path) -> Result<(std::fs::File, std::fs::Metadata)> {
+    beneath::open_beneath(root, rel)
+}
+
+/// Without `openat`: resolve, check the prefix, open (racy where links can be swapped).
+#[cfg(not(unix))]
+fn open_file(root: &Path, rel: &Path) -> Result<(std::fs::File, std::fs::Metadata)> {
+    let path = root.join(rel).canonicalize().map_err(|_| Error::NotFound)?;
+    if !path.starts_with(root) {
+        return Err(Error::NotFound);
+    }
+    let file = std::fs::File::open(&path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::NotFound);
+    }
+    Ok((file, meta))
+}
+
 /// A strong validator for a local file: size and modification time.
 fn etag_of(meta: &std::fs::Metadata) -> String {
     let nanos = meta
@@ -171,16 +188,33 @@ fn is_hidden(entry: &walkdir::DirEntry) -> bool {
     entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.')
 }
 
+/// Whether `entry` is a link to a folder that is not beneath `root` (or cannot be resolved).
+fn leaves_root(entry: &walkdir::DirEntry, root: &Path) -> bool {
+    if !entry.path_is_symlink() || !entry.file_type().is_dir() {
+        return false;
+    }
+    let inside = entry
+        .path()
+        .canonicalize()
+        .is_ok_and(|real| real.starts_with(root));
+    if !inside {
+        tracing::debug!(path = %entry.path().display(), "folder link leaves the library root; not walked");
+    }
+    !inside
+}
+
 fn walk(root: &Root, out: &mut Vec<ObjectMeta>) -> Result<()> {
     // A root that vanished is a failed listing, not an empty library.
     std::fs::read_dir(&root.path).map_err(|e| Error::Folder {
         path: root.path.clone(),
         reason: e.to_string(),
     })?;
+    // Links are followed (users link albums within their library), but a link to a folder
+    // outside the root is not descended into: `filter_entry` runs before the descent.
     let walker = walkdir::WalkDir::new(&root.path)
         .follow_links(true)
         .into_iter()
-        .filter_entry(|e| !is_hidden(e));
+        .filter_entry(|e| !is_hidden(e) && !leaves_root(e, &root.path));
     for entry in walker {
         // Unreadable subfolders and symlink loops are skipped, not fatal.
         let Ok(entry) = entry else { continue };
@@ -220,5 +254,7 @@ fn walk(root: &Root, out: &mut Vec<ObjectMeta>) -> Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
+mod beneath;
 #[cfg(test)]
 mod tests;

@@ -30,7 +30,7 @@ async fn get_range(url: &str, a: u64, b: u64) -> (u16, Vec<u8>, Option<String>) 
     (status, body, code)
 }
 
-/// Every file under `dir` (complete chunks and temporary ones).
+/// The files the cache holds under `dir` (its chunks and temporaries, not its marker file).
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_owned()];
@@ -39,7 +39,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 todo.push(p);
-            } else {
+            } else if d != dir {
                 out.push(p);
             }
         }

@@ -19,6 +19,7 @@ mod lan_limits;
 mod lan_logs;
 mod lan_origin;
 mod local;
+mod local_races;
 mod paths;
 mod proxy;
 mod s3;

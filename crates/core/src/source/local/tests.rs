@@ -159,3 +159,84 @@ fn missing_or_unreadable_folders_fail_clearly() {
     let err = LocalSource::new(&[file.path().to_owned()]).unwrap_err();
     assert!(err.to_string().contains("not a folder"), "{err}");
 }
+
+/// Links are followed by hand beneath the root: relative and absolute links within it open,
+/// links that climb out, loop, or name a folder or a FIFO are not found.
+#[cfg(unix)]
+#[tokio::test]
+async fn links_resolve_beneath_the_root_only() {
+    use std::os::unix::fs::symlink;
+    let (lib, outside) = fixture();
+    let root = lib.path();
+    symlink("Album/inner.mp4", root.join("rel-in.mp4")).expect("symlink");
+    symlink("../../Album/./inner.mp4", root.join("Album/Disc 1/up.mp4")).expect("symlink");
+    symlink(root.join("Album"), root.join("abs-dir")).expect("symlink");
+    symlink("rel-in.mp4", root.join("chain.mp4")).expect("symlink");
+    symlink("../../escape.mp3", root.join("Album/climb.mp3")).expect("symlink");
+    let escape_rel = outside.path().join("escape.mp3");
+    let depth = root.components().count();
+    let ups = "../".repeat(depth);
+    symlink(
+        format!("{ups}{}", escape_rel.display()),
+        root.join("far.mp3"),
+    )
+    .expect("symlink");
+    symlink("loop-b.mp3", root.join("loop-a.mp3")).expect("symlink");
+    symlink("loop-a.mp3", root.join("loop-b.mp3")).expect("symlink");
+    symlink("Album", root.join("dir-link.mp3")).expect("symlink");
+    let made = std::process::Command::new("mkfifo")
+        .arg(root.join("pipe.mp3"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    symlink("pipe.mp3", root.join("to-pipe.mp3")).expect("symlink");
+
+    let src = LocalSource::new(&[root.to_owned()]).expect("source");
+    for key in [
+        "rel-in.mp4",
+        "Album/Disc 1/up.mp4",
+        "abs-dir/inner.mp4",
+        "chain.mp4",
+        "link-in.mp4",
+    ] {
+        let body = read_all(src.open(key, None, None).await.expect(key)).await;
+        assert_eq!(body, b"video", "{key}");
+    }
+    // A link to the root itself stays inside it.
+    let body = read_all(
+        src.open("Album/loop/song.mp3", None, None)
+            .await
+            .expect("loop"),
+    )
+    .await;
+    assert_eq!(body, b"0123456789");
+    for key in [
+        "Album/climb.mp3",
+        "far.mp3",
+        "loop-a.mp3",
+        "dir-link.mp3",
+        "pipe.mp3",
+        "to-pipe.mp3",
+    ] {
+        // A FIFO would block forever here before the fix: bound the wait.
+        let res =
+            tokio::time::timeout(std::time::Duration::from_secs(5), src.open(key, None, None))
+                .await
+                .expect("answered without blocking");
+        assert!(matches!(res, Err(Error::NotFound)), "{key} must be refused");
+    }
+}
+
+/// A link from one root into another is not followed: each root is its own boundary.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_link_into_another_root_is_refused() {
+    let a = tempfile::tempdir().expect("tempdir");
+    let b = tempfile::tempdir().expect("tempdir");
+    std::fs::write(b.path().join("x.mp3"), b"b").expect("write");
+    std::os::unix::fs::symlink(b.path().join("x.mp3"), a.path().join("y.mp3")).expect("symlink");
+    let src = LocalSource::new(&[a.path().to_owned(), b.path().to_owned()]).expect("source");
+    let a_label = a.path().file_name().expect("name").to_string_lossy();
+    let res = src.open(&format!("{a_label}/y.mp3"), None, None).await;
+    assert!(matches!(res, Err(Error::NotFound)));
+}
