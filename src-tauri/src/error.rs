@@ -97,7 +97,12 @@ pub struct IpcError {
 
 impl From<DesktopError> for IpcError {
     fn from(err: DesktopError) -> Self {
-        let message = with_hint(err.code(), err.to_string());
+        // The window is the owner's: folders are named by their whole path.
+        let text = match &err {
+            DesktopError::Core(core) => core.for_owner(),
+            other => other.to_string(),
+        };
+        let message = with_hint(err.code(), text);
         tracing::warn!(code = err.code(), %message, "command failed");
         IpcError {
             code: err.code(),
@@ -115,7 +120,7 @@ impl From<bucketstream_core::Error> for IpcError {
 impl From<std::sync::Arc<bucketstream_core::Error>> for IpcError {
     /// The catalog shares its refresh error behind an `Arc`.
     fn from(err: std::sync::Arc<bucketstream_core::Error>) -> Self {
-        let message = with_hint(err.code(), err.to_string());
+        let message = with_hint(err.code(), err.for_owner());
         tracing::warn!(code = err.code(), %message, "refresh failed");
         IpcError {
             code: err.code(),

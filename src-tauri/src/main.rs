@@ -12,6 +12,10 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // A closed stderr (a pipe whose reader left, a stopped terminal) must not stop the
+        // server: by default the subscriber reports a failed write with eprintln!, which
+        // panics when stderr is gone.
+        .log_internal_errors(false)
         .init();
     tracing::info!(?rendering, "WebKit rendering");
     match bucketstream_desktop::run() {

@@ -75,6 +75,18 @@ pub fn last_component(path: &std::path::Path) -> String {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The message for the owner of the machine (a terminal, the desktop window, the log):
+    /// as [`std::fmt::Display`], but naming folders by their whole path. LAN clients get the
+    /// `Display` form only.
+    pub fn for_owner(&self) -> String {
+        match self {
+            Error::Folder { path, reason } => {
+                format!("media folder {} is not readable: {reason}", path.display())
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// A stable machine-readable code (used in JSON bodies and Tauri IPC errors).
     pub fn code(&self) -> &'static str {
         match self {
@@ -140,6 +152,7 @@ mod tests {
         assert!(text.contains("\"Music\""), "{text}");
         assert!(!text.contains("/home"), "{text}");
         assert!(format!("{err:?}").contains("/home/ann/private/Music"));
+        assert!(err.for_owner().contains("/home/ann/private/Music"));
         assert_eq!(last_component("/".as_ref()), "/");
     }
 }

@@ -108,10 +108,18 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // A closed stderr (a pipe whose reader left, a stopped terminal) must not stop the
+        // server: by default the subscriber reports a failed write with eprintln!, which
+        // panics when stderr is gone.
+        .log_internal_errors(false)
         .init();
     let cli = Cli::parse();
     match start(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(StartError::Core(err)) => {
+            eprintln!("bucketstream-server: {}", err.for_owner());
+            ExitCode::FAILURE
+        }
         Err(err) => {
             eprintln!("bucketstream-server: {err}");
             ExitCode::FAILURE
@@ -255,7 +263,10 @@ async fn serve(
     // The first listing runs before we announce readiness, so a bad bucket or bad
     // credentials are reported at once; the server still starts and keeps retrying.
     if let Err(err) = library.refresh().await {
-        eprintln!("bucketstream-server: warning: {err} (serving an empty library; retrying in the background)");
+        eprintln!(
+            "bucketstream-server: warning: {} (serving an empty library; retrying in the background)",
+            err.for_owner()
+        );
     }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
