@@ -7,7 +7,7 @@ use bucketstream_core::config::SourceConfig;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::common::{bytes, http, Garage, TestServer};
+use crate::common::{bytes, http, put, Garage, TestServer};
 use crate::proxy::{Proxy, CUT, PASS, SLOW, SLOW_RATE, STALL};
 
 /// Garage's count of GetObject requests (Prometheus text at the admin port).
@@ -38,18 +38,10 @@ async fn stats(server: &TestServer) -> Value {
         .expect("json")
 }
 
+/// [`crate::common::get_range`] without the error code.
 async fn get_range(url: &str, a: u64, b: u64) -> (u16, Vec<u8>) {
-    let resp = http()
-        .get(url)
-        .header("range", format!("bytes={a}-{b}"))
-        .send()
-        .await
-        .expect("get");
-    let status = resp.status().as_u16();
-    (
-        status,
-        resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
-    )
+    let (status, body, _) = crate::common::get_range(url, a, b).await;
+    (status, body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,14 +53,7 @@ async fn cached_ranges_are_exact_and_each_byte_leaves_the_bucket_once() {
     for i in 0..3u64 {
         let data = bytes(3_000_000 + i as usize * 77_777, 100 + i);
         let key = format!("film {i}.mp4");
-        client
-            .put_object()
-            .bucket(&bucket)
-            .key(&key)
-            .body(data.clone().into())
-            .send()
-            .await
-            .expect("put");
+        put(&client, &bucket, &key, data.clone()).await;
         objects.push((key, data));
     }
     let cache_dir = tempfile::tempdir().expect("tempdir");
@@ -165,14 +150,7 @@ impl ProxiedCache {
         let client = garage.client();
         let bucket = garage.bucket(&client, tag).await;
         for (key, data) in [("warm.mp4", warm), ("cold.mp4", cold)] {
-            client
-                .put_object()
-                .bucket(&bucket)
-                .key(key)
-                .body(data.to_vec().into())
-                .send()
-                .await
-                .expect("put");
+            put(&client, &bucket, key, data.to_vec()).await;
         }
         let upstream: std::net::SocketAddr = garage
             .endpoint()
@@ -375,14 +353,7 @@ async fn direct_mode_redirects_to_a_presigned_url_that_plays() {
     let client = garage.client();
     let bucket = garage.bucket(&client, "direct").await;
     let data = bytes(300_000, 11);
-    client
-        .put_object()
-        .bucket(&bucket)
-        .key("d i/r#ect?.mp3")
-        .body(data.clone().into())
-        .send()
-        .await
-        .expect("put");
+    put(&client, &bucket, "d i/r#ect?.mp3", data.clone()).await;
     let config = bucketstream_core::Config {
         bind: [127, 0, 0, 1].into(),
         port: 0,

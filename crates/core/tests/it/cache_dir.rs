@@ -10,7 +10,7 @@ use bucketstream_core::secret::{Credentials, Sensitive};
 use bucketstream_core::Library;
 use serde_json::Value;
 
-use crate::common::{bytes, http, Garage, TestServer};
+use crate::common::{bytes, http, put, Garage, TestServer};
 
 /// The marker the cache writes at the top of its folder.
 const MARKER: &str = "BUCKETSTREAM-CACHE";
@@ -121,14 +121,7 @@ async fn a_previous_versions_cache_is_adopted_and_still_served() {
     let client = garage.client();
     let bucket = garage.bucket(&client, "adopt").await;
     let data = bytes(2_500_000, 9);
-    client
-        .put_object()
-        .bucket(&bucket)
-        .key("film.mp4")
-        .body(data.clone().into())
-        .send()
-        .await
-        .expect("put");
+    put(&client, &bucket, "film.mp4", data.clone()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = Some((dir.path(), 1u64 << 30));
     let source = || SourceConfig::S3(garage.source(&bucket));

@@ -11,24 +11,8 @@ use std::process::Command;
 use bucketstream_core::config::SourceConfig;
 use serde_json::Value;
 
-use crate::common::{bytes, eventually, http, Garage, TestServer};
+use crate::common::{bytes, eventually, get_range, http, put, Garage, TestServer};
 use crate::proxy::{AnswerProxy, HONEST, IGNORE_IF_MATCH, IGNORE_RANGE, OTHER_RANGE, SHIFT};
-
-/// GET `url` with `Range: bytes=a-b`: the status, the body, and the error code if any.
-async fn get_range(url: &str, a: u64, b: u64) -> (u16, Vec<u8>, Option<String>) {
-    let resp = http()
-        .get(url)
-        .header("range", format!("bytes={a}-{b}"))
-        .send()
-        .await
-        .expect("get");
-    let status = resp.status().as_u16();
-    let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-    let code = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v["error"]["code"].as_str().map(str::to_owned));
-    (status, body, code)
-}
 
 /// The files the cache holds under `dir` (its chunks and temporaries, not its marker file).
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -63,14 +47,7 @@ impl Faulty {
         let garage = Garage::shared();
         let client = garage.client();
         let bucket = garage.bucket(&client, tag).await;
-        client
-            .put_object()
-            .bucket(&bucket)
-            .key("film.mp4")
-            .body(data.to_vec().into())
-            .send()
-            .await
-            .expect("put");
+        put(&client, &bucket, "film.mp4", data.to_vec()).await;
         let proxy = AnswerProxy::start(&garage.endpoint(), client.clone()).await;
         let mut source = garage.source(&bucket);
         source.endpoint = Some(proxy.endpoint());
@@ -281,14 +258,7 @@ async fn a_full_cache_disk_never_breaks_cold_playback() {
     let a = bytes(2_500_000, 61);
     let b = bytes(3_000_000, 62);
     for (key, data) in [("a.mp4", &a), ("b.mp4", &b)] {
-        client
-            .put_object()
-            .bucket(&bucket)
-            .key(key)
-            .body(data.clone().into())
-            .send()
-            .await
-            .expect("put");
+        put(&client, &bucket, key, data.clone()).await;
     }
     let cache_dir = disk.path().join("cache");
     let server = TestServer::start_with_cache(

@@ -342,6 +342,34 @@ impl Garage {
     }
 }
 
+/// GET `url` with `Range: bytes=a-b`: the status, the body, and the error code if any.
+pub async fn get_range(url: &str, a: u64, b: u64) -> (u16, Vec<u8>, Option<String>) {
+    let resp = http()
+        .get(url)
+        .header("range", format!("bytes={a}-{b}"))
+        .send()
+        .await
+        .expect("get");
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    let code = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["error"]["code"].as_str().map(str::to_owned));
+    (status, body, code)
+}
+
+/// Uploads `body` as `key` into `bucket`.
+pub async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: impl Into<Vec<u8>>) {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into().into())
+        .send()
+        .await
+        .expect("put");
+}
+
 impl Drop for Garage {
     fn drop(&mut self) {
         if self.owned {

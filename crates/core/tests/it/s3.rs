@@ -6,7 +6,7 @@ use bucketstream_core::config::SourceConfig;
 use bucketstream_core::secret::Sensitive;
 use futures_util::StreamExt;
 
-use crate::common::{eventually, Garage, TestServer};
+use crate::common::{eventually, put, Garage, TestServer};
 use crate::suite::{self, Backend};
 
 async fn setup(tag: &str) -> (Garage, TestServer, Backend) {
@@ -62,34 +62,19 @@ async fn s3_lists_past_one_thousand_objects() {
         let client = client.clone();
         let bucket = bucket.clone();
         async move {
-            client
-                .put_object()
-                .bucket(&bucket)
-                .key(format!("lib/{:02}/track {i:04}.mp3", i % 17))
-                .body(vec![b'x'; i % 7].into())
-                .send()
-                .await
-                .expect("put");
+            put(
+                &client,
+                &bucket,
+                &format!("lib/{:02}/track {i:04}.mp3", i % 17),
+                vec![b'x'; i % 7],
+            )
+            .await;
         }
     });
     puts.buffer_unordered(32).collect::<Vec<()>>().await;
     // Non-media objects and objects outside the prefix are not listed.
-    client
-        .put_object()
-        .bucket(&bucket)
-        .key("lib/readme.txt")
-        .body(b"x".to_vec().into())
-        .send()
-        .await
-        .expect("put");
-    client
-        .put_object()
-        .bucket(&bucket)
-        .key("elsewhere/x.mp3")
-        .body(b"x".to_vec().into())
-        .send()
-        .await
-        .expect("put");
+    put(&client, &bucket, "lib/readme.txt", b"x".to_vec()).await;
+    put(&client, &bucket, "elsewhere/x.mp3", b"x".to_vec()).await;
     let mut source = garage.source(&bucket);
     source.prefix = "lib/".into();
     let server = TestServer::start(SourceConfig::S3(source), None).await;
@@ -180,14 +165,13 @@ async fn s3_outage_keeps_the_library_and_recovers() {
     let client = garage.client();
     let bucket = garage.bucket(&client, "outage").await;
     for i in 0..3 {
-        client
-            .put_object()
-            .bucket(&bucket)
-            .key(format!("song {i}.mp3"))
-            .body(vec![i as u8; 10_000].into())
-            .send()
-            .await
-            .expect("put");
+        put(
+            &client,
+            &bucket,
+            &format!("song {i}.mp3"),
+            vec![i as u8; 10_000],
+        )
+        .await;
     }
     let server = TestServer::start(
         SourceConfig::S3(garage.source(&bucket)),

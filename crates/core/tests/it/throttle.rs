@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::common::{eventually, http, Garage};
+use crate::common::{eventually, http, put, Garage};
 
 /// A TCP proxy to the store that counts ListObjectsV2 requests (`list-type=2` in a request
 /// line) going through it.
@@ -100,14 +100,7 @@ async fn setup(tag: &str) -> (Garage, String, CountingProxy, Config) {
     let garage = Garage::shared();
     let client = garage.client();
     let bucket = garage.bucket(&client, tag).await;
-    client
-        .put_object()
-        .bucket(&bucket)
-        .key("a.mp3")
-        .body(b"aaa".to_vec().into())
-        .send()
-        .await
-        .expect("put");
+    put(&client, &bucket, "a.mp3", b"aaa".to_vec()).await;
     let upstream: SocketAddr = garage
         .endpoint()
         .trim_start_matches("http://")
