@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use bucketstream_core::config::SourceConfig;
 use futures_util::StreamExt;
-use serde_json::Value;
 
 use crate::common::{bytes, http, put, Garage, TestServer};
 use crate::proxy::{Proxy, CUT, PASS, SLOW, SLOW_RATE, STALL};
@@ -25,17 +24,6 @@ async fn garage_gets(garage: &Garage) -> u64 {
         .filter(|l| l.starts_with("api_s3_request_counter") && l.contains("\"GetObject\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum::<f64>() as u64
-}
-
-async fn stats(server: &TestServer) -> Value {
-    http()
-        .get(server.url("/api/stats"))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("json")
 }
 
 /// [`crate::common::get_range`] without the error code.
@@ -104,7 +92,7 @@ async fn cached_ranges_are_exact_and_each_byte_leaves_the_bucket_once() {
     });
     clients.buffer_unordered(16).collect::<Vec<()>>().await;
 
-    let s = stats(&server).await;
+    let s = server.stats().await;
     let total: u64 = objects.iter().map(|(_, d)| d.len() as u64).sum();
     let fetched = s["cache"]["total"]["fetched_bytes"]
         .as_u64()
@@ -311,7 +299,7 @@ async fn a_slow_store_fills_exactly_while_warm_media_plays() {
         "only {passed} bytes went through the slow link"
     );
 
-    let s = stats(&server).await;
+    let s = server.stats().await;
     let of = |key: &str| &s["cache"]["objects"][items[key]["id"].as_str().expect("id")];
     assert_eq!(
         of("warm.mp4")["fetched_bytes"],

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use bucketstream_core::config::{CacheConfig, Config, S3Config, SourceConfig};
 use bucketstream_core::secret::{Credentials, Sensitive};
 use bucketstream_core::Library;
-use serde_json::Value;
 
 use crate::common::{bytes, http, put, Garage, TestServer};
 
@@ -104,17 +103,6 @@ async fn a_folder_of_the_users_files_is_refused_and_left_byte_for_byte() {
     assert!(!h.join(MARKER).exists());
 }
 
-async fn stats(server: &TestServer) -> Value {
-    http()
-        .get(server.url("/api/stats"))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("json")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_previous_versions_cache_is_adopted_and_still_served() {
     let garage = Garage::shared();
@@ -135,7 +123,7 @@ async fn a_previous_versions_cache_is_adopted_and_still_served() {
         );
         let body = http().get(&url).send().await.expect("get").bytes().await;
         assert_eq!(body.expect("body").as_ref(), &data[..]);
-        let s = stats(&server).await;
+        let s = server.stats().await;
         assert_eq!(s["cache"]["chunks"], 3, "{s}");
     }
     // What 0.1 left: the same chunks, no marker.
@@ -151,7 +139,7 @@ async fn a_previous_versions_cache_is_adopted_and_still_served() {
     );
     let body = http().get(&url).send().await.expect("get").bytes().await;
     assert_eq!(body.expect("body").as_ref(), &data[..]);
-    let s = stats(&server).await;
+    let s = server.stats().await;
     assert_eq!(
         s["cache"]["total"]["fetched_bytes"], 0,
         "served from the adopted chunks: {s}"

@@ -11,7 +11,7 @@ use std::process::Command;
 use bucketstream_core::config::SourceConfig;
 use serde_json::Value;
 
-use crate::common::{bytes, eventually, get_range, http, put, Garage, TestServer};
+use crate::common::{bytes, eventually, get_range, put, Garage, TestServer};
 use crate::proxy::{AnswerProxy, HONEST, IGNORE_IF_MATCH, IGNORE_RANGE, OTHER_RANGE, SHIFT};
 
 /// The files the cache holds under `dir` (its chunks and temporaries, not its marker file).
@@ -226,14 +226,7 @@ impl Drop for SmallDisk {
 }
 
 async fn cache_state(server: &TestServer) -> (Value, Value) {
-    let stats: Value = http()
-        .get(server.url("/api/stats"))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("json");
+    let stats = server.stats().await;
     (
         server.health().await["cache"].clone(),
         stats["cache"].clone(),

@@ -110,11 +110,21 @@ impl TestServer {
 
     /// `GET /api/health`, parsed.
     pub async fn health(&self) -> Value {
+        self.get_json("/api/health").await
+    }
+
+    /// `GET /api/stats` (the edge cache's counters).
+    pub async fn stats(&self) -> Value {
+        self.get_json("/api/stats").await
+    }
+
+    /// `GET path` as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
         http()
-            .get(self.url("/api/health"))
+            .get(self.url(path))
             .send()
             .await
-            .expect("health")
+            .expect(path)
             .json()
             .await
             .expect("json")
