@@ -21,7 +21,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::fill::{error_from, Fill, FillState, STALL_LIMIT};
+use super::fill::{Fill, FillState, STALL_LIMIT};
 use super::store::ChunkId;
 use super::{map, Inner, ObjectRef, Slot};
 use crate::error::{Error, Result};
@@ -299,7 +299,7 @@ async fn read_filling(fill: Arc<Fill>, offset: u64, want: usize) -> Result<Bytes
     loop {
         let have = match &*state.borrow_and_update() {
             FillState::Writing(n) | FillState::Done(n) => *n,
-            FillState::Failed(code, message) => return Err(error_from(code, message.clone())),
+            FillState::Failed(err) => return Err(Error::clone(err)),
         };
         if have > offset {
             let n = ((have - offset) as usize).min(want);
