@@ -6,7 +6,7 @@
 //! [`crate::error`] rather than under [`crate::server`]: the codes are also the desktop
 //! shell's IPC codes, and the message types are useful to any client (the benchmarks, tests)
 //! without the server. Nothing here knows HTTP beyond a code's status number; rendering into
-//! a response is the server's ([`crate::server::api::error_response`]).
+//! a response is the server's (`server::api::error_response`).
 //!
 //! - [`ErrorCode`]: every code, with its HTTP status and its help text.
 //! - [`ErrorBody`]: `{"error":{"code","message"}}`, the body of every JSON error answer.

@@ -3,7 +3,7 @@
 //! Server to client: [`ServerMessage`]. The list is never re-serialised per client or per
 //! message: `media_list` carries the snapshot's pre-serialised items
 //! ([`crate::catalog::Snapshot::items_raw`]) as a [`RawValue`], spliced in as they are, and
-//! the server caches the whole frame per generation ([`crate::server::hub`]).
+//! the server caches the whole frame per generation (`server::hub`).
 //!
 //! Client to server: [`ClientMessage`], parsed by [`ClientMessage::parse`] (which also
 //! accepts the seed's bare text `fetch_videos`) and refused with a [`WsRefusal`] otherwise.
