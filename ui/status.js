@@ -1,21 +1,12 @@
 // status.js: what the player says about its state: the connection indicator in the top bar, the
 // banner over a stale list (offline, S3 failing), and the full-pane notices for loading, empty,
-// error, offline and no-results, each telling the person what to do next.
+// error, offline and no-results, each telling the person what to do next. The texts for error
+// codes are generated from the server's ErrorCode enum (errors.js).
 
+import { ERROR_HELP } from './errors.js';
 import { renderNotice } from './views.js';
 
 const $ = (id) => document.getElementById(id);
-
-/** Human text for the server's error codes (crates/core/src/error.rs). */
-const ERROR_HELP = {
-  no_such_bucket: ['The bucket does not exist', 'Check the bucket name given with --bucket or BUCKET_NAME, then restart the server.'],
-  endpoint_unreachable: ['S3 is unreachable', 'The server cannot reach the storage endpoint. It keeps retrying on its own; check the endpoint address and the network.'],
-  bad_credentials: ['S3 refused the credentials', 'Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile) on the server.'],
-  access_denied: ['S3 denied access', 'The credentials may not list or read this bucket. Check the key’s permissions.'],
-  folder_unreadable: ['A media folder cannot be read', 'Check that the folder given with --media-dir exists and is readable.'],
-  config: ['The server is not configured correctly', 'See the server’s log for the setting to fix.'],
-  upstream: ['The storage answered with an error', 'The server keeps retrying; see its log for details.'],
-};
 
 export class Status {
   constructor({ retry, clearSearch, showAll, refresh }) {

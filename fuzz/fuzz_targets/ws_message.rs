@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     match parse_client(text) {
         Ok(_) => assert!(text.len() <= MAX_MESSAGE),
         Err((code, message)) => {
-            assert!(!code.is_empty());
+            assert!(!code.as_str().is_empty());
             assert!(
                 message.len() <= 512,
                 "{} bytes of error text",

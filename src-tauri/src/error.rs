@@ -1,13 +1,15 @@
 //! The desktop shell's errors, and the `{code, message}` form the UI receives over IPC.
 //!
-//! Codes are the core's stable codes ([`bucketstream_core::Error::code`]) plus the shell's own
-//! (`no_keyring`, `keyring`, `env_file`, `lan_bind`, `internal`). Messages are sentences a
-//! person can act on; none of them ever contains a secret (the core's errors never do, and
-//! keyring errors carry the store's words, not the entry's content).
+//! Codes are the core's [`ErrorCode`]s, the shell's own among them (`no_keyring`, `keyring`,
+//! `env_file`, `lan_bind`, `lan_key`, `internal`); their help texts live with the enum, shared
+//! with the player. Messages are sentences a person can act on; none of them ever contains a
+//! secret (the core's errors never do, and keyring errors carry the store's words, not the
+//! entry's content).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use bucketstream_core::error::ErrorCode;
 use bucketstream_core::secret::SecretError;
 use serde::Serialize;
 
@@ -36,46 +38,23 @@ pub enum DesktopError {
 
 impl DesktopError {
     /// The stable code the UI switches on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             DesktopError::Core(e) => e.code(),
-            DesktopError::Secret(SecretError::Unavailable(_)) => "no_keyring",
-            DesktopError::Secret(SecretError::Store(_)) => "keyring",
-            DesktopError::EnvFile { .. } => "env_file",
-            DesktopError::Bind { .. } => "lan_bind",
-            DesktopError::AccessKey(_) => "lan_key",
-            DesktopError::Task(_) => "internal",
+            DesktopError::Secret(SecretError::Unavailable(_)) => ErrorCode::NoKeyring,
+            DesktopError::Secret(SecretError::Store(_)) => ErrorCode::Keyring,
+            DesktopError::EnvFile { .. } => ErrorCode::EnvFile,
+            DesktopError::Bind { .. } => ErrorCode::LanBind,
+            DesktopError::AccessKey(_) => ErrorCode::LanKey,
+            DesktopError::Task(_) => ErrorCode::Internal,
         }
     }
 }
 
-/// What the person can do about an error with `code`.
-fn hint(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "bad_credentials" => "Check the access key id and the secret access key.",
-        "no_such_bucket" => "Check the bucket name (and the region or endpoint it lives at).",
-        "endpoint_unreachable" => {
-            "Check the endpoint URL and your network connection; the server did not answer."
-        }
-        "access_denied" => "The key works but may not list this bucket: grant it read access.",
-        "no_keyring" => {
-            "Credentials cannot be saved. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
-             in the environment, or use an AWS profile (~/.aws/credentials), then restart."
-        }
-        "lan_bind" => "Choose another port in the LAN settings.",
-        "cache_dir_foreign" => {
-            "The cache only uses an empty folder or one it made: set `dir` in the settings \
-             file's [cache] table to a new folder (nothing in this one was touched)."
-        }
-        "cache_dir_unusable" => "Check that the cache folder is writable and the disk has room.",
-        _ => return None,
-    })
-}
-
-/// `message` followed by the hint for `code`, when there is one.
-fn with_hint(code: &str, message: String) -> String {
-    match hint(code) {
-        Some(hint) => format!("{message}. {hint}"),
+/// `message` followed by what the person can do about `code` ([`ErrorCode::help`]), if anything.
+fn with_hint(code: ErrorCode, message: String) -> String {
+    match code.help() {
+        Some((_, hint)) => format!("{message}. {hint}"),
         None => message,
     }
 }
@@ -90,7 +69,7 @@ impl From<tokio::task::JoinError> for DesktopError {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct IpcError {
     /// Stable machine code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// A sentence, with what to do about it.
     pub message: String,
 }
@@ -103,7 +82,7 @@ impl From<DesktopError> for IpcError {
             other => other.to_string(),
         };
         let message = with_hint(err.code(), text);
-        tracing::warn!(code = err.code(), %message, "command failed");
+        tracing::warn!(code = %err.code(), %message, "command failed");
         IpcError {
             code: err.code(),
             message,
@@ -121,7 +100,7 @@ impl From<std::sync::Arc<bucketstream_core::Error>> for IpcError {
     /// The catalog shares its refresh error behind an `Arc`.
     fn from(err: std::sync::Arc<bucketstream_core::Error>) -> Self {
         let message = with_hint(err.code(), err.for_owner());
-        tracing::warn!(code = err.code(), %message, "refresh failed");
+        tracing::warn!(code = %err.code(), %message, "refresh failed");
         IpcError {
             code: err.code(),
             message,

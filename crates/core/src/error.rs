@@ -1,9 +1,12 @@
 //! The core's error type, with the stable code and HTTP status each variant maps to at the edges.
 //!
 //! Front ends never match on message text: the LAN server turns an [`Error`] into a status and
-//! a JSON body, the Tauri shell into `{code, message}`; both use [`Error::code`].
+//! a JSON body, the Tauri shell into `{code, message}`; both use [`Error::code`], an
+//! [`ErrorCode`] that also carries the status and the help text.
 
 use std::path::PathBuf;
+
+pub use crate::wire::ErrorCode;
 
 /// Everything that can go wrong in the core, phrased so a person can act on it.
 #[derive(Debug, thiserror::Error)]
@@ -87,42 +90,63 @@ impl Error {
         }
     }
 
-    /// A stable machine-readable code (used in JSON bodies and Tauri IPC errors).
-    pub fn code(&self) -> &'static str {
+    /// The stable machine-readable code (JSON bodies, WebSocket frames, Tauri IPC errors).
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Config(_) | Error::ConfigFile { .. } => "config",
-            Error::Folder { .. } => "folder_unreadable",
-            Error::CacheDirForeign { .. } => "cache_dir_foreign",
-            Error::CacheDir { .. } => "cache_dir_unusable",
-            Error::Unreachable(_) => "endpoint_unreachable",
-            Error::BadCredentials(_) => "bad_credentials",
-            Error::AccessDenied(_) => "access_denied",
-            Error::NoSuchBucket(_) => "no_such_bucket",
-            Error::Upstream(_) => "upstream",
-            Error::StoreBadAnswer(_) => "store_bad_answer",
-            Error::NotFound => "not_found",
-            Error::Changed => "changed",
-            Error::Io(_) => "io",
+            Error::Config(_) | Error::ConfigFile { .. } => ErrorCode::Config,
+            Error::Folder { .. } => ErrorCode::FolderUnreadable,
+            Error::CacheDirForeign { .. } => ErrorCode::CacheDirForeign,
+            Error::CacheDir { .. } => ErrorCode::CacheDirUnusable,
+            Error::Unreachable(_) => ErrorCode::EndpointUnreachable,
+            Error::BadCredentials(_) => ErrorCode::BadCredentials,
+            Error::AccessDenied(_) => ErrorCode::AccessDenied,
+            Error::NoSuchBucket(_) => ErrorCode::NoSuchBucket,
+            Error::Upstream(_) => ErrorCode::Upstream,
+            Error::StoreBadAnswer(_) => ErrorCode::StoreBadAnswer,
+            Error::NotFound => ErrorCode::NotFound,
+            Error::Changed => ErrorCode::Changed,
+            Error::Io(_) => ErrorCode::Io,
         }
     }
 
-    /// The HTTP status the LAN server answers with.
+    /// The HTTP status the LAN server answers with (its code's, [`ErrorCode::http_status`]).
     pub fn http_status(&self) -> u16 {
+        self.code().http_status()
+    }
+}
+
+/// A copy for each reader of a shared failure ([`crate::cache`]'s fills keep theirs in an
+/// `Arc`). Every variant is kept as it is; an [`Error::Io`] keeps its kind and message (an
+/// `io::Error` is not `Clone`).
+impl Clone for Error {
+    fn clone(&self) -> Self {
         match self {
-            Error::NotFound => 404,
-            Error::Changed => 503,
-            Error::Unreachable(_) => 504,
-            Error::Config(_)
-            | Error::ConfigFile { .. }
-            | Error::Folder { .. }
-            | Error::CacheDirForeign { .. }
-            | Error::CacheDir { .. }
-            | Error::Io(_) => 500,
-            Error::BadCredentials(_)
-            | Error::AccessDenied(_)
-            | Error::NoSuchBucket(_)
-            | Error::Upstream(_)
-            | Error::StoreBadAnswer(_) => 502,
+            Error::Config(s) => Error::Config(s.clone()),
+            Error::ConfigFile { path, reason } => Error::ConfigFile {
+                path: path.clone(),
+                reason: reason.clone(),
+            },
+            Error::Folder { path, reason } => Error::Folder {
+                path: path.clone(),
+                reason: reason.clone(),
+            },
+            Error::CacheDirForeign { path, found } => Error::CacheDirForeign {
+                path: path.clone(),
+                found: found.clone(),
+            },
+            Error::CacheDir { path, reason } => Error::CacheDir {
+                path: path.clone(),
+                reason: reason.clone(),
+            },
+            Error::Unreachable(s) => Error::Unreachable(s.clone()),
+            Error::BadCredentials(s) => Error::BadCredentials(s.clone()),
+            Error::AccessDenied(s) => Error::AccessDenied(s.clone()),
+            Error::NoSuchBucket(s) => Error::NoSuchBucket(s.clone()),
+            Error::Upstream(s) => Error::Upstream(s.clone()),
+            Error::NotFound => Error::NotFound,
+            Error::StoreBadAnswer(s) => Error::StoreBadAnswer(s.clone()),
+            Error::Changed => Error::Changed,
+            Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
         }
     }
 }

@@ -19,6 +19,8 @@
 //! - [`secret`]: the `Sensitive` wrapper and the secret-store trait.
 //! - [`library`]: [`library::Library`], the shared state built once and handed to every front end.
 //! - [`error`]: the crate's error enum and its HTTP / IPC codes.
+//! - [`wire`]: the wire protocol, typed: error codes with their status and help text, the
+//!   JSON error body, the WebSocket messages.
 
 pub mod cache;
 pub mod catalog;
@@ -31,6 +33,7 @@ pub mod secret;
 pub mod server;
 pub mod settings;
 pub mod source;
+pub mod wire;
 
 pub use config::Config;
 pub use error::{Error, Result};

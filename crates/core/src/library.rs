@@ -19,6 +19,9 @@ use crate::error::{Error, Result};
 use crate::range::Decision;
 use crate::source::{ObjectBody, Source};
 
+/// An error as clients see it (`{code, message}`); defined with the rest of the wire types.
+pub use crate::wire::ErrorInfo;
+
 /// Lifetime of a presigned URL in direct mode: long enough to start playing, short enough to
 /// be useless if it leaks.
 const DIRECT_TTL: Duration = Duration::from_secs(300);
@@ -79,24 +82,6 @@ fn public_location(source: &SourceConfig) -> String {
             .map(|root| crate::error::last_component(root))
             .collect::<Vec<_>>()
             .join(", "),
-    }
-}
-
-/// An error as clients see it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ErrorInfo {
-    /// Stable machine code (see [`Error::code`]).
-    pub code: &'static str,
-    /// Human sentence.
-    pub message: String,
-}
-
-impl From<&Error> for ErrorInfo {
-    fn from(err: &Error) -> Self {
-        ErrorInfo {
-            code: err.code(),
-            message: err.to_string(),
-        }
     }
 }
 

@@ -13,7 +13,7 @@
 //! status, `Content-Range`, length, ETag), so another range or another version is never
 //! cached. When the cache disk is full (`ENOSPC`, `EDQUOT`) the least recently used chunks are
 //! evicted and the write tried once more; if it still fails, or the cache cannot write for
-//! another reason, the fill fails with [`CACHE_WRITE`], the cache is marked degraded, and its
+//! another reason, the fill fails with an [`Error::Io`], the cache is marked degraded, and its
 //! readers stream the rest of their range straight from the store ([`super::read`]).
 
 use std::io;
@@ -30,10 +30,6 @@ use super::{Inner, ObjectRef};
 use crate::error::Error;
 use crate::source::Source;
 
-/// The failure code of a fill that could not write to the cache disk: its readers bypass the
-/// cache instead of failing.
-pub const CACHE_WRITE: &str = "cache_write";
-
 /// How long the source may stay silent (no header, no body byte) before a fetch fails.
 pub const STALL_LIMIT: Duration = Duration::from_secs(20);
 
@@ -44,8 +40,9 @@ pub enum FillState {
     Writing(u64),
     /// All bytes written and the chunk indexed.
     Done(u64),
-    /// The fetch failed: (code, message); nothing was indexed.
-    Failed(&'static str, String),
+    /// The fetch failed; nothing was indexed. Each reader gets a copy of the error as it is
+    /// (an [`Error::Io`] means the cache's own disk failed: readers bypass the cache).
+    Failed(Arc<Error>),
 }
 
 /// A chunk being fetched.
@@ -63,22 +60,6 @@ pub struct FillWriter {
     pub tmp: std::path::PathBuf,
     pub file: Arc<Fill>,
     pub tx: watch::Sender<FillState>,
-}
-
-/// Rebuilds an error for a reader from a fill failure (errors are not `Clone`). A failed
-/// cache write becomes [`Error::Io`], which readers take as "bypass the cache".
-pub fn error_from(code: &str, message: String) -> Error {
-    match code {
-        CACHE_WRITE => Error::Io(io::Error::other(message)),
-        "endpoint_unreachable" => Error::Unreachable(message),
-        "changed" => Error::Changed,
-        "not_found" => Error::NotFound,
-        "bad_credentials" => Error::BadCredentials(message),
-        "access_denied" => Error::AccessDenied(message),
-        "no_such_bucket" => Error::NoSuchBucket(message),
-        "store_bad_answer" => Error::StoreBadAnswer(message),
-        _ => Error::Upstream(message),
-    }
 }
 
 /// Whether a write failed because the disk (or the user's quota) is full.
@@ -253,7 +234,7 @@ async fn finish(inner: Arc<Inner>, w: FillWriter) {
             let _ = std::fs::remove_file(&w.tmp);
             let message = format!("the cache could not store a chunk: {err}");
             inner.stats.degrade(message.clone());
-            FillState::Failed(CACHE_WRITE, message)
+            FillState::Failed(Arc::new(Error::Io(io::Error::other(message))))
         }
     };
     inner.lock_fills().remove(&w.id);
@@ -261,21 +242,18 @@ async fn finish(inner: Arc<Inner>, w: FillWriter) {
 }
 
 fn fail_all(inner: &Inner, writers: Vec<FillWriter>, err: &Error) {
-    let code = match err {
+    if let Error::Io(e) = err {
         // Our own disk, not the store: readers bypass the cache.
-        Error::Io(e) => {
-            inner
-                .stats
-                .degrade(format!("the cache could not write a chunk: {e}"));
-            CACHE_WRITE
-        }
-        other => other.code(),
-    };
+        inner
+            .stats
+            .degrade(format!("the cache could not write a chunk: {e}"));
+    }
     tracing::warn!(error = %err, chunks = writers.len(), "fetch failed; nothing cached");
+    let shared = Arc::new(err.clone());
     let mut fills = inner.lock_fills();
     for w in writers {
         let _ = std::fs::remove_file(&w.tmp);
         fills.remove(&w.id);
-        let _ = w.tx.send(FillState::Failed(code, err.to_string()));
+        let _ = w.tx.send(FillState::Failed(shared.clone()));
     }
 }

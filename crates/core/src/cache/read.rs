@@ -21,7 +21,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::fill::{error_from, Fill, FillState, STALL_LIMIT};
+use super::fill::{Fill, FillState, STALL_LIMIT};
 use super::store::ChunkId;
 use super::{map, Inner, ObjectRef, Slot};
 use crate::error::{Error, Result};
@@ -299,7 +299,7 @@ async fn read_filling(fill: Arc<Fill>, offset: u64, want: usize) -> Result<Bytes
     loop {
         let have = match &*state.borrow_and_update() {
             FillState::Writing(n) | FillState::Done(n) => *n,
-            FillState::Failed(code, message) => return Err(error_from(code, message.clone())),
+            FillState::Failed(err) => return Err(Error::clone(err)),
         };
         if have > offset {
             let n = ((have - offset) as usize).min(want);
@@ -315,6 +315,41 @@ async fn read_filling(fill: Arc<Fill>, offset: u64, want: usize) -> Result<Bytes
         }
         if state.changed().await.is_err() {
             return Err(Error::Upstream("the fetch ended without finishing".into()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed fill hands each reader its error as it was: a folder, configuration or disk
+    /// error is not turned into `upstream` (the old code-string round trip did that).
+    #[tokio::test]
+    async fn a_failed_fill_gives_readers_the_error_itself() {
+        let errors = [
+            Error::Folder {
+                path: "/srv/Music".into(),
+                reason: "gone".into(),
+            },
+            Error::Config("bad".into()),
+            Error::Io(io::Error::new(io::ErrorKind::StorageFull, "disk full")),
+            Error::Changed,
+            Error::Unreachable("silent".into()),
+            Error::StoreBadAnswer("short".into()),
+        ];
+        for err in errors {
+            let (code, text) = (err.code(), err.to_string());
+            let (tx, rx) = tokio::sync::watch::channel(FillState::Writing(0));
+            let fill = Arc::new(Fill {
+                file: tempfile::tempfile().expect("tempfile"),
+                state: rx,
+            });
+            tx.send(FillState::Failed(Arc::new(err))).expect("send");
+            for _ in 0..2 {
+                let got = read_filling(fill.clone(), 0, 10).await.expect_err("failed");
+                assert_eq!((got.code(), got.to_string()), (code, text.clone()));
+            }
         }
     }
 }

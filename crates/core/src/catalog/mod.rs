@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 
 pub use diff::Change;
@@ -48,6 +49,22 @@ fn gzip(data: &[u8]) -> std::io::Result<Bytes> {
     enc.finish().map(Bytes::from)
 }
 
+/// The serialised list, owned by both the snapshot and the [`Bytes`] of its replies.
+struct RawList(Arc<RawValue>);
+
+impl AsRef<[u8]> for RawList {
+    fn as_ref(&self) -> &[u8] {
+        self.0.get().as_bytes()
+    }
+}
+
+/// `[]` as raw JSON.
+fn empty_list() -> Arc<RawValue> {
+    #[allow(clippy::expect_used)] // a constant, not input
+    let empty = RawValue::from_string("[]".to_owned()).expect("[] is JSON");
+    Arc::from(empty)
+}
+
 /// One consistent view of the library.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -59,8 +76,11 @@ pub struct Snapshot {
     pub generation: u64,
     /// When this snapshot was listed.
     pub refreshed_at: Option<SystemTime>,
-    /// `items` as a JSON array, serialised once and shared by every reply.
+    /// `items` as a JSON array, serialised once and shared by every reply (the same bytes as
+    /// [`Snapshot::items_raw`], not a copy).
     pub items_json: Bytes,
+    /// `items_json` as raw JSON, spliced into the WebSocket's `media_list` frame.
+    items_raw: Arc<RawValue>,
     /// `items_json` gzipped, made on first demand and then shared: browsers send
     /// `Accept-Encoding: gzip`, and the list compresses about tenfold.
     items_gzip: tokio::sync::OnceCell<Bytes>,
@@ -75,6 +95,7 @@ impl Default for Snapshot {
             generation: 0,
             refreshed_at: None,
             items_json: Bytes::from_static(b"[]"),
+            items_raw: empty_list(),
             items_gzip: tokio::sync::OnceCell::new(),
         }
     }
@@ -89,17 +110,24 @@ impl Snapshot {
             .enumerate()
             .map(|(i, item)| (item.id.clone(), i))
             .collect();
-        let items_json = serde_json::to_vec(&items)
-            .map(Bytes::from)
-            .unwrap_or_else(|_| Bytes::from_static(b"[]"));
+        let items_raw = serde_json::value::to_raw_value(&items)
+            .map(Arc::from)
+            .unwrap_or_else(|_| empty_list());
+        let items_json = Bytes::from_owner(RawList(items_raw.clone()));
         Snapshot {
             items,
             by_id,
             generation,
             refreshed_at: Some(refreshed_at),
             items_json,
+            items_raw,
             items_gzip: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The items as raw JSON (the bytes of [`Snapshot::items_json`]).
+    pub fn items_raw(&self) -> &RawValue {
+        &self.items_raw
     }
 
     /// `items_json` gzipped (level 1: a 34 MiB list takes well under a second), compressed on
@@ -130,8 +158,8 @@ impl Snapshot {
 pub enum Event {
     /// A refresh changed the library; the new snapshot and the change.
     Changed(Arc<Snapshot>, Arc<Change>),
-    /// A refresh failed (code, message); the last good snapshot stays.
-    Failed(&'static str, String),
+    /// A refresh failed; the last good snapshot stays.
+    Failed(Arc<Error>),
     /// A refresh succeeded after failures.
     Recovered,
 }
@@ -373,7 +401,7 @@ impl Catalog {
             news
         };
         if news {
-            let _ = self.events.send(Event::Failed(err.code(), err.to_string()));
+            let _ = self.events.send(Event::Failed(err.clone()));
         }
         err
     }

@@ -18,7 +18,8 @@ use axum::Json;
 use super::ServerState;
 use crate::catalog::ClientRefresh;
 use crate::error::Error;
-use crate::library::{ErrorInfo, Viewer};
+use crate::library::Viewer;
+use crate::wire::ErrorBody;
 
 /// `GET /api/videos`: the items as a JSON array, gzipped when the client accepts it.
 pub async fn videos(State(state): State<ServerState>, request: HeaderMap) -> Response {
@@ -108,10 +109,13 @@ pub async fn refresh(State(state): State<ServerState>, req: Request) -> Response
             StatusCode::OK,
             serde_json::to_value(state.library.health_for(viewer)).unwrap_or_default(),
         ),
-        Err(err) => (
-            StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            serde_json::json!({ "error": ErrorInfo::from(&*err) }),
-        ),
+        Err(err) => {
+            let body = ErrorBody::from(&*err);
+            (
+                status_of(&body),
+                serde_json::to_value(body).unwrap_or_default(),
+            )
+        }
     };
     if let Some(obj) = body.as_object_mut() {
         obj.insert("refreshed".into(), next_in.is_none().into());
@@ -135,12 +139,19 @@ pub async fn stats(State(state): State<ServerState>) -> Response {
     resp
 }
 
-/// The JSON error body every endpoint uses: `{"error":{"code","message"}}`.
+/// The answer for `err`: its status and its [`ErrorBody`].
 pub fn error_response(err: &Error) -> Response {
-    let status =
-        StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::json!({ "error": ErrorInfo::from(err) });
-    (status, Json(body)).into_response()
+    error_body(&ErrorBody::from(err))
+}
+
+/// Renders an [`ErrorBody`] (API, media, the gate, the limits, the WebSocket handshake) with
+/// the status of its code: the one place an error becomes an HTTP answer.
+pub fn error_body(body: &ErrorBody) -> Response {
+    (status_of(body), Json(body)).into_response()
+}
+
+fn status_of(body: &ErrorBody) -> StatusCode {
+    StatusCode::from_u16(body.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 #[cfg(test)]

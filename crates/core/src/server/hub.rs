@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::catalog::Event;
 use crate::library::Library;
+use crate::wire::ServerMessage;
 
 /// Pushes queued per connection before a slow client is resynchronised with a full list.
 const PUSH_BUFFER: usize = 256;
@@ -79,19 +80,16 @@ impl Hub {
                 };
                 let Some(hub) = weak.upgrade() else { return };
                 let frame = match event {
-                    Ok(Event::Changed(snap, change)) => {
-                        let body = serde_json::json!({
-                            "type": "library_changed",
-                            "generation": snap.generation,
-                            "count": snap.items.len(),
-                            "added": change.added,
-                            "removed": change.removed,
-                            "changed": change.changed,
-                        });
-                        body.to_string()
+                    Ok(Event::Changed(snap, change)) => ServerMessage::LibraryChanged {
+                        generation: snap.generation,
+                        count: snap.items.len(),
+                        added: &change.added,
+                        removed: &change.removed,
+                        changed: &change.changed,
                     }
-                    Ok(Event::Failed(code, message)) => status_json(false, Some((code, &message))),
-                    Ok(Event::Recovered) => status_json(true, None),
+                    .to_json(),
+                    Ok(Event::Failed(err)) => ServerMessage::status(Some(&err)).to_json(),
+                    Ok(Event::Recovered) => ServerMessage::status(None).to_json(),
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
@@ -140,7 +138,8 @@ impl Hub {
         let _ = self.closing.send(true);
     }
 
-    /// The `{"type":"media_list",...}` frame for the current snapshot.
+    /// The `{"type":"media_list",...}` frame for the current snapshot: serialised once per
+    /// generation, the items spliced in from the snapshot's pre-serialised list.
     pub fn media_list(&self) -> Utf8Bytes {
         let snap = self.library.snapshot();
         let mut cache = self.list_cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -149,12 +148,12 @@ impl Hub {
                 return frame.clone();
             }
         }
-        let items = String::from_utf8_lossy(&snap.items_json);
-        let frame = Utf8Bytes::from(format!(
-            "{{\"type\":\"media_list\",\"generation\":{},\"count\":{},\"items\":{items}}}",
-            snap.generation,
-            snap.items.len()
-        ));
+        let frame = ServerMessage::MediaList {
+            generation: snap.generation,
+            count: snap.items.len(),
+            items: snap.items_raw(),
+        };
+        let frame = Utf8Bytes::from(frame.to_json());
         *cache = Some((snap.generation, frame.clone()));
         frame
     }
@@ -164,13 +163,6 @@ impl Hub {
         let status = self.library.catalog().status();
         status
             .last_error
-            .map(|err| Utf8Bytes::from(status_json(false, Some((err.code(), &err.to_string())))))
+            .map(|err| Utf8Bytes::from(ServerMessage::status(Some(&err)).to_json()))
     }
-}
-
-/// `{"type":"status","ok":..,"error":{"code","message"}}`.
-pub fn status_json(ok: bool, error: Option<(&str, &str)>) -> String {
-    let error =
-        error.map(|(code, message)| serde_json::json!({ "code": code, "message": message }));
-    serde_json::json!({ "type": "status", "ok": ok, "error": error }).to_string()
 }

@@ -35,7 +35,7 @@ use axum::body::{Body, HttpBody};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -44,8 +44,10 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 pub use self::nofile::Caps;
+use super::api::error_body;
 use super::options::Limits;
 use super::ServerState;
+use crate::wire::{ErrorBody, ErrorCode};
 
 /// First pause after `accept` failed for want of files or memory; doubled up to [`BACKOFF_MAX`].
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
@@ -361,19 +363,16 @@ fn per_connection(err: &std::io::Error) -> bool {
 
 /// One short answer to a connection over a limit, then close.
 async fn turn_away(mut stream: TcpStream, full: Full) {
-    let (status, code, message) = match full {
-        Full::Server => (
-            "503 Service Unavailable",
-            "busy",
-            "the server has too many connections",
-        ),
-        Full::Client => (
-            "429 Too Many Requests",
-            "too_many_connections",
+    let body = match full {
+        Full::Server => ErrorBody::new(ErrorCode::Busy, "the server has too many connections"),
+        Full::Client => ErrorBody::new(
+            ErrorCode::TooManyConnections,
             "this device has too many connections open",
         ),
     };
-    let body = format!("{{\"error\":{{\"code\":\"{code}\",\"message\":\"{message}\"}}}}");
+    let status =
+        StatusCode::from_u16(body.http_status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let body = body.to_json();
     let reply = format!(
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
         body.len()
@@ -445,11 +444,10 @@ pub async fn per_client(State(state): State<ServerState>, req: Request, next: Ne
     });
     if !admitted {
         tracing::debug!(%ip, "request refused: too many in flight");
-        let body = serde_json::json!({ "error": {
-            "code": "too_many_requests",
-            "message": format!("more than {max} requests in flight from this device"),
-        }});
-        let mut resp = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+        let mut resp = error_body(&ErrorBody::new(
+            ErrorCode::TooManyRequests,
+            format!("more than {max} requests in flight from this device"),
+        ));
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return resp;

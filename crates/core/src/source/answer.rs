@@ -148,7 +148,7 @@ mod tests {
     fn code(r: Result<(), Error>) -> &'static str {
         match r {
             Ok(()) => "ok",
-            Err(e) => e.code(),
+            Err(e) => e.code().as_str(),
         }
     }
 

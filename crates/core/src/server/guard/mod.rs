@@ -33,7 +33,9 @@ use axum::response::{IntoResponse, Response};
 pub use host::{host_of, HostPolicy};
 pub use origin::{OriginPolicy, OriginVerdict};
 
+use super::api::error_body;
 use super::ServerState;
+use crate::wire::{ErrorBody, ErrorCode};
 
 /// Put on every request that passed because it had the key or cookie (not by address):
 /// its WebSocket closes when the key is rotated.
@@ -59,35 +61,24 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The status, the stable error code and the message of the answer.
-    fn parts(self) -> (StatusCode, &'static str, &'static str) {
-        match self {
+    /// The answer's code (which carries its status) and message.
+    pub fn body(self) -> ErrorBody {
+        let (code, message) = match self {
             Refusal::MissingHost => (
-                StatusCode::BAD_REQUEST,
-                "missing_host",
+                ErrorCode::MissingHost,
                 "an HTTP/1.1 request needs a Host header",
             ),
             Refusal::DuplicateHost => (
-                StatusCode::BAD_REQUEST,
-                "duplicate_host",
+                ErrorCode::DuplicateHost,
                 "a request may carry only one Host header",
             ),
             Refusal::WrongHost => (
-                StatusCode::MISDIRECTED_REQUEST,
-                "wrong_host",
+                ErrorCode::WrongHost,
                 "this server does not answer to that host name",
             ),
-            Refusal::CrossSite(_) => (
-                StatusCode::FORBIDDEN,
-                "cross_site",
-                "cross-site requests are not allowed",
-            ),
-        }
-    }
-
-    fn render(self) -> Response {
-        let (status, code, message) = self.parts();
-        refusal(status, code, message)
+            Refusal::CrossSite(_) => (ErrorCode::CrossSite, "cross-site requests are not allowed"),
+        };
+        ErrorBody::new(code, message)
     }
 }
 
@@ -143,7 +134,7 @@ pub async fn gate(State(state): State<ServerState>, mut req: Request, next: Next
     let local = req.extensions().get::<LocalAddr>().map(|l| l.0);
     if let Err(refused) = check_request(&state.hosts, &req, local) {
         tracing::debug!(?peer, ?refused, "refused before the key check");
-        return refused.render();
+        return error_body(&refused.body());
     }
     let origin = header_str(req.headers(), header::ORIGIN).map(str::to_owned);
     let cors_ok = origin
@@ -310,11 +301,10 @@ fn unauthorized(req: &Request) -> Response {
         )
             .into_response()
     } else {
-        refusal(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
+        error_body(&ErrorBody::new(
+            ErrorCode::Unauthorized,
             "this device is not paired: scan the QR code shown on the Bucketstream host",
-        )
+        ))
     };
     private_headers(&mut resp);
     resp.headers_mut().insert(
@@ -322,11 +312,6 @@ fn unauthorized(req: &Request) -> Response {
         HeaderValue::from_static("Bearer realm=\"bucketstream\""),
     );
     resp
-}
-
-fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "error": { "code": code, "message": message } });
-    (status, axum::Json(body)).into_response()
 }
 
 fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {

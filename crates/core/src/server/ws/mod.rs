@@ -1,5 +1,8 @@
 //! The WebSocket protocol at `/ws` (and `/`): the list on connect, `fetch_videos`, pushed changes.
 //!
+//! The messages are typed ([`crate::wire::ServerMessage`], [`crate::wire::ClientMessage`],
+//! codes [`crate::wire::ErrorCode`]); this module decides which to send.
+//!
 //! Server to client (JSON text frames):
 //! - `{"type":"media_list","generation":N,"count":N,"items":[...]}`: on connect and as the
 //!   answer to `fetch_videos`; items are those of `GET /api/videos`. When the client sent
@@ -41,8 +44,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::{Extension, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -54,9 +56,10 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use self::outbox::{Outbox, WriteEnd};
 use self::transport::{Socket, Upgrade};
 
+use super::api::error_body;
 use super::guard::Keyed;
-use super::hub::status_json;
 use super::ServerState;
+use crate::wire::{ClientMessage, ErrorBody, ErrorCode, ServerMessage, Unchanged, WsRefusal};
 
 /// Largest client message that is parsed; longer ones get `{"type":"error","code":"too_large"}`.
 pub const MAX_MESSAGE: usize = 4 * 1024;
@@ -73,62 +76,21 @@ const LINGER: Duration = Duration::from_secs(1);
 /// After a close frame, how many more bytes from the client are read and discarded.
 const LINGER_BYTES: usize = 1024 * 1024;
 
-/// What a client may ask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientMsg {
-    /// Refresh and send the list; `known` is the generation the client already has, so an
-    /// unchanged library is answered without the items.
-    FetchVideos {
-        known: Option<u64>,
-    },
-    Ping,
-    /// `{"type":"stats"}`: the edge cache counters, as `/api/stats`.
-    Stats,
+/// Why a client message was refused: the code and message of the `error` frame.
+pub type Refusal = WsRefusal;
+
+/// Parses one text message from a client (pure; table-tested), at most [`MAX_MESSAGE`] bytes.
+pub fn parse_client(text: &str) -> Result<ClientMessage, Refusal> {
+    ClientMessage::parse(text, MAX_MESSAGE)
 }
 
-/// Why a client message was refused: `(code, message)` for the error frame.
-pub type Refusal = (&'static str, String);
-
-/// Parses one text message from a client (pure; table-tested).
-pub fn parse_client(text: &str) -> Result<ClientMsg, Refusal> {
-    if text.len() > MAX_MESSAGE {
-        return Err((
-            "too_large",
-            format!(
-                "message of {} bytes exceeds the {MAX_MESSAGE}-byte limit",
-                text.len()
-            ),
-        ));
-    }
-    let trimmed = text.trim();
-    if trimmed == "fetch_videos" {
-        return Ok(ClientMsg::FetchVideos { known: None });
-    }
-    if !trimmed.starts_with('{') {
-        return Err((
-            "unknown_message",
-            "expected \"fetch_videos\" or a JSON object with a \"type\"".into(),
-        ));
-    }
-    let value: serde_json::Value =
-        serde_json::from_str(trimmed).map_err(|e| ("malformed", format!("not valid JSON: {e}")))?;
-    match value.get("type").and_then(|t| t.as_str()) {
-        Some("fetch_videos") => Ok(ClientMsg::FetchVideos {
-            known: value.get("generation").and_then(|g| g.as_u64()),
-        }),
-        Some("ping") => Ok(ClientMsg::Ping),
-        Some("stats") => Ok(ClientMsg::Stats),
-        Some(other) => {
-            let shown: String = other.chars().take(64).collect();
-            Err(("unknown_type", format!("unknown message type {shown:?}")))
-        }
-        None => Err(("malformed", "a JSON message needs a string \"type\"".into())),
-    }
+/// A text frame holding `message`.
+fn frame(message: &ServerMessage<'_>) -> Message {
+    Message::Text(Utf8Bytes::from(message.to_json()))
 }
 
-fn error_frame((code, message): Refusal) -> Message {
-    let body = serde_json::json!({ "type": "error", "code": code, "message": message });
-    Message::Text(Utf8Bytes::from(body.to_string()))
+fn error_frame(refusal: Refusal) -> Message {
+    frame(&ServerMessage::from(refusal))
 }
 
 /// A token bucket: `rate` tokens a second, at most `burst` stored.
@@ -185,11 +147,10 @@ pub async fn upgrade(
     };
     let Some(client) = state.hub.connect(ip, max) else {
         tracing::debug!(%ip, "WebSocket refused: too many from this address");
-        let body = serde_json::json!({ "error": {
-            "code": "too_many_websockets",
-            "message": format!("this device already has {max} WebSockets open"),
-        }});
-        return (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+        return error_body(&ErrorBody::new(
+            ErrorCode::TooManyWebsockets,
+            format!("this device already has {max} WebSockets open"),
+        ));
     };
     let peer = ws.peer;
     let config = WebSocketConfig::default()
@@ -283,14 +244,14 @@ async fn session(state: &ServerState, socket: Socket, keyed: bool) -> End {
                             break End::Closed(1008, "message rate limit");
                         }
                         vec![error_frame((
-                            "rate_limited",
+                            ErrorCode::RateLimited,
                             format!("more than {} messages a second; slow down", limits.ws_messages_per_sec),
                         ))]
                     }
                     Some(Ok(Message::Binary(_))) => {
                         refused_in_a_row = 0;
                         vec![error_frame((
-                            "binary_unsupported",
+                            ErrorCode::BinaryUnsupported,
                             "binary messages are not supported; send text".into(),
                         ))]
                     }
@@ -383,32 +344,28 @@ async fn linger(sink: SplitSink<Socket, Message>, stream: SplitStream<Socket>) {
 
 async fn answer(state: &ServerState, text: &str) -> Vec<Message> {
     match parse_client(text) {
-        Ok(ClientMsg::Ping) => vec![Message::Text(Utf8Bytes::from_static("{\"type\":\"pong\"}"))],
-        Ok(ClientMsg::Stats) => {
-            let body = serde_json::json!({ "type": "stats", "cache": state.library.cache_stats() });
-            vec![Message::Text(Utf8Bytes::from(body.to_string()))]
-        }
-        Ok(ClientMsg::FetchVideos { known }) => {
+        Ok(ClientMessage::Ping) => vec![frame(&ServerMessage::Pong)],
+        Ok(ClientMessage::Stats) => vec![frame(&ServerMessage::Stats {
+            cache: state.library.cache_stats(),
+        })],
+        Ok(ClientMessage::FetchVideos { generation }) => {
             let mut out = Vec::with_capacity(2);
             if let Err(err) = state.library.request_refresh().await.into_result() {
-                out.push(Message::Text(Utf8Bytes::from(status_json(
-                    false,
-                    Some((err.code(), &err.to_string())),
-                ))));
+                out.push(frame(&ServerMessage::status(Some(&err))));
             }
             // The list always follows: fresh on success, the last good one on failure; just
             // its generation when the client says it already has that one.
             let snap = state.library.snapshot();
-            let list = if known == Some(snap.generation) && snap.refreshed_at.is_some() {
-                Utf8Bytes::from(format!(
-                    "{{\"type\":\"media_list\",\"generation\":{},\"count\":{},\"unchanged\":true}}",
-                    snap.generation,
-                    snap.items.len()
-                ))
+            let list = if generation == Some(snap.generation) && snap.refreshed_at.is_some() {
+                frame(&ServerMessage::MediaListUnchanged {
+                    generation: snap.generation,
+                    count: snap.items.len(),
+                    unchanged: Unchanged,
+                })
             } else {
-                state.hub.media_list()
+                Message::Text(state.hub.media_list())
             };
-            out.insert(0, Message::Text(list));
+            out.insert(0, list);
             out
         }
         Err(refusal) => vec![error_frame(refusal)],
@@ -421,23 +378,44 @@ mod tests {
 
     #[test]
     fn client_message_table() {
-        let ok: &[(&str, ClientMsg)] = &[
-            ("fetch_videos", ClientMsg::FetchVideos { known: None }),
-            ("  fetch_videos\n", ClientMsg::FetchVideos { known: None }),
+        let ok: &[(&str, ClientMessage)] = &[
+            (
+                "fetch_videos",
+                ClientMessage::FetchVideos { generation: None },
+            ),
+            (
+                "  fetch_videos\n",
+                ClientMessage::FetchVideos { generation: None },
+            ),
             (
                 "{\"type\":\"fetch_videos\"}",
-                ClientMsg::FetchVideos { known: None },
+                ClientMessage::FetchVideos { generation: None },
             ),
             (
                 "{\"type\":\"fetch_videos\",\"generation\":7}",
-                ClientMsg::FetchVideos { known: Some(7) },
+                ClientMessage::FetchVideos {
+                    generation: Some(7),
+                },
             ),
             (
                 "{\"type\":\"fetch_videos\",\"extra\":1}",
-                ClientMsg::FetchVideos { known: None },
+                ClientMessage::FetchVideos { generation: None },
             ),
-            ("{\"type\":\"ping\"}", ClientMsg::Ping),
-            ("{\"type\":\"stats\"}", ClientMsg::Stats),
+            (
+                "{\"type\":\"fetch_videos\",\"generation\":\"7\"}",
+                ClientMessage::FetchVideos { generation: None },
+            ),
+            (
+                "{\"type\":\"fetch_videos\",\"generation\":-1}",
+                ClientMessage::FetchVideos { generation: None },
+            ),
+            (
+                "{\"type\":\"fetch_videos\",\"generation\":null}",
+                ClientMessage::FetchVideos { generation: None },
+            ),
+            ("{\"type\":\"ping\"}", ClientMessage::Ping),
+            ("{\"type\":\"ping\",\"x\":[1]}", ClientMessage::Ping),
+            ("{\"type\":\"stats\"}", ClientMessage::Stats),
         ];
         for (text, want) in ok {
             assert_eq!(parse_client(text), Ok(*want), "{text:?}");

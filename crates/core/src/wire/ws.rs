@@ -1,0 +1,193 @@
+//! The WebSocket messages: one enum per direction, tagged by `"type"`.
+//!
+//! Server to client: [`ServerMessage`]. The list is never re-serialised per client or per
+//! message: `media_list` carries the snapshot's pre-serialised items
+//! ([`crate::catalog::Snapshot::items_raw`]) as a [`RawValue`], spliced in as they are, and
+//! the server caches the whole frame per generation (`server::hub`).
+//!
+//! Client to server: [`ClientMessage`], parsed by [`ClientMessage::parse`] (which also
+//! accepts the seed's bare text `fetch_videos`) and refused with a [`WsRefusal`] otherwise.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use super::{to_json, ErrorCode, ErrorInfo};
+use crate::cache::CacheStats;
+use crate::catalog::MediaItem;
+use crate::error::Error;
+
+/// A message from the server.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage<'a> {
+    /// The whole list: on connect, and in answer to `fetch_videos`.
+    MediaList {
+        /// The snapshot's generation.
+        generation: u64,
+        /// Number of items.
+        count: usize,
+        /// The items, as `GET /api/videos` sends them (pre-serialised).
+        items: &'a RawValue,
+    },
+    /// The answer to `fetch_videos` with the current generation: the client has the list.
+    #[serde(rename = "media_list")]
+    MediaListUnchanged {
+        /// The snapshot's generation (the one the client sent).
+        generation: u64,
+        /// Number of items.
+        count: usize,
+        /// Always `true`.
+        unchanged: Unchanged,
+    },
+    /// Pushed to everyone when a refresh changes the library.
+    LibraryChanged {
+        /// The new generation.
+        generation: u64,
+        /// Number of items now.
+        count: usize,
+        /// New items.
+        added: &'a [MediaItem],
+        /// Ids of items that are gone.
+        removed: &'a [String],
+        /// Items whose size, ETag or modification time changed.
+        changed: &'a [MediaItem],
+    },
+    /// Refreshes started failing (`ok: false`, on connect too during an outage) or recovered.
+    Status {
+        /// Whether the last refresh succeeded.
+        ok: bool,
+        /// Its error, if it failed.
+        error: Option<ErrorInfo>,
+    },
+    /// The last client message was not understood; the connection stays open.
+    Error {
+        /// Why.
+        code: ErrorCode,
+        /// A sentence.
+        message: String,
+    },
+    /// The answer to `ping`.
+    Pong,
+    /// The answer to `stats`: the edge cache counters, as `GET /api/stats`.
+    Stats {
+        /// `None` without a cache.
+        cache: Option<CacheStats>,
+    },
+}
+
+/// The `unchanged: true` of a `media_list` without items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unchanged;
+
+impl Serialize for Unchanged {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(true)
+    }
+}
+
+impl ServerMessage<'_> {
+    /// Every `type` the server sends.
+    pub const TYPES: [&'static str; 6] = [
+        "media_list",
+        "library_changed",
+        "status",
+        "error",
+        "pong",
+        "stats",
+    ];
+
+    /// `status` for the last refresh: failed with `err`, or fine.
+    pub fn status(err: Option<&Error>) -> ServerMessage<'static> {
+        ServerMessage::Status {
+            ok: err.is_none(),
+            error: err.map(ErrorInfo::from),
+        }
+    }
+
+    /// The JSON text of the frame.
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
+}
+
+/// Why a client message was refused: the code and message of the `error` frame.
+pub type WsRefusal = (ErrorCode, String);
+
+impl From<WsRefusal> for ServerMessage<'static> {
+    fn from((code, message): WsRefusal) -> Self {
+        ServerMessage::Error { code, message }
+    }
+}
+
+/// A message from a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Refresh and send the list. `generation` is the one the client already has (the last
+    /// list or change it got): when it is still current the answer carries no items. The bare
+    /// text `fetch_videos` means the same without a generation.
+    FetchVideos {
+        /// Anything but a non-negative integer counts as absent.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "lenient_generation"
+        )]
+        generation: Option<u64>,
+    },
+    /// Answered with `pong`.
+    Ping,
+    /// Answered with `stats`.
+    Stats,
+}
+
+/// A `generation` that is not a `u64` is ignored, not refused (the answer is then the list).
+fn lenient_generation<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(serde_json::Value::deserialize(d)?.as_u64())
+}
+
+impl ClientMessage {
+    /// Every `type` a client may send.
+    pub const TYPES: [&'static str; 3] = ["fetch_videos", "ping", "stats"];
+
+    /// Parses one text message of at most `max` bytes (pure; table-tested in
+    /// [`crate::server::ws`]).
+    pub fn parse(text: &str, max: usize) -> Result<ClientMessage, WsRefusal> {
+        if text.len() > max {
+            return Err((
+                ErrorCode::TooLarge,
+                format!(
+                    "message of {} bytes exceeds the {max}-byte limit",
+                    text.len()
+                ),
+            ));
+        }
+        let trimmed = text.trim();
+        if trimmed == "fetch_videos" {
+            return Ok(ClientMessage::FetchVideos { generation: None });
+        }
+        if !trimmed.starts_with('{') {
+            return Err((
+                ErrorCode::UnknownMessage,
+                "expected \"fetch_videos\" or a JSON object with a \"type\"".into(),
+            ));
+        }
+        let value: serde_json::Value = serde_json::from_str(trimmed)
+            .map_err(|e| (ErrorCode::Malformed, format!("not valid JSON: {e}")))?;
+        let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
+            return Err((
+                ErrorCode::Malformed,
+                "a JSON message needs a string \"type\"".into(),
+            ));
+        };
+        if !ClientMessage::TYPES.contains(&kind) {
+            let shown: String = kind.chars().take(64).collect();
+            return Err((
+                ErrorCode::UnknownType,
+                format!("unknown message type {shown:?}"),
+            ));
+        }
+        ClientMessage::deserialize(&value)
+            .map_err(|e| (ErrorCode::Malformed, format!("not a valid {kind:?}: {e}")))
+    }
+}
