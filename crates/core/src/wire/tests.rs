@@ -246,7 +246,6 @@ fn readme_check_finds_drift() {
 
 /// The README's protocol text against the enums. `BUCKETSTREAM_README` reads another file.
 #[test]
-#[ignore = "passes once README.md names every message type and LAN error code (r-protocol's report has the text)"]
 fn readme_names_every_message_type_and_code() {
     let path = std::env::var("BUCKETSTREAM_README")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md").to_owned());
