@@ -10,7 +10,9 @@
 //! shutdown future ([`server::run`]).
 //!
 //! # Layout
-//! - [`config`]: the one typed configuration (defaults < TOML file < environment < CLI).
+//! - [`config`]: the one typed configuration (defaults < TOML file < environment < CLI), and
+//!   [`config::settings`], the desktop settings form's logic.
+//! - [`app`]: the glue both binaries share (logging, environment, config file, bind errors).
 //! - [`media`]: which object keys are media, their kind (audio/video) and Content-Type.
 //! - [`source`]: where bytes come from: [`source::s3`] (aws-sdk-s3) and [`source::local`].
 //! - [`catalog`]: the in-memory snapshot of the library, refreshes and their diffs.
@@ -20,6 +22,7 @@
 //! - [`library`]: [`library::Library`], the shared state built once and handed to every front end.
 //! - [`error`]: the crate's error enum and its HTTP / IPC codes.
 
+pub mod app;
 pub mod cache;
 pub mod catalog;
 pub mod config;
@@ -29,7 +32,6 @@ pub mod media;
 pub mod range;
 pub mod secret;
 pub mod server;
-pub mod settings;
 pub mod source;
 
 pub use config::Config;
