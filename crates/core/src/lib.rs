@@ -7,7 +7,8 @@
 //!
 //! Like tokio's mini-redis, the library never binds a socket or reads the process
 //! environment by itself: callers hand it a [`config::Config`], a bound listener and a
-//! shutdown future ([`server::run`]).
+//! shutdown future ([`server::run`]). The one exception is [`app`], which the binaries
+//! call to gather their inputs (environment, config file, default folders) the same way.
 //!
 //! # Layout
 //! - [`config`]: the one typed configuration (defaults < TOML file < environment < CLI), and

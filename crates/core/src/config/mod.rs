@@ -162,8 +162,8 @@ pub fn load(inputs: &Inputs) -> Result<Loaded> {
 }
 
 /// The three layers in precedence order, highest first.
-pub(crate) struct Layers {
-    pub(crate) all: [Layer; 3],
+struct Layers {
+    all: [Layer; 3],
 }
 
 impl Layers {
@@ -183,7 +183,7 @@ impl Layers {
     }
 
     /// The first layer's value for a setting.
-    pub(crate) fn first<T>(&self, get: impl Fn(&Layer) -> Option<T>) -> Option<T> {
+    fn first<T>(&self, get: impl Fn(&Layer) -> Option<T>) -> Option<T> {
         self.all.iter().find_map(get)
     }
 
