@@ -11,8 +11,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use bucketstream_core::app::{self, ConnectionReport};
 use bucketstream_core::config::settings::{
-    self, desktop_inputs, ConnectionReport, KeyringState, S3Form, SettingsView, ACCOUNT,
+    self, desktop_inputs, KeyringState, S3Form, SettingsView, ACCOUNT,
 };
 use bucketstream_core::config::{file, Config, Defaults, FileConfig, LanConfig, SourceConfig};
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
@@ -161,7 +162,7 @@ impl Desktop {
             Some(creds) => Some(creds),
             None => self.stored_or_env().await?,
         };
-        Ok(settings::test_connection(form.s3_config(creds)?).await?)
+        Ok(app::test_connection(form.s3_config(creds)?).await?)
     }
 
     /// Removes the stored credentials and rebuilds the library without them.

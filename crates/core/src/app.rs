@@ -1,5 +1,6 @@
 //! The glue both binaries (the headless server and the desktop app) share: logging, the
-//! environment, the sample folder, the config file and the wording of a failed bind.
+//! environment, the sample folder, the config file, the wording of a failed bind, and the
+//! settings form's connection test.
 //!
 //! Kept in one place so the two front ends cannot drift apart again: they used to read
 //! different sample folders and word a busy port differently. Everything that touches the
@@ -10,8 +11,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{self, file, Defaults, FileConfig, Inputs, Layer};
+use serde::Serialize;
+
+use crate::config::{self, file, Defaults, FileConfig, Inputs, Layer, S3Config, SourceConfig};
 use crate::error::Result;
+use crate::media;
+use crate::source::Source;
 
 /// Logs to stderr at `BUCKETSTREAM_LOG` (an `EnvFilter`, default `info`).
 ///
@@ -127,6 +132,29 @@ impl fmt::Display for BindProblem {
             BindProblem::Other(reason) => f.write_str(reason),
         }
     }
+}
+
+/// What a successful connection test found.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConnectionReport {
+    /// Objects listed under the prefix.
+    pub objects: usize,
+    /// How many of them are playable media.
+    pub media: usize,
+}
+
+/// Lists the bucket `s3` names once; the error says what to fix (bad credentials, no such
+/// bucket, endpoint unreachable, access denied).
+pub async fn test_connection(s3: S3Config) -> Result<ConnectionReport> {
+    let source = Source::from_config(&SourceConfig::S3(s3)).await?;
+    let objects = source.list().await?;
+    Ok(ConnectionReport {
+        objects: objects.len(),
+        media: objects
+            .iter()
+            .filter(|o| media::classify(&o.key).is_some())
+            .count(),
+    })
 }
 
 #[cfg(test)]

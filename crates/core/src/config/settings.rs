@@ -1,7 +1,7 @@
 //! Settings a person edits in the desktop app (or any front end): the S3 form, LAN switch, `.env` import.
 //!
-//! Pure functions over [`FileConfig`] plus [`test_connection`], so the Tauri commands stay
-//! one-line adapters and the LAN server could offer the same settings later. Secrets enter
+//! Pure functions over [`FileConfig`] (the connection test, which needs a source, is
+//! [`crate::app::test_connection`]), so the Tauri commands stay one-line adapters and the LAN server could offer the same settings later. Secrets enter
 //! here only as [`Sensitive`] values and leave only through a [`crate::secret::SecretStore`]:
 //! [`SettingsView`], the only thing shown to a user, carries "set" / "not set", never a key.
 
@@ -15,9 +15,7 @@ use crate::config::{
     layer, Config, Defaults, FileConfig, FileS3, Inputs, Layer, S3Config, SourceConfig,
 };
 use crate::error::{Error, Result};
-use crate::media;
 use crate::secret::{Credentials, Sensitive};
-use crate::source::Source;
 
 /// The keyring account the desktop app keeps its one set of S3 credentials under.
 pub const ACCOUNT: &str = "default";
@@ -281,29 +279,6 @@ pub fn import_env(vars: &HashMap<String, String>) -> Result<EnvImport> {
     Ok(EnvImport {
         s3: form.file_s3(),
         credentials: form.credentials()?,
-    })
-}
-
-/// What a successful connection test found.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ConnectionReport {
-    /// Objects listed under the prefix.
-    pub objects: usize,
-    /// How many of them are playable media.
-    pub media: usize,
-}
-
-/// Lists the bucket `s3` names once; the error says what to fix (bad credentials, no such
-/// bucket, endpoint unreachable, access denied).
-pub async fn test_connection(s3: S3Config) -> Result<ConnectionReport> {
-    let source = Source::from_config(&SourceConfig::S3(s3)).await?;
-    let objects = source.list().await?;
-    Ok(ConnectionReport {
-        objects: objects.len(),
-        media: objects
-            .iter()
-            .filter(|o| media::classify(&o.key).is_some())
-            .count(),
     })
 }
 
