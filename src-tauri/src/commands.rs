@@ -4,7 +4,8 @@
 //! window by `capabilities/main-window.json`; nothing else is callable from the webview.
 //! No reply carries a secret: settings say "set" / "not set", never a key.
 
-use bucketstream_core::settings::{ConnectionReport, S3Form, SettingsView};
+use bucketstream_core::app::ConnectionReport;
+use bucketstream_core::config::settings::{S3Form, SettingsView};
 use tauri::ipc::Response;
 use tauri::State;
 

@@ -5,8 +5,8 @@
 //! either way (or changing the library) stops the old server and starts a new one in the
 //! same process; nothing restarts the app.
 //!
-//! The status lists one pairing URL per non-loopback interface (the core's
-//! `lan_addresses` and `Access::pairing_url`, which carry the LAN access key), the WebSocket
+//! The status lists the pairing URLs the headless server would print (the core's
+//! `Access::pairing_urls`, which carry the LAN access key), the WebSocket
 //! client count from the core's hub, and a QR code of the first URL rendered as SVG by the
 //! `qrcode` crate. The access key is kept by a `KeyStore` (the OS keyring in the app).
 
@@ -14,8 +14,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bucketstream_core::app::BindProblem;
 use bucketstream_core::config::LanConfig;
-use bucketstream_core::server::access::lan_addresses;
 use bucketstream_core::server::{self, Access, Hub, KeyStore, LanOptions, ServerState};
 use bucketstream_core::Library;
 use serde::Serialize;
@@ -78,13 +78,7 @@ async fn bind(want: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, Opt
     match tokio::net::TcpListener::bind(want).await {
         Ok(listener) => Ok((listener, None)),
         Err(err) => {
-            let why = match err.kind() {
-                std::io::ErrorKind::AddrInUse => format!("port {} is already in use", want.port()),
-                std::io::ErrorKind::PermissionDenied => {
-                    format!("port {} needs privileges", want.port())
-                }
-                _ => err.to_string(),
-            };
+            let why = BindProblem::of(&err);
             // Same interfaces on a free port, so sharing goes on; loopback as a last resort.
             let listener = match tokio::net::TcpListener::bind(SocketAddr::new(want.ip(), 0)).await
             {
@@ -158,7 +152,7 @@ impl Lan {
         &mut self,
         library: Arc<Library>,
         want: SocketAddr,
-        settings: &LanConfig,
+        settings: LanConfig,
     ) -> Result<(), DesktopError> {
         self.stop().await;
         let bind_err = |e: std::io::Error| DesktopError::Bind {
@@ -237,19 +231,13 @@ impl Lan {
     pub fn status(&self) -> Option<LanStatus> {
         let run = self.running.as_ref()?;
         let enabled = !run.addr.ip().is_loopback();
-        let urls = if enabled {
-            hosts_for(run.addr)
-                .into_iter()
-                .map(|ip| {
-                    run.access
-                        .pairing_url(&ip.to_string(), run.addr.port())
-                        .expose()
-                        .clone()
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // The same hosts as the headless server prints (none on loopback: sharing is off).
+        let urls: Vec<String> = run
+            .access
+            .pairing_urls(run.addr.ip(), run.addr.port())
+            .into_iter()
+            .map(|url| url.expose().clone())
+            .collect();
         Some(LanStatus {
             enabled,
             port: run.addr.port(),
@@ -261,15 +249,6 @@ impl Lan {
             clients: run.hub.clients(),
             note: run.note.clone(),
         })
-    }
-}
-
-/// The addresses other devices can reach a server bound to `addr` at.
-pub fn hosts_for(addr: SocketAddr) -> Vec<IpAddr> {
-    if addr.ip().is_unspecified() {
-        lan_addresses()
-    } else {
-        vec![addr.ip()]
     }
 }
 
@@ -292,14 +271,6 @@ mod tests {
     fn qr_is_svg() {
         let svg = qr_svg("http://192.168.1.20:8080/").expect("encodes");
         assert!(svg.contains("<svg") && svg.contains("</svg>"));
-    }
-
-    #[test]
-    fn hosts_skip_loopback_and_keep_specific_binds() {
-        let any: SocketAddr = "0.0.0.0:8080".parse().expect("addr");
-        assert!(hosts_for(any).iter().all(|ip| !ip.is_loopback()));
-        let one: SocketAddr = "10.1.2.3:9000".parse().expect("addr");
-        assert_eq!(hosts_for(one), vec![IpAddr::from([10, 1, 2, 3])]);
     }
 
     #[tokio::test]

@@ -13,12 +13,12 @@ pub mod memory_tuning;
 pub mod rendering;
 pub mod state;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use bucketstream_core::config::{file, Defaults};
+use bucketstream_core::app;
+use bucketstream_core::config::file;
 use bucketstream_core::server::{FileKeyStore, KeyStore};
 use bucketstream_keyring::{KeyringStore, LanKeyStore};
 use tauri::{Manager, Runtime};
@@ -58,40 +58,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> taur
     ])
 }
 
-/// The process environment over the `.env` file of the working directory (as the headless
-/// server reads it).
-pub fn environment() -> HashMap<String, String> {
-    let mut env: HashMap<String, String> = HashMap::new();
-    if let Ok(iter) = dotenvy::from_path_iter(".env") {
-        env.extend(iter.flatten());
-    }
-    env.extend(std::env::vars());
-    env
-}
-
-/// The sample folder: installed beside the binary by the package, or the checkout's.
-pub fn sample_dir() -> Option<PathBuf> {
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(PathBuf::from));
-    let installed = exe_dir.map(|d| {
-        [
-            d.join("../lib/Bucketstream/samples"),
-            d.join("../lib/bucketstream-desktop/samples"),
-            d.join("../share/bucketstream/samples"),
-        ]
-    });
-    let checkout = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../samples"));
-    installed
-        .into_iter()
-        .flatten()
-        .chain([checkout])
-        .find(|dir| dir.is_dir())
-}
-
 /// The options of a real run: the OS keyring, the OS config folder (or `BUCKETSTREAM_CONFIG`).
 pub fn options_from_process() -> Result<Options, DesktopError> {
-    let env = environment();
+    let env = app::environment();
     let config_file = env
         .get("BUCKETSTREAM_CONFIG")
         .map(PathBuf::from)
@@ -114,7 +83,7 @@ pub fn options_from_process() -> Result<Options, DesktopError> {
     };
     Ok(Options {
         config_file,
-        defaults: Defaults::for_this_machine(sample_dir()),
+        defaults: app::machine_defaults(),
         env,
         secrets: Arc::new(keyring),
         lan_keys,

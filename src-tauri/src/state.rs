@@ -11,14 +11,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use bucketstream_core::config::{
-    file, resolve_lan, Config, Defaults, FileConfig, LanConfig, LanOverrides, SourceConfig,
+use bucketstream_core::app::{self, ConnectionReport};
+use bucketstream_core::config::settings::{
+    self, desktop_inputs, KeyringState, S3Form, SettingsView, ACCOUNT,
 };
+use bucketstream_core::config::{file, Config, Defaults, FileConfig, LanConfig, SourceConfig};
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
 use bucketstream_core::server::KeyStore;
-use bucketstream_core::settings::{
-    self, ConnectionReport, KeyringState, S3Form, SettingsView, ACCOUNT,
-};
 use bucketstream_core::Library;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -80,7 +79,7 @@ impl Desktop {
             Ok(loaded) => loaded,
             Err(err) => {
                 tracing::error!(%err, "settings unusable; opening the default library");
-                let cfg = settings::resolve_with_keyring(&opts.env, None, &opts.defaults, None)?;
+                let cfg = desktop_inputs(&opts.env, None, &opts.defaults, None).config()?;
                 (cfg, KeyringState::NotSet, LanConfig::default())
             }
         };
@@ -90,7 +89,7 @@ impl Desktop {
             opts,
         };
         let library = desktop.library();
-        serve(&mut *desktop.lan.lock().await, library, &config, &lan).await?;
+        serve(&mut *desktop.lan.lock().await, library, &config, lan).await?;
         Ok(desktop)
     }
 
@@ -113,7 +112,7 @@ impl Desktop {
             Ok(mut guard) => *guard = library.clone(),
             Err(poisoned) => *poisoned.into_inner() = library.clone(),
         }
-        serve(&mut lan, library, &config, &lan_config).await
+        serve(&mut lan, library, &config, lan_config).await
     }
 
     /// `http://127.0.0.1:PORT` of the running server.
@@ -163,7 +162,7 @@ impl Desktop {
             Some(creds) => Some(creds),
             None => self.stored_or_env().await?,
         };
-        Ok(settings::test_connection(form.s3_config(creds)?).await?)
+        Ok(app::test_connection(form.s3_config(creds)?).await?)
     }
 
     /// Removes the stored credentials and rebuilds the library without them.
@@ -250,7 +249,7 @@ async fn serve(
     lan: &mut Lan,
     library: Arc<Library>,
     config: &Config,
-    settings: &LanConfig,
+    settings: LanConfig,
 ) -> Result<(), DesktopError> {
     if matches!(config.source, SourceConfig::Local(_)) {
         if let Err(err) = library.refresh().await {
@@ -259,16 +258,6 @@ async fn serve(
     }
     lan.start(library, SocketAddr::new(config.bind, config.port), settings)
         .await
-}
-
-/// Who the LAN server admits: the settings file's `[lan]` table and the environment, as for
-/// the headless server. Unusable LAN settings fall back to the safe defaults (key required,
-/// loopback trusted) with a warning rather than keep the window from opening.
-fn lan_settings(env: &HashMap<String, String>, file: &FileConfig) -> LanConfig {
-    resolve_lan(&LanOverrides::default(), env, Some(file)).unwrap_or_else(|err| {
-        tracing::warn!(%err, "LAN settings unusable; using the safe defaults");
-        LanConfig::default()
-    })
 }
 
 /// The saved settings file, or the empty one when there is none yet.
@@ -289,8 +278,16 @@ async fn load(opts: &Options) -> Result<(Config, KeyringState, LanConfig), Deskt
             (None, KeyringState::Unavailable(err.to_string()))
         }
     };
-    let config = settings::resolve_with_keyring(&opts.env, Some(&file), &opts.defaults, stored)?;
-    Ok((config, state, lan_settings(&opts.env, &file)))
+    // The same derivation as the headless server's, with the keyring as the top layer.
+    // Unusable LAN settings fall back to the safe defaults (key required, loopback
+    // trusted) with a warning rather than keep the window from opening.
+    let inputs = desktop_inputs(&opts.env, Some(file), &opts.defaults, stored);
+    let config = inputs.config()?;
+    let lan = inputs.lan().unwrap_or_else(|err| {
+        tracing::warn!(%err, "LAN settings unusable; using the safe defaults");
+        LanConfig::default()
+    });
+    Ok((config, state, lan))
 }
 
 /// The variables of a `.env` and the name to show for it.

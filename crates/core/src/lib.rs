@@ -7,10 +7,13 @@
 //!
 //! Like tokio's mini-redis, the library never binds a socket or reads the process
 //! environment by itself: callers hand it a [`config::Config`], a bound listener and a
-//! shutdown future ([`server::run`]).
+//! shutdown future ([`server::run`]). The one exception is [`app`], which the binaries
+//! call to gather their inputs (environment, config file, default folders) the same way.
 //!
 //! # Layout
-//! - [`config`]: the one typed configuration (defaults < TOML file < environment < CLI).
+//! - [`config`]: the one typed configuration (defaults < TOML file < environment < CLI), and
+//!   [`config::settings`], the desktop settings form's logic.
+//! - [`app`]: the glue both binaries share (logging, environment, config file, bind errors).
 //! - [`media`]: which object keys are media, their kind (audio/video) and Content-Type.
 //! - [`source`]: where bytes come from: [`source::s3`] (aws-sdk-s3) and [`source::local`].
 //! - [`catalog`]: the in-memory snapshot of the library, refreshes and their diffs.
@@ -22,6 +25,7 @@
 //! - [`wire`]: the wire protocol, typed: error codes with their status and help text, the
 //!   JSON error body, the WebSocket messages.
 
+pub mod app;
 pub mod cache;
 pub mod catalog;
 pub mod config;
@@ -31,7 +35,6 @@ pub mod media;
 pub mod range;
 pub mod secret;
 pub mod server;
-pub mod settings;
 pub mod source;
 pub mod wire;
 

@@ -1,17 +1,18 @@
 //! `bucketstream-server`: the headless LAN server, for machines with no display.
 //!
-//! Glue only: parse flags, gather the environment (process over `.env`), load the config
-//! file, resolve one [`Config`], bind, and hand the listener to the core's server. Every
+//! Glue only: parse flags, load the configuration the way the desktop does
+//! ([`app::load`]: flags over environment over config file over defaults), bind, and hand
+//! the listener to the core's server. Every
 //! failure is one line on stderr and a non-zero exit.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bucketstream_core::config::{self, file, Defaults, LanConfig, LanOverrides, Overrides};
-use bucketstream_core::server::{self, Access, FileKeyStore, IpNet, LanOptions, ServerState};
+use bucketstream_core::app::{self, BindProblem};
+use bucketstream_core::config::{Layer, Loaded};
+use bucketstream_core::server::{self, Access, FileKeyStore, LanOptions, ServerState};
 use bucketstream_core::{Config, Library};
 use clap::Parser;
 
@@ -19,54 +20,12 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "bucketstream-server", version)]
 struct Cli {
-    /// Port of the LAN server [default: 8080]
-    #[arg(long)]
-    port: Option<u16>,
-    /// Address to bind [default: 0.0.0.0]
-    #[arg(long)]
-    bind: Option<IpAddr>,
-    /// Serve this local folder (repeatable) instead of a bucket
-    #[arg(long = "media-dir", value_name = "DIR")]
-    media_dir: Vec<PathBuf>,
-    /// S3 bucket to serve (env: BUCKET_NAME)
-    #[arg(long)]
-    bucket: Option<String>,
-    /// S3-compatible endpoint URL (env: AWS_ENDPOINT_URL); implies path-style addressing
-    #[arg(long)]
-    endpoint: Option<String>,
-    /// S3 region (env: AWS_REGION)
-    #[arg(long)]
-    region: Option<String>,
-    /// Only serve keys under this prefix
-    #[arg(long)]
-    prefix: Option<String>,
+    /// Every setting's flag (declared once, with its variable and file key, in the core).
+    #[command(flatten)]
+    settings: Layer,
     /// Config file [default: the OS config folder's bucketstream/config.toml]
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Seconds between library refreshes, 0 for never [default: 60]
-    #[arg(long = "refresh-secs")]
-    refresh_secs: Option<u64>,
-    /// Edge cache folder for S3 objects [default: the OS cache folder's bucketstream/chunks]
-    #[arg(long = "cache-dir", value_name = "DIR")]
-    cache_dir: Option<PathBuf>,
-    /// Edge cache size cap in bytes [default: 10 GiB]
-    #[arg(long = "cache-max-bytes", value_name = "BYTES")]
-    cache_max_bytes: Option<u64>,
-    /// Turn the edge cache off (every request goes to S3)
-    #[arg(long = "no-cache")]
-    no_cache: bool,
-    /// Let every device on the LAN in without the access key (Host checks still apply)
-    #[arg(long = "open-to-lan")]
-    open_to_lan: bool,
-    /// Also accept this Host name (repeatable; IP literals, localhost and this machine's name always are)
-    #[arg(long = "allow-host", value_name = "NAME")]
-    allow_host: Vec<String>,
-    /// Clients in this network need no access key (repeatable, ADDR[/PREFIX]) [default: loopback]
-    #[arg(long = "trusted-network", value_name = "NET")]
-    trusted_network: Vec<IpNet>,
-    /// Grant CORS to this origin, e.g. http://tv.home.arpa:8000 (repeatable) [default: none]
-    #[arg(long = "cors-origin", value_name = "ORIGIN")]
-    cors_origin: Vec<String>,
     /// File holding the LAN access key [default: the OS data folder's bucketstream/access-key]
     #[arg(long = "access-key-file", value_name = "FILE")]
     access_key_file: Option<PathBuf>,
@@ -78,12 +37,6 @@ struct Cli {
     /// (systemd's journal); use this with the service's flags or config to see them.
     #[arg(long = "print-pairing", conflicts_with = "rotate_key")]
     print_pairing: bool,
-    /// Do not advertise the server over mDNS/DNS-SD
-    #[arg(long = "no-mdns")]
-    no_mdns: bool,
-    /// Answer media requests with a 307 to a 5-minute presigned S3 URL (clients fetch from the store)
-    #[arg(long)]
-    direct: bool,
 }
 
 /// Why the server could not start.
@@ -91,8 +44,11 @@ struct Cli {
 enum StartError {
     #[error(transparent)]
     Core(#[from] bucketstream_core::Error),
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: String },
+    #[error("cannot listen on {addr}: {problem}{}", if *problem == BindProblem::InUse { " (try --port)" } else { "" })]
+    Bind {
+        addr: SocketAddr,
+        problem: BindProblem,
+    },
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     #[error("server error: {0}")]
@@ -102,17 +58,7 @@ enum StartError {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BUCKETSTREAM_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        // A closed stderr (a pipe whose reader left, a stopped terminal) must not stop the
-        // server: by default the subscriber reports a failed write with eprintln!, which
-        // panics when stderr is gone.
-        .log_internal_errors(false)
-        .init();
+    app::init_tracing();
     let cli = Cli::parse();
     match start(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -127,71 +73,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The process environment over the `.env` file of the working directory.
-fn environment() -> HashMap<String, String> {
-    let mut env: HashMap<String, String> = HashMap::new();
-    if let Ok(iter) = dotenvy::from_path_iter(".env") {
-        env.extend(iter.flatten());
-    }
-    env.extend(std::env::vars());
-    env
-}
-
-/// The sample folder shipped with the repository (used when no other folder exists).
-fn sample_dir() -> Option<PathBuf> {
-    let exe_relative = std::env::current_exe().ok().and_then(|exe| {
-        exe.parent()
-            .map(|d| d.join("../share/bucketstream/samples"))
-    });
-    let checkout = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples"));
-    [exe_relative, Some(checkout)]
-        .into_iter()
-        .flatten()
-        .find(|dir| dir.is_dir())
-}
-
-fn load_config(cli: &Cli) -> Result<(Config, LanConfig), StartError> {
-    let env = environment();
-    let file = match &cli.config {
-        Some(path) => file::load(path, true)?,
-        None => match file::default_path() {
-            Some(path) => file::load(&path, false)?,
-            None => None,
-        },
-    };
-    let overrides = Overrides {
-        bind: cli.bind,
-        port: cli.port,
-        media_dirs: cli.media_dir.clone(),
-        bucket: cli.bucket.clone(),
-        endpoint: cli.endpoint.clone(),
-        region: cli.region.clone(),
-        prefix: cli.prefix.clone(),
-        refresh_secs: cli.refresh_secs,
-        cache_dir: cli.cache_dir.clone(),
-        cache_max_bytes: cli.cache_max_bytes,
-        no_cache: cli.no_cache,
-        direct: cli.direct,
-    };
-    let config = config::resolve(
-        &overrides,
-        &env,
-        file.as_ref(),
-        &Defaults::for_this_machine(sample_dir()),
-    )?;
-    let lan = LanOverrides {
-        open_to_lan: cli.open_to_lan,
-        allowed_hosts: cli.allow_host.clone(),
-        trusted_networks: cli.trusted_network.clone(),
-        cors_origins: cli.cors_origin.clone(),
-        no_mdns: cli.no_mdns,
-    };
-    let lan = config::resolve_lan(&lan, &env, file.as_ref())?;
-    Ok((config, lan))
-}
-
 fn start(cli: Cli) -> Result<(), StartError> {
-    let (config, lan_config) = load_config(&cli)?;
+    let Loaded {
+        config,
+        lan: lan_config,
+    } = app::load(cli.settings.clone(), cli.config.as_deref())?;
     let key_file = cli
         .access_key_file
         .clone()
@@ -201,7 +87,7 @@ fn start(cli: Cli) -> Result<(), StartError> {
         })?;
     let lan = LanOptions {
         key_store: Some(std::sync::Arc::new(FileKeyStore::new(key_file.clone()))),
-        ..LanOptions::from_config(&lan_config)
+        ..LanOptions::from_config(lan_config)
     };
     if cli.print_pairing {
         return print_pairing(&config, &lan);
@@ -249,13 +135,7 @@ async fn serve(
         .await
         .map_err(|e| StartError::Bind {
             addr,
-            reason: match e.kind() {
-                std::io::ErrorKind::AddrInUse => "the port is already in use (try --port)".into(),
-                std::io::ErrorKind::PermissionDenied => {
-                    "permission denied (ports below 1024 need privileges)".into()
-                }
-                _ => e.to_string(),
-            },
+            problem: BindProblem::of(&e),
         })?;
     let library = Library::new(config).await?;
     let health = library.health();

@@ -1,22 +1,17 @@
-//! Who the LAN server admits and how much it takes, from the same layers as the rest of the
-//! configuration: command line over environment over the `[lan]` table of the TOML file over
-//! the safe defaults of [`crate::server::LanOptions`].
-//!
-//! Kept apart from [`super::resolve`] because the desktop app and the headless binary
-//! resolve it at a different moment (when the LAN server starts) and add a key store that
-//! is not configuration. Like `resolve`, [`resolve_lan`] is a pure function of its inputs.
+//! Who the LAN server admits and how much it takes ([`LanConfig`]), from the same layers as
+//! the rest of the configuration: command line over environment over the `[lan]` table of
+//! the TOML file over the safe defaults of [`LanConfig::default`].
 //!
 //! Lists (hosts, networks, CORS origins) are replaced by a higher layer, never merged, so
-//! what a layer says is exactly what applies. Environment lists are comma-separated.
-
-use std::collections::HashMap;
-use std::time::Duration;
+//! what a layer says is exactly what applies. Environment lists are comma-separated. The
+//! `[lan.limits]` table has no flag or variable: see [`super::limits`].
 
 use serde::{Deserialize, Serialize};
 
-use super::{parse_var, var, FileConfig};
+use super::limits::{FileLimits, Limits};
+use super::net::IpNet;
+use super::Layers;
 use crate::error::{Error, Result};
-use crate::server::{IpNet, Limits};
 
 /// The `[lan]` table of the config file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,53 +31,27 @@ pub struct FileLan {
     pub limits: Option<FileLimits>,
 }
 
-/// The `[lan.limits]` table; every field defaults to [`Limits::default`]'s value.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileLimits {
-    pub max_header_bytes: Option<usize>,
-    pub max_headers: Option<usize>,
-    pub max_connections: Option<usize>,
-    pub max_connections_per_client: Option<usize>,
-    pub max_requests_per_client: Option<usize>,
-    pub header_read_timeout_secs: Option<u64>,
-    pub idle_timeout_secs: Option<u64>,
-    pub ws_messages_per_sec: Option<u32>,
-    pub ws_burst: Option<u32>,
-    pub ws_max_refused: Option<u32>,
-    pub fd_reserve: Option<usize>,
-    pub trusted_reserve: Option<usize>,
-    pub ws_send_timeout_secs: Option<u64>,
-    pub ws_max_queued_bytes: Option<usize>,
-    pub max_websockets_per_client: Option<usize>,
-    pub max_websockets_per_trusted_client: Option<usize>,
-}
-
-/// LAN settings given on the command line (absent or empty: not said there).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LanOverrides {
-    /// `--open-to-lan`.
-    pub open_to_lan: bool,
-    /// `--allow-host` (repeatable).
-    pub allowed_hosts: Vec<String>,
-    /// `--trusted-network` (repeatable).
-    pub trusted_networks: Vec<IpNet>,
-    /// `--cors-origin` (repeatable).
-    pub cors_origins: Vec<String>,
-    /// `--no-mdns`.
-    pub no_mdns: bool,
-}
-
-/// The resolved LAN settings: everything of [`crate::server::LanOptions`] that is
-/// configuration (see [`crate::server::LanOptions::from_config`]).
+/// The resolved LAN settings: everything about who the LAN server admits that is
+/// configuration (the server adds its key store and host name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LanConfig {
+    /// Let every LAN client in without the key (the owner's deliberate choice; `Host` and
+    /// `Origin` checks still apply). Default `false`.
     pub open_to_lan: bool,
+    /// Host names accepted in `Host` and `Origin` besides IP literals, `localhost` and the
+    /// mDNS name (e.g. a name the owner gave the machine in the router's DNS). Default empty.
     pub allowed_hosts: Vec<String>,
+    /// Clients whose address is in one of these need no key. Default loopback
+    /// (`127.0.0.0/8`, `::1/128`). Only the TCP peer address is used; `X-Forwarded-For`
+    /// and the like are never read.
     pub trusted_networks: Vec<IpNet>,
+    /// Origins (`http://host:port`) granted CORS. Default empty: CORS closed.
     pub cors_origins: Vec<String>,
-    /// Advertise over mDNS (on by default for the binaries: it is how phones find the host).
+    /// Advertise over mDNS/DNS-SD as `_http._tcp` "Bucketstream on HOST" while serving
+    /// (it is how phones find the host); never done when the listener is bound to a
+    /// loopback address, so tests and loopback-only embeddings stay quiet. Default on.
     pub mdns: bool,
+    /// Resource bounds.
     pub limits: Limits,
 }
 
@@ -100,75 +69,12 @@ impl Default for LanConfig {
     }
 }
 
-/// A comma-separated environment list; `None` when the variable is unset or empty.
-fn env_list(env: &HashMap<String, String>, name: &str) -> Option<Vec<String>> {
-    var(env, name).map(|v| {
-        v.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    })
-}
-
-/// The first layer that says something: the command line's non-empty list, else the
-/// environment's, else the file's.
-fn pick_list<T: Clone>(cli: &[T], env: Option<Vec<T>>, file: Option<&Vec<T>>) -> Option<Vec<T>> {
-    if !cli.is_empty() {
-        return Some(cli.to_vec());
-    }
-    env.or_else(|| file.cloned())
-}
-
-fn parse_networks(texts: &[String], layer: &str) -> Result<Vec<IpNet>> {
-    texts
-        .iter()
-        .map(|t| {
-            t.parse()
-                .map_err(|e| Error::Config(format!("{layer}: trusted network: {e}")))
-        })
-        .collect()
-}
-
-/// Resolves the LAN settings: `cli` over `env` over the file's `[lan]` over the defaults.
-pub fn resolve_lan(
-    cli: &LanOverrides,
-    env: &HashMap<String, String>,
-    file: Option<&FileConfig>,
-) -> Result<LanConfig> {
-    let empty = FileLan::default();
-    let flan = file.and_then(|f| f.lan.as_ref()).unwrap_or(&empty);
-    let defaults = LanConfig::default();
-
-    let open_to_lan = cli.open_to_lan
-        || parse_var::<bool>(env, "BUCKETSTREAM_OPEN_TO_LAN")?
-            .or(flan.open_to_lan)
-            .unwrap_or(defaults.open_to_lan);
-    let mdns = !cli.no_mdns
-        && parse_var::<bool>(env, "BUCKETSTREAM_MDNS")?
-            .or(flan.mdns)
-            .unwrap_or(defaults.mdns);
-    let allowed_hosts = pick_list(
-        &cli.allowed_hosts,
-        env_list(env, "BUCKETSTREAM_ALLOWED_HOSTS"),
-        flan.allowed_hosts.as_ref(),
-    )
-    .unwrap_or(defaults.allowed_hosts);
-    let trusted_networks = if !cli.trusted_networks.is_empty() {
-        cli.trusted_networks.clone()
-    } else if let Some(list) = env_list(env, "BUCKETSTREAM_TRUSTED_NETWORKS") {
-        parse_networks(&list, "BUCKETSTREAM_TRUSTED_NETWORKS")?
-    } else if let Some(list) = &flan.trusted_networks {
-        parse_networks(list, "config file [lan]")?
-    } else {
-        defaults.trusted_networks
-    };
-    let cors_origins = pick_list(
-        &cli.cors_origins,
-        env_list(env, "BUCKETSTREAM_CORS_ORIGINS"),
-        flan.cors_origins.as_ref(),
-    )
-    .unwrap_or(defaults.cors_origins);
+/// The LAN settings of `layers`, with the file's `[lan.limits]` over [`Limits::default`].
+pub(super) fn resolve(layers: &Layers, limits: Option<&FileLimits>) -> Result<LanConfig> {
+    let d = LanConfig::default();
+    let cors_origins = layers
+        .first(|l| l.cors_origins.clone())
+        .unwrap_or(d.cors_origins);
     for origin in &cors_origins {
         let scheme_ok = origin.starts_with("http://") || origin.starts_with("https://");
         if !scheme_ok || origin.ends_with('/') || origin == "http://" || origin == "https://" {
@@ -177,6 +83,9 @@ pub fn resolve_lan(
             )));
         }
     }
+    let allowed_hosts = layers
+        .first(|l| l.allowed_hosts.clone())
+        .unwrap_or(d.allowed_hosts);
     for host in &allowed_hosts {
         if host.is_empty() || host.contains(['/', ' ', ',']) {
             return Err(Error::Config(format!(
@@ -185,92 +94,17 @@ pub fn resolve_lan(
         }
     }
     Ok(LanConfig {
-        open_to_lan,
+        open_to_lan: layers.first(|l| l.open_to_lan).unwrap_or(d.open_to_lan),
         allowed_hosts,
-        trusted_networks,
+        trusted_networks: layers
+            .first(|l| l.trusted_networks.clone())
+            .unwrap_or(d.trusted_networks),
         cors_origins,
-        mdns,
-        limits: limits(flan.limits.as_ref())?,
-    })
-}
-
-/// `[lan.limits]` over [`Limits::default`]; a zero bound would lock everyone out, so it is
-/// refused with the field's name.
-fn limits(file: Option<&FileLimits>) -> Result<Limits> {
-    let d = Limits::default();
-    let Some(f) = file else { return Ok(d) };
-    let positive = |name: &str, v: Option<u64>| match v {
-        Some(0) => Err(Error::Config(format!(
-            "[lan.limits] {name} must be greater than 0"
-        ))),
-        _ => Ok(()),
-    };
-    let as_u64 = |v: Option<usize>| v.map(|n| n as u64);
-    positive("max_header_bytes", as_u64(f.max_header_bytes))?;
-    positive("max_headers", as_u64(f.max_headers))?;
-    positive("max_connections", as_u64(f.max_connections))?;
-    positive(
-        "max_connections_per_client",
-        as_u64(f.max_connections_per_client),
-    )?;
-    positive("max_requests_per_client", as_u64(f.max_requests_per_client))?;
-    positive("header_read_timeout_secs", f.header_read_timeout_secs)?;
-    positive("idle_timeout_secs", f.idle_timeout_secs)?;
-    positive("ws_messages_per_sec", f.ws_messages_per_sec.map(u64::from))?;
-    positive("ws_burst", f.ws_burst.map(u64::from))?;
-    positive("ws_max_refused", f.ws_max_refused.map(u64::from))?;
-    positive("fd_reserve", as_u64(f.fd_reserve))?;
-    positive("trusted_reserve", as_u64(f.trusted_reserve))?;
-    positive("ws_send_timeout_secs", f.ws_send_timeout_secs)?;
-    positive("ws_max_queued_bytes", as_u64(f.ws_max_queued_bytes))?;
-    positive(
-        "max_websockets_per_client",
-        as_u64(f.max_websockets_per_client),
-    )?;
-    positive(
-        "max_websockets_per_trusted_client",
-        as_u64(f.max_websockets_per_trusted_client),
-    )?;
-    // hyper refuses heads under 8 KiB; say so rather than silently raising it.
-    if f.max_header_bytes.is_some_and(|n| n < 8192) {
-        return Err(Error::Config(
-            "[lan.limits] max_header_bytes must be at least 8192".into(),
-        ));
-    }
-    Ok(Limits {
-        max_header_bytes: f.max_header_bytes.unwrap_or(d.max_header_bytes),
-        max_headers: f.max_headers.unwrap_or(d.max_headers),
-        max_connections: f.max_connections.unwrap_or(d.max_connections),
-        max_connections_per_client: f
-            .max_connections_per_client
-            .unwrap_or(d.max_connections_per_client),
-        max_requests_per_client: f
-            .max_requests_per_client
-            .unwrap_or(d.max_requests_per_client),
-        header_read_timeout: f
-            .header_read_timeout_secs
-            .map(Duration::from_secs)
-            .unwrap_or(d.header_read_timeout),
-        idle_timeout: f
-            .idle_timeout_secs
-            .map(Duration::from_secs)
-            .unwrap_or(d.idle_timeout),
-        ws_messages_per_sec: f.ws_messages_per_sec.unwrap_or(d.ws_messages_per_sec),
-        ws_burst: f.ws_burst.unwrap_or(d.ws_burst),
-        ws_max_refused: f.ws_max_refused.unwrap_or(d.ws_max_refused),
-        fd_reserve: f.fd_reserve.unwrap_or(d.fd_reserve),
-        trusted_reserve: f.trusted_reserve.unwrap_or(d.trusted_reserve),
-        ws_send_timeout: f
-            .ws_send_timeout_secs
-            .map(Duration::from_secs)
-            .unwrap_or(d.ws_send_timeout),
-        ws_max_queued_bytes: f.ws_max_queued_bytes.unwrap_or(d.ws_max_queued_bytes),
-        max_websockets_per_client: f
-            .max_websockets_per_client
-            .unwrap_or(d.max_websockets_per_client),
-        max_websockets_per_trusted_client: f
-            .max_websockets_per_trusted_client
-            .unwrap_or(d.max_websockets_per_trusted_client),
+        mdns: layers.first(|l| l.mdns).unwrap_or(d.mdns),
+        limits: match limits {
+            Some(file) => file.over(d.limits)?,
+            None => d.limits,
+        },
     })
 }
 
@@ -278,7 +112,24 @@ fn limits(file: Option<&FileLimits>) -> Result<Limits> {
 mod tests {
     use super::*;
     use crate::config::file::parse;
+    use crate::config::{FileConfig, Inputs, Layer};
+    use std::collections::HashMap;
     use std::path::Path;
+    use std::time::Duration;
+
+    fn resolve_lan(
+        args: &Layer,
+        env: &HashMap<String, String>,
+        file: Option<&FileConfig>,
+    ) -> Result<LanConfig> {
+        Inputs {
+            args: args.clone(),
+            env: env.clone(),
+            file: file.cloned(),
+            ..Inputs::default()
+        }
+        .lan()
+    }
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
@@ -293,7 +144,7 @@ mod tests {
 
     #[test]
     fn nothing_said_is_the_safe_default() {
-        let lan = resolve_lan(&LanOverrides::default(), &env(&[]), None).expect("ok");
+        let lan = resolve_lan(&Layer::default(), &env(&[]), None).expect("ok");
         assert_eq!(lan, LanConfig::default());
         assert!(!lan.open_to_lan);
         assert_eq!(lan.trusted_networks, IpNet::loopback());
@@ -322,7 +173,7 @@ mod tests {
             max_websockets_per_trusted_client = 500
             "#,
         );
-        let lan = resolve_lan(&LanOverrides::default(), &env(&[]), Some(&f)).expect("ok");
+        let lan = resolve_lan(&Layer::default(), &env(&[]), Some(&f)).expect("ok");
         assert!(lan.open_to_lan);
         assert!(!lan.mdns);
         assert_eq!(lan.allowed_hosts, ["media.home.arpa"]);
@@ -353,17 +204,17 @@ mod tests {
             ("BUCKETSTREAM_ALLOWED_HOSTS", " b.lan , c.lan,"),
             ("BUCKETSTREAM_MDNS", "false"),
         ]);
-        let lan = resolve_lan(&LanOverrides::default(), &e, Some(&f)).expect("ok");
+        let lan = resolve_lan(&Layer::default(), &e, Some(&f)).expect("ok");
         assert_eq!(lan.allowed_hosts, ["b.lan", "c.lan"]);
         assert_eq!(
             lan.trusted_networks,
             vec!["10.0.0.0/8".parse().expect("net")]
         );
         assert!(!lan.mdns);
-        let cli = LanOverrides {
-            allowed_hosts: vec!["d.lan".into()],
-            trusted_networks: vec!["127.0.0.1".parse().expect("net")],
-            ..LanOverrides::default()
+        let cli = Layer {
+            allowed_hosts: Some(vec!["d.lan".into()]),
+            trusted_networks: Some(vec!["127.0.0.1".parse().expect("net")]),
+            ..Layer::default()
         };
         let lan = resolve_lan(&cli, &e, Some(&f)).expect("ok");
         assert_eq!(lan.allowed_hosts, ["d.lan"]);
@@ -372,10 +223,10 @@ mod tests {
             vec!["127.0.0.1".parse().expect("net")]
         );
         // --no-mdns wins over a file that turns it on; --open-to-lan over an env that says no.
-        let cli = LanOverrides {
-            no_mdns: true,
-            open_to_lan: true,
-            ..LanOverrides::default()
+        let cli = Layer {
+            mdns: Some(false),
+            open_to_lan: Some(true),
+            ..Layer::default()
         };
         let e = env(&[("BUCKETSTREAM_OPEN_TO_LAN", "false")]);
         let lan = resolve_lan(&cli, &e, Some(&f)).expect("ok");
@@ -434,7 +285,7 @@ mod tests {
         ];
         for (text, vars, want) in cases {
             let f = file(text);
-            let err = resolve_lan(&LanOverrides::default(), &env(vars), Some(&f)).expect_err(text);
+            let err = resolve_lan(&Layer::default(), &env(vars), Some(&f)).expect_err(text);
             assert!(err.to_string().contains(want), "{text:?} {vars:?}: {err}");
         }
         assert!(parse("[lan]\nkey = \"secret\"\n", Path::new("c.toml")).is_err());

@@ -1,12 +1,22 @@
 //! The one typed configuration: defaults < TOML file < environment < command line, resolved once.
 //!
-//! [`resolve`] is a pure function of its four inputs (it reads no environment and no file), so
-//! every precedence rule is a unit test. The binaries gather the inputs: the process
-//! environment merged over a `.env` file, the file at `--config` or [`file::default_path`], and
-//! their parsed flags.
+//! Each source is read into a [`Layer`] (see [`layer`]: the one declaration of every
+//! setting's flag, variable and file key); [`Inputs`] holds the sources, and [`load`]
+//! derives the [`Config`] and the [`LanConfig`] from them in one step. That step is a pure
+//! function of its inputs (it reads no environment and no file), so every precedence rule
+//! is a unit test. Both binaries gather the inputs the same way ([`crate::app`]): the
+//! process environment merged over a `.env` file, the config file, their flags, and the
+//! machine's default folders.
+//!
+//! `config` depends on nothing of the LAN server: [`IpNet`] and [`Limits`] live here and the
+//! server imports them.
 
 pub mod file;
 pub mod lan;
+pub mod layer;
+pub mod limits;
+pub mod net;
+pub mod settings;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -14,9 +24,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::secret::{Credentials, Sensitive};
+use crate::secret::Credentials;
 pub use file::{FileCache, FileConfig, FileS3};
-pub use lan::{resolve_lan, FileLan, FileLimits, LanConfig, LanOverrides};
+pub use lan::{FileLan, LanConfig};
+pub use layer::{Layer, Part};
+pub use limits::{FileLimits, Limits};
+pub use net::{IpNet, IpNetError};
 
 /// Default LAN port.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -86,25 +99,6 @@ pub struct LocalConfig {
     pub roots: Vec<PathBuf>,
 }
 
-/// Values given on the command line (all optional: absent means "not said here").
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Overrides {
-    pub bind: Option<IpAddr>,
-    pub port: Option<u16>,
-    pub media_dirs: Vec<PathBuf>,
-    pub bucket: Option<String>,
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    pub prefix: Option<String>,
-    pub refresh_secs: Option<u64>,
-    pub cache_dir: Option<PathBuf>,
-    pub cache_max_bytes: Option<u64>,
-    /// `--no-cache`.
-    pub no_cache: bool,
-    /// `--direct`.
-    pub direct: bool,
-}
-
 /// Built-in defaults that depend on the machine (the user's Music and Videos folders, the sample folder).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Defaults {
@@ -136,147 +130,155 @@ impl Defaults {
     }
 }
 
-/// Looks up a variable, treating an empty value as absent.
-fn var<'a>(env: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+/// Everything configuration is made of, gathered by a binary (see [`crate::app`]).
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// The top layer: the command line (headless), or the keyring's credentials (desktop).
+    pub args: Layer,
+    /// The environment (process over `.env`).
+    pub env: HashMap<String, String>,
+    /// The parsed config file, when there is one.
+    pub file: Option<FileConfig>,
+    /// The machine's default folders.
+    pub defaults: Defaults,
 }
 
-fn parse_var<T: std::str::FromStr>(env: &HashMap<String, String>, name: &str) -> Result<Option<T>> {
-    var(env, name)
-        .map(|v| {
-            v.parse()
-                .map_err(|_| Error::Config(format!("{name}={v:?} is not a valid value")))
-        })
-        .transpose()
+/// The resolved configuration: the library's and the LAN server's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// What the library serves and how.
+    pub config: Config,
+    /// Who the LAN server admits and its limits.
+    pub lan: LanConfig,
 }
 
-/// Resolves the configuration: `cli` over `env` over `file` over `defaults`.
-///
-/// The source is chosen by the highest layer that names one: `--bucket` or `--media-dir` on
-/// the command line, else `BUCKET_NAME` / `BUCKETSTREAM_MEDIA_DIR`, else the file, else the
-/// default folders. Naming both a bucket and a folder in the same layer is an error.
-pub fn resolve(
-    cli: &Overrides,
-    env: &HashMap<String, String>,
-    file: Option<&FileConfig>,
-    defaults: &Defaults,
-) -> Result<Config> {
-    let empty = FileConfig::default();
-    let file = file.unwrap_or(&empty);
-    let fs3 = file.s3.clone().unwrap_or_default();
-
-    let bind = match (
-        cli.bind,
-        var(env, "BUCKETSTREAM_BIND"),
-        file.bind.as_deref(),
-    ) {
-        (Some(ip), _, _) => ip,
-        (None, Some(text), _) | (None, None, Some(text)) => text
-            .parse()
-            .map_err(|_| Error::Config(format!("bind address {text:?} is not an IP address")))?,
-        (None, None, None) => IpAddr::from([0, 0, 0, 0]),
-    };
-    let port = cli
-        .port
-        .or(parse_var(env, "BUCKETSTREAM_PORT")?)
-        .or(file.port)
-        .unwrap_or(DEFAULT_PORT);
-    let refresh_secs = cli
-        .refresh_secs
-        .or(parse_var(env, "BUCKETSTREAM_REFRESH_SECS")?)
-        .or(file.refresh_secs)
-        .unwrap_or(DEFAULT_REFRESH_SECS);
-
-    let env_dirs: Vec<PathBuf> = var(env, "BUCKETSTREAM_MEDIA_DIR")
-        .map(|v| std::env::split_paths(v).collect())
-        .unwrap_or_default();
-    let env_bucket = var(env, "BUCKET_NAME").map(str::to_owned);
-    let layers: [(&str, Option<String>, &[PathBuf]); 3] = [
-        ("command line", cli.bucket.clone(), &cli.media_dirs),
-        ("environment", env_bucket, &env_dirs),
-        ("config file", fs3.bucket.clone(), &file.media_dirs),
-    ];
-    let mut chosen = None;
-    for (layer, bucket, dirs) in layers {
-        match (bucket, dirs.is_empty()) {
-            (Some(_), false) => {
-                return Err(Error::Config(format!(
-                    "the {layer} names both a bucket and a media folder; choose one"
-                )))
-            }
-            (Some(bucket), true) => {
-                chosen = Some(Err(bucket));
-                break;
-            }
-            (None, false) => {
-                chosen = Some(Ok(dirs.to_vec()));
-                break;
-            }
-            (None, true) => {}
-        }
-    }
-    let source = match chosen {
-        Some(Err(bucket)) => SourceConfig::S3(s3_config(bucket, cli, env, &fs3)?),
-        Some(Ok(roots)) => SourceConfig::Local(LocalConfig { roots }),
-        None if defaults.media_dirs.is_empty() => {
-            return Err(Error::Config(
-                "no library configured: pass --bucket or --media-dir".into(),
-            ))
-        }
-        None => SourceConfig::Local(LocalConfig {
-            roots: defaults.media_dirs.clone(),
-        }),
-    };
-    let fcache = file.cache.clone().unwrap_or_default();
-    let cache_off = cli.no_cache
-        || parse_var::<bool>(env, "BUCKETSTREAM_NO_CACHE")?.unwrap_or(false)
-        || fcache.enabled == Some(false);
-    let cache_dir = cli
-        .cache_dir
-        .clone()
-        .or_else(|| var(env, "BUCKETSTREAM_CACHE_DIR").map(PathBuf::from))
-        .or(fcache.dir)
-        .or_else(|| defaults.cache_dir.clone());
-    let max_bytes = cli
-        .cache_max_bytes
-        .or(parse_var(env, "BUCKETSTREAM_CACHE_MAX_BYTES")?)
-        .or(fcache.max_bytes)
-        .unwrap_or(DEFAULT_CACHE_MAX_BYTES);
-    Ok(Config {
-        bind,
-        port,
-        refresh: (refresh_secs > 0).then(|| Duration::from_secs(refresh_secs)),
-        source,
-        cache: CacheConfig {
-            enabled: !cache_off && cache_dir.is_some(),
-            dir: cache_dir,
-            max_bytes,
-            direct: cli.direct
-                || parse_var::<bool>(env, "BUCKETSTREAM_DIRECT")?.unwrap_or(false)
-                || fcache.direct == Some(true),
-        },
+/// Resolves both halves of the configuration from `inputs` (see [`Inputs::config`] and
+/// [`Inputs::lan`]); the first error stops it.
+pub fn load(inputs: &Inputs) -> Result<Loaded> {
+    Ok(Loaded {
+        config: inputs.config()?,
+        lan: inputs.lan()?,
     })
 }
 
-fn s3_config(
-    bucket: String,
-    cli: &Overrides,
-    env: &HashMap<String, String>,
-    fs3: &FileS3,
-) -> Result<S3Config> {
+/// The three layers in precedence order, highest first.
+struct Layers {
+    all: [Layer; 3],
+}
+
+impl Layers {
+    /// The layers of `inputs`, parsed for `part` only.
+    fn read(inputs: &Inputs, part: Part) -> Result<Layers> {
+        let file = match &inputs.file {
+            Some(file) => Layer::from_file(file, part)?,
+            None => Layer::default(),
+        };
+        Ok(Layers {
+            all: [
+                inputs.args.clone(),
+                Layer::from_env(&inputs.env, part)?,
+                file,
+            ],
+        })
+    }
+
+    /// The first layer's value for a setting.
+    fn first<T>(&self, get: impl Fn(&Layer) -> Option<T>) -> Option<T> {
+        self.all.iter().find_map(get)
+    }
+
+    /// Whether any layer turns a switch on (`--no-cache`, `--direct`: an "on" in any layer
+    /// holds, as it always has).
+    fn any(&self, get: impl Fn(&Layer) -> Option<bool>) -> bool {
+        self.all.iter().any(|l| get(l) == Some(true))
+    }
+}
+
+/// Where each layer comes from, for errors.
+const LAYER_NAMES: [&str; 3] = ["command line", "environment", "config file"];
+
+impl Inputs {
+    /// The library's configuration: per setting, the first layer that says something.
+    ///
+    /// The source is chosen by the highest layer that names one: `--bucket` or
+    /// `--media-dir` on the command line, else `BUCKET_NAME` / `BUCKETSTREAM_MEDIA_DIR`,
+    /// else the file, else the default folders. Naming both a bucket and a folder in the
+    /// same layer is an error.
+    pub fn config(&self) -> Result<Config> {
+        let layers = Layers::read(self, Part::Library)?;
+        let refresh_secs = layers
+            .first(|l| l.refresh_secs)
+            .unwrap_or(DEFAULT_REFRESH_SECS);
+        let mut chosen = None;
+        for (layer, name) in layers.all.iter().zip(LAYER_NAMES) {
+            match (&layer.bucket, layer.media_dirs.is_empty()) {
+                (Some(_), false) => {
+                    return Err(Error::Config(format!(
+                        "the {name} names both a bucket and a media folder; choose one"
+                    )))
+                }
+                (Some(bucket), true) => {
+                    chosen = Some(Err(bucket.clone()));
+                    break;
+                }
+                (None, false) => {
+                    chosen = Some(Ok(layer.media_dirs.clone()));
+                    break;
+                }
+                (None, true) => {}
+            }
+        }
+        let source = match chosen {
+            Some(Err(bucket)) => SourceConfig::S3(s3_config(bucket, &layers)?),
+            Some(Ok(roots)) => SourceConfig::Local(LocalConfig { roots }),
+            None if self.defaults.media_dirs.is_empty() => {
+                return Err(Error::Config(
+                    "no library configured: pass --bucket or --media-dir".into(),
+                ))
+            }
+            None => SourceConfig::Local(LocalConfig {
+                roots: self.defaults.media_dirs.clone(),
+            }),
+        };
+        let cache_dir = layers
+            .first(|l| l.cache_dir.clone())
+            .or_else(|| self.defaults.cache_dir.clone());
+        Ok(Config {
+            bind: layers
+                .first(|l| l.bind)
+                .unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            port: layers.first(|l| l.port).unwrap_or(DEFAULT_PORT),
+            refresh: (refresh_secs > 0).then(|| Duration::from_secs(refresh_secs)),
+            source,
+            cache: CacheConfig {
+                enabled: !layers.any(|l| l.no_cache) && cache_dir.is_some(),
+                dir: cache_dir,
+                max_bytes: layers
+                    .first(|l| l.cache_max_bytes)
+                    .unwrap_or(DEFAULT_CACHE_MAX_BYTES),
+                direct: layers.any(|l| l.direct),
+            },
+        })
+    }
+
+    /// Who the LAN server admits: per setting, the first layer that says something, over
+    /// the safe defaults of [`LanConfig::default`]; the limits come from the file only.
+    pub fn lan(&self) -> Result<LanConfig> {
+        let layers = Layers::read(self, Part::Lan)?;
+        let limits = self
+            .file
+            .as_ref()
+            .and_then(|f| f.lan.as_ref())
+            .and_then(|l| l.limits.as_ref());
+        lan::resolve(&layers, limits)
+    }
+}
+
+fn s3_config(bucket: String, layers: &Layers) -> Result<S3Config> {
     if bucket.contains('/') || bucket.len() > 255 {
         return Err(Error::Config(format!("{bucket:?} is not a bucket name")));
     }
-    let pick = |flag: &Option<String>, names: &[&str], file: &Option<String>| {
-        flag.clone()
-            .or_else(|| names.iter().find_map(|n| var(env, n).map(str::to_owned)))
-            .or_else(|| file.clone())
-    };
-    let endpoint = pick(
-        &cli.endpoint,
-        &["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"],
-        &fs3.endpoint,
-    );
+    let endpoint = layers.first(|l| l.endpoint.clone());
     if let Some(url) = &endpoint {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(Error::Config(format!(
@@ -284,30 +286,15 @@ fn s3_config(
             )));
         }
     }
-    let region = pick(
-        &cli.region,
-        &["AWS_REGION", "AWS_DEFAULT_REGION"],
-        &fs3.region,
-    );
-    let mut prefix = pick(&cli.prefix, &["BUCKETSTREAM_PREFIX"], &fs3.prefix).unwrap_or_default();
+    let mut prefix = layers.first(|l| l.prefix.clone()).unwrap_or_default();
     if !prefix.is_empty() && !prefix.ends_with('/') {
         prefix.push('/');
     }
-    let credentials = match (
-        var(env, "AWS_ACCESS_KEY_ID"),
-        var(env, "AWS_SECRET_ACCESS_KEY"),
-    ) {
-        (Some(id), Some(secret)) => Some(Credentials {
-            access_key_id: id.to_owned(),
-            secret_access_key: Sensitive::new(secret.to_owned()),
-            session_token: var(env, "AWS_SESSION_TOKEN").map(|t| Sensitive::new(t.to_owned())),
-        }),
-        _ => None,
-    };
+    let credentials: Option<Credentials> = layers.first(|l| l.credentials.clone());
     Ok(S3Config {
         bucket,
-        path_style: fs3.path_style.unwrap_or(endpoint.is_some()),
-        region,
+        path_style: layers.first(|l| l.path_style).unwrap_or(endpoint.is_some()),
+        region: layers.first(|l| l.region.clone()),
         endpoint,
         prefix,
         credentials,

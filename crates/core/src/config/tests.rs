@@ -1,6 +1,22 @@
-//! Precedence and validation rules of [`super::resolve`], one case each.
+//! Precedence and validation rules of [`super::Inputs::config`], one case each.
 
 use super::*;
+
+/// The derivation of [`Inputs::config`] from the four inputs.
+fn resolve(
+    args: &Layer,
+    env: &HashMap<String, String>,
+    file: Option<&FileConfig>,
+    defaults: &Defaults,
+) -> Result<Config> {
+    Inputs {
+        args: args.clone(),
+        env: env.clone(),
+        file: file.cloned(),
+        defaults: defaults.clone(),
+    }
+    .config()
+}
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -18,7 +34,7 @@ fn defaults() -> Defaults {
 
 #[test]
 fn defaults_serve_the_default_folders_on_8080() {
-    let cfg = resolve(&Overrides::default(), &env(&[]), None, &defaults()).expect("resolves");
+    let cfg = resolve(&Layer::default(), &env(&[]), None, &defaults()).expect("resolves");
     assert_eq!(cfg.port, 8080);
     assert_eq!(cfg.bind.to_string(), "0.0.0.0");
     assert_eq!(cfg.refresh, Some(Duration::from_secs(60)));
@@ -32,7 +48,7 @@ fn defaults_serve_the_default_folders_on_8080() {
 
 #[test]
 fn nothing_at_all_is_a_clear_error() {
-    let err = resolve(&Overrides::default(), &env(&[]), None, &Defaults::default()).unwrap_err();
+    let err = resolve(&Layer::default(), &env(&[]), None, &Defaults::default()).unwrap_err();
     assert!(err.to_string().contains("--bucket"), "{err}");
 }
 
@@ -44,13 +60,13 @@ fn cli_over_env_over_file() {
         ..FileConfig::default()
     };
     let e = env(&[("BUCKETSTREAM_PORT", "2000")]);
-    let cfg = resolve(&Overrides::default(), &e, Some(&file), &defaults()).expect("ok");
+    let cfg = resolve(&Layer::default(), &e, Some(&file), &defaults()).expect("ok");
     assert_eq!(cfg.port, 2000);
     assert_eq!(cfg.refresh, Some(Duration::from_secs(5)));
-    let cli = Overrides {
+    let cli = Layer {
         port: Some(3000),
         refresh_secs: Some(0),
-        ..Overrides::default()
+        ..Layer::default()
     };
     let cfg = resolve(&cli, &e, Some(&file), &defaults()).expect("ok");
     assert_eq!(cfg.port, 3000);
@@ -67,7 +83,7 @@ fn seed_variables_select_s3_with_explicit_credentials() {
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:3900"),
         ("BUCKETSTREAM_PREFIX", "lib"),
     ]);
-    let cfg = resolve(&Overrides::default(), &e, None, &defaults()).expect("ok");
+    let cfg = resolve(&Layer::default(), &e, None, &defaults()).expect("ok");
     let SourceConfig::S3(s3) = cfg.source else {
         panic!("expected S3")
     };
@@ -83,9 +99,9 @@ fn seed_variables_select_s3_with_explicit_credentials() {
 
 #[test]
 fn cli_media_dir_beats_env_bucket() {
-    let cli = Overrides {
+    let cli = Layer {
         media_dirs: vec!["/srv/m".into()],
-        ..Overrides::default()
+        ..Layer::default()
     };
     let cfg = resolve(&cli, &env(&[("BUCKET_NAME", "b")]), None, &defaults()).expect("ok");
     assert!(matches!(cfg.source, SourceConfig::Local(_)));
@@ -98,7 +114,7 @@ fn env_bucket_beats_file_folders() {
         ..FileConfig::default()
     };
     let cfg = resolve(
-        &Overrides::default(),
+        &Layer::default(),
         &env(&[("BUCKET_NAME", "b")]),
         Some(&file),
         &defaults(),
@@ -109,34 +125,30 @@ fn env_bucket_beats_file_folders() {
 
 #[test]
 fn bad_values_are_reported_by_name() {
-    type Case<'a> = (&'a [(&'a str, &'a str)], Overrides, &'a str);
+    type Case<'a> = (&'a [(&'a str, &'a str)], Layer, &'a str);
     let cases: &[Case] = &[
         (
             &[("BUCKETSTREAM_PORT", "http")],
-            Overrides::default(),
+            Layer::default(),
             "BUCKETSTREAM_PORT",
         ),
         (
             &[("BUCKETSTREAM_BIND", "my-host")],
-            Overrides::default(),
+            Layer::default(),
             "my-host",
         ),
-        (
-            &[("BUCKET_NAME", "a/b")],
-            Overrides::default(),
-            "bucket name",
-        ),
+        (&[("BUCKET_NAME", "a/b")], Layer::default(), "bucket name"),
         (
             &[("BUCKET_NAME", "b"), ("AWS_ENDPOINT_URL", "127.0.0.1:3900")],
-            Overrides::default(),
+            Layer::default(),
             "http://",
         ),
         (
             &[],
-            Overrides {
+            Layer {
                 bucket: Some("b".into()),
                 media_dirs: vec!["/x".into()],
-                ..Overrides::default()
+                ..Layer::default()
             },
             "choose one",
         ),
@@ -154,13 +166,13 @@ fn secrets_never_show_in_debug_output() {
         ("AWS_ACCESS_KEY_ID", "GK1"),
         ("AWS_SECRET_ACCESS_KEY", "very-secret-value"),
     ]);
-    let cfg = resolve(&Overrides::default(), &e, None, &defaults()).expect("ok");
+    let cfg = resolve(&Layer::default(), &e, None, &defaults()).expect("ok");
     assert!(!format!("{cfg:?}").contains("very-secret-value"));
 }
 
 #[test]
 fn cache_defaults_and_overrides() {
-    let cfg = resolve(&Overrides::default(), &env(&[]), None, &defaults()).expect("ok");
+    let cfg = resolve(&Layer::default(), &env(&[]), None, &defaults()).expect("ok");
     assert!(cfg.cache.enabled);
     assert_eq!(cfg.cache.max_bytes, 10 << 30);
     assert_eq!(
@@ -175,12 +187,12 @@ fn cache_defaults_and_overrides() {
         ..FileConfig::default()
     };
     let e = env(&[("BUCKETSTREAM_CACHE_DIR", "/fast/disk")]);
-    let cfg = resolve(&Overrides::default(), &e, Some(&file), &defaults()).expect("ok");
+    let cfg = resolve(&Layer::default(), &e, Some(&file), &defaults()).expect("ok");
     assert_eq!(cfg.cache.max_bytes, 1000);
     assert_eq!(cfg.cache.dir, Some(PathBuf::from("/fast/disk")));
-    let off = Overrides {
-        no_cache: true,
-        ..Overrides::default()
+    let off = Layer {
+        no_cache: Some(true),
+        ..Layer::default()
     };
     assert!(
         !resolve(&off, &env(&[]), None, &defaults())
@@ -193,9 +205,97 @@ fn cache_defaults_and_overrides() {
         ..defaults()
     };
     assert!(
-        !resolve(&Overrides::default(), &env(&[]), None, &nodir)
+        !resolve(&Layer::default(), &env(&[]), None, &nodir)
             .expect("ok")
             .cache
             .enabled
     );
+}
+
+#[test]
+fn flags_parse_into_the_command_line_layer() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        layer: Layer,
+    }
+    let none = Cli::parse_from(["x"]).layer;
+    assert_eq!(none, Layer::default());
+    let cli = Cli::parse_from([
+        "x",
+        "--no-mdns",
+        "--open-to-lan",
+        "--no-cache",
+        "--trusted-network",
+        "10.0.0.0/8",
+        "--media-dir",
+        "/a",
+        "--media-dir",
+        "/b",
+    ])
+    .layer;
+    assert_eq!(cli.mdns, Some(false));
+    assert_eq!(cli.open_to_lan, Some(true));
+    assert_eq!(cli.no_cache, Some(true));
+    assert_eq!(cli.direct, None);
+    assert_eq!(
+        cli.trusted_networks,
+        Some(vec!["10.0.0.0/8".parse().expect("net")])
+    );
+    assert_eq!(cli.media_dirs, [PathBuf::from("/a"), PathBuf::from("/b")]);
+}
+
+#[test]
+fn aws_default_region_is_read_after_aws_region() {
+    let e = env(&[("BUCKET_NAME", "b"), ("AWS_DEFAULT_REGION", "eu-north-1")]);
+    let cfg = resolve(&Layer::default(), &e, None, &defaults()).expect("ok");
+    let SourceConfig::S3(s3) = cfg.source else {
+        panic!("expected S3")
+    };
+    assert_eq!(s3.region.as_deref(), Some("eu-north-1"));
+    let e = env(&[
+        ("BUCKET_NAME", "b"),
+        ("AWS_REGION", "garage"),
+        ("AWS_DEFAULT_REGION", "eu-north-1"),
+    ]);
+    let cfg = resolve(&Layer::default(), &e, None, &defaults()).expect("ok");
+    let SourceConfig::S3(s3) = cfg.source else {
+        panic!("expected S3")
+    };
+    assert_eq!(s3.region.as_deref(), Some("garage"));
+    assert!(layer::env_names().any(|n| n == "AWS_DEFAULT_REGION"));
+}
+
+/// The two halves are read apart: a bad LAN setting does not stop the library (the desktop
+/// then uses the safe LAN defaults), and `load` reports it.
+#[test]
+fn a_bad_lan_setting_leaves_the_library_config_alone() {
+    let inputs = Inputs {
+        env: env(&[("BUCKETSTREAM_TRUSTED_NETWORKS", "lan")]),
+        file: Some(FileConfig {
+            lan: Some(FileLan {
+                cors_origins: Some(vec!["*".into()]),
+                ..FileLan::default()
+            }),
+            ..FileConfig::default()
+        }),
+        defaults: defaults(),
+        ..Inputs::default()
+    };
+    assert!(inputs.config().is_ok());
+    let err = load(&inputs).expect_err("bad LAN settings");
+    assert!(
+        err.to_string().contains("BUCKETSTREAM_TRUSTED_NETWORKS"),
+        "{err}"
+    );
+}
+
+/// One mDNS default for the binaries and the library (it was off in `LanOptions`).
+#[test]
+fn lan_defaults_are_declared_once() {
+    let lan = Inputs::default().lan().expect("ok");
+    assert_eq!(lan, LanConfig::default());
+    assert!(lan.mdns);
+    assert_eq!(lan.limits, Limits::default());
 }

@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use super::options::{IpNet, LanOptions};
+use super::options::LanOptions;
+use crate::config::IpNet;
 use crate::secret::Sensitive;
 
 /// Bytes of randomness in a key (256 bits; the issue asks for at least 128).
@@ -289,24 +290,31 @@ impl Access {
 }
 
 impl Access {
-    /// The pairing URLs for a server bound to `bind:port`: one per LAN address when bound to
-    /// every interface, the bound address otherwise, none when bound to loopback (nothing
-    /// to pair). They carry the key: print them for the owner once, never log them.
+    /// The pairing URLs for a server bound to `bind:port`, one per host of
+    /// [`pairing_hosts`] among this machine's [`lan_addresses`]. They carry the key: print
+    /// them for the owner once, never log them.
     pub fn pairing_urls(&self, bind: std::net::IpAddr, port: u16) -> Vec<Sensitive<String>> {
-        let hosts: Vec<std::net::IpAddr> = if bind.is_unspecified() {
-            lan_addresses()
-                .into_iter()
-                .filter(|ip| bind.is_ipv6() || ip.is_ipv4())
-                .collect()
-        } else if bind.is_loopback() {
-            Vec::new()
-        } else {
-            vec![bind]
-        };
-        hosts
+        pairing_hosts(bind, &lan_addresses())
             .iter()
             .map(|ip| self.pairing_url(&ip.to_string(), port))
             .collect()
+    }
+}
+
+/// The addresses other devices can pair with a server bound to `bind`, given the machine's
+/// LAN addresses `lan`: every IPv4 one for `0.0.0.0` (an IPv4 socket cannot be reached
+/// over IPv6), every one for `::`, the bound address itself for a specific one, none for
+/// loopback (nothing to pair: loopback clients need no key).
+pub fn pairing_hosts(bind: std::net::IpAddr, lan: &[std::net::IpAddr]) -> Vec<std::net::IpAddr> {
+    if bind.is_unspecified() {
+        lan.iter()
+            .copied()
+            .filter(|ip| bind.is_ipv6() || ip.is_ipv4())
+            .collect()
+    } else if bind.is_loopback() {
+        Vec::new()
+    } else {
+        vec![bind]
     }
 }
 
@@ -351,6 +359,24 @@ mod tests {
         assert!(rot.has_changed().expect("watch"));
         assert!(!access.key_matches(key.expose()));
         assert!(format!("{:?}", access.key()).contains("redacted"));
+    }
+
+    #[test]
+    fn pairing_hosts_are_those_a_device_can_reach() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        let lan = [ip("192.168.1.20"), ip("10.0.0.5"), ip("fd00::20")];
+        let cases: &[(&str, &[&str])] = &[
+            ("0.0.0.0", &["192.168.1.20", "10.0.0.5"]),
+            ("::", &["192.168.1.20", "10.0.0.5", "fd00::20"]),
+            ("192.168.1.20", &["192.168.1.20"]),
+            ("fd00::20", &["fd00::20"]),
+            ("127.0.0.1", &[]),
+            ("::1", &[]),
+        ];
+        for (bind, want) in cases {
+            let want: Vec<_> = want.iter().map(|s| ip(s)).collect();
+            assert_eq!(pairing_hosts(ip(bind), &lan), want, "bind {bind}");
+        }
     }
 
     #[test]

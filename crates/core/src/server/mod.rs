@@ -128,7 +128,7 @@ pub fn router(state: ServerState) -> Router {
 /// Serves `state` on `listener` until `shutdown` completes, then closes WebSockets and
 /// gives open streams [`SHUTDOWN_GRACE`] to finish. First raises the process's soft
 /// open-file limit to the hard one and caps connections under it ([`limits::nofile`]). Advertises the server over mDNS while it
-/// runs when [`LanOptions::mdns`] is on and the listener is not on loopback.
+/// runs when [`crate::config::LanConfig::mdns`] is on and the listener is not on loopback.
 pub async fn run<F>(listener: TcpListener, state: ServerState, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,

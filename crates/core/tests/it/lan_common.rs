@@ -7,7 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bucketstream_core::server::{self, IpNet, LanOptions, ServerState};
+use bucketstream_core::config::{IpNet, LanConfig};
+use bucketstream_core::server::{self, LanOptions, ServerState};
 use bucketstream_core::Library;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -23,8 +24,11 @@ pub const LAN_IP: [u8; 4] = [127, 0, 0, 2];
 /// Options where only `127.0.0.1` is trusted, mDNS off.
 pub fn lan_options() -> LanOptions {
     LanOptions {
-        trusted_networks: vec!["127.0.0.1/32".parse::<IpNet>().expect("net")],
-        mdns: false,
+        config: LanConfig {
+            trusted_networks: vec!["127.0.0.1/32".parse::<IpNet>().expect("net")],
+            mdns: false,
+            ..LanConfig::default()
+        },
         host_name: Some("testbox".into()),
         ..LanOptions::default()
     }

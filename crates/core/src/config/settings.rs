@@ -1,7 +1,7 @@
 //! Settings a person edits in the desktop app (or any front end): the S3 form, LAN switch, `.env` import.
 //!
-//! Pure functions over [`FileConfig`] plus [`test_connection`], so the Tauri commands stay
-//! one-line adapters and the LAN server could offer the same settings later. Secrets enter
+//! Pure functions over [`FileConfig`] (the connection test, which needs a source, is
+//! [`crate::app::test_connection`]), so the Tauri commands stay one-line adapters and the LAN server could offer the same settings later. Secrets enter
 //! here only as [`Sensitive`] values and leave only through a [`crate::secret::SecretStore`]:
 //! [`SettingsView`], the only thing shown to a user, carries "set" / "not set", never a key.
 
@@ -12,27 +12,13 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{
-    self, Config, Defaults, FileConfig, FileS3, Overrides, S3Config, SourceConfig,
+    layer, Config, Defaults, FileConfig, FileS3, Inputs, Layer, S3Config, SourceConfig,
 };
 use crate::error::{Error, Result};
-use crate::media;
 use crate::secret::{Credentials, Sensitive};
-use crate::source::Source;
 
 /// The keyring account the desktop app keeps its one set of S3 credentials under.
 pub const ACCOUNT: &str = "default";
-
-/// Environment variables that, when set, win over the saved settings.
-const OVERRIDING_VARS: &[&str] = &[
-    "BUCKET_NAME",
-    "BUCKETSTREAM_MEDIA_DIR",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_REGION",
-    "BUCKETSTREAM_PREFIX",
-    "BUCKETSTREAM_PORT",
-    "BUCKETSTREAM_BIND",
-];
 
 /// The S3 form as the settings view submits it. Empty key fields mean "keep what is stored".
 #[derive(Clone, Default, Deserialize)]
@@ -107,12 +93,11 @@ impl S3Form {
             s3: Some(s3),
             ..FileConfig::default()
         };
-        let cfg = config::resolve(
-            &Overrides::default(),
-            &HashMap::new(),
-            Some(&file),
-            &Defaults::default(),
-        )?;
+        let cfg = Inputs {
+            file: Some(file),
+            ..Inputs::default()
+        }
+        .config()?;
         match cfg.source {
             SourceConfig::S3(mut s3) => {
                 s3.credentials = creds;
@@ -157,7 +142,8 @@ pub struct SettingsView {
     pub lan_enabled: bool,
     /// The configured LAN port.
     pub port: u16,
-    /// Environment variables that override these settings.
+    /// Environment variables that override these settings (every variable of
+    /// [`layer::ENV`] that is set).
     pub env_overrides: Vec<&'static str>,
     /// The config file path.
     pub config_file: String,
@@ -234,28 +220,30 @@ pub fn view(
         },
         lan_enabled: lan_enabled(file),
         port: config.port,
-        env_overrides: OVERRIDING_VARS
-            .iter()
-            .copied()
+        env_overrides: layer::env_names()
             .filter(|k| env.get(*k).is_some_and(|v| !v.trim().is_empty()))
             .collect(),
         config_file,
     }
 }
 
-/// The desktop's configuration: the saved file and the environment resolved as usual, then
-/// the keyring's credentials (when there are some) in place of the environment's.
-pub fn resolve_with_keyring(
+/// The desktop's inputs: the saved file and the environment as usual, with the keyring's
+/// credentials (when there are some) as the top layer, in place of the environment's.
+pub fn desktop_inputs(
     env: &HashMap<String, String>,
-    file: Option<&FileConfig>,
+    file: Option<FileConfig>,
     defaults: &Defaults,
     stored: Option<Credentials>,
-) -> Result<Config> {
-    let mut cfg = config::resolve(&Overrides::default(), env, file, defaults)?;
-    if let (SourceConfig::S3(s3), Some(creds)) = (&mut cfg.source, stored) {
-        s3.credentials = Some(creds);
+) -> Inputs {
+    Inputs {
+        args: Layer {
+            credentials: stored,
+            ..Layer::default()
+        },
+        env: env.clone(),
+        file,
+        defaults: defaults.clone(),
     }
-    Ok(cfg)
 }
 
 /// What a seed-style `.env` holds: the bucket settings and the credentials.
@@ -291,29 +279,6 @@ pub fn import_env(vars: &HashMap<String, String>) -> Result<EnvImport> {
     Ok(EnvImport {
         s3: form.file_s3(),
         credentials: form.credentials()?,
-    })
-}
-
-/// What a successful connection test found.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ConnectionReport {
-    /// Objects listed under the prefix.
-    pub objects: usize,
-    /// How many of them are playable media.
-    pub media: usize,
-}
-
-/// Lists the bucket `s3` names once; the error says what to fix (bad credentials, no such
-/// bucket, endpoint unreachable, access denied).
-pub async fn test_connection(s3: S3Config) -> Result<ConnectionReport> {
-    let source = Source::from_config(&SourceConfig::S3(s3)).await?;
-    let objects = source.list().await?;
-    Ok(ConnectionReport {
-        objects: objects.len(),
-        media: objects
-            .iter()
-            .filter(|o| media::classify(&o.key).is_some())
-            .count(),
     })
 }
 
@@ -390,8 +355,14 @@ mod tests {
             access_key_id: "FROMKEYRING".into(),
             ..creds
         };
-        let cfg = resolve_with_keyring(&vars, Some(&file), &Defaults::default(), Some(stored))
-            .expect("cfg");
+        let cfg = desktop_inputs(
+            &vars,
+            Some(file.clone()),
+            &Defaults::default(),
+            Some(stored),
+        )
+        .config()
+        .expect("cfg");
         let SourceConfig::S3(s3) = cfg.source else {
             panic!("s3 expected")
         };
@@ -409,6 +380,7 @@ mod tests {
         );
         assert_eq!((v.credentials, v.credentials_from), ("set", "keyring"));
         assert!(v.env_overrides.contains(&"BUCKET_NAME"));
+        assert!(v.env_overrides.contains(&"AWS_REGION"));
         assert!(import_env(&HashMap::new()).is_err());
     }
 
@@ -417,8 +389,8 @@ mod tests {
             bind: [127, 0, 0, 1].into(),
             port: 1,
             refresh: None,
-            source: SourceConfig::Local(config::LocalConfig { roots: vec![] }),
-            cache: config::CacheConfig {
+            source: SourceConfig::Local(crate::config::LocalConfig { roots: vec![] }),
+            cache: crate::config::CacheConfig {
                 enabled: false,
                 dir: None,
                 max_bytes: 0,
