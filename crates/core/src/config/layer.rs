@@ -4,7 +4,7 @@
 //! config file, and for the desktop the keyring) is read into the same all-optional
 //! struct, so each setting is declared once: its field and doc here, its flag in the
 //! field's `#[arg]`, its variable in [`ENV`], its file key in [`Layer::from_file`]. The one
-//! derivation step ([`super::resolve`]) then takes, per setting, the first layer that
+//! derivation step ([`super::Inputs::config`] and [`super::Inputs::lan`]) then takes, per setting, the first layer that
 //! says something. Parsing and per-layer checks happen here; checks across settings
 //! happen in the derivation.
 
