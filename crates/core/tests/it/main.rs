@@ -12,6 +12,7 @@ mod cache;
 mod cache_dir;
 mod cache_faults;
 mod common;
+mod counting;
 mod lan_access;
 mod lan_common;
 mod lan_exhaust;

@@ -3,7 +3,6 @@
 //! too soon is still honoured by the listing scheduled for the end of the interval.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,73 +10,10 @@ use bucketstream_core::config::{CacheConfig, Config, SourceConfig};
 use bucketstream_core::server::{self, ServerState};
 use bucketstream_core::Library;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 use crate::common::{eventually, http, put, Garage};
-
-/// A TCP proxy to the store that counts ListObjectsV2 requests (`list-type=2` in a request
-/// line) going through it.
-struct CountingProxy {
-    addr: SocketAddr,
-    lists: Arc<AtomicU64>,
-}
-
-impl CountingProxy {
-    async fn start(upstream: SocketAddr) -> CountingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let lists = Arc::new(AtomicU64::new(0));
-        let counter = lists.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let counter = counter.clone();
-                tokio::spawn(async move {
-                    if let Ok(store) = TcpStream::connect(upstream).await {
-                        pipe(client, store, counter).await;
-                    }
-                });
-            }
-        });
-        CountingProxy { addr, lists }
-    }
-
-    fn lists(&self) -> u64 {
-        self.lists.load(Ordering::Acquire)
-    }
-}
-
-async fn pipe(client: TcpStream, store: TcpStream, lists: Arc<AtomicU64>) {
-    const NEEDLE: &[u8] = b"list-type=2";
-    let (mut cr, mut cw) = client.into_split();
-    let (mut sr, mut sw) = store.into_split();
-    let up = async move {
-        let mut buf = vec![0u8; 16 * 1024];
-        // The end of the previous read, so a needle split across reads is still seen once.
-        let mut tail: Vec<u8> = Vec::new();
-        loop {
-            let n = match cr.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            tail.extend_from_slice(&buf[..n]);
-            let found = tail.windows(NEEDLE.len()).filter(|w| *w == NEEDLE).count();
-            lists.fetch_add(found as u64, Ordering::AcqRel);
-            let keep = tail.len().min(NEEDLE.len() - 1);
-            tail.drain(..tail.len() - keep);
-            if sw.write_all(&buf[..n]).await.is_err() {
-                return;
-            }
-        }
-    };
-    let down = async move {
-        let _ = tokio::io::copy(&mut sr, &mut cw).await;
-    };
-    tokio::select! {
-        () = up => {}
-        () = down => {}
-    }
-}
+use crate::counting::{CountingProxy, LIST_OBJECTS};
 
 /// A server over `library` (the test chooses its client refresh interval), started after
 /// one listing by the owner.
@@ -106,7 +42,7 @@ async fn setup(tag: &str) -> (Garage, String, CountingProxy, Config) {
         .trim_start_matches("http://")
         .parse()
         .expect("endpoint address");
-    let proxy = CountingProxy::start(upstream).await;
+    let proxy = CountingProxy::start(upstream, LIST_OBJECTS).await;
     let mut source = garage.source(&bucket);
     source.endpoint = Some(format!("http://{}", proxy.addr));
     let config = Config {
@@ -140,13 +76,13 @@ async fn twenty_refreshes_in_a_row_cost_at_most_one_listing() {
     // The default interval (10 s), as the binaries use it.
     let library = Library::new(config).await.expect("library");
     let (addr, _stop) = serve(library).await;
-    let before = proxy.lists();
+    let before = proxy.count();
     assert!(before >= 1, "the first listing went through the proxy");
     let mut answers = Vec::new();
     for _ in 0..20 {
         answers.push(post_refresh(addr).await);
     }
-    let listings = proxy.lists() - before;
+    let listings = proxy.count() - before;
     assert!(
         listings <= 1,
         "20 refreshes in a row caused {listings} listings"
@@ -168,7 +104,7 @@ async fn a_refresh_that_came_too_soon_is_listed_at_the_end_of_the_interval() {
         .await
         .expect("library");
     let (addr, _stop) = serve(library.clone()).await;
-    let before = proxy.lists();
+    let before = proxy.count();
     garage
         .client()
         .put_object()
@@ -187,7 +123,7 @@ async fn a_refresh_that_came_too_soon_is_listed_at_the_end_of_the_interval() {
         async move { library.snapshot().items.len() == 2 }
     })
     .await;
-    let listings = proxy.lists() - before;
+    let listings = proxy.count() - before;
     assert!(
         (1..=2).contains(&listings),
         "20 refreshes over about one interval caused {listings} listings"
