@@ -103,6 +103,18 @@ async fn a_folder_of_the_users_files_is_refused_and_left_byte_for_byte() {
     assert!(!h.join(MARKER).exists());
 }
 
+/// Lists the library, then plays `film.mp4` whole and checks it is `data`.
+async fn plays_film(server: &TestServer, data: &[u8]) {
+    server.refresh().await;
+    let url = server.url(
+        server.by_key().await["film.mp4"]["url"]
+            .as_str()
+            .expect("url"),
+    );
+    let body = http().get(&url).send().await.expect("get").bytes().await;
+    assert_eq!(body.expect("body").as_ref(), data);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_previous_versions_cache_is_adopted_and_still_served() {
     let garage = Garage::shared();
@@ -115,14 +127,7 @@ async fn a_previous_versions_cache_is_adopted_and_still_served() {
     let source = || SourceConfig::S3(garage.source(&bucket));
     {
         let server = TestServer::start_with_cache(source(), None, cache).await;
-        server.refresh().await;
-        let url = server.url(
-            server.by_key().await["film.mp4"]["url"]
-                .as_str()
-                .expect("url"),
-        );
-        let body = http().get(&url).send().await.expect("get").bytes().await;
-        assert_eq!(body.expect("body").as_ref(), &data[..]);
+        plays_film(&server, &data).await;
         let s = server.stats().await;
         assert_eq!(s["cache"]["chunks"], 3, "{s}");
     }
@@ -131,14 +136,7 @@ async fn a_previous_versions_cache_is_adopted_and_still_served() {
     let chunks = contents(dir.path());
     let server = TestServer::start_with_cache(source(), None, cache).await;
     assert!(dir.path().join(MARKER).is_file(), "adopted: marked as ours");
-    server.refresh().await;
-    let url = server.url(
-        server.by_key().await["film.mp4"]["url"]
-            .as_str()
-            .expect("url"),
-    );
-    let body = http().get(&url).send().await.expect("get").bytes().await;
-    assert_eq!(body.expect("body").as_ref(), &data[..]);
+    plays_film(&server, &data).await;
     let s = server.stats().await;
     assert_eq!(
         s["cache"]["total"]["fetched_bytes"], 0,
