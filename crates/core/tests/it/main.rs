@@ -23,5 +23,6 @@ mod local_races;
 mod paths;
 mod proxy;
 mod s3;
+mod shutdown;
 mod suite;
 mod throttle;
