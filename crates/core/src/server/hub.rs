@@ -65,7 +65,7 @@ impl Drop for ClientGuard {
 
 impl Hub {
     /// Creates the hub. Subscribes to the library's events now, so that none is lost before
-    /// [`Hub::pump`] runs; starts no task (so it needs no runtime).
+    /// its pump runs (in [`super::run`]); starts no task, so it needs no runtime.
     pub fn new(library: Arc<Library>) -> Arc<Hub> {
         let (pushes, _) = broadcast::channel(PUSH_BUFFER);
         let (closing, _) = watch::channel(false);

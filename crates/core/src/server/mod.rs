@@ -57,6 +57,8 @@ pub struct ServerState {
     pub options: Arc<LanOptions>,
     /// Live connection and request counts.
     pub counters: Arc<limits::Counters>,
+    /// `/api/videos`'s gzipped body, made once per generation.
+    gzip: Arc<api::GzipCache>,
 }
 
 impl ServerState {
@@ -96,6 +98,7 @@ impl ServerState {
             hosts,
             options: Arc::new(options),
             counters: Arc::default(),
+            gzip: Arc::default(),
         })
     }
 }
