@@ -175,7 +175,9 @@ pub enum ClientRefresh {
     /// Too soon after the last listing: the snapshot in force (or the last attempt's error),
     /// and how long until the listing scheduled for the end of the interval.
     Throttled {
+        /// The snapshot in force, or the last attempt's error.
         result: RefreshResult,
+        /// Time until the scheduled listing.
         next_in: Duration,
     },
 }

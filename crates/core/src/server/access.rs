@@ -36,7 +36,9 @@ pub enum KeyError {
     /// Reading or writing the key file failed.
     #[error("access key file {path}: {source}")]
     Io {
+        /// The key file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// The stored key is not a key this program made.

@@ -44,7 +44,9 @@ pub struct ObjectBody {
 
 /// A library origin.
 pub enum Source {
+    /// An S3 bucket.
     S3(s3::S3Source),
+    /// Local folders.
     Local(local::LocalSource),
 }
 
