@@ -24,10 +24,20 @@ pub enum DesktopError {
     Secret(#[from] SecretError),
     /// The `.env` file to import cannot be read.
     #[error("cannot read {path}: {reason}")]
-    EnvFile { path: PathBuf, reason: String },
+    EnvFile {
+        /// The `.env` file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// The LAN server cannot listen.
     #[error("cannot start the media server on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: String },
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What went wrong.
+        reason: String,
+    },
     /// The LAN access key cannot be made, read or stored.
     #[error("LAN access key: {0}")]
     AccessKey(#[from] bucketstream_core::server::KeyError),

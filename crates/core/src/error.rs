@@ -16,12 +16,22 @@ pub enum Error {
     Config(String),
     /// The config file exists but cannot be read or parsed.
     #[error("cannot read config file {path}: {reason}")]
-    ConfigFile { path: PathBuf, reason: String },
+    ConfigFile {
+        /// The config file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// A local media folder is missing or unreadable. The message names the folder by its
     /// last component only: it reaches LAN clients, who have no business seeing the host's
     /// paths (the whole path is in the `Debug` form, which goes to the log).
     #[error("media folder {:?} is not readable: {reason}", last_component(.path))]
-    Folder { path: PathBuf, reason: String },
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// The cache folder holds files the cache did not make; it refuses to start there.
     #[error(
         "the cache folder {} holds files that are not Bucketstream's (such as {found:?}); \
@@ -29,10 +39,20 @@ pub enum Error {
          (--cache-dir, BUCKETSTREAM_CACHE_DIR or cache.dir)",
         .path.display()
     )]
-    CacheDirForeign { path: PathBuf, found: String },
+    CacheDirForeign {
+        /// The cache folder.
+        path: PathBuf,
+        /// One file found there that the cache did not make.
+        found: String,
+    },
     /// The cache folder cannot be created, read or written.
     #[error("cannot use the cache folder {}: {reason}", .path.display())]
-    CacheDir { path: PathBuf, reason: String },
+    CacheDir {
+        /// The cache folder.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// The S3 endpoint could not be reached (DNS, refused, timeout).
     #[error("S3 endpoint unreachable: {0}")]
     Unreachable(String),

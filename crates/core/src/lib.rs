@@ -10,12 +10,17 @@
 //! shutdown future ([`server::run`]). The one exception is [`app`], which the binaries
 //! call to gather their inputs (environment, config file, default folders) the same way.
 //!
+//! The crate is Unix-only: the edge cache reads and writes its chunk files at offsets with
+//! `std::os::unix::fs::FileExt` and sets their modes, so it does not build elsewhere.
+//!
 //! # Layout
 //! - [`config`]: the one typed configuration (defaults < TOML file < environment < CLI), and
 //!   [`config::settings`], the desktop settings form's logic.
 //! - [`app`]: the glue both binaries share (logging, environment, config file, bind errors).
 //! - [`media`]: which object keys are media, their kind (audio/video) and Content-Type.
 //! - [`source`]: where bytes come from: [`source::s3`] (aws-sdk-s3) and [`source::local`].
+//! - [`cache`]: the edge cache in front of an S3 source: chunks on local disk, each fetched
+//!   once however many clients want it (Unix-only).
 //! - [`catalog`]: the in-memory snapshot of the library, refreshes and their diffs.
 //! - [`range`]: pure RFC 9110 byte-range decisions, table-tested.
 //! - [`server`]: the LAN HTTP + WebSocket server (axum).

@@ -1,7 +1,7 @@
 //! [`Library`]: the shared state built once per process and handed to every front end.
 //!
 //! The desktop app's Tauri commands and the LAN server's handlers call the same methods here
-//! (list, refresh, health, open), so both front ends behave identically. It also runs the
+//! (snapshot, refresh, health, open), so both front ends behave identically. It also runs the
 //! background refresher, which retries sooner after a failure so the library recovers by
 //! itself when S3 comes back.
 
@@ -16,7 +16,6 @@ use crate::catalog::{
 };
 use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
-use crate::range::Decision;
 use crate::source::{ObjectBody, Source};
 
 /// An error as clients see it (`{code, message}`); defined with the rest of the wire types.
@@ -130,11 +129,6 @@ impl Library {
         self.catalog.snapshot()
     }
 
-    /// The current items (no I/O).
-    pub fn list(&self) -> Vec<MediaItem> {
-        self.catalog.snapshot().items.clone()
-    }
-
     /// Lists the source now; concurrent calls share one listing. Not rate-limited: for the
     /// owner (start-up, the desktop window's command) and the background refresher.
     pub async fn refresh(&self) -> RefreshResult {
@@ -189,13 +183,15 @@ impl Library {
         }
     }
 
-    /// Opens the body for `decision` of item `item` (whose snapshot values are the contract).
-    pub async fn open(&self, item: &MediaItem, decision: Decision) -> Result<ObjectBody> {
-        let range = match decision {
-            Decision::Full if item.size == 0 => None,
-            Decision::Full => Some((0, item.size - 1)),
-            Decision::Partial { start, end } => Some((start, end)),
-            Decision::Unsatisfiable { .. } => return Err(Error::NotFound),
+    /// Opens item `item` (whose snapshot values are the contract): the inclusive byte range
+    /// `range` of it, or all of it when `None`. A range that is not inside the item fails
+    /// with [`Error::NotFound`] (the server answers `416` before it gets here).
+    pub async fn open(&self, item: &MediaItem, range: Option<(u64, u64)>) -> Result<ObjectBody> {
+        let range = match range {
+            Some((start, end)) if start > end || end >= item.size => return Err(Error::NotFound),
+            Some(range) => Some(range),
+            None if item.size == 0 => None,
+            None => Some((0, item.size - 1)),
         };
         let source = self.catalog.source();
         if let (Some(cache), Some((start, end))) = (&self.cache, range) {
@@ -211,7 +207,7 @@ impl Library {
         let body = source
             .open(&item.key, item.etag.as_deref(), item.size, range)
             .await?;
-        let want = decision.body_len(item.size);
+        let want = range.map_or(0, |(start, end)| end - start + 1);
         if body.len != want {
             // The object changed size behind the snapshot's back.
             return Err(Error::Changed);

@@ -24,9 +24,17 @@ pub enum Decision {
     /// 200 with the whole object.
     Full,
     /// 206 with bytes `start..=end` (inclusive, as in `Content-Range`).
-    Partial { start: u64, end: u64 },
+    Partial {
+        /// The first byte sent.
+        start: u64,
+        /// The last byte sent.
+        end: u64,
+    },
     /// 416 with `Content-Range: bytes */LEN`; `malformed` tells why, for the body text.
-    Unsatisfiable { malformed: bool },
+    Unsatisfiable {
+        /// The header was malformed (rather than out of the object's bounds).
+        malformed: bool,
+    },
 }
 
 impl Decision {

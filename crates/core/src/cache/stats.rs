@@ -83,18 +83,22 @@ impl Stats {
         }
     }
 
+    /// Counts `n` bytes fetched from the store for source `id`.
     pub fn fetched(&self, id: &str, n: u64) {
         self.with(id, |s| s.fetched_bytes += n);
     }
 
+    /// Counts `n` bytes served to clients for source `id`.
     pub fn served(&self, id: &str, n: u64) {
         self.with(id, |s| s.served_bytes += n);
     }
 
+    /// Counts one GET sent to the store for source `id`.
     pub fn get_request(&self, id: &str) {
         self.with(id, |s| s.get_requests += 1);
     }
 
+    /// Counts one chunk found in the cache (`hit`) or not, for source `id`.
     pub fn hit(&self, id: &str, hit: bool) {
         self.with(id, |s| {
             if hit {
@@ -105,10 +109,12 @@ impl Stats {
         });
     }
 
+    /// Counts `n` bytes evicted.
     pub fn evicted(&self, n: u64) {
         self.evicted.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Counts `n` bytes streamed past the cache (it could not write them).
     pub fn bypassed(&self, n: u64) {
         self.bypassed.fetch_add(n, Ordering::Relaxed);
     }

@@ -37,18 +37,6 @@ use crate::source::Source;
 /// at most six listings a minute instead of hundreds.
 pub const DEFAULT_CLIENT_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
-/// `data` gzip-compressed at level 1 (fast; the JSON is repetitive enough that higher levels
-/// gain little).
-fn gzip(data: &[u8]) -> std::io::Result<Bytes> {
-    use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(data.len() / 8),
-        flate2::Compression::fast(),
-    );
-    enc.write_all(data)?;
-    enc.finish().map(Bytes::from)
-}
-
 /// The serialised list, owned by both the snapshot and the [`Bytes`] of its replies.
 struct RawList(Arc<RawValue>);
 
@@ -81,9 +69,6 @@ pub struct Snapshot {
     pub items_json: Bytes,
     /// `items_json` as raw JSON, spliced into the WebSocket's `media_list` frame.
     items_raw: Arc<RawValue>,
-    /// `items_json` gzipped, made on first demand and then shared: browsers send
-    /// `Accept-Encoding: gzip`, and the list compresses about tenfold.
-    items_gzip: tokio::sync::OnceCell<Bytes>,
 }
 
 impl Default for Snapshot {
@@ -96,7 +81,6 @@ impl Default for Snapshot {
             refreshed_at: None,
             items_json: Bytes::from_static(b"[]"),
             items_raw: empty_list(),
-            items_gzip: tokio::sync::OnceCell::new(),
         }
     }
 }
@@ -121,30 +105,12 @@ impl Snapshot {
             refreshed_at: Some(refreshed_at),
             items_json,
             items_raw,
-            items_gzip: tokio::sync::OnceCell::new(),
         }
     }
 
     /// The items as raw JSON (the bytes of [`Snapshot::items_json`]).
     pub fn items_raw(&self) -> &RawValue {
         &self.items_raw
-    }
-
-    /// `items_json` gzipped (level 1: a 34 MiB list takes well under a second), compressed on
-    /// the blocking pool the first time anyone asks and then shared by every reply for this
-    /// snapshot. `None` if compression failed, in which case the plain JSON serves.
-    pub async fn items_json_gzip(&self) -> Option<Bytes> {
-        let json = self.items_json.clone();
-        self.items_gzip
-            .get_or_try_init(|| async move {
-                tokio::task::spawn_blocking(move || gzip(&json))
-                    .await
-                    .map_err(|_| ())?
-                    .map_err(|_| ())
-            })
-            .await
-            .ok()
-            .cloned()
     }
 
     /// The item with this id.
@@ -209,7 +175,9 @@ pub enum ClientRefresh {
     /// Too soon after the last listing: the snapshot in force (or the last attempt's error),
     /// and how long until the listing scheduled for the end of the interval.
     Throttled {
+        /// The snapshot in force, or the last attempt's error.
         result: RefreshResult,
+        /// Time until the scheduled listing.
         next_in: Duration,
     },
 }

@@ -48,9 +48,13 @@ pub struct FileCache {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileS3 {
+    /// The bucket's name.
     pub bucket: Option<String>,
+    /// The region.
     pub region: Option<String>,
+    /// An S3-compatible endpoint URL.
     pub endpoint: Option<String>,
+    /// Only keys under this prefix are listed.
     pub prefix: Option<String>,
     /// Path-style addressing; defaults to on when an endpoint is set.
     pub path_style: Option<bool>,

@@ -71,7 +71,9 @@ pub struct CacheConfig {
 /// The library's origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceConfig {
+    /// An S3 bucket.
     S3(S3Config),
+    /// Local folders.
     Local(LocalConfig),
 }
 
@@ -102,6 +104,7 @@ pub struct LocalConfig {
 /// Built-in defaults that depend on the machine (the user's Music and Videos folders, the sample folder).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Defaults {
+    /// The default local folders (the user's Music and Videos, the sample folder).
     pub media_dirs: Vec<PathBuf>,
     /// The OS cache folder for the edge cache (`~/.cache/bucketstream/chunks`).
     pub cache_dir: Option<PathBuf>,

@@ -24,13 +24,21 @@ pub const ACCOUNT: &str = "default";
 #[derive(Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct S3Form {
+    /// The bucket's name.
     pub bucket: String,
+    /// The region.
     pub region: Option<String>,
+    /// An S3-compatible endpoint URL.
     pub endpoint: Option<String>,
+    /// Only keys under this prefix are listed.
     pub prefix: Option<String>,
+    /// Path-style addressing.
     pub path_style: Option<bool>,
+    /// The access key id (empty: keep the stored one).
     pub access_key_id: Option<String>,
+    /// The secret key (empty: keep the stored one).
     pub secret_access_key: Option<String>,
+    /// A session token (empty: keep the stored one).
     pub session_token: Option<String>,
 }
 
@@ -127,10 +135,15 @@ pub struct SettingsView {
     pub source: &'static str,
     /// What the library is (bucket and endpoint, or folders).
     pub location: String,
+    /// The configured bucket.
     pub bucket: Option<String>,
+    /// The configured region.
     pub region: Option<String>,
+    /// The configured endpoint.
     pub endpoint: Option<String>,
+    /// The configured prefix.
     pub prefix: Option<String>,
+    /// The configured path-style setting.
     pub path_style: Option<bool>,
     /// `"set"` or `"not set"`: the only thing ever said about the secret.
     pub credentials: &'static str,

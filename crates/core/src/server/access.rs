@@ -11,7 +11,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use sha2::{Digest, Sha256};
@@ -37,7 +36,9 @@ pub enum KeyError {
     /// Reading or writing the key file failed.
     #[error("access key file {path}: {source}")]
     Io {
+        /// The key file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// The stored key is not a key this program made.
@@ -185,7 +186,7 @@ struct Keys {
 pub struct Access {
     keys: RwLock<Keys>,
     store: Arc<dyn KeyStore>,
-    open_to_lan: AtomicBool,
+    open_to_lan: bool,
     trusted: Vec<IpNet>,
     rotations: watch::Sender<u64>,
 }
@@ -210,7 +211,7 @@ impl Access {
         Ok(Access {
             keys: RwLock::new(Keys { key, token }),
             store,
-            open_to_lan: AtomicBool::new(options.open_to_lan),
+            open_to_lan: options.open_to_lan,
             trusted: options.trusted_networks.clone(),
             rotations: watch::channel(0).0,
         })
@@ -241,14 +242,9 @@ impl Access {
         self.rotations.subscribe()
     }
 
-    /// Lets every LAN client in without a key (or stops doing so).
-    pub fn set_open_to_lan(&self, open: bool) {
-        self.open_to_lan.store(open, Ordering::Release);
-    }
-
     /// Whether the server is open to the whole LAN.
     pub fn open_to_lan(&self) -> bool {
-        self.open_to_lan.load(Ordering::Acquire)
+        self.open_to_lan
     }
 
     /// Whether a client at `ip` needs no key (by address alone).

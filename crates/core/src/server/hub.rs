@@ -4,8 +4,13 @@
 //! catalog event into one shared text frame (`Utf8Bytes`, reference-counted) and caches the
 //! `media_list` frame per snapshot generation. It also counts WebSockets per client address,
 //! so one address cannot hold more than its cap of them.
+//!
+//! Making a hub starts nothing: its queue of catalog events exists from construction, and
+//! [`Hub::pump`], which empties it into the pushes, is spawned by [`super::run`] on the
+//! server's own runtime (the desktop runs the server on a runtime apart from the window's).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,6 +39,8 @@ pub struct Hub {
     closing: watch::Sender<bool>,
     /// The `media_list` frame of the current generation.
     list_cache: Mutex<Option<(u64, Utf8Bytes)>>,
+    /// Catalog events since construction, queued until [`Hub::pump`] takes them.
+    events: Mutex<Option<broadcast::Receiver<Event>>>,
 }
 
 /// A WebSocket's place in the counts; given back when the session ends.
@@ -57,22 +64,32 @@ impl Drop for ClientGuard {
 }
 
 impl Hub {
-    /// Creates the hub and its event task.
-    pub fn start(library: Arc<Library>) -> Arc<Hub> {
+    /// Creates the hub. Subscribes to the library's events now, so that none is lost before
+    /// its pump runs (in [`super::run`]); starts no task, so it needs no runtime.
+    pub fn new(library: Arc<Library>) -> Arc<Hub> {
         let (pushes, _) = broadcast::channel(PUSH_BUFFER);
         let (closing, _) = watch::channel(false);
-        let hub = Arc::new(Hub {
+        let events = library.catalog().subscribe();
+        Arc::new(Hub {
             library,
             pushes,
             clients: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
             closing,
             list_cache: Mutex::new(None),
-        });
-        let mut events = hub.library.catalog().subscribe();
-        let mut closed = hub.closing.subscribe();
-        let weak = Arc::downgrade(&hub);
-        tokio::spawn(async move {
+            events: Mutex::new(Some(events)),
+        })
+    }
+
+    /// The task that turns catalog events into pushes, until [`Hub::close_all`] (or the hub
+    /// is dropped). [`super::run`] spawns it, so it runs on the server's runtime.
+    pub(crate) fn pump(self: &Arc<Self>) -> impl Future<Output = ()> + Send + 'static {
+        let queued = self.events.lock().unwrap_or_else(|p| p.into_inner()).take();
+        // A second run of the same state starts from the events of now.
+        let mut events = queued.unwrap_or_else(|| self.library.catalog().subscribe());
+        let mut closed = self.closing.subscribe();
+        let weak = Arc::downgrade(self);
+        async move {
             loop {
                 let event = tokio::select! {
                     ev = events.recv() => ev,
@@ -95,8 +112,7 @@ impl Hub {
                 };
                 let _ = hub.pushes.send(Utf8Bytes::from(frame));
             }
-        });
-        hub
+        }
     }
 
     /// Registers a WebSocket from `ip`, unless that address already has `max` open.

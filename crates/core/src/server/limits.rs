@@ -40,7 +40,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tower::ServiceExt;
 
 pub use self::nofile::Caps;
@@ -147,6 +147,9 @@ struct Tracked {
     last: Arc<AtomicU64>,
     start: Instant,
     _slot: ConnSlot,
+    /// Dropped with the socket (an upgraded WebSocket's too): the server's shutdown waits
+    /// for the last of these.
+    _done: mpsc::Sender<()>,
 }
 
 impl Tracked {
@@ -210,16 +213,39 @@ impl AsyncWrite for Tracked {
     }
 }
 
-/// Accepts and serves connections until `stop` turns true; returns once it has stopped
-/// accepting (open connections are asked to finish and tracked by [`Counters`]).
+/// What every connection holds of the server's shutdown (mini-redis's pattern): `stop`
+/// turns true when it should finish its requests, `force` when it must close now, and `done`
+/// is dropped with its socket, so the server's receiver learns when the last one is gone.
+#[derive(Clone)]
+pub struct Shutdown {
+    stop: watch::Receiver<bool>,
+    force: watch::Receiver<bool>,
+    done: mpsc::Sender<()>,
+}
+
+impl Shutdown {
+    /// The signals of one server: `stop` and `force` as above; `done`'s receiver returns
+    /// `None` once this value and every connection's clone have been dropped.
+    pub fn new(
+        stop: watch::Receiver<bool>,
+        force: watch::Receiver<bool>,
+        done: mpsc::Sender<()>,
+    ) -> Shutdown {
+        Shutdown { stop, force, done }
+    }
+}
+
+/// Accepts and serves connections until `signals.stop` turns true; returns once it has
+/// stopped accepting, dropping its `signals` (open connections are asked to finish, and each
+/// holds a clone of them until its socket closes).
 pub async fn accept_loop(
     listener: TcpListener,
     app: Router,
     state: ServerState,
-    mut stop: watch::Receiver<bool>,
-    force: watch::Receiver<bool>,
+    signals: Shutdown,
     caps: Caps,
 ) {
+    let mut stop = signals.stop.clone();
     let limits = state.options.limits.clone();
     // Failed accepts in the current episode of running out of files, and the next pause.
     let mut failures: u64 = 0;
@@ -283,7 +309,7 @@ pub async fn accept_loop(
             slot,
             app.clone(),
             limits.clone(),
-            (stop.clone(), force.clone()),
+            signals.clone(),
         ));
     }
 }
@@ -294,8 +320,13 @@ async fn serve_one(
     slot: ConnSlot,
     app: Router,
     limits: Limits,
-    (mut stop, mut force): (watch::Receiver<bool>, watch::Receiver<bool>),
+    signals: Shutdown,
 ) {
+    let Shutdown {
+        mut stop,
+        mut force,
+        done,
+    } = signals;
     let last = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let local = stream.local_addr().ok().map(super::guard::LocalAddr);
@@ -304,6 +335,7 @@ async fn serve_one(
         last: last.clone(),
         start,
         _slot: slot,
+        _done: done,
     };
     let svc = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));

@@ -78,11 +78,13 @@ async fn respond(
     head: bool,
 ) -> Response {
     let size = item.size;
-    let (status, content_range) = match decision {
-        Decision::Full => (StatusCode::OK, None),
+    // The HTTP decision becomes a plain byte range here: the library knows nothing of HTTP.
+    let (status, content_range, range) = match decision {
+        Decision::Full => (StatusCode::OK, None, None),
         Decision::Partial { start, end } => (
             StatusCode::PARTIAL_CONTENT,
             Some(format!("bytes {start}-{end}/{size}")),
+            Some((start, end)),
         ),
         Decision::Unsatisfiable { malformed } => {
             let why = if malformed {
@@ -104,7 +106,7 @@ async fn respond(
     let body = if head || decision.body_len(size) == 0 {
         Body::empty()
     } else {
-        match state.library.open(item, decision).await {
+        match state.library.open(item, range).await {
             Ok(body) => Body::from_stream(body.stream),
             Err(err) => {
                 tracing::warn!(id = %item.id, error = %err, "cannot open media");

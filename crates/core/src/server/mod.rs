@@ -30,20 +30,17 @@ pub mod ws;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
 
 pub use access::{Access, FileKeyStore, KeyError, KeyStore, MemoryKeyStore};
 pub use hub::Hub;
 pub use options::{desktop_origins, IpNet, LanOptions, Limits};
 
 use crate::library::Library;
-
-/// How long shutdown waits for open streams before closing them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// What every handler shares (cheap to clone).
 #[derive(Clone)]
@@ -60,13 +57,14 @@ pub struct ServerState {
     pub options: Arc<LanOptions>,
     /// Live connection and request counts.
     pub counters: Arc<limits::Counters>,
+    /// `/api/videos`'s gzipped body, made once per generation.
+    gzip: Arc<api::GzipCache>,
 }
 
 impl ServerState {
     /// State with the secure defaults of [`LanOptions::default`]: loopback clients need no
     /// key, LAN clients need a key that lives in memory only (so, until a front end pairs
     /// them through [`ServerState::with_options`], LAN clients get `401`).
-    /// Starts the hub's event task (needs a tokio runtime).
     pub fn new(library: Arc<Library>) -> ServerState {
         // The in-memory store cannot fail; only the OS random source could.
         match ServerState::with_options(library.clone(), LanOptions::default()) {
@@ -76,7 +74,8 @@ impl ServerState {
     }
 
     /// State for a server over `library` with `options`. Loads (or makes and saves) the
-    /// access key through `options.key_store`, which may block briefly.
+    /// access key through `options.key_store`, which may block briefly. Starts no task:
+    /// every task of the server starts in [`run`], on the runtime that runs it.
     pub fn with_options(
         library: Arc<Library>,
         options: LanOptions,
@@ -91,7 +90,7 @@ impl ServerState {
             guard::HostPolicy::new(&host_name, &options.allowed_hosts)
                 .with_origins(&options.allowed_hosts, &trusted),
         );
-        let hub = Hub::start(library.clone());
+        let hub = Hub::new(library.clone());
         Ok(ServerState {
             library,
             hub,
@@ -99,6 +98,7 @@ impl ServerState {
             hosts,
             options: Arc::new(options),
             counters: Arc::default(),
+            gzip: Arc::default(),
         })
     }
 }
@@ -126,9 +126,16 @@ pub fn router(state: ServerState) -> Router {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then closes WebSockets and
-/// gives open streams [`SHUTDOWN_GRACE`] to finish. First raises the process's soft
-/// open-file limit to the hard one and caps connections under it ([`limits::nofile`]). Advertises the server over mDNS while it
-/// runs when [`crate::config::LanConfig::mdns`] is on and the listener is not on loopback.
+/// gives open streams [`LanOptions::shutdown_grace`] to finish. First raises the process's
+/// soft open-file limit to the hard one and caps connections under it ([`limits::nofile`]).
+/// Advertises the server over mDNS while it runs when [`crate::config::LanConfig::mdns`] is
+/// on and the listener is not on loopback. Every task of the server (the hub's pump, the
+/// connections) starts here, on the caller's runtime.
+///
+/// Shutdown follows mini-redis: a `watch` tells every connection to finish, and each
+/// connection's socket holds a clone of an `mpsc` sender; when the last one is dropped, the
+/// receiver here wakes and `run` returns, without polling. Connections still open at the
+/// end of the grace period are closed.
 pub async fn run<F>(listener: TcpListener, state: ServerState, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
@@ -139,15 +146,16 @@ where
     } else {
         None
     };
+    let pump = tokio::spawn(state.hub.pump());
     let hub = state.hub.clone();
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let (force_tx, force_rx) = tokio::sync::watch::channel(false);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (force_tx, force_rx) = watch::channel(false);
+    let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
     tokio::spawn(async move {
         shutdown.await;
         hub.close_all();
         let _ = stop_tx.send(true);
     });
-    let counters = state.counters.clone();
     let caps = limits::Caps::new(&state.options.limits, limits::nofile::raise());
     tracing::debug!(
         total = caps.total,
@@ -155,15 +163,15 @@ where
         "connection caps under the open-file limit"
     );
     let app = router(state.clone());
-    limits::accept_loop(listener, app, state, stop_rx, force_rx, caps).await;
-    // Stopped accepting: wait for open connections, at most the grace period.
-    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-    while counters.connections() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    if counters.connections() > 0 {
+    let grace = state.options.shutdown_grace;
+    let signals = limits::Shutdown::new(stop_rx, force_rx, done_tx);
+    // Returns once it has stopped accepting, dropping its own `done` sender.
+    limits::accept_loop(listener, app, state, signals, caps).await;
+    // `recv` gives `None` once every connection's sender is gone: all have finished.
+    if tokio::time::timeout(grace, done_rx.recv()).await.is_err() {
         tracing::info!("shutdown grace over; closing remaining connections");
         let _ = force_tx.send(true);
     }
+    pump.abort();
     Ok(())
 }

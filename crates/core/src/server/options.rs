@@ -10,6 +10,7 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::access::KeyStore;
 pub use crate::config::{IpNet, LanConfig, Limits};
@@ -18,7 +19,7 @@ pub use crate::config::{IpNet, LanConfig, Limits};
 ///
 /// It dereferences to its [`LanConfig`], so `options.limits` or `options.open_to_lan`
 /// read the configuration directly.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct LanOptions {
     /// The settings from the config layers ([`crate::config::load`]).
     pub config: LanConfig,
@@ -32,6 +33,24 @@ pub struct LanOptions {
     pub key_store: Option<Arc<dyn KeyStore>>,
     /// The host name used for `HOST.local` and the service name; default the OS host name.
     pub host_name: Option<String>,
+    /// How long [`super::run`] lets open streams finish after shutdown starts before it
+    /// closes them ([`DEFAULT_SHUTDOWN_GRACE`]; tests set their own).
+    pub shutdown_grace: Duration,
+}
+
+/// How long shutdown waits for open streams by default: 5 s.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl Default for LanOptions {
+    fn default() -> LanOptions {
+        LanOptions {
+            config: LanConfig::default(),
+            trusted_origins: Vec::new(),
+            key_store: None,
+            host_name: None,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
 }
 
 impl LanOptions {
@@ -71,6 +90,7 @@ impl fmt::Debug for LanOptions {
             .field("trusted_origins", &self.trusted_origins)
             .field("key_store", &self.key_store.as_ref().map(|_| "<store>"))
             .field("host_name", &self.host_name)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }

@@ -1,7 +1,8 @@
 //! Where bytes come from: an S3 bucket or local folders, behind one small enum.
 //!
 //! A source does two things: list its objects, and open one (optionally a byte range of it)
-//! as a stream. The catalog and the server use only [`Source`]; the edge cache will wrap it.
+//! as a stream. The catalog and the server use only [`Source`]; the edge cache
+//! ([`crate::cache`]) reads through it for an S3 source.
 
 mod answer;
 pub mod local;
@@ -43,7 +44,9 @@ pub struct ObjectBody {
 
 /// A library origin.
 pub enum Source {
+    /// An S3 bucket.
     S3(s3::S3Source),
+    /// Local folders.
     Local(local::LocalSource),
 }
 

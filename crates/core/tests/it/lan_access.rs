@@ -157,24 +157,18 @@ async fn key_becomes_cookie_and_rotation_logs_out() {
 #[tokio::test]
 async fn open_to_lan_admits_everyone_but_keeps_host_checks() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = LanServer::start(dir.path(), lan_options()).await;
+    let closed = LanServer::start(dir.path(), lan_options()).await;
     let lan = client_from(LAN_IP);
     assert_eq!(
-        get(&lan, server.url("/api/videos"), &[]).await.status(),
+        get(&lan, closed.url("/api/videos"), &[]).await.status(),
         401
     );
-    server.state.access.set_open_to_lan(true);
-    assert_eq!(
-        get(&lan, server.url("/api/videos"), &[]).await.status(),
-        200
-    );
-    let evil = get(&lan, server.url("/api/videos"), &[("host", "evil.example")]).await;
+    let mut options = lan_options();
+    options.open_to_lan = true;
+    let open = LanServer::start(dir.path(), options).await;
+    assert_eq!(get(&lan, open.url("/api/videos"), &[]).await.status(), 200);
+    let evil = get(&lan, open.url("/api/videos"), &[("host", "evil.example")]).await;
     assert_eq!(evil.status(), 421);
-    server.state.access.set_open_to_lan(false);
-    assert_eq!(
-        get(&lan, server.url("/api/videos"), &[]).await.status(),
-        401
-    );
 }
 
 #[tokio::test]

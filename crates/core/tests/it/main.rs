@@ -24,5 +24,6 @@ mod local_races;
 mod paths;
 mod proxy;
 mod s3;
+mod shutdown;
 mod suite;
 mod throttle;
