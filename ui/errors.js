@@ -1,4 +1,4 @@
-// errors.js: GENERATED from crates/core/src/wire/code.rs (`ErrorCode::help`); do not edit.
+// errors.js: GENERATED from crates/core/src/error/code.rs (`ErrorCode::help`); do not edit.
 // To change a text, edit code.rs, then run
 //   BUCKETSTREAM_BLESS=1 cargo test -p bucketstream-core --lib wire::tests::ui_
 // (the test fails while this file differs from what the enum generates).

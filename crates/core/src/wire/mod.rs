@@ -8,11 +8,12 @@
 //! without the server. Nothing here knows HTTP beyond a code's status number; rendering into
 //! a response is the server's (`server::api::error_response`).
 //!
-//! - [`ErrorCode`]: every code, with its HTTP status and its help text.
+//! - [`ErrorCode`] (declared in [`crate::error`], re-exported here): every code, with its HTTP
+//!   status and its help text. It lives with the errors so that `error` depends on nothing
+//!   here, and the wire types depend on the model, never the reverse.
 //! - [`ErrorBody`]: `{"error":{"code","message"}}`, the body of every JSON error answer.
 //! - [`ServerMessage`] and [`ClientMessage`]: the WebSocket's two directions.
 
-mod code;
 mod ws;
 
 #[cfg(test)]
@@ -20,7 +21,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-pub use code::ErrorCode;
+pub use crate::error::ErrorCode;
 pub use ws::{ClientMessage, ServerMessage, Unchanged, WsRefusal};
 
 use crate::error::Error;

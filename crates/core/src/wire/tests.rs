@@ -257,7 +257,7 @@ fn readme_names_every_message_type_and_code() {
 /// `ui/errors.js` as generated from [`ErrorCode::help`].
 fn ui_errors_js() -> String {
     let mut out = String::from(
-        "// errors.js: GENERATED from crates/core/src/wire/code.rs (`ErrorCode::help`); do not edit.\n\
+        "// errors.js: GENERATED from crates/core/src/error/code.rs (`ErrorCode::help`); do not edit.\n\
          // To change a text, edit code.rs, then run\n\
          //   BUCKETSTREAM_BLESS=1 cargo test -p bucketstream-core --lib wire::tests::ui_\n\
          // (the test fails while this file differs from what the enum generates).\n\

@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-pub use crate::wire::ErrorCode;
+mod code;
+
+pub use code::ErrorCode;
 
 /// Everything that can go wrong in the core, phrased so a person can act on it.
 #[derive(Debug, thiserror::Error)]
