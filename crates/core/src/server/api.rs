@@ -10,10 +10,9 @@
 //! trusted network; other admitted clients see folder names and the bucket. `POST
 //! /api/refresh` is rate-limited ([`crate::catalog`]): its answer says whether it listed.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -129,22 +128,19 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
     gzip.or(star).unwrap_or(false)
 }
 
-/// Who is asking: the owner when the TCP peer is on a trusted network (never decided by
-/// headers); anyone else, or a request with no known peer, sees the redacted form.
-fn viewer(state: &ServerState, req: &Request) -> Viewer {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip());
-    match peer {
-        Some(ip) if state.access.trusted(ip) => Viewer::Owner,
-        _ => Viewer::Lan,
-    }
+/// Who is asking, as the gate decided it from the TCP peer (never from headers): the owner
+/// on a trusted network; anyone else, or a request the gate did not see, gets the redacted
+/// form.
+fn viewer(req: &Request) -> Viewer {
+    req.extensions()
+        .get::<Viewer>()
+        .copied()
+        .unwrap_or(Viewer::Lan)
 }
 
 /// `GET /api/health`.
 pub async fn health(State(state): State<ServerState>, req: Request) -> Response {
-    let viewer = viewer(&state, &req);
+    let viewer = viewer(&req);
     let mut resp = Json(state.library.health_for(viewer)).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -155,7 +151,7 @@ pub async fn health(State(state): State<ServerState>, req: Request) -> Response 
 /// otherwise; either with `refreshed` (whether the source was listed for this request) and,
 /// when it was not, `next_refresh_in_ms` (when the listing scheduled for it runs).
 pub async fn refresh(State(state): State<ServerState>, req: Request) -> Response {
-    let viewer = viewer(&state, &req);
+    let viewer = viewer(&req);
     let (result, next_in) = match state.library.request_refresh().await {
         ClientRefresh::Listed(result) => (result, None),
         ClientRefresh::Throttled { result, next_in } => (result, Some(next_in)),

@@ -23,7 +23,7 @@
 mod host;
 mod origin;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
@@ -35,6 +35,7 @@ pub use origin::{OriginPolicy, OriginVerdict};
 
 use super::api::error_body;
 use super::ServerState;
+use crate::library::Viewer;
 use crate::wire::{ErrorBody, ErrorCode};
 
 /// Put on every request that passed because it had the key or cookie (not by address):
@@ -143,7 +144,9 @@ pub async fn gate(State(state): State<ServerState>, mut req: Request, next: Next
     if cors_ok && req.method() == Method::OPTIONS {
         return with_cors(StatusCode::NO_CONTENT.into_response(), origin.as_deref());
     }
-    let keyed = match admit(&state, peer.map(|p| p.ip()), &req) {
+    // Decided once here; handlers read it from the request (`Viewer`, `Keyed`).
+    let trusted = peer.is_some_and(|p| state.access.trusted(p.ip()));
+    let keyed = match admit(&state, trusted, &req) {
         Admit::Pass => false,
         Admit::Keyed => true,
         Admit::Pair => return pairing_page(&state, &req),
@@ -153,6 +156,8 @@ pub async fn gate(State(state): State<ServerState>, mut req: Request, next: Next
         }
     };
     req.extensions_mut().insert(Keyed(keyed));
+    req.extensions_mut()
+        .insert(if trusted { Viewer::Owner } else { Viewer::Lan });
     let resp = next.run(req).await;
     if cors_ok {
         with_cors(resp, origin.as_deref())
@@ -168,9 +173,9 @@ enum Admit {
     Refuse,
 }
 
-fn admit(state: &ServerState, peer: Option<IpAddr>, req: &Request) -> Admit {
+fn admit(state: &ServerState, trusted: bool, req: &Request) -> Admit {
     let access = &state.access;
-    if peer.is_some_and(|ip| access.trusted(ip)) || access.open_to_lan() {
+    if trusted || access.open_to_lan() {
         return Admit::Pass;
     }
     if let Some(key) = query_key(req.uri().query()) {
