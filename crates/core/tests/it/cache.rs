@@ -30,11 +30,7 @@ async fn cached_ranges_are_exact_and_each_byte_leaves_the_bucket_once() {
     }
     // GetObjects counted on this server's own way to the store: Garage's metrics would also
     // count the other tests sharing it.
-    let upstream = garage
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("addr");
+    let upstream = garage.addr();
     let gets = CountingProxy::start(upstream, GET_OBJECT).await;
     let mut source = garage.source(&bucket);
     source.endpoint = Some(gets.endpoint());
@@ -134,11 +130,7 @@ impl ProxiedCache {
         for (key, data) in [("warm.mp4", warm), ("cold.mp4", cold)] {
             put(&client, &bucket, key, data.to_vec()).await;
         }
-        let upstream: std::net::SocketAddr = garage
-            .endpoint()
-            .trim_start_matches("http://")
-            .parse()
-            .expect("addr");
+        let upstream = garage.addr();
         let proxy = Proxy::start(upstream).await;
         let mut source = garage.source(&bucket);
         source.endpoint = Some(proxy.endpoint());

@@ -298,6 +298,14 @@ impl Garage {
         self.env["BUCKETSTREAM_TEST_S3_ENDPOINT"].clone()
     }
 
+    /// The S3 endpoint's socket address, for a proxy in front of it.
+    pub fn addr(&self) -> SocketAddr {
+        self.endpoint()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("Garage's endpoint is http://ADDR")
+    }
+
     /// Source config for `bucket` with this instance's key.
     pub fn source(&self, bucket: &str) -> S3Config {
         S3Config {

@@ -37,11 +37,7 @@ async fn setup(tag: &str) -> (Garage, String, CountingProxy, Config) {
     let client = garage.client();
     let bucket = garage.bucket(&client, tag).await;
     put(&client, &bucket, "a.mp3", b"aaa".to_vec()).await;
-    let upstream: SocketAddr = garage
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("endpoint address");
+    let upstream = garage.addr();
     let proxy = CountingProxy::start(upstream, LIST_OBJECTS).await;
     let mut source = garage.source(&bucket);
     source.endpoint = Some(format!("http://{}", proxy.addr));
