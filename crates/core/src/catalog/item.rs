@@ -4,11 +4,13 @@
 //! key, in hex. URLs carry only ids, never raw keys, so hostile keys (`../`, `%`, `#`, `?`,
 //! unicode, 1 KiB long) never need escaping in a path and never reach a filesystem path.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::meta::ItemMeta;
 use crate::media::{self, Kind};
 use crate::source::ObjectMeta;
 
@@ -37,6 +39,10 @@ pub struct MediaItem {
     pub modified_ms: Option<u64>,
     /// Where to play it: a path on this server (`/media/{id}`), valid from any LAN origin.
     pub url: String,
+    /// Tags, duration and art, `null` until the library has read the object (shared, since
+    /// a refresh keeps an unchanged object's values).
+    #[serde(flatten)]
+    pub meta: Arc<ItemMeta>,
 }
 
 /// The id of `key` in the source named `identity`.
@@ -79,6 +85,7 @@ pub fn from_object(identity: &str, prefix: &str, obj: &ObjectMeta) -> Option<Med
         etag: obj.etag.clone(),
         last_modified: obj.last_modified.map(httpdate::fmt_http_date),
         modified_ms: obj.last_modified.and_then(millis),
+        meta: Arc::default(),
     })
 }
 

@@ -15,6 +15,7 @@
 
 pub mod diff;
 pub mod item;
+pub mod meta;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,6 +28,7 @@ use tokio::sync::broadcast;
 
 pub use diff::Change;
 pub use item::MediaItem;
+pub use meta::ItemMeta;
 
 use crate::error::Error;
 use crate::source::Source;

@@ -22,13 +22,22 @@ fn item() -> MediaItem {
         last_modified: None,
         modified_ms: Some(7),
         url: "/media/0123456789abcdef0123456789abcdef".into(),
+        meta: std::sync::Arc::new(crate::catalog::ItemMeta {
+            title: Some("Take <1>".into()),
+            track: Some(3),
+            duration_ms: Some(61_000),
+            ..Default::default()
+        }),
     }
 }
 
 const ITEM_JSON: &str = "{\"id\":\"0123456789abcdef0123456789abcdef\",\"name\":\"take 1\",\
      \"key\":\"Jazz/take 1.mp3\",\"folder\":\"Jazz\",\"kind\":\"audio\",\
      \"content_type\":\"audio/mpeg\",\"size\":42,\"etag\":\"\\\"e\\\"\",\"last_modified\":null,\
-     \"modified_ms\":7,\"url\":\"/media/0123456789abcdef0123456789abcdef\"}";
+     \"modified_ms\":7,\"url\":\"/media/0123456789abcdef0123456789abcdef\",\"title\":\"Take <1>\",\
+     \"artist\":null,\"album\":null,\"album_artist\":null,\"track\":3,\"disc\":null,\
+     \"year\":null,\"genre\":null,\"duration_ms\":61000,\"width\":null,\"height\":null,\
+     \"art\":null}";
 
 #[test]
 fn server_messages_have_their_exact_json() {
