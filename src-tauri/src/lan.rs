@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use bucketstream_core::app::BindProblem;
 use bucketstream_core::config::LanConfig;
-use bucketstream_core::server::{self, Access, Hub, KeyStore, LanOptions, ServerState};
 use bucketstream_core::Library;
+use bucketstream_lan::{self as server, Access, Hub, KeyStore, LanOptions, ServerState};
 use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;

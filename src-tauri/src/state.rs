@@ -17,8 +17,8 @@ use bucketstream_core::config::settings::{
 };
 use bucketstream_core::config::{file, Config, Defaults, FileConfig, LanConfig, SourceConfig};
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
-use bucketstream_core::server::KeyStore;
 use bucketstream_core::Library;
+use bucketstream_lan::KeyStore;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 

@@ -47,7 +47,7 @@ pub use self::nofile::Caps;
 use super::api::error_body;
 use super::options::Limits;
 use super::ServerState;
-use crate::wire::{ErrorBody, ErrorCode};
+use bucketstream_core::wire::{ErrorBody, ErrorCode};
 
 /// First pause after `accept` failed for want of files or memory; doubled up to [`BACKOFF_MAX`].
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);

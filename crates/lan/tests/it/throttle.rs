@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bucketstream_core::config::{CacheConfig, Config, SourceConfig};
-use bucketstream_core::server::{self, ServerState};
 use bucketstream_core::Library;
+use bucketstream_lan::{self as server, ServerState};
 use serde_json::Value;
 use tokio::net::TcpListener;
 

@@ -45,7 +45,7 @@ impl HostPolicy {
 
     /// The same names; `Origin`s trusted as this server are the `extra` names of
     /// [`HostPolicy::new`] (any port) and exactly `origins` (`scheme://host[:port]`:
-    /// [`crate::config::LanConfig::cors_origins`] and `trusted_origins`).
+    /// [`bucketstream_core::config::LanConfig::cors_origins`] and `trusted_origins`).
     pub fn with_origins(mut self, extra: &[String], origins: &[String]) -> HostPolicy {
         self.origins = OriginPolicy::new(extra, origins);
         self

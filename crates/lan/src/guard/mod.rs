@@ -11,7 +11,7 @@
 //!    or an origin or name the owner trusts) is `403`: no cross-site WebSocket, no cross-site
 //!    POST, from IP-literal pages neither.
 //! 4. CORS is closed: no `Access-Control-*` header unless the origin is in
-//!    [`crate::config::LanConfig::cors_origins`].
+//!    [`bucketstream_core::config::LanConfig::cors_origins`].
 //! 5. Clients on a trusted network (loopback by default) pass. So does everyone when the
 //!    server is open to the LAN. Others need the key: `?key=KEY` once (answered with the
 //!    cookie and a page that reloads the URL without the key), then the cookie; or
@@ -35,8 +35,8 @@ pub use origin::{OriginPolicy, OriginVerdict};
 
 use super::api::error_body;
 use super::ServerState;
-use crate::library::Viewer;
-use crate::wire::{ErrorBody, ErrorCode};
+use bucketstream_core::library::Viewer;
+use bucketstream_core::wire::{ErrorBody, ErrorCode};
 
 /// Put on every request that passed because it had the key or cookie (not by address):
 /// its WebSocket closes when the key is rotated.

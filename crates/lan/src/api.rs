@@ -8,7 +8,7 @@
 //!
 //! `/api/health` shows the whole location (folder paths, the endpoint) only to clients on a
 //! trusted network; other admitted clients see folder names and the bucket. `POST
-//! /api/refresh` is rate-limited ([`crate::catalog`]): its answer says whether it listed.
+//! /api/refresh` is rate-limited ([`bucketstream_core::catalog`]): its answer says whether it listed.
 
 use std::sync::{Arc, Mutex};
 
@@ -20,10 +20,10 @@ use bytes::Bytes;
 use tokio::sync::OnceCell;
 
 use super::ServerState;
-use crate::catalog::{ClientRefresh, Snapshot};
-use crate::error::Error;
-use crate::library::Viewer;
-use crate::wire::ErrorBody;
+use bucketstream_core::catalog::{ClientRefresh, Snapshot};
+use bucketstream_core::error::Error;
+use bucketstream_core::library::Viewer;
+use bucketstream_core::wire::ErrorBody;
 
 /// `data` gzip-compressed at level 1 (fast; the JSON is repetitive enough that higher levels
 /// gain little).

@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::catalog::Event;
-use crate::library::Library;
-use crate::wire::ServerMessage;
+use bucketstream_core::catalog::Event;
+use bucketstream_core::library::Library;
+use bucketstream_core::wire::ServerMessage;
 
 /// Pushes queued per connection before a slow client is resynchronised with a full list.
 const PUSH_BUFFER: usize = 256;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bucketstream_core::config::CacheConfig;
-use bucketstream_core::server::{self, LanOptions, ServerState};
 use bucketstream_core::{Config, Library};
+use bucketstream_lan::{self as server, LanOptions, ServerState};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

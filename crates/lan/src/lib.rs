@@ -5,8 +5,8 @@
 //! axum router for in-process tests with `tower::ServiceExt::oneshot`.
 //!
 //! Routes:
-//! - `GET /api/videos`: the library as a JSON array of [`crate::catalog::MediaItem`].
-//! - `GET /api/health`: [`crate::library::Health`].
+//! - `GET /api/videos`: the library as a JSON array of [`bucketstream_core::catalog::MediaItem`].
+//! - `GET /api/health`: [`bucketstream_core::library::Health`].
 //! - `POST /api/refresh`: lists the source now; answers like `/api/health`.
 //! - `GET|HEAD /media/{id}`: the object, with byte ranges ([`media`]).
 //! - `GET /ws`, and `GET /` with an Upgrade header: the WebSocket ([`ws`]).
@@ -40,7 +40,7 @@ pub use access::{Access, FileKeyStore, KeyError, KeyStore, MemoryKeyStore};
 pub use hub::Hub;
 pub use options::{desktop_origins, IpNet, LanOptions, Limits};
 
-use crate::library::Library;
+use bucketstream_core::library::Library;
 
 /// What every handler shares (cheap to clone).
 #[derive(Clone)]
@@ -128,7 +128,7 @@ pub fn router(state: ServerState) -> Router {
 /// Serves `state` on `listener` until `shutdown` completes, then closes WebSockets and
 /// gives open streams [`LanOptions::shutdown_grace`] to finish. First raises the process's
 /// soft open-file limit to the hard one and caps connections under it ([`limits::nofile`]).
-/// Advertises the server over mDNS while it runs when [`crate::config::LanConfig::mdns`] is
+/// Advertises the server over mDNS while it runs when [`bucketstream_core::config::LanConfig::mdns`] is
 /// on and the listener is not on loopback. Every task of the server (the hub's pump, the
 /// connections) starts here, on the caller's runtime.
 ///

@@ -2,7 +2,7 @@
 //!
 //! The id is looked up in the snapshot, so size, ETag and Last-Modified come from the catalog
 //! without a HEAD to the source; the body is opened conditionally on that ETag, so bytes of two
-//! versions are never spliced. Range policy lives in [`crate::range`].
+//! versions are never spliced. Range policy lives in [`bucketstream_core::range`].
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::api::error_response;
 use super::ServerState;
-use crate::catalog::item::looks_like_id;
-use crate::catalog::MediaItem;
-use crate::error::Error;
-use crate::range::{decide, if_none_match_hits, if_range_holds, Decision};
+use bucketstream_core::catalog::item::looks_like_id;
+use bucketstream_core::catalog::MediaItem;
+use bucketstream_core::error::Error;
+use bucketstream_core::range::{decide, if_none_match_hits, if_range_holds, Decision};
 
 /// The handler.
 pub async fn serve(

@@ -18,7 +18,7 @@ use rust_embed::RustEmbed;
 use super::guard::Keyed;
 use super::ws::transport::Upgrade;
 use super::ServerState;
-use crate::media::asset_type;
+use bucketstream_core::media::asset_type;
 
 #[derive(RustEmbed)]
 #[folder = "../../ui"]

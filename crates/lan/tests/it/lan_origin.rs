@@ -122,7 +122,7 @@ async fn this_servers_own_origins_pass() {
 async fn desktop_window_origins_pass_only_where_trusted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut opts = lan_options();
-    opts.trusted_origins = bucketstream_core::server::desktop_origins();
+    opts.trusted_origins = bucketstream_lan::desktop_origins();
     let server = LanServer::start(dir.path(), opts).await;
     for origin in ["tauri://localhost", "http://tauri.localhost"] {
         ws_from(LOOPBACK, server.addr, "/ws", &[("origin", origin)])

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::access::KeyStore;
-pub use crate::config::{IpNet, LanConfig, Limits};
+pub use bucketstream_core::config::{IpNet, LanConfig, Limits};
 
 /// Who may use the LAN server and how; carried in [`super::ServerState`].
 ///
@@ -21,7 +21,7 @@ pub use crate::config::{IpNet, LanConfig, Limits};
 /// read the configuration directly.
 #[derive(Clone)]
 pub struct LanOptions {
-    /// The settings from the config layers ([`crate::config::load`]).
+    /// The settings from the config layers ([`bucketstream_core::config::load`]).
     pub config: LanConfig,
     /// Origins (`scheme://host[:port]`) trusted as this server for WebSocket handshakes and
     /// state-changing requests, without CORS: the desktop shell sets

@@ -4,6 +4,8 @@
 //! them in [`Sensitive`] makes `{:?}` and `{}` safe by construction; reading the value is an
 //! explicit [`Sensitive::expose`] call that is easy to audit with grep.
 
+pub mod keystore;
+
 use std::fmt;
 
 /// A string that redacts itself in `Debug` and `Display`.

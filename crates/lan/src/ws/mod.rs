@@ -1,7 +1,7 @@
 //! The WebSocket protocol at `/ws` (and `/`): the list on connect, `fetch_videos`, pushed changes.
 //!
-//! The messages are typed ([`crate::wire::ServerMessage`], [`crate::wire::ClientMessage`],
-//! codes [`crate::wire::ErrorCode`]); this module decides which to send.
+//! The messages are typed ([`bucketstream_core::wire::ServerMessage`], [`bucketstream_core::wire::ClientMessage`],
+//! codes [`bucketstream_core::wire::ErrorCode`]); this module decides which to send.
 //!
 //! Server to client (JSON text frames):
 //! - `{"type":"media_list","generation":N,"count":N,"items":[...]}`: on connect and as the
@@ -59,7 +59,9 @@ use self::transport::{Socket, Upgrade};
 use super::api::error_body;
 use super::guard::Keyed;
 use super::ServerState;
-use crate::wire::{ClientMessage, ErrorBody, ErrorCode, ServerMessage, Unchanged, WsRefusal};
+use bucketstream_core::wire::{
+    ClientMessage, ErrorBody, ErrorCode, ServerMessage, Unchanged, WsRefusal,
+};
 
 /// Largest client message that is parsed; longer ones get `{"type":"error","code":"too_large"}`.
 pub const MAX_MESSAGE: usize = 4 * 1024;

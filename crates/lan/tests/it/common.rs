@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use bucketstream_core::config::{CacheConfig, Config, LocalConfig, S3Config, SourceConfig};
 use bucketstream_core::secret::{Credentials, Sensitive};
-use bucketstream_core::server::{self, ServerState};
 use bucketstream_core::Library;
+use bucketstream_lan::{self as server, ServerState};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;

@@ -3,7 +3,7 @@
 //!
 //! Uses the `mdns-sd` crate (pure Rust, its own thread, no system daemon needed). The
 //! advertisement lives as long as the [`Advert`] value: [`super::run`] holds one while the
-//! server runs, when [`crate::config::LanConfig::mdns`] is on and the server is not bound to
+//! server runs, when [`bucketstream_core::config::LanConfig::mdns`] is on and the server is not bound to
 //! loopback (advertising a loopback-only server would only mislead). Failure to advertise
 //! is a warning, never a reason not to serve.
 //!

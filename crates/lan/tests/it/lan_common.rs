@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bucketstream_core::config::{IpNet, LanConfig};
-use bucketstream_core::server::{self, LanOptions, ServerState};
 use bucketstream_core::Library;
+use bucketstream_lan::{self as server, LanOptions, ServerState};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
