@@ -1,64 +1,15 @@
 //! The TOML config file: non-secret settings only, in the OS config folder by default.
 //!
 //! Unknown keys are rejected so that a typo (or a secret pasted where it does not belong) is
-//! reported instead of silently ignored.
+//! reported instead of silently ignored. The tables' structs ([`FileConfig`], [`FileS3`],
+//! [`FileCache`], [`super::FileLan`]) are generated from the table of settings in
+//! [`super::layer`]; this module finds, reads and writes the file.
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 
-/// The config file as written by a person or by the desktop app's settings view.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    /// LAN server address to bind.
-    pub bind: Option<String>,
-    /// LAN server port.
-    pub port: Option<u16>,
-    /// Seconds between background refreshes (0 turns them off).
-    pub refresh_secs: Option<u64>,
-    /// Local folders to serve when no bucket is configured.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub media_dirs: Vec<PathBuf>,
-    /// The S3 bucket, when the library lives in one.
-    pub s3: Option<FileS3>,
-    /// The edge cache.
-    pub cache: Option<FileCache>,
-    /// Who the LAN server admits and its limits (see [`super::lan`]).
-    pub lan: Option<super::lan::FileLan>,
-}
-
-/// The `[cache]` table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileCache {
-    /// `false` turns the cache off.
-    pub enabled: Option<bool>,
-    /// Folder of the chunk files.
-    pub dir: Option<PathBuf>,
-    /// Size cap in bytes.
-    pub max_bytes: Option<u64>,
-    /// Redirect media requests to presigned S3 URLs instead of proxying them.
-    pub direct: Option<bool>,
-}
-
-/// The `[s3]` table: everything about the bucket except credentials.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileS3 {
-    /// The bucket's name.
-    pub bucket: Option<String>,
-    /// The region.
-    pub region: Option<String>,
-    /// An S3-compatible endpoint URL.
-    pub endpoint: Option<String>,
-    /// Only keys under this prefix are listed.
-    pub prefix: Option<String>,
-    /// Path-style addressing; defaults to on when an endpoint is set.
-    pub path_style: Option<bool>,
-}
+pub use super::layer::{FileCache, FileConfig, FileS3};
 
 /// Where the config file lives when no `--config` is given: `$XDG_CONFIG_HOME/bucketstream/config.toml` on Linux.
 pub fn default_path() -> Option<PathBuf> {

@@ -409,6 +409,7 @@ mod tests {
                 max_bytes: 0,
                 direct: false,
             },
+            library: crate::config::LibraryConfig::new("/data".into()),
         }
     }
 }
