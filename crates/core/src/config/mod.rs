@@ -1,10 +1,12 @@
 //! The one typed configuration: defaults < TOML file < environment < command line, resolved once.
 //!
-//! Each source is read into a [`Layer`] (see [`layer`]: the one declaration of every
-//! setting's flag, variable and file key); [`Inputs`] holds the sources, and [`load`]
-//! derives the [`Config`] and the [`LanConfig`] from them in one step. That step is a pure
-//! function of its inputs (it reads no environment and no file), so every precedence rule
-//! is a unit test. Both binaries gather the inputs the same way ([`crate::app`]): the
+//! Every setting is one entry of the table in [`layer`] (doc, flag, variables, file key,
+//! default; the `settings!` macro of [`declare`] generates the rest). Each source is read
+//! into a [`Layer`]; [`Inputs`] holds the sources, and [`load`] derives the [`Config`]
+//! (with its [`LibraryConfig`]) and the [`LanConfig`] from them in one step: per setting the
+//! first layer that says something, else the default ([`Resolved`]), then the checks across
+//! settings. That step is a pure function of its inputs (it reads no environment and no
+//! file), so every precedence rule is a unit test. Both binaries gather the inputs the same way ([`crate::app`]): the
 //! process environment merged over a `.env` file, the config file, their flags, and the
 //! machine's default folders.
 //!
