@@ -17,12 +17,26 @@ pub fn default_path() -> Option<PathBuf> {
         .map(|dirs| dirs.config_dir().join("config.toml"))
 }
 
-/// Parses config text; `path` is only used in the error.
+/// Parses config text; `path` is only used in the error, which names the line and its key
+/// (never the line's value: a secret pasted into the file must not reach a log).
 pub fn parse(text: &str, path: &Path) -> Result<FileConfig> {
     toml::from_str(text).map_err(|err| Error::ConfigFile {
         path: path.to_owned(),
-        reason: err.message().to_owned(),
+        reason: match err.span().and_then(|span| key_at(text, span.start)) {
+            Some((line, key)) => format!("{} (line {line}, key {key})", err.message()),
+            None => err.message().to_owned(),
+        },
     })
+}
+
+/// The 1-based line of byte `offset` in `text` and the key that line sets, when it sets one.
+fn key_at(text: &str, offset: usize) -> Option<(usize, String)> {
+    let before = text.get(..offset)?;
+    let number = before.matches('\n').count() + 1;
+    let line = text.lines().nth(number - 1)?;
+    let key = line.split_once('=')?.0.trim();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.\"".contains(c);
+    (!key.is_empty() && key.len() <= 64 && key.chars().all(plain)).then(|| (number, key.to_owned()))
 }
 
 /// Reads the file at `path`. A missing file is `Ok(None)` only when `required` is false.
@@ -78,6 +92,8 @@ mod tests {
     fn rejects_unknown_keys_and_secrets() {
         let err = parse("[s3]\nsecret_access_key = \"x\"\n", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().contains("secret_access_key"), "{err}");
+        let err = parse("port = 8080\nscan = \"off\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("(line 2, key scan)"), "{err}");
         assert!(parse("port = \"eighty\"", Path::new("c.toml")).is_err());
         assert!(parse("port = 70000", Path::new("c.toml")).is_err());
     }
