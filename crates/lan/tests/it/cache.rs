@@ -339,6 +339,9 @@ async fn direct_mode_redirects_to_a_presigned_url_that_plays() {
             max_bytes: 0,
             direct: true,
         },
+        library: bucketstream_core::config::LibraryConfig::new(
+            std::env::temp_dir().join("bucketstream-test-library"),
+        ),
     };
     let server = TestServer::start_config(config).await;
     server.refresh().await;

@@ -44,6 +44,9 @@ fn config(source: S3Config, cache_dir: &Path) -> Config {
             max_bytes: 1 << 30,
             direct: false,
         },
+        library: bucketstream_core::config::LibraryConfig::new(
+            std::env::temp_dir().join("bucketstream-test-library"),
+        ),
     }
 }
 

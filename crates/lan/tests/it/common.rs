@@ -47,6 +47,9 @@ impl TestServer {
                 max_bytes: cache.map_or(0, |(_, max)| max),
                 direct: false,
             },
+            library: bucketstream_core::config::LibraryConfig::new(
+                std::env::temp_dir().join("bucketstream-test-library"),
+            ),
         };
         TestServer::start_config(config).await
     }

@@ -54,6 +54,9 @@ impl LanServer {
                 max_bytes: 0,
                 direct: false,
             },
+            library: bucketstream_core::config::LibraryConfig::new(
+                std::env::temp_dir().join("bucketstream-test-library"),
+            ),
         };
         let library: Arc<Library> = Library::new(config).await.expect("library");
         library.refresh().await.expect("first listing");

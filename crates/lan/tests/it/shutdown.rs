@@ -35,6 +35,9 @@ async fn run_returns_once_the_last_connection_closes_and_not_before() {
             max_bytes: 0,
             direct: false,
         },
+        library: bucketstream_core::config::LibraryConfig::new(
+            std::env::temp_dir().join("bucketstream-test-library"),
+        ),
     };
     let library: Arc<Library> = Library::new(config).await.expect("library");
     let snap = library.refresh().await.expect("first listing");

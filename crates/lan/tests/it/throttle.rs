@@ -52,6 +52,9 @@ async fn setup(tag: &str) -> (Garage, String, CountingProxy, Config) {
             max_bytes: 0,
             direct: false,
         },
+        library: bucketstream_core::config::LibraryConfig::new(
+            std::env::temp_dir().join("bucketstream-test-library"),
+        ),
     };
     (garage, bucket, proxy, config)
 }
