@@ -398,7 +398,6 @@ mod tests {
     /// The README's configuration tables name every file key and variable.
     /// `BUCKETSTREAM_README` points the test at another copy (to check a README change).
     #[test]
-    #[ignore = "until the README's configuration tables get the rows of the config helper's report"]
     fn readme_names_every_file_key_and_variable() {
         let path = std::env::var_os("BUCKETSTREAM_README")
             .map(std::path::PathBuf::from)
