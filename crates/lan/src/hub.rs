@@ -88,11 +88,22 @@ impl Hub {
         // A second run of the same state starts from the events of now.
         let mut events = queued.unwrap_or_else(|| self.library.catalog().subscribe());
         let mut closed = self.closing.subscribe();
+        let mut scan = self.library.scan_progress().subscribe();
         let weak = Arc::downgrade(self);
         async move {
             loop {
                 let event = tokio::select! {
                     ev = events.recv() => ev,
+                    changed = scan.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        let Some(hub) = weak.upgrade() else { return };
+                        let progress = *scan.borrow_and_update();
+                        let frame = ServerMessage::ScanProgress(progress).to_json();
+                        let _ = hub.pushes.send(Utf8Bytes::from(frame));
+                        continue;
+                    }
                     _ = closed.wait_for(|c| *c) => return,
                 };
                 let Some(hub) = weak.upgrade() else { return };

@@ -9,6 +9,8 @@
 //! - `GET /api/health`: [`bucketstream_core::library::Health`].
 //! - `POST /api/refresh`: lists the source now; answers like `/api/health`.
 //! - `GET|HEAD /media/{id}`: the object, with byte ranges ([`media`]).
+//! - `GET /art/{hash}`: cover art and posters; `GET /api/albums`, `/api/albums/{id}`,
+//!   `/api/artists`, `/api/genres`: the grouped views ([`collection`]).
 //! - `GET /ws`, and `GET /` with an Upgrade header: the WebSocket ([`ws`]).
 //! - `GET /` and other paths: the player from `ui/` ([`ui`]).
 //!
@@ -19,6 +21,7 @@
 
 pub mod access;
 mod api;
+pub mod collection;
 pub mod discovery;
 pub mod guard;
 mod hub;
@@ -41,6 +44,7 @@ pub use hub::Hub;
 pub use options::{desktop_origins, IpNet, LanOptions, Limits};
 
 use bucketstream_core::library::Library;
+use bucketstream_library::MediaLibrary;
 
 /// What every handler shares (cheap to clone).
 #[derive(Clone)]
@@ -59,6 +63,8 @@ pub struct ServerState {
     pub counters: Arc<limits::Counters>,
     /// `/api/videos`'s gzipped body, made once per generation.
     gzip: Arc<api::GzipCache>,
+    /// The media library (tags, art, the scan); `None`: items carry no tags and `/art` is 404.
+    pub media: Option<Arc<MediaLibrary>>,
 }
 
 impl ServerState {
@@ -99,7 +105,14 @@ impl ServerState {
             options: Arc::new(options),
             counters: Arc::default(),
             gzip: Arc::default(),
+            media: None,
         })
+    }
+
+    /// The same state with the media library: [`run`] starts its scan, `/art` serves its art.
+    pub fn with_media(mut self, media: Arc<MediaLibrary>) -> ServerState {
+        self.media = Some(media);
+        self
     }
 }
 
@@ -111,6 +124,11 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/refresh", post(api::refresh))
         .route("/api/stats", get(api::stats))
         .route("/media/{id}", get(media::serve))
+        .route("/art/{hash}", get(collection::art))
+        .route("/api/albums", get(collection::albums))
+        .route("/api/albums/{id}", get(collection::album))
+        .route("/api/artists", get(collection::artists))
+        .route("/api/genres", get(collection::genres))
         .route("/ws", get(ws::upgrade))
         .route("/", get(ui::root))
         .fallback(ui::asset)
@@ -156,6 +174,17 @@ where
         hub.close_all();
         let _ = stop_tx.send(true);
     });
+    // The scan reads videos through this server's own `/media` (so through the edge cache).
+    let scan = state.media.clone().map(|media| {
+        let host = match local.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+            ip if ip.is_unspecified() => "[::1]".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        };
+        let base = format!("http://{host}:{}", local.port());
+        tokio::spawn(media.run(Some(base), stop_rx.clone()))
+    });
     let caps = limits::Caps::new(&state.options.limits, limits::nofile::raise());
     tracing::debug!(
         total = caps.total,
@@ -173,5 +202,8 @@ where
         let _ = force_tx.send(true);
     }
     pump.abort();
+    if let Some(scan) = scan {
+        scan.abort();
+    }
     Ok(())
 }

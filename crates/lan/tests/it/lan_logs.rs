@@ -35,7 +35,7 @@ pub fn capture() -> Logs {
         let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "bucketstream_core=trace",
+                "bucketstream_core=trace,bucketstream_lan=trace,bucketstream_library=trace",
             ))
             .with_writer(move || writer.clone())
             .with_ansi(false)

@@ -8,6 +8,7 @@
 //! `BUCKETSTREAM_TEST_GARAGE=DIR`; without it the tests start (or reuse) one under
 //! `target/garage-test`. Every test creates its own bucket.
 
+mod byteproxy;
 mod cache;
 mod cache_dir;
 mod cache_faults;
@@ -24,6 +25,7 @@ mod local_races;
 mod paths;
 mod proxy;
 mod s3;
+mod scan;
 mod shutdown;
 mod suite;
 mod throttle;
