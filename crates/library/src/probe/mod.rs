@@ -122,7 +122,11 @@ fn read_into(
         Ok(read) => {
             out.meta = read.meta;
             out.art = read.art;
-            out.meta.audio_codec = read.file_type.and_then(tags::codec_of).map(str::to_owned);
+            out.meta.audio_codec = read
+                .file_type
+                .and_then(tags::codec_of)
+                .map(str::to_owned)
+                .or(read.pcm_codec);
         }
         Err(e) => error = Some(format!("reading tags: {e}")),
     }

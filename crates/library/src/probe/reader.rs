@@ -67,6 +67,12 @@ impl<'a> RangedReader<'a> {
     /// Makes sure `start..end` (exclusive) is cached, fetching the missing parts as whole
     /// spans (one ranged read per gap, each at least a block). Errors past the limit.
     pub(crate) fn ensure(&mut self, start: u64, end: u64) -> io::Result<()> {
+        self.ensure_span(start, end, true)
+    }
+
+    /// Like [`Self::ensure`]; with `align` false the gaps are fetched exactly, not as blocks
+    /// (for small sampling windows).
+    fn ensure_span(&mut self, start: u64, end: u64, align: bool) -> io::Result<()> {
         let end = end.min(self.size);
         let mut at = start;
         // Bounded: every pass either moves `at` past a segment or fills the gap before the next.
@@ -80,18 +86,23 @@ impl<'a> RangedReader<'a> {
                 next => {
                     let next_start = next.map_or(self.size, |s| s.start);
                     // Whole blocks, so that gaps between cached spans are whole blocks too.
-                    let want_end = end
-                        .max(at + 1)
-                        .div_ceil(BLOCK)
-                        .saturating_mul(BLOCK)
-                        .min(next_start)
-                        .min(self.size);
+                    let want_end = if align {
+                        end.max(at + 1).div_ceil(BLOCK).saturating_mul(BLOCK)
+                    } else {
+                        end
+                    }
+                    .min(next_start)
+                    .min(self.size);
                     // Align the start down to a block when that does not overlap a segment.
                     let prev_end = idx
                         .checked_sub(1)
                         .and_then(|i| self.segments.get(i))
                         .map_or(0, Segment::end);
-                    let aligned = (at / BLOCK * BLOCK).max(prev_end);
+                    let aligned = if align {
+                        (at / BLOCK * BLOCK).max(prev_end)
+                    } else {
+                        at
+                    };
                     self.fetch_span(aligned, want_end)?;
                     at = want_end;
                 }
@@ -152,11 +163,20 @@ impl<'a> RangedReader<'a> {
 
     /// Bytes `start..end` (exclusive, clipped to the object), fetched if needed.
     pub(crate) fn bytes_at(&mut self, start: u64, end: u64) -> io::Result<Vec<u8>> {
+        self.bytes_span(start, end, true)
+    }
+
+    /// Bytes `start..end`, fetching only the missing bytes themselves (no block rounding).
+    pub(crate) fn bytes_exact(&mut self, start: u64, end: u64) -> io::Result<Vec<u8>> {
+        self.bytes_span(start, end, false)
+    }
+
+    fn bytes_span(&mut self, start: u64, end: u64, align: bool) -> io::Result<Vec<u8>> {
         let end = end.min(self.size);
         if start >= end {
             return Ok(Vec::new());
         }
-        self.ensure(start, end)?;
+        self.ensure_span(start, end, align)?;
         let mut out = vec![0u8; (end - start) as usize];
         let mut done = 0;
         while done < out.len() {

@@ -20,6 +20,8 @@ pub(crate) struct LoftyRead {
     pub(crate) meta: ItemMeta,
     pub(crate) art: Option<Art>,
     pub(crate) file_type: Option<FileType>,
+    /// ffprobe's codec name when the file type alone does not say it (PCM in WAV/AIFF).
+    pub(crate) pcm_codec: Option<String>,
 }
 
 /// Runs lofty over `reader` (under `catch_unwind`, as a last guard against a panic in it).
@@ -60,8 +62,19 @@ pub(crate) fn read(
     for tag in &tags {
         fill(&mut meta, tag);
     }
+    let mut pcm_codec = None;
     if properties {
         let p = file.properties();
+        let endian = match file.file_type() {
+            FileType::Wav => Some("le"),
+            FileType::Aiff => Some("be"),
+            _ => None,
+        };
+        pcm_codec = endian.zip(p.bit_depth()).map(|(e, bits)| match bits {
+            8 if e == "le" => "pcm_u8".to_owned(),
+            8 => "pcm_s8".to_owned(),
+            n => format!("pcm_s{n}{e}"),
+        });
         let ms = u64::try_from(p.duration().as_millis()).unwrap_or(u64::MAX);
         meta.duration_ms = (ms > 0).then_some(ms);
         meta.bitrate_kbps = p.audio_bitrate().or(p.overall_bitrate()).filter(|b| *b > 0);
@@ -73,6 +86,7 @@ pub(crate) fn read(
         meta,
         art,
         file_type: Some(file.file_type()),
+        pcm_codec,
     })
 }
 
@@ -87,13 +101,34 @@ fn fill(meta: &mut ItemMeta, tag: &Tag) {
         .album_artist
         .take()
         .or_else(|| tag.get_string(&ItemKey::AlbumArtist).and_then(bounded_text));
-    meta.track = meta.track.or_else(|| tag.track().filter(|n| *n > 0));
-    meta.disc = meta.disc.or_else(|| tag.disk().filter(|n| *n > 0));
+    meta.track = meta.track.or_else(|| {
+        tag.track()
+            .or_else(|| number(tag, &ItemKey::TrackNumber, "track"))
+    });
+    meta.disc = meta.disc.or_else(|| {
+        tag.disk()
+            .or_else(|| number(tag, &ItemKey::DiscNumber, "disc"))
+    });
+    meta.track = meta.track.filter(|n| *n > 0);
+    meta.disc = meta.disc.filter(|n| *n > 0);
     meta.year = meta.year.or_else(|| {
         tag.year()
             .and_then(|y| i32::try_from(y).ok())
             .filter(|y| *y > 0)
     });
+}
+
+/// A `3/12`-style number under `key`, else under a free-form key named `alias` (ffmpeg
+/// writes `DISC=1/2` in Vorbis comments and `IPRT=3/12` in RIFF INFO, which lofty leaves as
+/// text).
+fn number(tag: &Tag, key: &ItemKey, alias: &str) -> Option<u32> {
+    let text = tag.get_string(key).or_else(|| {
+        tag.items().find_map(|item| match item.key() {
+            ItemKey::Unknown(k) if k.eq_ignore_ascii_case(alias) => item.value().text(),
+            _ => None,
+        })
+    })?;
+    text.split('/').next()?.trim().parse().ok()
 }
 
 /// The front cover of `tag`, else its first picture (at most `art_max` bytes).
