@@ -220,3 +220,10 @@ fn mp4_video_gives_title_and_duration() {
     assert_eq!(p.meta.audio_codec.as_deref(), Some("aac"));
     assert!(served <= BUDGET);
 }
+
+#[test]
+fn webm_has_no_tag_reader_and_says_so() {
+    let (p, served, _) = run(&fixture("video.webm"));
+    assert!(p.error.is_some(), "{p:?}");
+    assert!(served <= BUDGET);
+}

@@ -107,9 +107,9 @@ fn read_into(
         limits.budget.saturating_add(limits.art_max),
     );
     if let Kind::Mpeg { audio_start } = plan.kind {
-        // The whole ID3v2 tag and the first frames in one ranged read.
-        r.ensure(0, audio_start.saturating_add(reader::BLOCK))
-            .map_err(|e| format!("reading the ID3v2 tag: {e}"))?;
+        // The whole ID3v2 tag and the first frames in one ranged read. Best effort: on a
+        // failure lofty reads what it can and reports the error itself.
+        let _ = r.ensure(0, audio_start.saturating_add(reader::BLOCK));
     }
     let hint = Path::new(file_name)
         .extension()
@@ -128,7 +128,21 @@ fn read_into(
                 .map(str::to_owned)
                 .or(read.pcm_codec);
         }
-        Err(e) => error = Some(format!("reading tags: {e}")),
+        Err(e) => {
+            error = Some(format!("reading tags: {e}"));
+            // MPEG: lofty also reads the tail (ID3v1, APE); when that failed, the ID3v2 tag
+            // in the bytes already read still has the tags.
+            if let Kind::Mpeg { audio_start } = plan.kind {
+                let head = r.cached_head();
+                if audio_start > 0 && head.len() as u64 >= audio_start {
+                    let mut cursor = std::io::Cursor::new(head);
+                    if let Ok(read) = tags::read(&mut cursor, false, hint, limits.art_max) {
+                        out.meta = read.meta;
+                        out.art = read.art;
+                    }
+                }
+            }
+        }
     }
     let facts = match plan.kind {
         Kind::Ogg => ogg_facts(r, out),

@@ -146,6 +146,18 @@ impl<'a> RangedReader<'a> {
         Ok(())
     }
 
+    /// The bytes already cached from offset 0 on, up to the first gap (no fetch).
+    pub(crate) fn cached_head(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for seg in &self.segments {
+            if seg.start != out.len() as u64 {
+                break;
+            }
+            out.extend_from_slice(&seg.data);
+        }
+        out
+    }
+
     /// Copies cached bytes at `pos` into `buf`; returns how many (0 when not cached).
     fn copy_cached(&self, pos: u64, buf: &mut [u8]) -> usize {
         let idx = self.segments.partition_point(|s| s.end() <= pos);

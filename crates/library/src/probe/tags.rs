@@ -2,6 +2,7 @@
 //! comments, APE, RIFF INFO and AIFF text chunks from any `Read + Seek`), mapped onto
 //! `ItemMeta` with every text bounded, and the front cover picked among the pictures.
 
+use std::io::{Read, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bucketstream_core::catalog::meta::bounded_text;
@@ -12,7 +13,6 @@ use lofty::picture::PictureType;
 use lofty::probe::Probe;
 use lofty::tag::{Accessor, ItemKey, Tag};
 
-use super::reader::RangedReader;
 use super::Art;
 
 /// What lofty found: tags mapped onto `meta`, the cover, the type it detected.
@@ -25,8 +25,8 @@ pub(crate) struct LoftyRead {
 }
 
 /// Runs lofty over `reader` (under `catch_unwind`, as a last guard against a panic in it).
-pub(crate) fn read(
-    reader: &mut RangedReader<'_>,
+pub(crate) fn read<R: Read + Seek>(
+    reader: &mut R,
     properties: bool,
     hint: Option<FileType>,
     art_max: u64,

@@ -81,9 +81,11 @@ pub async fn probe_video(url: &str, timeout: Duration) -> Result<VideoInfo, Prob
 /// [`VideoInfo`] from ffprobe's `-show_format -show_streams` JSON.
 pub fn parse_ffprobe(json: &Value) -> VideoInfo {
     let streams = json["streams"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    let of_type = |t: &str| streams.iter().find(|s| s["codec_type"] == t);
-    let video = of_type("video").filter(|s| s["disposition"]["attached_pic"] != 1);
-    let audio = of_type("audio");
+    // The first real video stream (a cover is an `attached_pic` video stream).
+    let video = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video" && s["disposition"]["attached_pic"] != 1);
+    let audio = streams.iter().find(|s| s["codec_type"] == "audio");
     let dim = |s: Option<&Value>, k: &str| {
         s.and_then(|s| s[k].as_u64())
             .and_then(|v| u32::try_from(v).ok())
@@ -206,4 +208,42 @@ async fn run(tool: &'static str, args: &[&str], timeout: Duration) -> Result<Vec
         return Err(failed(format!("{status}: {line}")));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_missing_tool_says_so() {
+        let e = run("bucketstream-no-such-tool", &["-h"], Duration::from_secs(5)).await;
+        assert!(matches!(e, Err(ProbeError::ToolMissing(_))), "{e:?}");
+    }
+
+    #[test]
+    fn ffprobe_json_is_read_defensively() {
+        let json = serde_json::json!({
+            "streams": [
+                {"codec_type": "video", "codec_name": "mjpeg", "width": 300, "height": 300,
+                 "disposition": {"attached_pic": 1}},
+                {"codec_type": "audio", "codec_name": "aac"},
+                {"codec_type": "video", "codec_name": "h264", "width": -1, "height": "x"}
+            ],
+            "format": {"duration": "NaN", "tags": {"TITLE": "<b>".repeat(1000)}}
+        });
+        let v = parse_ffprobe(&json);
+        assert_eq!(
+            v.video_codec.as_deref(),
+            Some("h264"),
+            "the film, not the cover"
+        );
+        assert_eq!((v.width, v.height), (None, None));
+        assert_eq!(v.audio_codec.as_deref(), Some("aac"));
+        assert_eq!(v.duration_ms, None);
+        assert_eq!(v.title.map(|t| t.chars().count()), Some(1024));
+        assert_eq!(
+            parse_ffprobe(&serde_json::json!("nonsense")),
+            VideoInfo::default()
+        );
+    }
 }
