@@ -103,6 +103,14 @@ impl<'a> RangedReader<'a> {
                     } else {
                         at
                     };
+                    // Near the end of the budget, round less rather than refuse a read.
+                    let remaining = self.limit.saturating_sub(self.fetched);
+                    let (aligned, want_end) = if want_end - aligned > remaining {
+                        let need = end.min(next_start).min(self.size);
+                        (at, need.max(at.saturating_add(remaining).min(want_end)))
+                    } else {
+                        (aligned, want_end)
+                    };
                     self.fetch_span(aligned, want_end)?;
                     at = want_end;
                 }
@@ -235,5 +243,72 @@ impl Seek for RangedReader<'_> {
                 "seek before the start of the object",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// An object of `len` bytes (`byte i = i % 251`) that logs the ranges asked for.
+    struct Log(u64, Mutex<Vec<(u64, u64)>>);
+
+    impl RangeFetch for Log {
+        fn fetch(&self, start: u64, end: u64) -> io::Result<Vec<u8>> {
+            assert!(start <= end && end < self.0);
+            self.1.lock().expect("lock").push((start, end));
+            Ok((start..=end).map(|i| (i % 251) as u8).collect())
+        }
+    }
+
+    fn reader(fetch: &Log, limit: u64) -> RangedReader<'_> {
+        RangedReader::new(fetch, fetch.0, limit, Instant::now() + Duration::from_secs(60))
+    }
+
+    #[test]
+    fn reads_whole_aligned_blocks_once() {
+        let log = Log(200_000, Mutex::default());
+        let mut r = reader(&log, 1 << 20);
+        let mut buf = [0u8; 10];
+        r.seek(SeekFrom::Start(40_000)).expect("seek");
+        r.read_exact(&mut buf).expect("read");
+        assert_eq!(buf[0], (40_000 % 251) as u8);
+        r.seek(SeekFrom::Start(BLOCK + 5)).expect("seek");
+        r.read_exact(&mut buf).expect("read again, cached");
+        r.seek(SeekFrom::End(-3)).expect("seek");
+        assert_eq!(r.read(&mut buf).expect("tail"), 3);
+        assert_eq!(r.read(&mut buf).expect("eof"), 0);
+        let got = log.1.lock().expect("lock").clone();
+        assert_eq!(got, vec![(BLOCK, 2 * BLOCK - 1), (6 * BLOCK, 199_999)]);
+        assert_eq!(r.fetched(), BLOCK + 200_000 - 6 * BLOCK);
+    }
+
+    #[test]
+    fn refuses_past_the_limit_and_rounds_less_near_it() {
+        let log = Log(1_000_000, Mutex::default());
+        let mut r = reader(&log, BLOCK + 100);
+        r.ensure(0, 10).expect("first block");
+        // Only 100 bytes left: a 50-byte read is fetched without rounding to a block.
+        r.ensure(500_000, 500_050).expect("small read near the limit");
+        assert!(r.ensure(700_000, 700_100).is_err(), "past the limit");
+        assert!(r.fetched() <= BLOCK + 100);
+        assert!(r.seek(SeekFrom::Current(-1)).is_err(), "before the start");
+        r.allow(u64::MAX, 2 * BLOCK);
+        r.ensure(700_000, 700_100).expect("after allow");
+        assert!(r.ensure(900_000, 900_000 + BLOCK).is_err(), "allow is capped");
+    }
+
+    #[test]
+    fn exact_reads_fill_only_the_gap() {
+        let log = Log(100_000, Mutex::default());
+        let mut r = reader(&log, 1 << 20);
+        let a = r.bytes_exact(10, 20).expect("a");
+        let b = r.bytes_exact(15, 30).expect("b");
+        assert_eq!(a.len(), 10);
+        assert_eq!(b[0], 15);
+        assert_eq!(*log.1.lock().expect("lock"), vec![(10, 19), (20, 29)]);
+        assert_eq!(r.cached_head(), Vec::<u8>::new(), "nothing cached from 0");
     }
 }
