@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bucketstream_library::probe::{probe, ProbeLimits, Probed, RangeFetch};
-use probe_fixtures::{fixture, noise, write, FileFetch};
+use probe_fixtures::{fixture, noise, write, FileFetch, MemFetch};
 
 const BUDGET: u64 = 256 * 1024;
 
@@ -114,7 +114,17 @@ fn a_tiny_budget_is_respected() {
     };
     let p = probe_file(&fixture("cbr_noxing.mp3"), &limits);
     assert!(p.error.is_some(), "the VBR estimate needs more than 40 KiB");
-    assert!(p.fetched_bytes <= 40 * 1024);
+    // The ID3v2 tag is allowed on top of the budget (it is where the art lives).
+    let head = std::fs::read(fixture("cbr_noxing.mp3")).expect("fixture");
+    let tag = 10
+        + head[6..10]
+            .iter()
+            .fold(0u64, |a, b| (a << 7) | u64::from(b & 0x7F));
+    assert!(
+        p.fetched_bytes <= 40 * 1024 + tag,
+        "{} > 40 KiB + {tag}",
+        p.fetched_bytes
+    );
     assert_eq!(p.meta.title.as_deref(), Some("cbr_noxing.mp3"), "tags kept");
 }
 
@@ -180,4 +190,69 @@ fn an_empty_object_is_an_error() {
     let p = probe_file(&write("empty.mp3", &[]), &ProbeLimits::default());
     assert_eq!(p.error.as_deref(), Some("empty object"));
     assert_eq!(p.fetched_bytes, 0);
+}
+
+#[test]
+fn mutated_real_files_never_panic_or_overread() {
+    let limits = ProbeLimits {
+        budget: 64 * 1024,
+        art_max: 64 * 1024,
+        ..ProbeLimits::default()
+    };
+    let names = [
+        "v24_cover.mp3",
+        "vbr_noxing.mp3",
+        "moov_end.m4a",
+        "picture.flac",
+        "unicode.opus",
+        "unicode.ogg",
+        "tagged.wav",
+        "tagged.aiff",
+    ];
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut errors = 0;
+    for name in names {
+        let original = std::fs::read(fixture(name)).expect("fixture");
+        for round in 0..60 {
+            let mut bytes = original.clone();
+            // Mostly the head (where the headers are), sometimes anywhere; sometimes cut.
+            for _ in 0..1 + next() % 8 {
+                let span = if next() % 4 == 0 {
+                    bytes.len()
+                } else {
+                    bytes.len().min(4096)
+                };
+                let at = (next() % span as u64) as usize;
+                bytes[at] = next() as u8;
+            }
+            if round % 5 == 0 {
+                bytes.truncate((next() % bytes.len() as u64) as usize);
+            }
+            let size = bytes.len() as u64;
+            let p = probe(&MemFetch(bytes), name, size, &limits);
+            errors += usize::from(p.error.is_some());
+            assert!(
+                p.fetched_bytes <= size.min(limits.budget + limits.art_max),
+                "{name} {round}"
+            );
+            let m = &p.meta;
+            for text in [&m.title, &m.artist, &m.album, &m.album_artist, &m.genre]
+                .into_iter()
+                .flatten()
+            {
+                assert!(text.chars().count() <= 1024);
+            }
+        }
+    }
+    println!(
+        "mutated files: {errors} of {} gave an error",
+        names.len() * 60
+    );
+    assert!(errors > 0, "some mutations must be caught");
 }

@@ -189,7 +189,7 @@ fn mpeg_facts(r: &mut RangedReader<'_>, audio_start: u64, out: &mut Probed) -> R
         .bytes_at(size.saturating_sub(128), size)
         .map_err(|e| e.to_string())?;
     let end = if tail.starts_with(b"TAG") {
-        size - 128
+        size.saturating_sub(128)
     } else {
         size
     };

@@ -264,7 +264,12 @@ mod tests {
     }
 
     fn reader(fetch: &Log, limit: u64) -> RangedReader<'_> {
-        RangedReader::new(fetch, fetch.0, limit, Instant::now() + Duration::from_secs(60))
+        RangedReader::new(
+            fetch,
+            fetch.0,
+            limit,
+            Instant::now() + Duration::from_secs(60),
+        )
     }
 
     #[test]
@@ -291,13 +296,17 @@ mod tests {
         let mut r = reader(&log, BLOCK + 100);
         r.ensure(0, 10).expect("first block");
         // Only 100 bytes left: a 50-byte read is fetched without rounding to a block.
-        r.ensure(500_000, 500_050).expect("small read near the limit");
+        r.ensure(500_000, 500_050)
+            .expect("small read near the limit");
         assert!(r.ensure(700_000, 700_100).is_err(), "past the limit");
         assert!(r.fetched() <= BLOCK + 100);
         assert!(r.seek(SeekFrom::Current(-1)).is_err(), "before the start");
         r.allow(u64::MAX, 2 * BLOCK);
         r.ensure(700_000, 700_100).expect("after allow");
-        assert!(r.ensure(900_000, 900_000 + BLOCK).is_err(), "allow is capped");
+        assert!(
+            r.ensure(900_000, 900_000 + BLOCK).is_err(),
+            "allow is capped"
+        );
     }
 
     #[test]

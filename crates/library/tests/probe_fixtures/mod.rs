@@ -453,3 +453,18 @@ pub fn tag(json: &Value, key: &str) -> Option<String> {
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
         .and_then(|(_, v)| v.as_str().map(str::to_owned))
 }
+
+/// An object held in memory; checks every range it is asked for.
+pub struct MemFetch(pub Vec<u8>);
+
+impl RangeFetch for MemFetch {
+    fn fetch(&self, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
+        assert!(start <= end, "inverted range {start}..={end}");
+        assert!(
+            end < self.0.len() as u64,
+            "range {start}..={end} past {}",
+            self.0.len()
+        );
+        Ok(self.0[start as usize..=end as usize].to_vec())
+    }
+}
