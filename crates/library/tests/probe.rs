@@ -38,8 +38,8 @@ fn audio_stream(json: &Value) -> &Value {
 /// The reference duration in ms: decoded packets for mp3 (ffprobe itself only estimates
 /// the duration of a VBR mp3 without a Xing header), the container's duration otherwise.
 fn reference_ms(json: &Value, mp3: bool) -> f64 {
-    let a = audio_stream(json);
     if mp3 {
+        let a = audio_stream(json);
         let packets: f64 = a["nb_read_packets"]
             .as_str()
             .expect("packets")
@@ -225,5 +225,19 @@ fn mp4_video_gives_title_and_duration() {
 fn webm_has_no_tag_reader_and_says_so() {
     let (p, served, _) = run(&fixture("video.webm"));
     assert!(p.error.is_some(), "{p:?}");
+    assert!(served <= BUDGET);
+}
+
+#[test]
+fn mp4_without_sound_gets_the_movie_duration() {
+    let path = fixture("wide.mp4");
+    let (p, served, _) = run(&path);
+    let reference = reference_ms(&ffprobe(&path, false), false);
+    let ours = p.meta.duration_ms.expect("duration") as f64;
+    assert!(
+        (ours - reference).abs() <= reference * 0.02,
+        "{ours} vs {reference}"
+    );
+    assert_eq!(p.meta.audio_codec, None);
     assert!(served <= BUDGET);
 }

@@ -147,9 +147,7 @@ fn read_into(
     let facts = match plan.kind {
         Kind::Ogg => ogg_facts(r, out),
         Kind::Mpeg { audio_start } => mpeg_facts(r, audio_start, out),
-        Kind::Mp4 => sniff::mp4_audio_codec(r)
-            .map(|c| out.meta.audio_codec = c.map(str::to_owned))
-            .map_err(|e| e.to_string()),
+        Kind::Mp4 => mp4_facts(r, out),
         _ => Ok(()),
     };
     match (error, facts) {
@@ -198,6 +196,18 @@ fn mpeg_facts(r: &mut RangedReader<'_>, audio_start: u64, out: &mut Probed) -> R
         out.meta.duration_ms = Some(ms);
         let bits = end.saturating_sub(head.offset).saturating_mul(8);
         out.meta.bitrate_kbps = u32::try_from(bits / ms).ok();
+    }
+    Ok(())
+}
+
+/// The sound track's codec, and the movie's duration when there is no sound track.
+fn mp4_facts(r: &mut RangedReader<'_>, out: &mut Probed) -> Result<(), String> {
+    let codec = sniff::mp4_audio_codec(r).map_err(|e| e.to_string())?;
+    out.meta.audio_codec = codec.map(str::to_owned);
+    if out.meta.duration_ms.is_none() {
+        out.meta.duration_ms = sniff::mp4_movie_ms(r)
+            .map_err(|e| e.to_string())?
+            .filter(|ms| *ms > 0);
     }
     Ok(())
 }

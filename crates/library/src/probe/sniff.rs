@@ -240,3 +240,35 @@ pub(crate) fn mp4_audio_codec(r: &mut RangedReader<'_>) -> io::Result<Option<&'s
     }
     Ok(None)
 }
+
+/// The movie's duration in ms from `moov.mvhd` (for an MP4 without an audio track).
+pub(crate) fn mp4_movie_ms(r: &mut RangedReader<'_>) -> io::Result<Option<u64>> {
+    let size = r.size();
+    let Some((s, e)) = child(r, 0, size, b"moov")? else {
+        return Ok(None);
+    };
+    let Some((s, _)) = child(r, s, e, b"mvhd")? else {
+        return Ok(None);
+    };
+    let b = r.bytes_at(s, s + 32)?;
+    let be32 = |i: usize| {
+        b.get(i..i + 4)
+            .map(|x| u64::from(u32::from_be_bytes([x[0], x[1], x[2], x[3]])))
+    };
+    let (scale, duration) = match b.first() {
+        Some(0) => (be32(12), be32(16)),
+        Some(1) => (
+            be32(20),
+            b.get(24..32)
+                .and_then(|x| x.try_into().ok())
+                .map(u64::from_be_bytes),
+        ),
+        _ => return Ok(None),
+    };
+    Ok(match (scale, duration) {
+        (Some(scale), Some(d)) if scale > 0 && d != u64::MAX && d != u64::from(u32::MAX) => {
+            Some(u64::try_from(u128::from(d) * 1000 / u128::from(scale)).unwrap_or(u64::MAX))
+        }
+        _ => None,
+    })
+}

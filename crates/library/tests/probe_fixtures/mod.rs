@@ -241,6 +241,7 @@ fn make(name: &str, file: &str) -> PathBuf {
             a.extend(tagged("Two hundred megabytes"));
             a.push(o.clone());
             run(a);
+            std::fs::remove_file(seed).expect("remove the seed");
         }
         "moov_end.m4a" => {
             let mut a = sine(30);
