@@ -256,3 +256,19 @@ fn mutated_real_files_never_panic_or_overread() {
     );
     assert!(errors > 0, "some mutations must be caught");
 }
+
+#[test]
+fn an_id3v2_tag_in_front_of_flac_is_still_flac() {
+    let mp3 = std::fs::read(fixture("v24_cover.mp3")).expect("mp3");
+    let tag_len = 10
+        + mp3[6..10]
+            .iter()
+            .fold(0usize, |a, b| (a << 7) | usize::from(b & 0x7F));
+    let mut bytes = mp3[..tag_len].to_vec();
+    bytes.extend(std::fs::read(fixture("picture.flac")).expect("flac"));
+    let p = probe_file(&write("id3_front.flac", &bytes), &ProbeLimits::default());
+    assert_eq!(p.error, None);
+    assert_eq!(p.meta.audio_codec.as_deref(), Some("flac"));
+    assert_eq!(p.meta.duration_ms, Some(20_000));
+    assert!(p.art.is_some());
+}

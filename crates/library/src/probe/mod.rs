@@ -118,8 +118,10 @@ fn read_into(
     // Ogg: lofty would walk every page for the duration; tags only, facts from ogg.rs.
     let lofty = tags::read(r, plan.kind != Kind::Ogg, hint, limits.art_max);
     let mut error = None;
+    let mut detected = None;
     match lofty {
         Ok(read) => {
+            detected = read.file_type;
             out.meta = read.meta;
             out.art = read.art;
             out.meta.audio_codec = read
@@ -144,10 +146,15 @@ fn read_into(
             }
         }
     }
-    let facts = match plan.kind {
-        Kind::Ogg => ogg_facts(r, out),
-        Kind::Mpeg { audio_start } => mpeg_facts(r, audio_start, out),
-        Kind::Mp4 => mp4_facts(r, out),
+    // What lofty detected wins over the sniffed kind (an ID3v2 tag may front a FLAC or AAC
+    // stream; an mp3 may start with junk).
+    let facts = match (plan.kind, detected) {
+        (Kind::Ogg, _) => ogg_facts(r, out),
+        (Kind::Mpeg { audio_start }, None | Some(FileType::Mpeg)) => {
+            mpeg_facts(r, audio_start, out)
+        }
+        (_, Some(FileType::Mpeg)) => mpeg_facts(r, 0, out),
+        (Kind::Mp4, _) => mp4_facts(r, out),
         _ => Ok(()),
     };
     match (error, facts) {
