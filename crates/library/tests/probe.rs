@@ -152,6 +152,7 @@ fn mp3_cbr_with_and_without_xing() {
 fn mp3_vbr_with_and_without_xing() {
     check("vbr_xing.mp3", false);
     check("vbr_noxing.mp3", false);
+    check("vbr_noxing_long.mp3", false);
 }
 
 #[test]

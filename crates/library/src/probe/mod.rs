@@ -109,7 +109,7 @@ fn read_into(
     if let Kind::Mpeg { audio_start } = plan.kind {
         // The whole ID3v2 tag and the first frames in one ranged read. Best effort: on a
         // failure lofty reads what it can and reports the error itself.
-        let _ = r.ensure(0, audio_start.saturating_add(reader::BLOCK));
+        let _ = r.ensure(0, audio_start.saturating_add(4096));
     }
     let hint = Path::new(file_name)
         .extension()

@@ -9,6 +9,8 @@ use super::RangeFetch;
 
 /// Bytes per ranged read unless a caller asks for a larger span.
 pub(crate) const BLOCK: u64 = 32 * 1024;
+/// The alignment of reads in an object's last block.
+const TAIL_UNIT: u64 = 8 * 1024;
 
 /// A cached span of the object: `data` holds bytes `start..start + data.len()`.
 struct Segment {
@@ -98,8 +100,15 @@ impl<'a> RangedReader<'a> {
                         .checked_sub(1)
                         .and_then(|i| self.segments.get(i))
                         .map_or(0, Segment::end);
+                    // In the last block, where tail tags are read (ID3v1, APE, the last Ogg
+                    // page), a smaller unit: such reads want a few hundred bytes.
+                    let unit = if at.saturating_add(BLOCK) >= self.size {
+                        TAIL_UNIT
+                    } else {
+                        BLOCK
+                    };
                     let aligned = if align {
-                        (at / BLOCK * BLOCK).max(prev_end)
+                        (at / unit * unit).max(prev_end)
                     } else {
                         at
                     };

@@ -211,6 +211,35 @@ fn make(name: &str, file: &str) -> PathBuf {
             a.push(o.clone());
             run(a);
         }
+        "vbr_noxing_long.mp3" => {
+            // Three minutes of quiet and loud parts of different lengths, VBR, no Xing.
+            let mut a = Vec::new();
+            let parts = [
+                ("sine=frequency=330", 30),
+                ("anoisesrc=amplitude=0.4", 20),
+                ("sine=frequency=880", 50),
+                ("anoisesrc=amplitude=0.2:color=pink", 40),
+                ("sine=frequency=220", 40),
+            ];
+            for (src, secs) in parts {
+                a.extend(s(&["-f", "lavfi", "-i", &format!("{src}:duration={secs}")]));
+            }
+            a.extend(s(&[
+                "-filter_complex",
+                "[0][1][2][3][4]concat=n=5:v=0:a=1[a]",
+                "-map",
+                "[a]",
+                "-c:a",
+                "libmp3lame",
+                "-q:a",
+                "2",
+                "-write_xing",
+                "0",
+            ]));
+            a.extend(tagged(name));
+            a.push(o.clone());
+            run(a);
+        }
         "big.mp3" => {
             // 10 s of 320 kbit/s CBR, looped by ffmpeg into a valid 84-minute, ~200 MB stream.
             let seed = d.join(format!("{file}.seed.mp3"));
