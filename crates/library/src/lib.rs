@@ -8,6 +8,10 @@
 //! - [`views`]: albums, artists and genres grouped from the catalog's snapshot.
 //! - [`scan`]: the background scan that ties them together ([`scan::MediaLibrary`]).
 
+pub mod art;
+pub mod db;
+pub mod probe;
 pub mod scan;
+pub mod views;
 
 pub use scan::{LibraryError, MediaLibrary};
