@@ -136,12 +136,7 @@ pub fn albums(items: &[MediaItem]) -> Vec<Album> {
         .into_iter()
         .map(|(id, tracks)| make_album(id, tracks))
         .collect();
-    out.sort_by(|a, b| {
-        fold(&a.artist)
-            .cmp(&fold(&b.artist))
-            .then_with(|| fold(&a.name).cmp(&fold(&b.name)))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    out.sort_by_cached_key(|a| (fold(&a.artist), fold(&a.name), a.id.clone()));
     out
 }
 
@@ -246,11 +241,7 @@ pub fn artists(items: &[MediaItem]) -> Vec<Artist> {
     for (slot, art) in track_art {
         out[slot].art.get_or_insert(art);
     }
-    out.sort_by(|a, b| {
-        fold(&a.name)
-            .cmp(&fold(&b.name))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    out.sort_by_cached_key(|a| (fold(&a.name), a.id.clone()));
     out
 }
 
@@ -284,6 +275,6 @@ pub fn genres(items: &[MediaItem]) -> Vec<Genre> {
             g
         })
         .collect();
-    genres.sort_by(|a, b| fold(&a.name).cmp(&fold(&b.name)));
+    genres.sort_by_cached_key(|g| fold(&g.name));
     genres
 }
