@@ -393,3 +393,41 @@ fn figures_for_100k_records() {
         size / (1 << 20)
     );
 }
+
+#[test]
+fn a_new_migration_runs_once_and_a_failing_one_rolls_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut conn = raw(&dir.path().join("m.db"));
+    let one = "CREATE TABLE one (x);";
+    let two = "CREATE TABLE two (x); INSERT INTO two VALUES (2);";
+    let bad = "CREATE TABLE three (x); INSERT INTO nowhere VALUES (1);";
+    let version = |c: &rusqlite::Connection| -> u32 {
+        c.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version")
+    };
+    assert_eq!(schema::run(&mut conn, &[one]).expect("first"), 1);
+    assert_eq!(
+        schema::run(&mut conn, &[one, two]).expect("appended"),
+        1,
+        "only the new one"
+    );
+    assert_eq!(version(&conn), 2);
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM two", [], |r| r.get(0))
+        .expect("two");
+    assert_eq!(rows, 1, "ran once");
+    let err = schema::run(&mut conn, &[one, two, bad]).expect_err("bad migration");
+    assert!(
+        matches!(err, DbError::Migration { version: 3, .. }),
+        "{err:?}"
+    );
+    assert_eq!(version(&conn), 2, "version unchanged");
+    let three: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'three'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("schema");
+    assert_eq!(three, 0, "the failed migration's table was rolled back");
+}

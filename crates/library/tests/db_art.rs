@@ -313,3 +313,36 @@ fn a_decompression_bomb_header_is_refused_without_allocating() {
     }
     assert_eq!(art_rows(&path), 1, "only the real picture");
 }
+
+/// A JPEG of `w`x`h` pixels carrying an EXIF orientation tag.
+fn jpeg_with_orientation(w: u32, h: u32, orientation: u16) -> Vec<u8> {
+    use image::ImageEncoder;
+    // A big-endian TIFF header and one IFD with one entry: 0x0112 (Orientation), SHORT, 1.
+    let mut exif = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+    exif.extend_from_slice(&orientation.to_be_bytes());
+    exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut out = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    encoder.set_exif_metadata(exif).expect("exif");
+    let pixels = gradient(w, h).into_rgb8();
+    encoder
+        .write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
+        .expect("encode");
+    out
+}
+
+#[test]
+fn copies_follow_the_exif_orientation() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(&dir.path().join("l.db")).expect("open");
+    // Stored 600x300 with "rotate 90° clockwise": shown 300x600, as a browser shows it.
+    let rotated = jpeg_with_orientation(600, 300, 6);
+    let hash = db.put_art(&rotated, "image/jpeg").expect("put");
+    let small = db.art(&hash, ArtSize::Small).expect("get").expect("some");
+    assert_eq!(jpeg_size(&small.bytes), (150, 300));
+    let upright = jpeg_with_orientation(600, 300, 1);
+    let hash = db.put_art(&upright, "image/jpeg").expect("put");
+    let small = db.art(&hash, ArtSize::Small).expect("get").expect("some");
+    assert_eq!(jpeg_size(&small.bytes), (300, 150));
+}

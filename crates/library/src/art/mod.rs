@@ -13,7 +13,8 @@ mod size;
 use std::io::Cursor;
 
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use sha2::{Digest, Sha256};
 
 pub use size::{ArtBlob, ArtSize};
@@ -132,16 +133,26 @@ fn decode(bytes: &[u8], mime: &str) -> Result<(DynamicImage, ImageFormat), ArtEr
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
     limits.max_alloc = Some(MAX_DECODE_ALLOC);
-    reader.limits(limits);
-    let image = reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(l) => ArtError::TooLarge(l.to_string()),
-        image::ImageError::Unsupported(u) => ArtError::Decode(u.to_string()),
-        other => ArtError::Decode(other.to_string()),
-    })?;
+    reader.limits(limits.clone());
+    let mut decoder = reader.into_decoder().map_err(image_error)?;
+    // The pixel buffer is reserved against the limit before it exists: a header claiming
+    // 20000x20000 is refused here, having read a few dozen bytes.
+    limits.reserve(decoder.total_bytes()).map_err(image_error)?;
+    // Browsers apply the EXIF orientation to the original: the copies must match it.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
+    image.apply_orientation(orientation);
     if image.width() == 0 || image.height() == 0 {
         return Err(ArtError::Decode("the picture has no pixels".into()));
     }
     Ok((image, format))
+}
+
+fn image_error(error: image::ImageError) -> ArtError {
+    match error {
+        image::ImageError::Limits(l) => ArtError::TooLarge(l.to_string()),
+        other => ArtError::Decode(other.to_string()),
+    }
 }
 
 /// The size of a `width`x`height` picture fitted within `max` px on its long side (aspect

@@ -25,6 +25,9 @@ use crate::art::ArtError;
 /// How long a call waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The size the WAL file is cut back to after a checkpoint, in bytes.
+pub const WAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
+
 /// Why the database could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -145,6 +148,9 @@ impl Db {
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .and_then(|()| conn.pragma_update(None, "foreign_keys", true))
+            // A scan's big transactions grow the WAL file; it is cut back to this after each
+            // checkpoint instead of keeping its largest size for ever.
+            .and_then(|()| conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT))
             .map_err(open_error)?;
         let ran = schema::migrate(&mut conn).map_err(|e| match e {
             DbError::Migration { source, .. } if is_corruption(&source) => DbError::Corrupt {

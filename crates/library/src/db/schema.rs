@@ -27,10 +27,16 @@ pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
         .map(|v| u32::try_from(v).unwrap_or(u32::MAX))
 }
 
-/// Runs the migrations the file has not had yet; returns how many ran.
+/// Runs the migrations of [`MIGRATIONS`] the file has not had yet; returns how many ran.
 pub fn migrate(conn: &mut Connection) -> Result<u32, DbError> {
+    run(conn, MIGRATIONS)
+}
+
+/// Runs those of `migrations` the file has not had yet, each in its own transaction; returns
+/// how many ran. On an error, that migration is rolled back and the later ones do not run.
+pub fn run(conn: &mut Connection, migrations: &[&str]) -> Result<u32, DbError> {
     let mut ran = 0;
-    for (index, sql) in MIGRATIONS.iter().enumerate() {
+    for (index, sql) in migrations.iter().enumerate() {
         let target = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
