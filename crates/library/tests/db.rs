@@ -388,8 +388,33 @@ fn figures_for_100k_records() {
         + std::fs::metadata(path.with_extension("db-wal"))
             .map(|m| m.len())
             .unwrap_or(0);
+    let items: Vec<bucketstream_core::catalog::MediaItem> = records
+        .iter()
+        .filter_map(|r| {
+            let obj = ObjectMeta {
+                key: r.key.clone(),
+                size: r.size,
+                etag: r.etag.clone(),
+                last_modified: None,
+            };
+            let mut item = bucketstream_core::catalog::item::from_object(SRC, "", &obj)?;
+            item.meta = std::sync::Arc::new(r.meta.clone());
+            Some(item)
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    let albums = bucketstream_library::views::albums(&items);
+    let artists = bucketstream_library::views::artists(&items);
+    let genres = bucketstream_library::views::genres(&items);
+    let views = t.elapsed();
     println!(
-        "100k records: put_many {put:?}, load {load:?}, save_listing {save:?}, load_listing {load_listing:?}, retain {retain:?}, file+wal {} MiB",
+        "100k items: albums+artists+genres {views:?} ({} albums, {} artists, {} genres)",
+        albums.len(),
+        artists.len(),
+        genres.len()
+    );
+    println!(
+        "100k records: put_many {put:?}, load {load:?}, save_listing {save:?}, load_listing {load_listing:?}, retain {retain:?}, file {} MiB",
         size / (1 << 20)
     );
 }

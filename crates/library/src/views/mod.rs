@@ -95,14 +95,28 @@ pub fn artist_id(name: &str) -> String {
     stable_id("artist", &[name])
 }
 
-/// The album id of `item`, when it forms an album (audio with an album tag).
-pub fn album_id_of(item: &MediaItem) -> Option<String> {
+/// The grouping key of `item`'s album (folded album artist, NUL, folded album), when it
+/// forms an album (audio with an album tag). Hashed once per album, not once per track.
+fn album_key(item: &MediaItem) -> Option<String> {
     if item.kind != Kind::Audio {
         return None;
     }
     let album = present(item.meta.album.as_ref())?;
     let album_artist = present(item.meta.album_artist.as_ref()).unwrap_or("");
-    Some(stable_id("album", &[album_artist, album]))
+    Some(format!("{}\0{}", fold(album_artist), fold(album)))
+}
+
+/// The id of the album with grouping key `key` (equal to `stable_id("album", [artist, album])`).
+fn album_id_from_key(key: &str) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"album\0");
+    hash.update(key.as_bytes());
+    hex::encode(&hash.finalize()[..16])
+}
+
+/// The album id of `item`, when it forms an album (audio with an album tag).
+pub fn album_id_of(item: &MediaItem) -> Option<String> {
+    album_key(item).map(|key| album_id_from_key(&key))
 }
 
 /// Disc, then track, then name order (no disc counts as disc 1; no track number goes last).
@@ -123,25 +137,26 @@ pub fn albums(items: &[MediaItem]) -> Vec<Album> {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<(String, Vec<&MediaItem>)> = Vec::new();
     for item in items {
-        let Some(id) = album_id_of(item) else {
+        let Some(key) = album_key(item) else {
             continue;
         };
-        let slot = *index.entry(id.clone()).or_insert_with(|| {
-            groups.push((id, Vec::new()));
+        let slot = *index.entry(key).or_insert_with_key(|key| {
+            groups.push((album_id_from_key(key), Vec::new()));
             groups.len() - 1
         });
         groups[slot].1.push(item);
     }
     let mut out: Vec<Album> = groups
         .into_iter()
-        .map(|(id, tracks)| make_album(id, tracks))
+        .filter_map(|(id, tracks)| make_album(id, tracks))
         .collect();
     out.sort_by_cached_key(|a| (fold(&a.artist), fold(&a.name), a.id.clone()));
     out
 }
 
-fn make_album(id: String, tracks: Vec<&MediaItem>) -> Album {
-    let first = tracks[0];
+/// The album of `tracks` (`None` only when there are none).
+fn make_album(id: String, tracks: Vec<&MediaItem>) -> Option<Album> {
+    let first = *tracks.first()?;
     let name = present(first.meta.album.as_ref())
         .unwrap_or_default()
         .to_owned();
@@ -170,7 +185,7 @@ fn make_album(id: String, tracks: Vec<&MediaItem>) -> Album {
     let mut ordered = tracks.clone();
     ordered.sort_by(|a, b| track_order(a, b));
     let durations: Vec<u64> = tracks.iter().filter_map(|t| t.meta.duration_ms).collect();
-    Album {
+    Some(Album {
         id,
         artist_id: artist_id(&artist),
         name,
@@ -180,14 +195,20 @@ fn make_album(id: String, tracks: Vec<&MediaItem>) -> Album {
         duration_ms: (!durations.is_empty())
             .then(|| durations.iter().fold(0u64, |s, d| s.saturating_add(*d))),
         art: ordered.iter().find_map(|t| t.meta.art.clone()),
-    }
+    })
 }
 
 /// The tracks of album `album_id`, in disc, track, then name order.
 pub fn album_tracks<'a>(items: &'a [MediaItem], album_id: &str) -> Vec<&'a MediaItem> {
+    let mut ids: HashMap<String, bool> = HashMap::new();
     let mut tracks: Vec<&MediaItem> = items
         .iter()
-        .filter(|i| album_id_of(i).as_deref() == Some(album_id))
+        .filter(|i| {
+            album_key(i).is_some_and(|key| {
+                *ids.entry(key)
+                    .or_insert_with_key(|key| album_id_from_key(key) == album_id)
+            })
+        })
         .collect();
     tracks.sort_by(|a, b| track_order(a, b));
     tracks
@@ -264,7 +285,7 @@ pub fn genres(items: &[MediaItem]) -> Vec<Genre> {
         });
         let (genre, albums) = &mut out[slot];
         genre.track_count = genre.track_count.saturating_add(1);
-        if let Some(album) = album_id_of(item) {
+        if let Some(album) = album_key(item) {
             albums.insert(album);
         }
     }
