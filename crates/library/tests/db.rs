@@ -135,6 +135,32 @@ fn every_field_round_trips_and_a_changed_version_is_a_miss() {
 }
 
 #[test]
+fn db_is_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Db>();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = std::sync::Arc::new(Db::open(&dir.path().join("l.db")).expect("open"));
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    db.put_many(SRC, &[plain(&format!("{t}/{i}.mp3"))])
+                        .expect("put");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+    let mut seen = 0;
+    let handed = db.for_each_record(SRC, |_| seen += 1).expect("each");
+    assert_eq!(db.count(SRC).expect("count"), 200);
+    assert_eq!((handed, seen), (200, 200));
+}
+
+#[test]
 fn sources_are_kept_apart_and_retain_drops_unlisted_keys() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Db::open(&dir.path().join("l.db")).expect("open");

@@ -17,7 +17,8 @@ pub struct Record {
     pub etag: Option<String>,
     /// The size the object had when it was read.
     pub size: u64,
-    /// What was read (tags, duration, picture size, `art` path).
+    /// What was read (tags, duration, picture size, and `art`: the server path of the
+    /// picture, `/art/{art_hash}`, stored as given).
     pub meta: ItemMeta,
     /// The stored picture's content hash ([`Db::art`]), when it has one.
     pub art_hash: Option<String>,
@@ -89,22 +90,49 @@ impl Db {
 
     /// Every record of `source`, by key (each with the ETag and size it was read at).
     pub fn load(&self, source: &str) -> Result<HashMap<String, Record>, DbError> {
+        // The count is only a capacity hint (bounded: a damaged file cannot over-allocate).
+        let hint = self.count(source)?.min(1 << 24);
+        let mut out = HashMap::with_capacity(usize::try_from(hint).unwrap_or(0));
+        self.for_each_record(source, |record| {
+            out.insert(record.key.clone(), record);
+        })?;
+        Ok(out)
+    }
+
+    /// How many records `source` has.
+    pub fn count(&self, source: &str) -> Result<u64, DbError> {
         self.with(|conn| {
             let Some(sid) = source_id(conn, source)? else {
-                return Ok(HashMap::new());
+                return Ok(0);
             };
             let count: i64 = conn
                 .prepare_cached("SELECT count(*) FROM records WHERE source_id = ?1")?
                 .query_row([sid], |row| row.get(0))?;
-            let mut out = HashMap::with_capacity(usize::try_from(count).unwrap_or(0));
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+    }
+
+    /// Hands every record of `source` to `each`, one at a time, for a caller that keeps less
+    /// than the whole map (1,000,000 records are a few hundred MiB as a map). Returns how
+    /// many were handed over.
+    pub fn for_each_record(
+        &self,
+        source: &str,
+        mut each: impl FnMut(Record),
+    ) -> Result<u64, DbError> {
+        self.with(|conn| {
+            let Some(sid) = source_id(conn, source)? else {
+                return Ok(0);
+            };
             let sql = format!("SELECT {COLUMNS} FROM records WHERE source_id = ?1");
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query([sid])?;
+            let mut handed = 0u64;
             while let Some(row) = rows.next()? {
-                let record = from_row(row)?;
-                out.insert(record.key.clone(), record);
+                each(from_row(row)?);
+                handed += 1;
             }
-            Ok(out)
+            Ok(handed)
         })
     }
 
