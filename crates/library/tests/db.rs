@@ -361,6 +361,32 @@ fn a_database_with_a_damaged_header_is_refused() {
     assert!(matches!(err, DbError::Corrupt { .. }), "{err:?}");
 }
 
+#[test]
+fn damage_found_later_is_reported_as_corrupt_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("l.db");
+    {
+        let db = Db::open(&path).expect("create");
+        let many: Vec<Record> = (0..500).map(|i| full_record(&format!("{i}.mp3"))).collect();
+        db.put_many(SRC, &many).expect("put");
+    }
+    // Page 1 (header and schema) intact, every later page garbage.
+    let mut bytes = std::fs::read(&path).expect("read");
+    assert!(bytes.len() > 64 * 1024, "several pages: {}", bytes.len());
+    for b in &mut bytes[4096..] {
+        *b = 0xa5;
+    }
+    std::fs::write(&path, &bytes).expect("write");
+    let err = Db::open(&path)
+        .and_then(|db| db.load(SRC))
+        .expect_err("damage found");
+    assert!(matches!(err, DbError::Corrupt { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+}
+
 /// Figures for #15 (not a timing assertion): `cargo test -p bucketstream-library --release
 /// --test db -- --ignored --nocapture figures`.
 #[test]
