@@ -4,6 +4,3 @@
 pub mod art;
 pub mod db;
 pub mod views;
-
-pub use art::{ArtBlob, ArtSize};
-pub use db::{Db, DbError, Record};

@@ -9,7 +9,7 @@ use bucketstream_core::catalog::meta::MAX_TEXT_CHARS;
 use bucketstream_core::catalog::ItemMeta;
 use bucketstream_core::source::ObjectMeta;
 use bucketstream_library::db::schema;
-use bucketstream_library::{Db, DbError, Record};
+use bucketstream_library::db::{Db, DbError, Record};
 
 const SRC: &str = "s3://bucket/music/";
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use bucketstream_library::art::{ArtError, ArtSize};
-use bucketstream_library::{Db, DbError};
+use bucketstream_library::db::{Db, DbError};
 use image::{ImageFormat, RgbImage, RgbaImage};
 
 struct Counting;
