@@ -261,8 +261,13 @@ async fn serve(
             tracing::warn!(%err, "first listing failed");
         }
     }
-    lan.start(library, media, SocketAddr::new(config.bind, config.port), settings)
-        .await
+    lan.start(
+        library,
+        media,
+        SocketAddr::new(config.bind, config.port),
+        settings,
+    )
+    .await
 }
 
 /// The saved settings file, or the empty one when there is none yet.

@@ -124,8 +124,10 @@ async fn decide_art(
         ArtSize::Large => "large",
     };
     let etag = format!("\"{hash}-{label}\"");
-    let tags = headers.get_all(header::IF_NONE_MATCH);
-    if if_none_match_hits(tags, Some(&etag)) {
+    let tags = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    if tags.is_some_and(|tags| if_none_match_hits(tags, Some(&etag))) {
         return Answer::NotModified { etag };
     }
     let found = tokio::task::spawn_blocking(move || media.art(&hash, size)).await;

@@ -13,8 +13,8 @@ use std::process::ExitCode;
 use bucketstream_core::app::{self, BindProblem};
 use bucketstream_core::config::{Layer, Loaded};
 use bucketstream_core::{Config, Library};
-use bucketstream_library::MediaLibrary;
 use bucketstream_lan::{self as server, Access, FileKeyStore, LanOptions, ServerState};
+use bucketstream_library::MediaLibrary;
 use clap::Parser;
 
 /// Serve an S3 bucket (or local folders) of music and video to every browser on the LAN.

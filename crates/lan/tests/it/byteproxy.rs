@@ -87,7 +87,9 @@ impl ByteProxy {
         let prefix = format!("/{bucket}/");
         self.seen()
             .iter()
-            .filter(|s| s.method == "GET" && s.path.starts_with(&prefix) && s.path.len() > prefix.len())
+            .filter(|s| {
+                s.method == "GET" && s.path.starts_with(&prefix) && s.path.len() > prefix.len()
+            })
             .filter(|s| !s.path[prefix.len()..].starts_with('?'))
             .map(|s| s.bytes)
             .sum()

@@ -55,7 +55,12 @@ impl RangeFetch for SourceFetch {
         self.handle.block_on(async {
             let body = self
                 .source
-                .open(&self.key, self.etag.as_deref(), self.size, Some((start, end)))
+                .open(
+                    &self.key,
+                    self.etag.as_deref(),
+                    self.size,
+                    Some((start, end)),
+                )
                 .await
                 .map_err(|e| io::Error::other(e.to_string()))?;
             let mut out = Vec::with_capacity(want);

@@ -19,7 +19,6 @@ mod fetch;
 mod known;
 mod worker;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -111,7 +110,10 @@ impl MediaLibrary {
         let Some(objects) = listing else {
             return Ok(false);
         };
-        tracing::info!(objects = objects.len(), "serving the last listing until the first one ends");
+        tracing::info!(
+            objects = objects.len(),
+            "serving the last listing until the first one ends"
+        );
         self.library.catalog().seed(&objects).await;
         Ok(true)
     }
@@ -201,7 +203,12 @@ impl MediaLibrary {
     }
 
     /// Reads every item of `snap` whose version is not known yet.
-    async fn scan(&self, snap: &Snapshot, media_base: Option<&str>, stop: &mut watch::Receiver<bool>) {
+    async fn scan(
+        &self,
+        snap: &Snapshot,
+        media_base: Option<&str>,
+        stop: &mut watch::Receiver<bool>,
+    ) {
         let todo: Vec<_> = snap
             .items
             .iter()

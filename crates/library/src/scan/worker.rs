@@ -77,7 +77,13 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn fetcher(&self, key: &str, etag: Option<&str>, size: u64, counter: &Arc<AtomicU64>) -> SourceFetch {
+    fn fetcher(
+        &self,
+        key: &str,
+        etag: Option<&str>,
+        size: u64,
+        counter: &Arc<AtomicU64>,
+    ) -> SourceFetch {
         SourceFetch {
             handle: self.handle.clone(),
             source: self.source.clone(),
@@ -138,15 +144,24 @@ impl<'a> Context<'a> {
             timeout: self.timeout,
             ..ProbeLimits::default()
         };
-        match tokio::task::spawn_blocking(move || probe::probe(&fetch, &name, size, &limits)).await {
+        match tokio::task::spawn_blocking(move || probe::probe(&fetch, &name, size, &limits)).await
+        {
             Ok(probed) => (probed.meta, probed.art, probed.error),
-            Err(err) => (ItemMeta::default(), None, Some(format!("reader failed: {err}"))),
+            Err(err) => (
+                ItemMeta::default(),
+                None,
+                Some(format!("reader failed: {err}")),
+            ),
         }
     }
 
     async fn video(&self, item: &MediaItem) -> (ItemMeta, Option<Art>, Option<String>) {
         let Some(base) = self.media_base else {
-            return (ItemMeta::default(), None, Some("no server to read the video through".into()));
+            return (
+                ItemMeta::default(),
+                None,
+                Some("no server to read the video through".into()),
+            );
         };
         let url = format!("{base}{}", item.url);
         let info = match probe::probe_video(&url, self.timeout).await {
