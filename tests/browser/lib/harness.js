@@ -30,6 +30,16 @@ export async function launch() {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 }
 
+let pageHook = null;
+
+/**
+ * Sets a function run on every page open() makes, before it navigates (e.g. page.route for a
+ * scratch check); null removes it. The committed tests set none.
+ */
+export function setPageHook(fn) {
+  pageHook = fn;
+}
+
 /**
  * A new context and page at `path` on the server, with `viewport`. Returns {context, page, log}
  * where log collects {errors, dialogs, responses}.
@@ -53,6 +63,7 @@ export async function open(browser, { path = '/', viewport = { width: 1280, heig
       log.responses.push({ url, status: resp.status(), range: resp.request().headers().range || '', contentRange: resp.headers()['content-range'] || '' });
     }
   });
+  if (pageHook) await pageHook(page);
   await page.goto(path);
   if (wait) await waitForLibrary(page);
   return { context, page, log };
