@@ -182,16 +182,16 @@ export class Library {
 
   /**
    * The breadcrumb of the current view from the top: [{name, nav}] where nav is the view state
-   * ({section, folder, page}) a click goes to.
+   * ({section, folder, page}) a click goes to (folder crumbs also carry their `path`).
    */
   crumbs() {
     if (this.section === 'folders') {
-      const out = [{ name: 'Library', nav: { section: 'folders', folder: '' } }];
+      const out = [{ name: 'Library', path: '', nav: { section: 'folders', folder: '' } }];
       if (!this.folder) return out;
       let path = '';
       for (const part of this.folder.split('/')) {
         path = path ? `${path}/${part}` : part;
-        out.push({ name: part, nav: { section: 'folders', folder: path } });
+        out.push({ name: part, path, nav: { section: 'folders', folder: path } });
       }
       return out;
     }
