@@ -25,6 +25,7 @@ export class LibraryView {
     this.currentId = null;
     this.nodes = new Map(); // row index -> element
     this.pool = []; // detached item rows, reused by build()
+    this.spare = new Map(); // rows drawn before a live update, by item id or group, for reuse
     this.sizer = h('div', { className: 'sizer', attrs: { 'aria-hidden': 'true' } });
     this.layer = h('div', { className: 'layer', attrs: { role: 'list', 'aria-label': 'Library' } });
     scroller.append(this.sizer, this.layer);
@@ -40,6 +41,9 @@ export class LibraryView {
    * rows' item style and `cover` the grid's cover shape (see the constructor).
    */
   setRows(rows, keepScroll, style = this.style, cover = this.cover) {
+    // Same look as before (a live update): the drawn rows are kept aside and reused for the same
+    // item or group, so covers do not flicker while a scan fills the tags in.
+    const same = style === this.style && cover === this.cover;
     this.style = style;
     this.cover = cover;
     // A live update must not steal keyboard focus: remember the focused row and button.
@@ -47,14 +51,16 @@ export class LibraryView {
     let focus = null;
     if (active && this.layer.contains(active)) {
       const node = active.closest('[role="listitem"]');
-      if (node) focus = { id: node.dataset.id, path: node.dataset.path, action: active.dataset.action };
+      if (node) focus = { id: node.dataset.id, path: node.dataset.path, key: node.dataset.key, action: active.dataset.action };
     }
     this.rows = rows;
     if (!keepScroll) this.scroller.scrollTop = 0;
-    this.clear();
+    this.clear(same);
     this.layout();
     if (focus) {
-      const index = rows.findIndex((r) => (r.type === 'item' ? r.item.id === focus.id : r.path === focus.path));
+      const index = rows.findIndex((r) =>
+        r.type === 'item' ? r.item.id === focus.id : r.type === 'folder' ? r.path === focus.path : r.summary.key === focus.key,
+      );
       if (index >= 0) this.focusIndex(index, focus.action);
     }
   }
@@ -82,10 +88,31 @@ export class LibraryView {
     }
   }
 
-  clear() {
-    for (const node of this.nodes.values()) node.remove();
+  /** Takes the drawn rows out; `keep` keeps them aside for reuse by build() (same look). */
+  clear(keep = false) {
+    this.spare = new Map();
+    if (!keep) this.pool = [];
+    for (const node of this.nodes.values()) {
+      node.remove();
+      if (!keep) continue;
+      if (node.refs) this.pool.push(node);
+      const key = node.dataset.id || (node.dataset.group ? `${node.dataset.group}\u0000${node.dataset.key}` : '');
+      if (key) this.spare.set(key, node);
+    }
     this.nodes.clear();
-    this.pool = [];
+  }
+
+  /** The row drawn for `key` before a live update, if it can be reused. */
+  takeSpare(key) {
+    const node = this.spare.get(key);
+    if (!node) return null;
+    this.spare.delete(key);
+    if (node.refs) {
+      const at = this.pool.indexOf(node);
+      if (at < 0) return null;
+      this.pool.splice(at, 1);
+    }
+    return node;
   }
 
   geometry() {
@@ -183,8 +210,17 @@ export class LibraryView {
       );
       return h('div', { className: this.mode === 'grid' ? 'card folder-row' : 'row folder-row', attrs: { role: 'listitem', ...pos }, dataset: { path: row.path } }, main);
     }
-    if (row.type !== 'item') return this.buildGroup(row, index, pos);
-    const node = this.pool.pop() || this.skeleton();
+    if (row.type !== 'item') {
+      const old = this.takeSpare(`${row.type}\u0000${row.summary.key}`);
+      if (old && old.summary === row.summary) {
+        old.setAttribute('aria-setsize', pos['aria-setsize']);
+        old.setAttribute('aria-posinset', pos['aria-posinset']);
+        old.querySelector('[data-action]').dataset.index = String(index);
+        return old;
+      }
+      return this.buildGroup(row, index, pos);
+    }
+    const node = this.takeSpare(row.item.id) || this.pool.pop() || this.skeleton();
     this.fill(node, row.item, index, pos);
     return node;
   }
@@ -210,7 +246,9 @@ export class LibraryView {
     );
     main.title = `${g.name}${row.type === 'album' ? ` · ${g.artist}` : ''}`;
     const cls = grid ? `card group-row${this.cover ? ' cover' : ''}` : 'row group-row';
-    return h('div', { className: cls, attrs: { role: 'listitem', ...pos }, dataset: { group: row.type, key: g.key } }, main);
+    const node = h('div', { className: cls, attrs: { role: 'listitem', ...pos }, dataset: { group: row.type, key: g.key } }, main);
+    node.summary = g;
+    return node;
   }
 
   /** An empty item row (or card); fill() puts an item in it. Rows are pooled and reused. */

@@ -41,10 +41,11 @@ export function setPageHook(fn) {
 }
 
 /**
- * A new context and page at `path` on the server, with `viewport`. Returns {context, page, log}
- * where log collects {errors, dialogs, responses}.
+ * A new context and page at `path` on the server, with `viewport`; `setup(page)` runs before
+ * the page loads (routes). Returns {context, page, log} where log collects {errors, dialogs,
+ * responses}.
  */
-export async function open(browser, { path = '/', viewport = { width: 1280, height: 800 }, colorScheme = 'light', wait = true } = {}) {
+export async function open(browser, { path = '/', viewport = { width: 1280, height: 800 }, colorScheme = 'light', wait = true, setup = null } = {}) {
   const context = await browser.newContext({ viewport, colorScheme, baseURL: BASE });
   const page = await context.newPage();
   const log = { errors: [], dialogs: [], responses: [], console: [] };
@@ -64,6 +65,7 @@ export async function open(browser, { path = '/', viewport = { width: 1280, heig
     }
   });
   if (pageHook) await pageHook(page);
+  if (setup) await setup(page);
   await page.goto(path);
   if (wait) await waitForLibrary(page);
   return { context, page, log };
