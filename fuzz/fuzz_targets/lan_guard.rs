@@ -3,7 +3,7 @@
 //! leaves the origin nor keeps the key.
 #![no_main]
 
-use bucketstream_core::server::guard::{host_of, query_key, without_key, HostPolicy};
+use bucketstream_lan::guard::{host_of, query_key, without_key, HostPolicy};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

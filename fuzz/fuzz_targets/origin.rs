@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 
-use bucketstream_core::server::guard::{OriginPolicy, OriginVerdict};
+use bucketstream_lan::guard::{OriginPolicy, OriginVerdict};
 use libfuzzer_sys::fuzz_target;
 
 /// Marks of a foreign site: in no trusted origin or name, nor in the local address.

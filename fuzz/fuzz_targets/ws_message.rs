@@ -2,7 +2,7 @@
 //! error text sent back stays short whatever the client sent.
 #![no_main]
 
-use bucketstream_core::server::ws::{parse_client, MAX_MESSAGE};
+use bucketstream_lan::ws::{parse_client, MAX_MESSAGE};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

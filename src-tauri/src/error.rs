@@ -40,7 +40,7 @@ pub enum DesktopError {
     },
     /// The LAN access key cannot be made, read or stored.
     #[error("LAN access key: {0}")]
-    AccessKey(#[from] bucketstream_core::server::KeyError),
+    AccessKey(#[from] bucketstream_lan::KeyError),
     /// A background task panicked or was cancelled.
     #[error("internal error: {0}")]
     Task(String),

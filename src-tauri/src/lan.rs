@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use bucketstream_core::app::BindProblem;
 use bucketstream_core::config::LanConfig;
-use bucketstream_core::server::{self, Access, Hub, KeyStore, LanOptions, ServerState};
 use bucketstream_core::Library;
+use bucketstream_lan::{self as server, Access, Hub, KeyStore, LanOptions, ServerState};
+use bucketstream_library::MediaLibrary;
 use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -151,6 +152,7 @@ impl Lan {
     pub async fn start(
         &mut self,
         library: Arc<Library>,
+        media: Option<Arc<MediaLibrary>>,
         want: SocketAddr,
         settings: LanConfig,
     ) -> Result<(), DesktopError> {
@@ -172,6 +174,10 @@ impl Lan {
         let lib = library.clone();
         let state =
             tokio::task::spawn_blocking(move || ServerState::with_options(lib, options)).await??;
+        let state = match media {
+            Some(media) => state.with_media(media),
+            None => state,
+        };
         let hub = state.hub.clone();
         let access = state.access.clone();
         let (refresher_stop, refresher_rx) = oneshot::channel::<()>();

@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use bucketstream_core::app;
 use bucketstream_core::config::file;
-use bucketstream_core::server::{FileKeyStore, KeyStore};
 use bucketstream_keyring::{KeyringStore, LanKeyStore};
+use bucketstream_lan::{FileKeyStore, KeyStore};
 use tauri::{Manager, Runtime};
 
 pub use error::{DesktopError, IpcError};

@@ -17,8 +17,9 @@ use bucketstream_core::config::settings::{
 };
 use bucketstream_core::config::{file, Config, Defaults, FileConfig, LanConfig, SourceConfig};
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
-use bucketstream_core::server::KeyStore;
 use bucketstream_core::Library;
+use bucketstream_lan::KeyStore;
+use bucketstream_library::MediaLibrary;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -243,21 +244,30 @@ impl Desktop {
     }
 }
 
-/// Runs the server for `library`; a local library is listed first (milliseconds) so the
-/// window's first `list_library` is complete, a bucket is listed in the background.
+/// Runs the server for `library` with its media library; a local library without a kept
+/// listing is listed first (milliseconds) so the window's first `list_library` is complete,
+/// a bucket is listed in the background.
 async fn serve(
     lan: &mut Lan,
     library: Arc<Library>,
     config: &Config,
     settings: LanConfig,
 ) -> Result<(), DesktopError> {
-    if matches!(config.source, SourceConfig::Local(_)) {
+    // Tags and art from the database, and the last listing: the window shows the whole
+    // library at once, then the listing reconciles it.
+    let (media, seeded) = MediaLibrary::start(&library).await;
+    if matches!(config.source, SourceConfig::Local(_)) && !seeded {
         if let Err(err) = library.refresh().await {
             tracing::warn!(%err, "first listing failed");
         }
     }
-    lan.start(library, SocketAddr::new(config.bind, config.port), settings)
-        .await
+    lan.start(
+        library,
+        media,
+        SocketAddr::new(config.bind, config.port),
+        settings,
+    )
+    .await
 }
 
 /// The saved settings file, or the empty one when there is none yet.

@@ -7,7 +7,7 @@
 //!
 //! Like tokio's mini-redis, the library never binds a socket or reads the process
 //! environment by itself: callers hand it a [`config::Config`], a bound listener and a
-//! shutdown future ([`server::run`]). The one exception is [`app`], which the binaries
+//! shutdown future (`bucketstream_lan::run`, in its own crate). The one exception is [`app`], which the binaries
 //! call to gather their inputs (environment, config file, default folders) the same way.
 //!
 //! The crate is Unix-only: the edge cache reads and writes its chunk files at offsets with
@@ -23,7 +23,6 @@
 //!   once however many clients want it (Unix-only).
 //! - [`catalog`]: the in-memory snapshot of the library, refreshes and their diffs.
 //! - [`range`]: pure RFC 9110 byte-range decisions, table-tested.
-//! - [`server`]: the LAN HTTP + WebSocket server (axum).
 //! - [`secret`]: the `Sensitive` wrapper and the secret-store trait.
 //! - [`library`]: [`library::Library`], the shared state built once and handed to every front end.
 //! - [`error`]: the crate's error enum and its HTTP / IPC codes.
@@ -39,7 +38,6 @@ pub mod library;
 pub mod media;
 pub mod range;
 pub mod secret;
-pub mod server;
 pub mod source;
 pub mod wire;
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
+use tokio::sync::watch;
 
 use crate::cache::{CacheHealth, CacheStats, EdgeCache, ObjectRef};
 use crate::catalog::{
@@ -17,6 +18,7 @@ use crate::catalog::{
 use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
 use crate::source::{ObjectBody, Source};
+use crate::wire::ScanProgress;
 
 /// An error as clients see it (`{code, message}`); defined with the rest of the wire types.
 pub use crate::wire::ErrorInfo;
@@ -36,6 +38,9 @@ pub struct Library {
     catalog: Arc<Catalog>,
     /// The edge cache in front of an S3 source (`None`: local folders, or cache off).
     cache: Option<EdgeCache>,
+    /// How far the media library's background scan is (sent by `bucketstream-library`,
+    /// read by `/api/health` and pushed to WebSocket clients as `scan_progress`).
+    scan: watch::Sender<ScanProgress>,
 }
 
 /// What `/api/health` reports.
@@ -59,6 +64,8 @@ pub struct Health {
     pub ok: bool,
     /// The edge cache's state (`None`: no cache): degraded while its disk refuses writes.
     pub cache: Option<CacheHealth>,
+    /// The background scan of tags and art.
+    pub scan: ScanProgress,
 }
 
 /// Who is looking at [`Health`].
@@ -111,6 +118,7 @@ impl Library {
             catalog: Arc::new(Catalog::with_client_interval(Arc::new(source), interval)),
             cache,
             config,
+            scan: watch::channel(ScanProgress::default()).0,
         }))
     }
 
@@ -180,7 +188,14 @@ impl Library {
             ok: status.last_error.is_none(),
             last_error: status.last_error.as_deref().map(ErrorInfo::from),
             cache: self.cache.as_ref().map(EdgeCache::health),
+            scan: *self.scan.borrow(),
         }
+    }
+
+    /// Where the scan's progress is published (the media library sends, the LAN server
+    /// subscribes).
+    pub fn scan_progress(&self) -> &watch::Sender<ScanProgress> {
+        &self.scan
     }
 
     /// Opens item `item` (whose snapshot values are the contract): the inclusive byte range

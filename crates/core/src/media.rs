@@ -45,6 +45,23 @@ pub fn classify(key: &str) -> Option<(Kind, &'static str)> {
         .map(|(_, kind, mime)| (*kind, *mime))
 }
 
+/// Stems of folder art, best first (`cover.jpg` beats `folder.png` beats `front.webp`).
+const ART_STEMS: [&str; 3] = ["cover", "folder", "front"];
+/// Extensions of folder art, best first.
+const ART_EXTS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
+
+/// How good `key` is as folder art: `None` when it is not folder art (`cover`, `folder` or
+/// `front` with `.jpg`/`.jpeg`/`.png`/`.webp`, any case), lower is better.
+pub fn folder_art_rank(key: &str) -> Option<usize> {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let (stem, ext) = name.rsplit_once('.')?;
+    let stem = ART_STEMS
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(stem))?;
+    let ext = ART_EXTS.iter().position(|e| e.eq_ignore_ascii_case(ext))?;
+    Some(stem * ART_EXTS.len() + ext)
+}
+
 /// The Content-Type of any UI asset, for the embedded file server.
 pub fn asset_type(path: &str) -> String {
     mime_guess::from_path(path)
@@ -56,6 +73,24 @@ pub fn asset_type(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folder_art_is_recognised_and_ranked() {
+        assert_eq!(folder_art_rank("a/b/cover.jpg"), Some(0));
+        assert_eq!(folder_art_rank("COVER.JPEG"), Some(1));
+        assert!(folder_art_rank("x/Folder.png") > folder_art_rank("x/cover.webp"));
+        assert!(folder_art_rank("front.WebP").is_some());
+        for no in [
+            "cover",
+            "cover.gif",
+            "covers.jpg",
+            "a/cover.jpg/x.mp3",
+            "back.jpg",
+            ".jpg",
+        ] {
+            assert_eq!(folder_art_rank(no), None, "{no}");
+        }
+    }
 
     #[test]
     fn classifies_media_and_ignores_the_rest() {

@@ -12,8 +12,8 @@
 //! Every call blocks (a Secret Service round trip is tens of milliseconds over D-Bus): async
 //! callers go through `spawn_blocking`.
 
+use bucketstream_core::secret::keystore::{KeyError, KeyStore};
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore, Sensitive};
-use bucketstream_core::server::{KeyError, KeyStore};
 use serde::{Deserialize, Serialize};
 
 /// The keyring service name every entry is filed under.

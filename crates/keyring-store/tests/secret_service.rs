@@ -11,8 +11,8 @@
 
 use std::process::Command;
 
+use bucketstream_core::secret::keystore::KeyStore;
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore, Sensitive};
-use bucketstream_core::server::KeyStore;
 use bucketstream_keyring::{KeyringStore, LanKeyStore};
 
 const SERVICE: &str = "bucketstream-test";

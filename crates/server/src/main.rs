@@ -12,8 +12,9 @@ use std::process::ExitCode;
 
 use bucketstream_core::app::{self, BindProblem};
 use bucketstream_core::config::{Layer, Loaded};
-use bucketstream_core::server::{self, Access, FileKeyStore, LanOptions, ServerState};
 use bucketstream_core::{Config, Library};
+use bucketstream_lan::{self as server, Access, FileKeyStore, LanOptions, ServerState};
+use bucketstream_library::MediaLibrary;
 use clap::Parser;
 
 /// Serve an S3 bucket (or local folders) of music and video to every browser on the LAN.
@@ -140,9 +141,14 @@ async fn serve(
     let library = Library::new(config).await?;
     let health = library.health();
     tracing::info!(source = health.source, location = %health.location, "library");
+    let (media, seeded) = MediaLibrary::start(&library).await;
     // The first listing runs before we announce readiness, so a bad bucket or bad
-    // credentials are reported at once; the server still starts and keeps retrying.
-    if let Err(err) = library.refresh().await {
+    // credentials are reported at once; the server still starts and keeps retrying. With
+    // the last listing from the database it runs in the background instead: the library
+    // is served at once.
+    if seeded {
+        tracing::info!("serving the last listing; listing again in the background");
+    } else if let Err(err) = library.refresh().await {
         eprintln!(
             "bucketstream-server: warning: {} (serving an empty library; retrying in the background)",
             err.for_owner()
@@ -164,6 +170,10 @@ async fn serve(
         .await
         .map_err(|e| StartError::Key(e.to_string()))?
         .map_err(|e| StartError::Key(e.to_string()))?;
+    let state = match media {
+        Some(media) => state.with_media(media),
+        None => state,
+    };
     if rotate_key {
         state
             .access

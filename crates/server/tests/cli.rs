@@ -370,3 +370,76 @@ fn pairing_urls_stay_off_a_piped_stdout() {
     let help = server(home.path()).arg("--help").output().expect("help");
     assert!(String::from_utf8_lossy(&help.stdout).contains("--print-pairing"));
 }
+
+/// `--help` lists every setting's flag with its default (the flags come from the core's
+/// table of settings), the library's included.
+#[test]
+fn help_lists_each_flag_with_its_default() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = server(home.path()).arg("--help").output().expect("help");
+    let help = String::from_utf8_lossy(&out.stdout);
+    let line = |flag: &str| {
+        help.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{flag} ")) || l.trim() == flag)
+            .unwrap_or_else(|| panic!("{flag} missing from --help:\n{help}"))
+            .to_owned()
+    };
+    let with_default = [
+        ("--port", "[default: 8080]"),
+        ("--bind", "[default: 0.0.0.0]"),
+        ("--refresh-secs", "[default: 60]"),
+        (
+            "--cache-dir",
+            "[default: the OS cache folder's bucketstream/chunks]",
+        ),
+        ("--cache-max-bytes", "[default: 10 GiB]"),
+        ("--trusted-network", "[default: loopback]"),
+        ("--cors-origin", "[default: none]"),
+        ("--data-dir", "[default: the OS data folder's bucketstream]"),
+        ("--no-scan", "[default: scan on]"),
+        ("--scan-concurrency", "[default: 4]"),
+        ("--probe-timeout-secs", "[default: 20]"),
+    ];
+    for (flag, default) in with_default {
+        assert!(line(flag).contains(default), "{flag}: {}", line(flag));
+    }
+    for flag in [
+        "--media-dir",
+        "--bucket",
+        "--endpoint",
+        "--region",
+        "--prefix",
+        "--no-cache",
+        "--direct",
+        "--open-to-lan",
+        "--allow-host",
+        "--no-mdns",
+    ] {
+        line(flag);
+    }
+}
+
+/// A library setting out of range stops the start with one line naming it and its layer.
+#[test]
+fn library_settings_out_of_range_are_one_clear_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut cmd = server(home.path());
+    cmd.args(["--bind", "127.0.0.1", "--port", "0", "--media-dir"])
+        .arg(repo().join("samples"));
+    let err = run_fails(cmd.env("BUCKETSTREAM_SCAN_CONCURRENCY", "65"));
+    assert!(
+        err.contains("the environment sets scan_concurrency to 65; it must be 1 to 64"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let err = run_fails(
+        server(home.path())
+            .args(["--probe-timeout-secs", "0", "--media-dir"])
+            .arg(repo().join("samples")),
+    );
+    assert!(err.contains("probe_timeout_secs to 0"), "{err}");
+    let cfg = home.path().join("c.toml");
+    std::fs::write(&cfg, "scan = \"off\"\n").expect("write");
+    let err = run_fails(server(home.path()).arg("--config").arg(&cfg));
+    assert!(err.contains("c.toml") && err.contains("scan"), "{err}");
+}

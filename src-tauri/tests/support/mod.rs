@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use bucketstream_core::config::Defaults;
 use bucketstream_core::secret::{Credentials, SecretError, SecretStore};
-use bucketstream_core::server::MemoryKeyStore;
 use bucketstream_desktop::{builder, context, Desktop, Options};
+use bucketstream_lan::MemoryKeyStore;
 use serde_json::Value;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};

@@ -15,7 +15,7 @@ pub struct Change {
     pub added: Vec<MediaItem>,
     /// Ids of items that are gone.
     pub removed: Vec<String>,
-    /// Items whose size, ETag or modification time changed (same id).
+    /// Items whose size, ETag, modification time or metadata changed (same id).
     pub changed: Vec<MediaItem>,
 }
 
@@ -37,6 +37,7 @@ pub fn diff(old: &[MediaItem], new: &[MediaItem]) -> Change {
                 if prev.etag != item.etag
                     || prev.size != item.size
                     || prev.modified_ms != item.modified_ms
+                    || prev.meta != item.meta
                 {
                     change.changed.push(item.clone());
                 }

@@ -14,6 +14,7 @@
 //! background refresher and its retry schedule ([`Catalog::refresh`]) are not limited.
 
 pub mod diff;
+mod enrich;
 pub mod item;
 pub mod meta;
 
@@ -27,11 +28,12 @@ use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 
 pub use diff::Change;
+pub use enrich::{Enrich, MetaUpdate};
 pub use item::MediaItem;
 pub use meta::ItemMeta;
 
 use crate::error::Error;
-use crate::source::Source;
+use crate::source::{ObjectMeta, Source};
 
 /// Shortest time from the end of a listing to a listing a client asks for. Ten seconds: a
 /// person who clicks refresh twice is not kept waiting for long (and the second click's
@@ -71,6 +73,9 @@ pub struct Snapshot {
     pub items_json: Bytes,
     /// `items_json` as raw JSON, spliced into the WebSocket's `media_list` frame.
     items_raw: Arc<RawValue>,
+    /// Listed objects that are folder art (`cover.jpg`…, see [`crate::media::folder_art_rank`]),
+    /// for tracks without embedded art. Not items: never served as media.
+    pub folder_art: Arc<Vec<ObjectMeta>>,
 }
 
 impl Default for Snapshot {
@@ -83,12 +88,18 @@ impl Default for Snapshot {
             refreshed_at: None,
             items_json: Bytes::from_static(b"[]"),
             items_raw: empty_list(),
+            folder_art: Arc::default(),
         }
     }
 }
 
 impl Snapshot {
-    fn new(mut items: Vec<MediaItem>, generation: u64, refreshed_at: SystemTime) -> Snapshot {
+    fn new(
+        mut items: Vec<MediaItem>,
+        folder_art: Arc<Vec<ObjectMeta>>,
+        generation: u64,
+        refreshed_at: Option<SystemTime>,
+    ) -> Snapshot {
         items.sort_by(|a, b| a.key.cmp(&b.key));
         items.dedup_by(|a, b| a.id == b.id);
         let by_id = items
@@ -104,9 +115,10 @@ impl Snapshot {
             items,
             by_id,
             generation,
-            refreshed_at: Some(refreshed_at),
+            refreshed_at,
             items_json,
             items_raw,
+            folder_art,
         }
     }
 
@@ -167,6 +179,8 @@ pub struct Catalog {
     last_listed: Mutex<Option<Instant>>,
     /// A listing is scheduled for the end of the current interval.
     trailing: AtomicBool,
+    /// Where listed items get their metadata (set once by the media library).
+    enrich: RwLock<Option<Arc<dyn Enrich>>>,
 }
 
 /// What a refresh a client asked for did.
@@ -218,6 +232,19 @@ impl Catalog {
             client_interval,
             last_listed: Mutex::new(None),
             trailing: AtomicBool::new(false),
+            enrich: RwLock::new(None),
+        }
+    }
+
+    /// The identity of the source, as item ids and the media library's records use it.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    fn swap(&self, snap: Arc<Snapshot>) {
+        match self.snapshot.write() {
+            Ok(mut guard) => *guard = snap,
+            Err(poisoned) => *poisoned.into_inner() = snap,
         }
     }
 
@@ -260,12 +287,8 @@ impl Catalog {
         let now = SystemTime::now();
         let result = match listed {
             Ok(objects) => {
-                let prefix = self.source.prefix();
-                let items: Vec<MediaItem> = objects
-                    .iter()
-                    .filter_map(|o| item::from_object(&self.identity, prefix, o))
-                    .collect();
-                Ok(self.install(items, now))
+                let (items, folder_art) = self.items_of(&objects);
+                Ok(self.install(items, folder_art, now))
             }
             Err(err) => Err(self.record_failure(err, now)),
         };
@@ -316,7 +339,12 @@ impl Catalog {
         }
     }
 
-    fn install(&self, items: Vec<MediaItem>, now: SystemTime) -> Arc<Snapshot> {
+    fn install(
+        &self,
+        items: Vec<MediaItem>,
+        folder_art: Arc<Vec<ObjectMeta>>,
+        now: SystemTime,
+    ) -> Arc<Snapshot> {
         let old = self.snapshot();
         let change = diff::diff(&old.items, &items);
         let first = old.refreshed_at.is_none();
@@ -325,11 +353,8 @@ impl Catalog {
         } else {
             old.generation + 1
         };
-        let snap = Arc::new(Snapshot::new(items, generation, now));
-        match self.snapshot.write() {
-            Ok(mut guard) => *guard = snap.clone(),
-            Err(poisoned) => *poisoned.into_inner() = snap.clone(),
-        }
+        let snap = Arc::new(Snapshot::new(items, folder_art, generation, Some(now)));
+        self.swap(snap.clone());
         let recovered = {
             let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
             let recovered = status.last_error.is_some();

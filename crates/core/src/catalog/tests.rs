@@ -179,3 +179,101 @@ async fn a_throttled_request_is_listed_at_the_end_of_the_interval() {
         "once for ten requests"
     );
 }
+
+/// An [`Enrich`] that knows one title per key.
+struct Titles(Vec<(&'static str, &'static str)>);
+
+impl Enrich for Titles {
+    fn meta(&self, item: &MediaItem) -> Option<Arc<ItemMeta>> {
+        self.0.iter().find(|(k, _)| *k == item.key).map(|(_, t)| {
+            Arc::new(ItemMeta {
+                title: Some((*t).to_owned()),
+                ..ItemMeta::default()
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn listed_items_get_what_the_library_knows_and_folder_art_is_kept_aside() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.mp3"), b"aaa").expect("write");
+    std::fs::write(dir.path().join("b.mp3"), b"bbb").expect("write");
+    std::fs::write(dir.path().join("Cover.JPG"), b"jpg").expect("write");
+    let cat = catalog(dir.path());
+    cat.set_enrich(Arc::new(Titles(vec![("a.mp3", "Song A")])));
+    let snap = cat.refresh().await.expect("refresh");
+    assert_eq!(snap.items.len(), 2, "art is not an item");
+    assert_eq!(snap.items[0].meta.title.as_deref(), Some("Song A"));
+    assert!(snap.items[1].meta.is_empty());
+    let json: serde_json::Value = serde_json::from_slice(&snap.items_json).expect("json");
+    assert_eq!(json[0]["title"], "Song A");
+    assert!(json[1]["title"].is_null() && json[1]["duration_ms"].is_null());
+    let art: Vec<&str> = snap.folder_art.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(art, ["Cover.JPG"]);
+}
+
+#[tokio::test]
+async fn applied_metadata_is_pushed_as_changed_and_survives_a_refresh() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.mp3"), b"aaa").expect("write");
+    let cat = catalog(dir.path());
+    let snap = cat.refresh().await.expect("refresh");
+    let item = snap.items[0].clone();
+    let mut events = cat.subscribe();
+    let meta = Arc::new(ItemMeta {
+        artist: Some("<b>Artist</b>".into()),
+        duration_ms: Some(1234),
+        ..ItemMeta::default()
+    });
+    let update = |etag: Option<String>| MetaUpdate {
+        id: item.id.clone(),
+        etag,
+        size: item.size,
+        meta: meta.clone(),
+    };
+    // An update for another version is dropped.
+    assert_eq!(cat.apply_meta(&[update(Some("\"other\"".into()))]).await, 0);
+    assert_eq!(cat.apply_meta(&[update(item.etag.clone())]).await, 1);
+    let now = cat.snapshot();
+    assert_eq!(now.generation, snap.generation + 1);
+    assert_eq!(now.items[0].meta, meta);
+    match events.recv().await {
+        Ok(Event::Changed(_, change)) => {
+            assert!(change.added.is_empty() && change.removed.is_empty());
+            assert_eq!(change.changed.len(), 1);
+            assert_eq!(change.changed[0].meta.duration_ms, Some(1234));
+        }
+        other => panic!("expected a change, got {other:?}"),
+    }
+    // The same again changes nothing; a refresh keeps it (same version, no enricher).
+    assert_eq!(cat.apply_meta(&[update(item.etag.clone())]).await, 0);
+    let again = cat.refresh().await.expect("refresh");
+    assert_eq!(again.generation, now.generation);
+    assert_eq!(again.items[0].meta, meta);
+}
+
+#[tokio::test]
+async fn a_seeded_listing_is_served_until_the_first_listing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("now.mp3"), b"n").expect("write");
+    let cat = catalog(dir.path());
+    let old = crate::source::ObjectMeta {
+        key: "then.mp3".into(),
+        size: 1,
+        etag: Some("\"t\"".into()),
+        last_modified: None,
+    };
+    cat.seed(std::slice::from_ref(&old)).await;
+    let seeded = cat.snapshot();
+    assert_eq!(seeded.items.len(), 1);
+    assert_eq!(seeded.items[0].key, "then.mp3");
+    assert!(seeded.refreshed_at.is_none() && seeded.generation == 1);
+    let listed = cat.refresh().await.expect("refresh");
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].key, "now.mp3");
+    assert_eq!(listed.generation, 2);
+    // Once listed, a seed does nothing.
+    cat.seed(&[old]).await;
+    assert_eq!(cat.snapshot().items[0].key, "now.mp3");
+}

@@ -1,64 +1,15 @@
 //! The TOML config file: non-secret settings only, in the OS config folder by default.
 //!
 //! Unknown keys are rejected so that a typo (or a secret pasted where it does not belong) is
-//! reported instead of silently ignored.
+//! reported instead of silently ignored. The tables' structs ([`FileConfig`], [`FileS3`],
+//! [`FileCache`], [`super::FileLan`]) are generated from the table of settings in
+//! [`super::layer`]; this module finds, reads and writes the file.
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 
-/// The config file as written by a person or by the desktop app's settings view.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    /// LAN server address to bind.
-    pub bind: Option<String>,
-    /// LAN server port.
-    pub port: Option<u16>,
-    /// Seconds between background refreshes (0 turns them off).
-    pub refresh_secs: Option<u64>,
-    /// Local folders to serve when no bucket is configured.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub media_dirs: Vec<PathBuf>,
-    /// The S3 bucket, when the library lives in one.
-    pub s3: Option<FileS3>,
-    /// The edge cache.
-    pub cache: Option<FileCache>,
-    /// Who the LAN server admits and its limits (see [`super::lan`]).
-    pub lan: Option<super::lan::FileLan>,
-}
-
-/// The `[cache]` table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileCache {
-    /// `false` turns the cache off.
-    pub enabled: Option<bool>,
-    /// Folder of the chunk files.
-    pub dir: Option<PathBuf>,
-    /// Size cap in bytes.
-    pub max_bytes: Option<u64>,
-    /// Redirect media requests to presigned S3 URLs instead of proxying them.
-    pub direct: Option<bool>,
-}
-
-/// The `[s3]` table: everything about the bucket except credentials.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileS3 {
-    /// The bucket's name.
-    pub bucket: Option<String>,
-    /// The region.
-    pub region: Option<String>,
-    /// An S3-compatible endpoint URL.
-    pub endpoint: Option<String>,
-    /// Only keys under this prefix are listed.
-    pub prefix: Option<String>,
-    /// Path-style addressing; defaults to on when an endpoint is set.
-    pub path_style: Option<bool>,
-}
+pub use super::layer::{FileCache, FileConfig, FileS3};
 
 /// Where the config file lives when no `--config` is given: `$XDG_CONFIG_HOME/bucketstream/config.toml` on Linux.
 pub fn default_path() -> Option<PathBuf> {
@@ -66,12 +17,26 @@ pub fn default_path() -> Option<PathBuf> {
         .map(|dirs| dirs.config_dir().join("config.toml"))
 }
 
-/// Parses config text; `path` is only used in the error.
+/// Parses config text; `path` is only used in the error, which names the line and its key
+/// (never the line's value: a secret pasted into the file must not reach a log).
 pub fn parse(text: &str, path: &Path) -> Result<FileConfig> {
     toml::from_str(text).map_err(|err| Error::ConfigFile {
         path: path.to_owned(),
-        reason: err.message().to_owned(),
+        reason: match err.span().and_then(|span| key_at(text, span.start)) {
+            Some((line, key)) => format!("{} (line {line}, key {key})", err.message()),
+            None => err.message().to_owned(),
+        },
     })
+}
+
+/// The 1-based line of byte `offset` in `text` and the key that line sets, when it sets one.
+fn key_at(text: &str, offset: usize) -> Option<(usize, String)> {
+    let before = text.get(..offset)?;
+    let number = before.matches('\n').count() + 1;
+    let line = text.lines().nth(number - 1)?;
+    let key = line.split_once('=')?.0.trim();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.\"".contains(c);
+    (!key.is_empty() && key.len() <= 64 && key.chars().all(plain)).then(|| (number, key.to_owned()))
 }
 
 /// Reads the file at `path`. A missing file is `Ok(None)` only when `required` is false.
@@ -127,6 +92,8 @@ mod tests {
     fn rejects_unknown_keys_and_secrets() {
         let err = parse("[s3]\nsecret_access_key = \"x\"\n", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().contains("secret_access_key"), "{err}");
+        let err = parse("port = 8080\nscan = \"off\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("(line 2, key scan)"), "{err}");
         assert!(parse("port = \"eighty\"", Path::new("c.toml")).is_err());
         assert!(parse("port = 70000", Path::new("c.toml")).is_err());
     }

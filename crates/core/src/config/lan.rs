@@ -6,30 +6,12 @@
 //! what a layer says is exactly what applies. Environment lists are comma-separated. The
 //! `[lan.limits]` table has no flag or variable: see [`super::limits`].
 
-use serde::{Deserialize, Serialize};
-
 use super::limits::{FileLimits, Limits};
 use super::net::IpNet;
-use super::Layers;
+use super::Resolved;
 use crate::error::{Error, Result};
 
-/// The `[lan]` table of the config file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileLan {
-    /// Let every LAN client in without the access key.
-    pub open_to_lan: Option<bool>,
-    /// Host names accepted besides IP literals, `localhost` and the mDNS name.
-    pub allowed_hosts: Option<Vec<String>>,
-    /// Networks (`ADDR/PREFIX`) whose clients need no key; default loopback only.
-    pub trusted_networks: Option<Vec<String>>,
-    /// Origins granted CORS (`http://host:port`); default none.
-    pub cors_origins: Option<Vec<String>>,
-    /// Advertise over mDNS/DNS-SD.
-    pub mdns: Option<bool>,
-    /// Resource bounds.
-    pub limits: Option<FileLimits>,
-}
+pub use super::layer::FileLan;
 
 /// The resolved LAN settings: everything about who the LAN server admits that is
 /// configuration (the server adds its key store and host name).
@@ -56,26 +38,27 @@ pub struct LanConfig {
 }
 
 impl Default for LanConfig {
-    /// The safe defaults: key required, loopback trusted, CORS closed, mDNS on.
+    /// The safe defaults of the table of settings: key required, loopback trusted, CORS
+    /// closed, mDNS on.
     fn default() -> LanConfig {
-        LanConfig {
-            open_to_lan: false,
-            allowed_hosts: Vec::new(),
-            trusted_networks: IpNet::loopback(),
-            cors_origins: Vec::new(),
-            mdns: true,
-            limits: Limits::default(),
-        }
+        from_resolved(Resolved::default(), Limits::default())
     }
 }
 
-/// The LAN settings of `layers`, with the file's `[lan.limits]` over [`Limits::default`].
-pub(super) fn resolve(layers: &Layers, limits: Option<&FileLimits>) -> Result<LanConfig> {
-    let d = LanConfig::default();
-    let cors_origins = layers
-        .first(|l| l.cors_origins.clone())
-        .unwrap_or(d.cors_origins);
-    for origin in &cors_origins {
+fn from_resolved(r: Resolved, limits: Limits) -> LanConfig {
+    LanConfig {
+        open_to_lan: r.open_to_lan,
+        allowed_hosts: r.allowed_hosts,
+        trusted_networks: r.trusted_networks,
+        cors_origins: r.cors_origins,
+        mdns: r.mdns,
+        limits,
+    }
+}
+
+/// The LAN settings of `r`, checked, with the file's `[lan.limits]` over [`Limits::default`].
+pub(super) fn resolve(r: Resolved, limits: Option<&FileLimits>) -> Result<LanConfig> {
+    for origin in &r.cors_origins {
         let scheme_ok = origin.starts_with("http://") || origin.starts_with("https://");
         if !scheme_ok || origin.ends_with('/') || origin == "http://" || origin == "https://" {
             return Err(Error::Config(format!(
@@ -83,29 +66,18 @@ pub(super) fn resolve(layers: &Layers, limits: Option<&FileLimits>) -> Result<La
             )));
         }
     }
-    let allowed_hosts = layers
-        .first(|l| l.allowed_hosts.clone())
-        .unwrap_or(d.allowed_hosts);
-    for host in &allowed_hosts {
+    for host in &r.allowed_hosts {
         if host.is_empty() || host.contains(['/', ' ', ',']) {
             return Err(Error::Config(format!(
                 "allowed host {host:?} must be a plain host name"
             )));
         }
     }
-    Ok(LanConfig {
-        open_to_lan: layers.first(|l| l.open_to_lan).unwrap_or(d.open_to_lan),
-        allowed_hosts,
-        trusted_networks: layers
-            .first(|l| l.trusted_networks.clone())
-            .unwrap_or(d.trusted_networks),
-        cors_origins,
-        mdns: layers.first(|l| l.mdns).unwrap_or(d.mdns),
-        limits: match limits {
-            Some(file) => file.over(d.limits)?,
-            None => d.limits,
-        },
-    })
+    let limits = match limits {
+        Some(file) => file.over(Limits::default())?,
+        None => Limits::default(),
+    };
+    Ok(from_resolved(r, limits))
 }
 
 #[cfg(test)]

@@ -1,90 +1,151 @@
-//! [`Layer`]: what one source of configuration says, before any precedence is applied.
+//! The table of every setting, and [`Layer`]: what one source of configuration says before
+//! any precedence is applied.
 //!
 //! Like ripgrep's low-level arguments, every source (the command line, the environment, the
 //! config file, and for the desktop the keyring) is read into the same all-optional
-//! struct, so each setting is declared once: its field and doc here, its flag in the
-//! field's `#[arg]`, its variable in [`ENV`], its file key in [`Layer::from_file`]. The one
-//! derivation step ([`super::Inputs::config`] and [`super::Inputs::lan`]) then takes, per setting, the first layer that
-//! says something. Parsing and per-layer checks happen here; checks across settings
-//! happen in the derivation.
+//! [`Layer`]. Each setting is one entry of the `settings!` table below (see
+//! [`super::declare`]): its doc (the flag's help), its flag, its variables, its file key
+//! and its default. The one derivation step ([`super::Inputs::config`] and
+//! [`super::Inputs::lan`]) reads the [`Resolved`] settings (the first layer that says
+//! something, else the default) and checks what spans several settings.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use super::file::FileConfig;
+use super::declare::{
+    bind_from_env, bind_from_file, inverted, list, networks_from_env, networks_from_file, parsed,
+    path, paths, same, settings, text, var, EnvVar, Said, Setting,
+};
+use super::limits::FileLimits;
 use super::net::IpNet;
-use crate::error::{Error, Result};
+use super::{
+    Defaults, DEFAULT_CACHE_MAX_BYTES, DEFAULT_PORT, DEFAULT_PROBE_TIMEOUT_SECS,
+    DEFAULT_REFRESH_SECS, DEFAULT_SCAN_CONCURRENCY,
+};
+use crate::error::Result;
 use crate::secret::{Credentials, Sensitive};
 
-/// What one layer says; `None` (or an empty list of folders) means "not said here".
-///
-/// As `clap::Args` it is also the headless server's command line: the binary flattens it
-/// into its own flags, so a flag is declared once, here.
-#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
-pub struct Layer {
-    /// Port of the LAN server [default: 8080]
-    #[arg(long)]
-    pub port: Option<u16>,
-    /// Address to bind [default: 0.0.0.0]
-    #[arg(long)]
-    pub bind: Option<IpAddr>,
-    /// Serve this local folder (repeatable) instead of a bucket
-    #[arg(long = "media-dir", value_name = "DIR")]
-    pub media_dirs: Vec<PathBuf>,
-    /// S3 bucket to serve (env: BUCKET_NAME)
-    #[arg(long)]
-    pub bucket: Option<String>,
-    /// S3-compatible endpoint URL (env: AWS_ENDPOINT_URL); implies path-style addressing
-    #[arg(long)]
-    pub endpoint: Option<String>,
-    /// S3 region (env: AWS_REGION)
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Only serve keys under this prefix
-    #[arg(long)]
-    pub prefix: Option<String>,
-    /// Path-style S3 addressing (file only; defaults to on when an endpoint is set).
-    #[arg(skip)]
-    pub path_style: Option<bool>,
-    /// Seconds between library refreshes, 0 for never [default: 60]
-    #[arg(long = "refresh-secs")]
-    pub refresh_secs: Option<u64>,
-    /// Edge cache folder for S3 objects [default: the OS cache folder's bucketstream/chunks]
-    #[arg(long = "cache-dir", value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Edge cache size cap in bytes [default: 10 GiB]
-    #[arg(long = "cache-max-bytes", value_name = "BYTES")]
-    pub cache_max_bytes: Option<u64>,
-    /// Turn the edge cache off (every request goes to S3)
-    #[arg(long = "no-cache", num_args = 0, default_missing_value = "true")]
-    pub no_cache: Option<bool>,
-    /// Answer media requests with a 307 to a 5-minute presigned S3 URL (clients fetch from the store)
-    #[arg(long, num_args = 0, default_missing_value = "true")]
-    pub direct: Option<bool>,
-    /// Let every device on the LAN in without the access key (Host checks still apply)
-    #[arg(long = "open-to-lan", num_args = 0, default_missing_value = "true")]
-    pub open_to_lan: Option<bool>,
-    /// Also accept this Host name (repeatable; IP literals, localhost and this machine's name always are)
-    #[arg(long = "allow-host", value_name = "NAME")]
-    pub allowed_hosts: Option<Vec<String>>,
-    /// Clients in this network need no access key (repeatable, ADDR[/PREFIX]) [default: loopback]
-    #[arg(long = "trusted-network", value_name = "NET")]
-    pub trusted_networks: Option<Vec<IpNet>>,
-    /// Grant CORS to this origin, e.g. http://tv.home.arpa:8000 (repeatable) [default: none]
-    #[arg(long = "cors-origin", value_name = "ORIGIN")]
-    pub cors_origins: Option<Vec<String>>,
-    /// Do not advertise the server over mDNS/DNS-SD
-    #[arg(long = "no-mdns", num_args = 0, default_missing_value = "false")]
-    pub mdns: Option<bool>,
-    /// Explicit S3 credentials (environment pair, or the desktop's keyring); never a flag.
-    #[arg(skip)]
-    pub credentials: Option<Credentials>,
+settings! {
+    /// The config file as written by a person or by the desktop app's settings view.
+    top FileConfig {
+        /// Port of the LAN server [default: 8080]
+        port: Option<u16> => u16 = |_| DEFAULT_PORT,
+            Library first, file port: Option<u16> => same,
+            env ["BUCKETSTREAM_PORT"] => parsed, arg (long);
+        /// Address to bind [default: 0.0.0.0]
+        bind: Option<IpAddr> => IpAddr = |_| IpAddr::from([0, 0, 0, 0]),
+            Library first, file bind: Option<String> => bind_from_file,
+            env ["BUCKETSTREAM_BIND"] => bind_from_env, arg (long);
+        /// Serve this local folder (repeatable) instead of a bucket
+        media_dirs: Vec<PathBuf> => Vec<PathBuf> = |d| d.media_dirs.clone(),
+            Library first,
+            file media_dirs: Vec<PathBuf> [serde(default, skip_serializing_if = "Vec::is_empty")]
+                => same,
+            env ["BUCKETSTREAM_MEDIA_DIR"] => paths,
+            arg (long = "media-dir", value_name = "DIR");
+        /// Seconds between library refreshes, 0 for never [default: 60]
+        refresh_secs: Option<u64> => u64 = |_| DEFAULT_REFRESH_SECS,
+            Library first, file refresh_secs: Option<u64> => same,
+            env ["BUCKETSTREAM_REFRESH_SECS"] => parsed, arg (long = "refresh-secs");
+        /// Folder of the library database (tags, durations, art) [default: the OS data folder's bucketstream]
+        data_dir: Option<PathBuf> => Option<PathBuf> = |d| d.data_dir.clone(),
+            Library first, file data_dir: Option<PathBuf> => same,
+            env ["BUCKETSTREAM_DATA_DIR"] => path, arg (long = "data-dir", value_name = "DIR");
+        /// Do not read tags, durations and art in the background [default: scan on]
+        scan: Option<bool> => bool = |_| true,
+            Library first, file scan: Option<bool> => same,
+            env ["BUCKETSTREAM_SCAN"] => parsed,
+            arg (long = "no-scan", num_args = 0, default_missing_value = "false");
+        /// Objects the background scan reads at once, 1 to 64 [default: 4]
+        scan_concurrency: Option<usize> => usize = |_| DEFAULT_SCAN_CONCURRENCY,
+            Library first, file scan_concurrency: Option<usize> => same,
+            env ["BUCKETSTREAM_SCAN_CONCURRENCY"] => parsed,
+            arg (long = "scan-concurrency", value_name = "N"), range 1..=64;
+        /// Seconds the scan may spend reading one object, 1 to 3600 [default: 20]
+        probe_timeout_secs: Option<u64> => u64 = |_| DEFAULT_PROBE_TIMEOUT_SECS,
+            Library first, file probe_timeout_secs: Option<u64> => same,
+            env ["BUCKETSTREAM_PROBE_TIMEOUT_SECS"] => parsed,
+            arg (long = "probe-timeout-secs", value_name = "SECS"), range 1..=3600;
+    }
+    /// The `[s3]` table: everything about the bucket except credentials.
+    table s3: FileS3 {
+        /// S3 bucket to serve (env: BUCKET_NAME)
+        bucket: Option<String> => Option<String> = |_| None,
+            Library first, file bucket: Option<String> => same,
+            env ["BUCKET_NAME"] => text, arg (long);
+        /// S3-compatible endpoint URL (env: AWS_ENDPOINT_URL); implies path-style addressing
+        endpoint: Option<String> => Option<String> = |_| None,
+            Library first, file endpoint: Option<String> => same,
+            env ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"] => text, arg (long);
+        /// S3 region (env: AWS_REGION)
+        region: Option<String> => Option<String> = |_| None,
+            Library first, file region: Option<String> => same,
+            env ["AWS_REGION", "AWS_DEFAULT_REGION"] => text, arg (long);
+        /// Only serve keys under this prefix
+        prefix: Option<String> => String = |_| String::new(),
+            Library first, file prefix: Option<String> => same,
+            env ["BUCKETSTREAM_PREFIX"] => text, arg (long);
+        /// Path-style S3 addressing (file only; defaults to on when an endpoint is set).
+        path_style: Option<bool> => Option<bool> = |_| None,
+            Library first, file path_style: Option<bool> => same,
+            env [] => text, arg (skip);
+    }
+    /// The `[cache]` table: the edge cache.
+    table cache: FileCache {
+        /// Edge cache folder for S3 objects [default: the OS cache folder's bucketstream/chunks]
+        cache_dir: Option<PathBuf> => Option<PathBuf> = |d| d.cache_dir.clone(),
+            Library first, file dir: Option<PathBuf> => same,
+            env ["BUCKETSTREAM_CACHE_DIR"] => path,
+            arg (long = "cache-dir", value_name = "DIR");
+        /// Edge cache size cap in bytes [default: 10 GiB]
+        cache_max_bytes: Option<u64> => u64 = |_| DEFAULT_CACHE_MAX_BYTES,
+            Library first, file max_bytes: Option<u64> => same,
+            env ["BUCKETSTREAM_CACHE_MAX_BYTES"] => parsed,
+            arg (long = "cache-max-bytes", value_name = "BYTES");
+        /// Turn the edge cache off (every request goes to S3)
+        no_cache: Option<bool> => bool = |_| false,
+            Library any, file enabled: Option<bool> => inverted,
+            env ["BUCKETSTREAM_NO_CACHE"] => parsed,
+            arg (long = "no-cache", num_args = 0, default_missing_value = "true");
+        /// Answer media requests with a 307 to a 5-minute presigned S3 URL (clients fetch from the store)
+        direct: Option<bool> => bool = |_| false,
+            Library any, file direct: Option<bool> => same,
+            env ["BUCKETSTREAM_DIRECT"] => parsed,
+            arg (long, num_args = 0, default_missing_value = "true");
+    }
+    /// The `[lan]` table: who the LAN server admits and its limits (see [`super::lan`]).
+    table lan: FileLan {
+        /// Let every device on the LAN in without the access key (Host checks still apply)
+        open_to_lan: Option<bool> => bool = |_| false,
+            Lan first, file open_to_lan: Option<bool> => same,
+            env ["BUCKETSTREAM_OPEN_TO_LAN"] => parsed,
+            arg (long = "open-to-lan", num_args = 0, default_missing_value = "true");
+        /// Also accept this Host name (repeatable; IP literals, localhost and this machine's name always are)
+        allowed_hosts: Option<Vec<String>> => Vec<String> = |_| Vec::new(),
+            Lan first, file allowed_hosts: Option<Vec<String>> => same,
+            env ["BUCKETSTREAM_ALLOWED_HOSTS"] => list,
+            arg (long = "allow-host", value_name = "NAME");
+        /// Clients in this network need no access key (repeatable, ADDR[/PREFIX]) [default: loopback]
+        trusted_networks: Option<Vec<IpNet>> => Vec<IpNet> = |_| IpNet::loopback(),
+            Lan first, file trusted_networks: Option<Vec<String>> => networks_from_file,
+            env ["BUCKETSTREAM_TRUSTED_NETWORKS"] => networks_from_env,
+            arg (long = "trusted-network", value_name = "NET");
+        /// Grant CORS to this origin, e.g. http://tv.home.arpa:8000 (repeatable) [default: none]
+        cors_origins: Option<Vec<String>> => Vec<String> = |_| Vec::new(),
+            Lan first, file cors_origins: Option<Vec<String>> => same,
+            env ["BUCKETSTREAM_CORS_ORIGINS"] => list,
+            arg (long = "cors-origin", value_name = "ORIGIN");
+        /// Do not advertise the server over mDNS/DNS-SD
+        mdns: Option<bool> => bool = |_| true,
+            Lan first, file mdns: Option<bool> => same,
+            env ["BUCKETSTREAM_MDNS"] => parsed,
+            arg (long = "no-mdns", num_args = 0, default_missing_value = "false");
+        extra
+            /// Resource bounds (see [`super::limits`]; no flag or variable).
+            limits: Option<FileLimits>;
+    }
 }
-
-/// Reads one variable's value into a layer.
-type Setter = fn(&mut Layer, &str, &str) -> Result<()>;
 
 /// Which half of the configuration a setting belongs to. Each half is read on its own, so
 /// that a bad LAN setting cannot stop the library from loading (the desktop falls back to
@@ -97,123 +158,9 @@ pub enum Part {
     Lan,
 }
 
-/// Every environment variable that sets a setting, in priority order: when two name the
-/// same setting (`AWS_ENDPOINT_URL_S3` before `AWS_ENDPOINT_URL`, `AWS_REGION` before
-/// `AWS_DEFAULT_REGION`), the first one set wins. Credentials are read apart (a pair).
-pub const ENV: &[(&str, Part, Setter)] = &[
-    ("BUCKETSTREAM_BIND", Part::Library, |l, _, v| {
-        l.bind = Some(parse_bind(v)?);
-        Ok(())
-    }),
-    ("BUCKETSTREAM_PORT", Part::Library, |l, n, v| {
-        set(&mut l.port, n, v)
-    }),
-    ("BUCKETSTREAM_REFRESH_SECS", Part::Library, |l, n, v| {
-        set(&mut l.refresh_secs, n, v)
-    }),
-    ("BUCKETSTREAM_MEDIA_DIR", Part::Library, |l, _, v| {
-        l.media_dirs = std::env::split_paths(v).collect();
-        Ok(())
-    }),
-    ("BUCKET_NAME", Part::Library, |l, _, v| {
-        text(&mut l.bucket, v)
-    }),
-    ("AWS_ENDPOINT_URL_S3", Part::Library, |l, _, v| {
-        text(&mut l.endpoint, v)
-    }),
-    ("AWS_ENDPOINT_URL", Part::Library, |l, _, v| {
-        text(&mut l.endpoint, v)
-    }),
-    ("AWS_REGION", Part::Library, |l, _, v| {
-        text(&mut l.region, v)
-    }),
-    ("AWS_DEFAULT_REGION", Part::Library, |l, _, v| {
-        text(&mut l.region, v)
-    }),
-    ("BUCKETSTREAM_PREFIX", Part::Library, |l, _, v| {
-        text(&mut l.prefix, v)
-    }),
-    ("BUCKETSTREAM_CACHE_DIR", Part::Library, |l, _, v| {
-        l.cache_dir = Some(PathBuf::from(v));
-        Ok(())
-    }),
-    ("BUCKETSTREAM_CACHE_MAX_BYTES", Part::Library, |l, n, v| {
-        set(&mut l.cache_max_bytes, n, v)
-    }),
-    ("BUCKETSTREAM_NO_CACHE", Part::Library, |l, n, v| {
-        set(&mut l.no_cache, n, v)
-    }),
-    ("BUCKETSTREAM_DIRECT", Part::Library, |l, n, v| {
-        set(&mut l.direct, n, v)
-    }),
-    ("BUCKETSTREAM_OPEN_TO_LAN", Part::Lan, |l, n, v| {
-        set(&mut l.open_to_lan, n, v)
-    }),
-    ("BUCKETSTREAM_ALLOWED_HOSTS", Part::Lan, |l, _, v| {
-        l.allowed_hosts = Some(list(v));
-        Ok(())
-    }),
-    ("BUCKETSTREAM_TRUSTED_NETWORKS", Part::Lan, |l, n, v| {
-        l.trusted_networks = Some(networks(&list(v), n)?);
-        Ok(())
-    }),
-    ("BUCKETSTREAM_CORS_ORIGINS", Part::Lan, |l, _, v| {
-        l.cors_origins = Some(list(v));
-        Ok(())
-    }),
-    ("BUCKETSTREAM_MDNS", Part::Lan, |l, n, v| {
-        set(&mut l.mdns, n, v)
-    }),
-];
-
 /// The names of [`ENV`]: the variables that win over the config file.
 pub fn env_names() -> impl Iterator<Item = &'static str> {
-    ENV.iter().map(|(name, _, _)| *name)
-}
-
-/// Looks up a variable, treating an empty value as absent.
-pub(super) fn var<'a>(env: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
-}
-
-/// Parses `value` of variable `name` into `slot`, naming the variable when it does not parse.
-fn set<T: FromStr>(slot: &mut Option<T>, name: &str, value: &str) -> Result<()> {
-    let parsed = value
-        .parse()
-        .map_err(|_| Error::Config(format!("{name}={value:?} is not a valid value")))?;
-    *slot = Some(parsed);
-    Ok(())
-}
-
-/// Keeps the first variable set for a text setting (see [`ENV`]'s order).
-fn text(slot: &mut Option<String>, value: &str) -> Result<()> {
-    slot.get_or_insert_with(|| value.to_owned());
-    Ok(())
-}
-
-/// A comma-separated list (blank items dropped).
-fn list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn parse_bind(text: &str) -> Result<IpAddr> {
-    text.parse()
-        .map_err(|_| Error::Config(format!("bind address {text:?} is not an IP address")))
-}
-
-fn networks(texts: &[String], layer: &str) -> Result<Vec<IpNet>> {
-    texts
-        .iter()
-        .map(|t| {
-            t.parse()
-                .map_err(|e| Error::Config(format!("{layer}: trusted network: {e}")))
-        })
-        .collect()
+    ENV.iter().map(|v| v.name)
 }
 
 impl Layer {
@@ -221,9 +168,9 @@ impl Layer {
     /// the credentials pair).
     pub fn from_env(env: &HashMap<String, String>, part: Part) -> Result<Layer> {
         let mut layer = Layer::default();
-        for (name, of, setter) in ENV {
-            if let (true, Some(value)) = (*of == part, var(env, name)) {
-                setter(&mut layer, name, value)?;
+        for v in ENV {
+            if let (true, Some(value)) = (v.part == part, var(env, v.name)) {
+                (v.set)(&mut layer, v.name, value)?;
             }
         }
         if part != Part::Library {
@@ -241,42 +188,226 @@ impl Layer {
         }
         Ok(layer)
     }
+}
 
-    /// What the config file says about `part` (its `[lan.limits]` table is read by
-    /// [`super::lan`]).
-    pub fn from_file(file: &FileConfig, part: Part) -> Result<Layer> {
-        let s3 = file.s3.clone().unwrap_or_default();
-        let cache = file.cache.clone().unwrap_or_default();
-        let lan = file.lan.clone().unwrap_or_default();
-        let (bind, trusted_networks) = match part {
-            Part::Library => (file.bind.as_deref().map(parse_bind).transpose()?, None),
-            Part::Lan => (
-                None,
-                lan.trusted_networks
-                    .map(|l| networks(&l, "config file [lan]"))
-                    .transpose()?,
-            ),
+/// Where each layer comes from, for errors, highest first.
+pub(super) const LAYER_NAMES: [&str; 3] = ["command line", "environment", "config file"];
+
+/// The three layers in precedence order, highest first.
+pub struct Layers {
+    pub(super) all: [Layer; 3],
+}
+
+impl Layers {
+    /// The layers of `inputs`, parsed for `part` only.
+    pub(super) fn read(inputs: &super::Inputs, part: Part) -> Result<Layers> {
+        let file = match &inputs.file {
+            Some(file) => Layer::from_file(file, part)?,
+            None => Layer::default(),
         };
-        Ok(Layer {
-            port: file.port,
-            bind,
-            media_dirs: file.media_dirs.clone(),
-            bucket: s3.bucket,
-            endpoint: s3.endpoint,
-            region: s3.region,
-            prefix: s3.prefix,
-            path_style: s3.path_style,
-            refresh_secs: file.refresh_secs,
-            cache_dir: cache.dir,
-            cache_max_bytes: cache.max_bytes,
-            no_cache: cache.enabled.map(|on| !on),
-            direct: cache.direct,
-            open_to_lan: lan.open_to_lan,
-            allowed_hosts: lan.allowed_hosts,
-            trusted_networks,
-            cors_origins: lan.cors_origins,
-            mdns: lan.mdns,
-            credentials: None,
+        Ok(Layers {
+            all: [
+                inputs.args.clone(),
+                Layer::from_env(&inputs.env, part)?,
+                file,
+            ],
         })
+    }
+
+    /// The first layer's value for a setting.
+    pub(super) fn first<T>(&self, get: impl Fn(&Layer) -> Option<T>) -> Option<T> {
+        self.all.iter().find_map(get)
+    }
+
+    /// The first layer's value for a setting, with that layer's name.
+    pub(super) fn first_named<T>(
+        &self,
+        get: impl Fn(&Layer) -> Option<T>,
+    ) -> Option<(T, &'static str)> {
+        self.all
+            .iter()
+            .zip(LAYER_NAMES)
+            .find_map(|(l, name)| get(l).map(|v| (v, name)))
+    }
+
+    /// Whether any layer turns a switch on.
+    pub(super) fn any(&self, get: impl Fn(&Layer) -> Option<bool>) -> bool {
+        self.all.iter().any(|l| get(l) == Some(true))
+    }
+}
+
+/// The resolved settings of `inputs` for `part`.
+pub(super) fn resolve(inputs: &super::Inputs, part: Part) -> Result<(Layers, Resolved)> {
+    let layers = Layers::read(inputs, part)?;
+    let resolved = Resolved::from_layers(&layers, &inputs.defaults, part)?;
+    Ok((layers, resolved))
+}
+
+impl Default for Resolved {
+    /// Every setting at its default on a machine with no default folders.
+    fn default() -> Resolved {
+        Resolved::defaults(&Defaults::default())
+    }
+}
+
+/// Walks the table of settings: every setting documented, every variable and file key
+/// unique and real, every flag a setting, and the README's tables naming them all.
+#[cfg(test)]
+mod tests {
+
+    use std::collections::HashSet;
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::file::parse;
+
+    #[test]
+    fn every_setting_has_a_doc_and_its_variables_are_unique() {
+        assert!(SETTINGS.len() >= 22, "{}", SETTINGS.len());
+        let mut names = HashSet::new();
+        let mut vars = HashSet::new();
+        let mut keys = HashSet::new();
+        for s in SETTINGS {
+            assert!(names.insert(s.name), "setting {} declared twice", s.name);
+            let doc = s.doc.trim();
+            assert!(
+                doc.len() > 10 && !doc.contains('\n'),
+                "{}: doc {doc:?}",
+                s.name
+            );
+            assert!(keys.insert(s.file_key), "file key {} twice", s.file_key);
+            for var in s.env {
+                assert!(vars.insert(*var), "variable {var} twice");
+                assert!(
+                    var.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+                    "{var}"
+                );
+            }
+        }
+        // ENV is the table's variables, each pointing back at its setting and half.
+        assert_eq!(ENV.len(), vars.len());
+        for v in ENV {
+            let s = SETTINGS
+                .iter()
+                .find(|s| s.name == v.setting)
+                .expect("setting");
+            assert!(s.env.contains(&v.name) && s.part == v.part, "{}", v.name);
+        }
+        assert!(env_names().any(|n| n == "BUCKETSTREAM_SCAN_CONCURRENCY"));
+    }
+
+    /// Each file key is a key of the generated serde structs and nothing else is: the
+    /// "unknown field" error of each table lists exactly the table's keys.
+    #[test]
+    fn every_file_key_is_a_key_of_the_file_and_nothing_else_is() {
+        let tables = ["", "s3", "cache", "lan"];
+        let mut listed = Vec::new();
+        for table in tables {
+            let text = match table {
+                "" => "no_such_key = 1\n".to_owned(),
+                t => format!("[{t}]\nno_such_key = 1\n"),
+            };
+            let err = parse(&text, Path::new("c.toml")).expect_err("unknown key");
+            let msg = err.to_string();
+            let expected = msg.split("expected one of").nth(1).expect("key list");
+            let expected = expected.split(" (line").next().unwrap_or(expected);
+            for key in expected.split(',').map(|k| k.trim().trim_matches('`')) {
+                listed.push(match table {
+                    "" => key.to_owned(),
+                    t => format!("{t}.{key}"),
+                });
+            }
+        }
+        let declared: HashSet<&str> = SETTINGS.iter().map(|s| s.file_key).collect();
+        let not_settings = ["s3", "cache", "lan", "lan.limits"];
+        for key in &listed {
+            assert!(
+                declared.contains(key.as_str()) || not_settings.contains(&key.as_str()),
+                "file key {key} is not in the table"
+            );
+        }
+        for key in &declared {
+            assert!(
+                listed.iter().any(|k| k == key),
+                "{key} is not read from the file"
+            );
+        }
+    }
+
+    /// Every setting with a flag has it under its own name; the only settings without one are
+    /// the file-only ones.
+    #[test]
+    fn every_flag_is_a_setting_with_its_help() {
+        use clap::Args;
+        let cmd = Layer::augment_args(clap::Command::new("x"));
+        let mut flagged = HashSet::new();
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            let s = SETTINGS.iter().find(|s| s.name == id).expect(id);
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            assert_eq!(help, s.doc.trim(), "{id}");
+            assert!(arg.get_long().is_some(), "{id} has no long flag");
+            flagged.insert(id.to_owned());
+        }
+        let unflagged: Vec<&str> = SETTINGS
+            .iter()
+            .map(|s| s.name)
+            .filter(|n| !flagged.contains(*n))
+            .collect();
+        assert_eq!(unflagged, ["path_style"]);
+    }
+
+    /// Whether a row of a Markdown table in `readme` names `word` in backticks (alone, or as
+    /// `word=value` / `word = value`).
+    fn in_a_table_row(readme: &str, word: &str) -> bool {
+        readme
+            .lines()
+            .filter(|l| l.trim_start().starts_with('|'))
+            .any(|l| {
+                [
+                    format!("`{word}`"),
+                    format!("`{word}="),
+                    format!("`{word} ="),
+                ]
+                .iter()
+                .any(|w| l.contains(w.as_str()))
+            })
+    }
+
+    /// The file keys and variables a README's tables do not name.
+    fn missing_from(readme: &str) -> Vec<&'static str> {
+        SETTINGS
+            .iter()
+            .flat_map(|s| std::iter::once(s.file_key).chain(s.env.iter().copied()))
+            .filter(|w| !in_a_table_row(readme, w))
+            .collect()
+    }
+
+    #[test]
+    fn readme_check_finds_what_is_missing() {
+        let row = "| `--port` | `BUCKETSTREAM_PORT` | `port` | 8080 | port |\n  | `--no-cache` | `BUCKETSTREAM_NO_CACHE=true` | `cache.enabled = false` | on | x |\n";
+        let missing = missing_from(row);
+        assert!(!missing.contains(&"port") && !missing.contains(&"BUCKETSTREAM_PORT"));
+        assert!(!missing.contains(&"cache.enabled") && !missing.contains(&"BUCKETSTREAM_NO_CACHE"));
+        assert!(missing.contains(&"scan_concurrency") && missing.contains(&"AWS_DEFAULT_REGION"));
+        // Outside a table row a name does not count.
+        assert!(missing_from("`port` `BUCKETSTREAM_PORT`\n").contains(&"port"));
+    }
+
+    /// The README's configuration tables name every file key and variable.
+    /// `BUCKETSTREAM_README` points the test at another copy (to check a README change).
+    #[test]
+    fn readme_names_every_file_key_and_variable() {
+        let path = std::env::var_os("BUCKETSTREAM_README")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"));
+        let readme = std::fs::read_to_string(&path).expect("README");
+        let missing = missing_from(&readme);
+        assert!(
+            missing.is_empty(),
+            "{} does not name {missing:?}",
+            path.display()
+        );
     }
 }

@@ -1,19 +1,23 @@
 //! The one typed configuration: defaults < TOML file < environment < command line, resolved once.
 //!
-//! Each source is read into a [`Layer`] (see [`layer`]: the one declaration of every
-//! setting's flag, variable and file key); [`Inputs`] holds the sources, and [`load`]
-//! derives the [`Config`] and the [`LanConfig`] from them in one step. That step is a pure
-//! function of its inputs (it reads no environment and no file), so every precedence rule
-//! is a unit test. Both binaries gather the inputs the same way ([`crate::app`]): the
+//! Every setting is one entry of the table in [`layer`] (doc, flag, variables, file key,
+//! default; the `settings!` macro of [`declare`] generates the rest). Each source is read
+//! into a [`Layer`]; [`Inputs`] holds the sources, and [`load`] derives the [`Config`]
+//! (with its [`LibraryConfig`]) and the [`LanConfig`] from them in one step: per setting the
+//! first layer that says something, else the default ([`Resolved`]), then the checks across
+//! settings. That step is a pure function of its inputs (it reads no environment and no
+//! file), so every precedence rule is a unit test. Both binaries gather the inputs the same way ([`crate::app`]): the
 //! process environment merged over a `.env` file, the config file, their flags, and the
 //! machine's default folders.
 //!
 //! `config` depends on nothing of the LAN server: [`IpNet`] and [`Limits`] live here and the
 //! server imports them.
 
+pub mod declare;
 pub mod file;
 pub mod lan;
 pub mod layer;
+pub mod library;
 pub mod limits;
 pub mod net;
 pub mod settings;
@@ -27,7 +31,9 @@ use crate::error::{Error, Result};
 use crate::secret::Credentials;
 pub use file::{FileCache, FileConfig, FileS3};
 pub use lan::{FileLan, LanConfig};
-pub use layer::{Layer, Part};
+pub use layer::{Layer, Part, Resolved};
+use layer::{Layers, LAYER_NAMES};
+pub use library::{LibraryConfig, DEFAULT_PROBE_TIMEOUT_SECS, DEFAULT_SCAN_CONCURRENCY};
 pub use limits::{FileLimits, Limits};
 pub use net::{IpNet, IpNetError};
 
@@ -49,6 +55,8 @@ pub struct Config {
     pub source: SourceConfig,
     /// The edge cache for S3 objects.
     pub cache: CacheConfig,
+    /// The media library: its database and the background scan.
+    pub library: LibraryConfig,
 }
 
 /// Default cap of the edge cache: 10 GiB.
@@ -108,6 +116,8 @@ pub struct Defaults {
     pub media_dirs: Vec<PathBuf>,
     /// The OS cache folder for the edge cache (`~/.cache/bucketstream/chunks`).
     pub cache_dir: Option<PathBuf>,
+    /// The OS data folder for the library database (`~/.local/share/bucketstream`).
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Defaults {
@@ -124,11 +134,11 @@ impl Defaults {
         if let Some(dir) = sample_dir.filter(|d| d.is_dir()) {
             media_dirs.push(dir);
         }
-        let cache_dir = directories::ProjectDirs::from("", "", "bucketstream")
-            .map(|dirs| dirs.cache_dir().join("chunks"));
+        let dirs = directories::ProjectDirs::from("", "", "bucketstream");
         Defaults {
             media_dirs,
-            cache_dir,
+            cache_dir: dirs.as_ref().map(|d| d.cache_dir().join("chunks")),
+            data_dir: dirs.as_ref().map(|d| d.data_dir().to_owned()),
         }
     }
 }
@@ -164,54 +174,16 @@ pub fn load(inputs: &Inputs) -> Result<Loaded> {
     })
 }
 
-/// The three layers in precedence order, highest first.
-struct Layers {
-    all: [Layer; 3],
-}
-
-impl Layers {
-    /// The layers of `inputs`, parsed for `part` only.
-    fn read(inputs: &Inputs, part: Part) -> Result<Layers> {
-        let file = match &inputs.file {
-            Some(file) => Layer::from_file(file, part)?,
-            None => Layer::default(),
-        };
-        Ok(Layers {
-            all: [
-                inputs.args.clone(),
-                Layer::from_env(&inputs.env, part)?,
-                file,
-            ],
-        })
-    }
-
-    /// The first layer's value for a setting.
-    fn first<T>(&self, get: impl Fn(&Layer) -> Option<T>) -> Option<T> {
-        self.all.iter().find_map(get)
-    }
-
-    /// Whether any layer turns a switch on (`--no-cache`, `--direct`: an "on" in any layer
-    /// holds, as it always has).
-    fn any(&self, get: impl Fn(&Layer) -> Option<bool>) -> bool {
-        self.all.iter().any(|l| get(l) == Some(true))
-    }
-}
-
-/// Where each layer comes from, for errors.
-const LAYER_NAMES: [&str; 3] = ["command line", "environment", "config file"];
-
 impl Inputs {
-    /// The library's configuration: per setting, the first layer that says something.
+    /// The library's configuration: per setting, the first layer that says something, else
+    /// its default (the [`Resolved`] settings), then the checks across settings.
     ///
     /// The source is chosen by the highest layer that names one: `--bucket` or
     /// `--media-dir` on the command line, else `BUCKET_NAME` / `BUCKETSTREAM_MEDIA_DIR`,
     /// else the file, else the default folders. Naming both a bucket and a folder in the
     /// same layer is an error.
     pub fn config(&self) -> Result<Config> {
-        let layers = Layers::read(self, Part::Library)?;
-        let refresh_secs = layers
-            .first(|l| l.refresh_secs)
-            .unwrap_or(DEFAULT_REFRESH_SECS);
+        let (layers, r) = layer::resolve(self, Part::Library)?;
         let mut chosen = None;
         for (layer, name) in layers.all.iter().zip(LAYER_NAMES) {
             match (&layer.bucket, layer.media_dirs.is_empty()) {
@@ -232,73 +204,66 @@ impl Inputs {
             }
         }
         let source = match chosen {
-            Some(Err(bucket)) => SourceConfig::S3(s3_config(bucket, &layers)?),
+            Some(Err(bucket)) => SourceConfig::S3(s3_config(bucket, &layers, &r)?),
             Some(Ok(roots)) => SourceConfig::Local(LocalConfig { roots }),
-            None if self.defaults.media_dirs.is_empty() => {
+            None if r.media_dirs.is_empty() => {
                 return Err(Error::Config(
                     "no library configured: pass --bucket or --media-dir".into(),
                 ))
             }
             None => SourceConfig::Local(LocalConfig {
-                roots: self.defaults.media_dirs.clone(),
+                roots: r.media_dirs.clone(),
             }),
         };
-        let cache_dir = layers
-            .first(|l| l.cache_dir.clone())
-            .or_else(|| self.defaults.cache_dir.clone());
         Ok(Config {
-            bind: layers
-                .first(|l| l.bind)
-                .unwrap_or(IpAddr::from([0, 0, 0, 0])),
-            port: layers.first(|l| l.port).unwrap_or(DEFAULT_PORT),
-            refresh: (refresh_secs > 0).then(|| Duration::from_secs(refresh_secs)),
+            bind: r.bind,
+            port: r.port,
+            refresh: (r.refresh_secs > 0).then(|| Duration::from_secs(r.refresh_secs)),
             source,
             cache: CacheConfig {
-                enabled: !layers.any(|l| l.no_cache) && cache_dir.is_some(),
-                dir: cache_dir,
-                max_bytes: layers
-                    .first(|l| l.cache_max_bytes)
-                    .unwrap_or(DEFAULT_CACHE_MAX_BYTES),
-                direct: layers.any(|l| l.direct),
+                enabled: !r.no_cache && r.cache_dir.is_some(),
+                dir: r.cache_dir.clone(),
+                max_bytes: r.cache_max_bytes,
+                direct: r.direct,
             },
+            library: LibraryConfig::from_resolved(&r),
         })
     }
 
     /// Who the LAN server admits: per setting, the first layer that says something, over
     /// the safe defaults of [`LanConfig::default`]; the limits come from the file only.
     pub fn lan(&self) -> Result<LanConfig> {
-        let layers = Layers::read(self, Part::Lan)?;
+        let (_, r) = layer::resolve(self, Part::Lan)?;
         let limits = self
             .file
             .as_ref()
             .and_then(|f| f.lan.as_ref())
             .and_then(|l| l.limits.as_ref());
-        lan::resolve(&layers, limits)
+        lan::resolve(r, limits)
     }
 }
 
-fn s3_config(bucket: String, layers: &Layers) -> Result<S3Config> {
+fn s3_config(bucket: String, layers: &Layers, r: &Resolved) -> Result<S3Config> {
     if bucket.contains('/') || bucket.len() > 255 {
         return Err(Error::Config(format!("{bucket:?} is not a bucket name")));
     }
-    let endpoint = layers.first(|l| l.endpoint.clone());
-    if let Some(url) = &endpoint {
+    if let Some(url) = &r.endpoint {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(Error::Config(format!(
                 "endpoint {url:?} must start with http:// or https://"
             )));
         }
     }
-    let mut prefix = layers.first(|l| l.prefix.clone()).unwrap_or_default();
+    let mut prefix = r.prefix.clone();
     if !prefix.is_empty() && !prefix.ends_with('/') {
         prefix.push('/');
     }
     let credentials: Option<Credentials> = layers.first(|l| l.credentials.clone());
     Ok(S3Config {
         bucket,
-        path_style: layers.first(|l| l.path_style).unwrap_or(endpoint.is_some()),
-        region: layers.first(|l| l.region.clone()),
-        endpoint,
+        path_style: r.path_style.unwrap_or(r.endpoint.is_some()),
+        region: r.region.clone(),
+        endpoint: r.endpoint.clone(),
         prefix,
         credentials,
     })

@@ -276,12 +276,19 @@ pub fn import_env(vars: &HashMap<String, String>) -> Result<EnvImport> {
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
+    // The setting's variables in the table's order (`AWS_REGION` before `AWS_DEFAULT_REGION`).
+    let setting = |name: &str| {
+        layer::ENV
+            .iter()
+            .filter(|v| v.setting == name)
+            .find_map(|v| get(v.name))
+    };
     let form = S3Form {
-        bucket: get("BUCKET_NAME")
+        bucket: setting("bucket")
             .ok_or_else(|| Error::Config("the .env file has no BUCKET_NAME".into()))?,
-        region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
-        endpoint: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
-        prefix: get("BUCKETSTREAM_PREFIX"),
+        region: setting("region"),
+        endpoint: setting("endpoint"),
+        prefix: setting("prefix"),
         path_style: None,
         access_key_id: get("AWS_ACCESS_KEY_ID"),
         secret_access_key: get("AWS_SECRET_ACCESS_KEY"),
@@ -395,6 +402,18 @@ mod tests {
         assert!(v.env_overrides.contains(&"BUCKET_NAME"));
         assert!(v.env_overrides.contains(&"AWS_REGION"));
         assert!(import_env(&HashMap::new()).is_err());
+        let only_default: HashMap<String, String> = [
+            ("BUCKET_NAME", "seed"),
+            ("AWS_DEFAULT_REGION", "eu-north-1"),
+            ("AWS_ENDPOINT_URL_S3", "http://s3.local:3900"),
+            ("AWS_ENDPOINT_URL", "http://other:1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let imp = import_env(&only_default).expect("import");
+        assert_eq!(imp.s3.region.as_deref(), Some("eu-north-1"));
+        assert_eq!(imp.s3.endpoint.as_deref(), Some("http://s3.local:3900"));
     }
 
     fn cfg_local() -> Config {
@@ -409,6 +428,7 @@ mod tests {
                 max_bytes: 0,
                 direct: false,
             },
+            library: crate::config::LibraryConfig::new("/data".into()),
         }
     }
 }

@@ -29,6 +29,7 @@ fn defaults() -> Defaults {
     Defaults {
         media_dirs: vec![PathBuf::from("/home/u/Music")],
         cache_dir: Some(PathBuf::from("/home/u/.cache/bucketstream/chunks")),
+        data_dir: Some(PathBuf::from("/home/u/.local/share/bucketstream")),
     }
 }
 

@@ -235,7 +235,8 @@ fn walk(root: &Root, out: &mut Vec<ObjectMeta>) -> Result<()> {
             continue; // not UTF-8: cannot be a key
         };
         let rel = rel.replace(std::path::MAIN_SEPARATOR, "/");
-        if media::classify(&rel).is_none() {
+        // Media, and folder art for the media library (the catalog keeps it aside).
+        if media::classify(&rel).is_none() && media::folder_art_rank(&rel).is_none() {
             continue;
         }
         let Ok(meta) = entry.metadata() else { continue };

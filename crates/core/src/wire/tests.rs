@@ -95,6 +95,18 @@ fn server_messages_have_their_exact_json() {
             ServerMessage::Stats { cache: None },
             "{\"type\":\"stats\",\"cache\":null}".into(),
         ),
+        (
+            ServerMessage::ScanProgress(ScanProgress {
+                running: true,
+                done: 120,
+                total: 5000,
+                failed: 2,
+                fetched_bytes: 123_456,
+            }),
+            "{\"type\":\"scan_progress\",\"running\":true,\"done\":120,\"total\":5000,\
+             \"failed\":2,\"fetched_bytes\":123456}"
+                .into(),
+        ),
     ];
     let mut types = BTreeSet::new();
     for (message, want) in &cases {
@@ -231,7 +243,7 @@ fn quoted_after<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = &'a 
 fn readme_check_finds_drift() {
     let good = "`{\"type\":\"media_list\"}` `{\"type\":\"library_changed\"}` \
                 {\"type\":\"status\"} {\"type\":\"error\",\"code\":\"malformed|unknown_type\"} \
-                {\"type\":\"pong\"} {\"type\":\"stats\"} {\"type\":\"fetch_videos\"} {\"type\":\"ping\"}";
+                {\"type\":\"pong\"} {\"type\":\"stats\"} {\"type\":\"scan_progress\"} {\"type\":\"fetch_videos\"} {\"type\":\"ping\"}";
     let problems = readme_problems(good);
     assert!(
         problems

@@ -73,6 +73,24 @@ pub enum ServerMessage<'a> {
         /// `None` without a cache.
         cache: Option<CacheStats>,
     },
+    /// Pushed to everyone while the library reads tags and art (at most a few times a
+    /// second), and once more when the scan ends; the same figures as `/api/health`'s `scan`.
+    ScanProgress(ScanProgress),
+}
+
+/// How far the background scan of tags and art is, for `/api/health` and `scan_progress`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ScanProgress {
+    /// Whether a scan is running.
+    pub running: bool,
+    /// Objects read (or failed) in this scan.
+    pub done: u64,
+    /// Objects this scan has to read (those not already known for their version).
+    pub total: u64,
+    /// Objects whose tags could not be read (they stay listed under their file name).
+    pub failed: u64,
+    /// Bytes fetched from the store for tags and art, since the start of the process.
+    pub fetched_bytes: u64,
 }
 
 /// The `unchanged: true` of a `media_list` without items.
@@ -87,13 +105,14 @@ impl Serialize for Unchanged {
 
 impl ServerMessage<'_> {
     /// Every `type` the server sends.
-    pub const TYPES: [&'static str; 6] = [
+    pub const TYPES: [&'static str; 7] = [
         "media_list",
         "library_changed",
         "status",
         "error",
         "pong",
         "stats",
+        "scan_progress",
     ];
 
     /// `status` for the last refresh: failed with `err`, or fine.
@@ -151,7 +170,7 @@ impl ClientMessage {
     pub const TYPES: [&'static str; 3] = ["fetch_videos", "ping", "stats"];
 
     /// Parses one text message of at most `max` bytes (pure; table-tested in
-    /// [`crate::server::ws`]).
+    /// `bucketstream_lan::ws`).
     pub fn parse(text: &str, max: usize) -> Result<ClientMessage, WsRefusal> {
         if text.len() > max {
             return Err((

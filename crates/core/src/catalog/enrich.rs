@@ -1,0 +1,132 @@
+//! How items get what the media library knows of them: the [`Enrich`] hook asked at each
+//! listing, [`Catalog::seed`] (the last listing, served at start before the first listing
+//! ends) and [`Catalog::apply_meta`] (tags the scanner has just read, pushed as `changed`).
+//!
+//! The catalog stays ignorant of tags and databases: it only carries [`ItemMeta`] values.
+
+use std::sync::Arc;
+
+use super::{item, Catalog, Change, Event, ItemMeta, MediaItem, Snapshot};
+use crate::media;
+use crate::source::ObjectMeta;
+
+/// What the catalog asks about each listed item: what is known of its content (tags, art),
+/// for this version of the object. Implemented by the media library (`bucketstream-library`),
+/// which keeps the answers in SQLite; `None` when nothing is known yet.
+pub trait Enrich: Send + Sync {
+    /// The metadata of `item` (same key, ETag and size), if known.
+    fn meta(&self, item: &MediaItem) -> Option<Arc<ItemMeta>>;
+}
+
+/// New metadata for one item version, from the media library's scanner.
+#[derive(Debug, Clone)]
+pub struct MetaUpdate {
+    /// The item's id.
+    pub id: String,
+    /// The ETag the metadata was read from (ignored when the item has changed since).
+    pub etag: Option<String>,
+    /// The size the metadata was read from.
+    pub size: u64,
+    /// What was read.
+    pub meta: Arc<ItemMeta>,
+}
+
+impl Catalog {
+    /// Sets where listed items get their metadata (the media library calls this once, before
+    /// the first listing; items already in the snapshot are enriched at once).
+    pub fn set_enrich(&self, enrich: Arc<dyn Enrich>) {
+        *self.enrich.write().unwrap_or_else(|p| p.into_inner()) = Some(enrich);
+    }
+
+    /// Serves `objects` (the last listing, kept by the media library) until the first listing
+    /// ends, so a restart shows the whole library at once. Does nothing once a listing has
+    /// succeeded. Sends no event: clients that connect get the list as usual.
+    pub async fn seed(&self, objects: &[ObjectMeta]) {
+        let _guard = self.refresh_lock.lock().await;
+        let old = self.snapshot();
+        if old.refreshed_at.is_some() {
+            return;
+        }
+        let (items, folder_art) = self.items_of(objects);
+        let snap = Arc::new(Snapshot::new(items, folder_art, old.generation + 1, None));
+        self.swap(snap);
+    }
+
+    /// Applies metadata the scanner read: each item still at the version read gets it, the
+    /// generation moves on and clients get the items as `changed`. Updates for items that are
+    /// gone or changed since are dropped (the scanner reads the new version).
+    pub async fn apply_meta(&self, updates: &[MetaUpdate]) -> usize {
+        if updates.is_empty() {
+            return 0;
+        }
+        let _guard = self.refresh_lock.lock().await;
+        let old = self.snapshot();
+        let mut items = old.items.clone();
+        let mut changed = Vec::new();
+        for update in updates {
+            let Some(&index) = old.by_id.get(&update.id) else {
+                continue;
+            };
+            let item = &mut items[index];
+            if item.etag != update.etag || item.size != update.size || item.meta == update.meta {
+                continue;
+            }
+            item.meta = update.meta.clone();
+            changed.push(item.clone());
+        }
+        if changed.is_empty() {
+            return 0;
+        }
+        let count = changed.len();
+        let generation = old.generation + 1;
+        let snap = Arc::new(Snapshot::new(
+            items,
+            old.folder_art.clone(),
+            generation,
+            old.refreshed_at,
+        ));
+        self.swap(snap.clone());
+        let change = Change {
+            changed,
+            ..Change::default()
+        };
+        let _ = self.events.send(Event::Changed(snap, Arc::new(change)));
+        count
+    }
+
+    /// The items (enriched) and the folder art among `objects`.
+    pub(super) fn items_of(
+        &self,
+        objects: &[ObjectMeta],
+    ) -> (Vec<MediaItem>, Arc<Vec<ObjectMeta>>) {
+        let prefix = self.source.prefix();
+        let enrich = self
+            .enrich
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let old = self.snapshot();
+        let items = objects
+            .iter()
+            .filter_map(|o| item::from_object(&self.identity, prefix, o))
+            .map(|mut item| {
+                let known = enrich.as_ref().and_then(|e| e.meta(&item)).or_else(|| {
+                    // The same version in the current snapshot keeps what it had.
+                    old.get(&item.id)
+                        .filter(|o| o.etag == item.etag && o.size == item.size)
+                        .map(|o| o.meta.clone())
+                });
+                if let Some(meta) = known {
+                    item.meta = meta;
+                }
+                item
+            })
+            .collect();
+        let folder_art = objects
+            .iter()
+            .filter(|o| media::folder_art_rank(&o.key).is_some())
+            .cloned()
+            .collect();
+        (items, Arc::new(folder_art))
+    }
+}

@@ -1,0 +1,31 @@
+//! Integration tests of the core over real services: a local folder and a real Garage S3 store.
+//!
+//! One test binary (the ripgrep layout) with small helpers in [`common`]. The same HTTP and
+//! WebSocket suite ([`suite`]) runs against both sources; S3-only behaviour (pagination past
+//! 1,000 objects, credentials and bucket errors, an outage and recovery) is in [`s3`].
+//!
+//! Garage: the project's test command starts one with `scripts/garage.sh` and exports
+//! `BUCKETSTREAM_TEST_GARAGE=DIR`; without it the tests start (or reuse) one under
+//! `target/garage-test`. Every test creates its own bucket.
+
+mod byteproxy;
+mod cache;
+mod cache_dir;
+mod cache_faults;
+mod common;
+mod counting;
+mod lan_access;
+mod lan_common;
+mod lan_exhaust;
+mod lan_limits;
+mod lan_logs;
+mod lan_origin;
+mod local;
+mod local_races;
+mod paths;
+mod proxy;
+mod s3;
+mod scan;
+mod shutdown;
+mod suite;
+mod throttle;

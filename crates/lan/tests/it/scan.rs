@@ -1,0 +1,606 @@
+//! The media library end to end (issue #13): tags, durations, art and posters read by the
+//! background scan, through the server, against a real Garage behind a byte-counting proxy
+//! and against a local folder; values compared with ffprobe; bytes on the wire per object;
+//! a restart reads nothing; a re-uploaded object is the only one read again.
+//!
+//! Fixtures are made with ffmpeg at test time (once per run, in a temp folder).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bucketstream_core::config::{CacheConfig, Config, LibraryConfig, SourceConfig};
+use bucketstream_core::Library;
+use bucketstream_lan::{self as server, ServerState};
+use bucketstream_library::MediaLibrary;
+use serde_json::Value;
+
+use crate::byteproxy::ByteProxy;
+use crate::common::{eventually, http, local_source, put, Garage};
+
+/// The per-object budget of the issue: 256 KiB plus the object's own art.
+const BUDGET: u64 = 256 << 10;
+
+/// One fixture: its key, and what the scan must find.
+struct Fixture {
+    key: &'static str,
+    title: Option<&'static str>,
+    artist: Option<&'static str>,
+    has_art: bool,
+}
+
+const FIXTURES: &[Fixture] = &[
+    Fixture {
+        key: "Album/01 one.mp3",
+        title: Some("Fjärd <b>one</b>"),
+        artist: Some("The Testers"),
+        has_art: true,
+    },
+    Fixture {
+        key: "Album/02 two.m4a",
+        title: Some("Two"),
+        artist: Some("The Testers"),
+        has_art: true,
+    },
+    Fixture {
+        key: "Album/03 three.flac",
+        title: Some("Three"),
+        artist: Some("The Testers"),
+        has_art: false,
+    },
+    Fixture {
+        key: "Other/voice.opus",
+        title: Some("Голос ♫"),
+        artist: Some("Ünïcödé"),
+        has_art: true,
+    },
+    Fixture {
+        key: "Other/big.mp3",
+        title: Some("Big"),
+        artist: None,
+        has_art: true,
+    },
+    Fixture {
+        key: "Other/garbage.mp3",
+        title: None,
+        artist: None,
+        has_art: true,
+    },
+    Fixture {
+        key: "film.mp4",
+        title: Some("A film"),
+        artist: None,
+        has_art: true,
+    },
+];
+
+fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg runs (the test command installs it)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The fixture folder (made once per test run).
+fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("bucketstream-scan-fixtures-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["Album", "Other"] {
+            std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
+        }
+        let p = |rel: &str| dir.join(rel).to_string_lossy().into_owned();
+        let cover = p("cover-src.png");
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x640:duration=1",
+            "-frames:v",
+            "1",
+            &cover,
+        ]);
+        let tags = |title: &str, track: &str| {
+            vec![
+                "-metadata".to_owned(),
+                format!("title={title}"),
+                "-metadata".to_owned(),
+                "artist=The Testers".to_owned(),
+                "-metadata".to_owned(),
+                "album=Test Album".to_owned(),
+                "-metadata".to_owned(),
+                "album_artist=The Testers".to_owned(),
+                "-metadata".to_owned(),
+                format!("track={track}/3"),
+                "-metadata".to_owned(),
+                "date=2021".to_owned(),
+                "-metadata".to_owned(),
+                "genre=Jazz".to_owned(),
+            ]
+        };
+        let run = |mut args: Vec<String>, extra: &[&str]| {
+            args.extend(extra.iter().map(|s| s.to_string()));
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            ffmpeg(&refs);
+        };
+        let tone = ["-f", "lavfi", "-i", "sine=frequency=440:duration=7"];
+        let mut a: Vec<String> = tone.iter().map(|s| s.to_string()).collect();
+        a.extend([
+            "-i".into(),
+            cover.clone(),
+            "-map".into(),
+            "0:a".into(),
+            "-map".into(),
+            "1:v".into(),
+            "-c:v".into(),
+            "png".into(),
+            "-disposition:v".into(),
+            "attached_pic".into(),
+            "-id3v2_version".into(),
+            "4".into(),
+            "-b:a".into(),
+            "128k".into(),
+        ]);
+        a.extend(tags("Fjärd <b>one</b>", "1"));
+        run(a, &[&p("Album/01 one.mp3")]);
+        let mut a: Vec<String> = tone.iter().map(|s| s.to_string()).collect();
+        a.extend([
+            "-i".into(),
+            cover.clone(),
+            "-map".into(),
+            "0:a".into(),
+            "-map".into(),
+            "1:v".into(),
+            "-c:a".into(),
+            "aac".into(),
+            "-c:v".into(),
+            "png".into(),
+            "-disposition:v".into(),
+            "attached_pic".into(),
+        ]);
+        a.extend(tags("Two", "2"));
+        run(a, &[&p("Album/02 two.m4a")]);
+        let mut a: Vec<String> = tone.iter().map(|s| s.to_string()).collect();
+        a.extend(tags("Three", "3"));
+        run(a, &[&p("Album/03 three.flac")]);
+        run(
+            tone.iter().map(|s| s.to_string()).collect(),
+            &[
+                "-c:a",
+                "libopus",
+                "-metadata",
+                "title=Голос ♫",
+                "-metadata",
+                "artist=Ünïcödé",
+                &p("Other/voice.opus"),
+            ],
+        );
+        ffmpeg(&["-i", &cover, "-vf", "scale=200:200", &p("Other/cover.jpg")]);
+        // 64 MiB of mp3 frames (copied, so it is quick to make), tagged.
+        let small = p("small.mp3");
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=300:duration=20",
+            "-b:a",
+            "320k",
+            &small,
+        ]);
+        ffmpeg(&[
+            "-stream_loop",
+            "210",
+            "-i",
+            &small,
+            "-c",
+            "copy",
+            "-metadata",
+            "title=Big",
+            &p("Other/big.mp3"),
+        ]);
+        std::fs::write(
+            dir.join("Other/garbage.mp3"),
+            crate::common::bytes(300_000, 7),
+        )
+        .expect("write");
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25:duration=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=4",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-metadata",
+            "title=A film",
+            &p("film.mp4"),
+        ]);
+        for tmp in ["cover-src.png", "small.mp3"] {
+            let _ = std::fs::remove_file(dir.join(tmp));
+        }
+        dir
+    })
+}
+
+/// ffprobe's duration of `path`, in ms.
+fn ffprobe_ms(path: &Path) -> u64 {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "default=nw=1:nk=1",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    let secs: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a duration");
+    (secs * 1000.0) as u64
+}
+
+/// A server with the media library over `config`.
+struct Running {
+    addr: std::net::SocketAddr,
+    library: Arc<Library>,
+    seeded: bool,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    async fn start(source: SourceConfig, data_dir: &Path, cache: Option<&Path>) -> Running {
+        let config = Config {
+            bind: [127, 0, 0, 1].into(),
+            port: 0,
+            refresh: None,
+            source,
+            cache: CacheConfig {
+                enabled: cache.is_some(),
+                dir: cache.map(Path::to_owned),
+                max_bytes: 1 << 30,
+                direct: false,
+            },
+            library: LibraryConfig::new(data_dir.to_owned()),
+        };
+        let library = Library::with_client_refresh_interval(config, Duration::ZERO)
+            .await
+            .expect("library");
+        let (media, seeded) = MediaLibrary::start(&library).await;
+        let media = media.expect("media library opens");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let state = ServerState::new(library.clone()).with_media(media);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let done = tokio::spawn(async move {
+            server::run(listener, state, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Running {
+            addr,
+            library,
+            seeded,
+            stop: Some(stop),
+            done,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn json(&self, path: &str) -> Value {
+        http()
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// Lists, then waits for the scan to finish; the health's `scan`.
+    async fn listed_and_scanned(&self) -> Value {
+        self.library.refresh().await.expect("listing");
+        eventually(120, "the scan to finish", || async {
+            let scan = self.json("/api/health").await["scan"].clone();
+            scan["running"] == false && scan["done"] == scan["total"]
+        })
+        .await;
+        // One more look: a scan may have started right after the listing.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        eventually(120, "the scan to finish", || async {
+            let scan = self.json("/api/health").await["scan"].clone();
+            scan["running"] == false
+        })
+        .await;
+        self.json("/api/health").await["scan"].clone()
+    }
+
+    async fn items(&self) -> HashMap<String, Value> {
+        let list = self.json("/api/videos").await;
+        list.as_array()
+            .expect("array")
+            .iter()
+            .map(|i| (i["key"].as_str().expect("key").to_owned(), i.clone()))
+            .collect()
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.done).await;
+    }
+}
+
+/// What the scan found is what ffprobe says.
+async fn check_values(server: &Running) {
+    let items = server.items().await;
+    for fx in FIXTURES {
+        let item = &items[fx.key];
+        assert_eq!(item["title"].as_str(), fx.title, "{}: title", fx.key);
+        assert_eq!(item["artist"].as_str(), fx.artist, "{}: artist", fx.key);
+        assert_eq!(
+            item["art"].is_string(),
+            fx.has_art,
+            "{}: art {}",
+            fx.key,
+            item["art"]
+        );
+        if fx.title.is_some() {
+            let want = ffprobe_ms(&fixtures().join(fx.key)) as f64;
+            let got = item["duration_ms"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{}: duration", fx.key)) as f64;
+            assert!(
+                (got - want).abs() <= want * 0.02,
+                "{}: {got} ms, ffprobe {want} ms",
+                fx.key
+            );
+        }
+    }
+    let one = &items["Album/01 one.mp3"];
+    assert_eq!(one["album"], "Test Album");
+    assert_eq!(one["album_artist"], "The Testers");
+    assert_eq!(
+        (
+            one["track"].as_u64(),
+            one["year"].as_i64(),
+            one["genre"].as_str()
+        ),
+        (Some(1), Some(2021), Some("Jazz"))
+    );
+    let film = &items["film.mp4"];
+    assert_eq!(
+        (film["width"].as_u64(), film["height"].as_u64()),
+        (Some(320), Some(240))
+    );
+    // The garbage file stays, under its name.
+    assert_eq!(items["Other/garbage.mp3"]["name"], "garbage");
+    // Folder art: the opus has none of its own and gets Other/cover.jpg; art is served.
+    let art = items["Other/voice.opus"]["art"]
+        .as_str()
+        .expect("art")
+        .to_owned();
+    let resp = http()
+        .get(server.url(&format!("{art}?size=300")))
+        .send()
+        .await
+        .expect("art");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/jpeg");
+    assert!(resp.headers()["cache-control"]
+        .to_str()
+        .expect("ascii")
+        .contains("immutable"));
+    let etag = resp.headers()["etag"].to_str().expect("ascii").to_owned();
+    assert!(etag.starts_with('"'), "strong: {etag}");
+    let again = http()
+        .get(server.url(&format!("{art}?size=300")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("art");
+    assert_eq!(again.status(), 304);
+    let missing = http()
+        .get(server.url(&format!("/art/{}", "0".repeat(64))))
+        .send()
+        .await
+        .expect("art");
+    assert_eq!(missing.status(), 404);
+    // Grouped views.
+    let albums = server.json("/api/albums").await;
+    let album = albums
+        .as_array()
+        .expect("albums")
+        .iter()
+        .find(|a| a["name"] == "Test Album")
+        .expect("the album")
+        .clone();
+    assert_eq!(album["track_count"], 3);
+    let page = server
+        .json(&format!(
+            "/api/albums/{}",
+            album["id"].as_str().expect("id")
+        ))
+        .await;
+    let order: Vec<&str> = page["tracks"]
+        .as_array()
+        .expect("tracks")
+        .iter()
+        .map(|t| t["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "Album/01 one.mp3",
+            "Album/02 two.m4a",
+            "Album/03 three.flac"
+        ]
+    );
+    let genres = server.json("/api/genres").await;
+    assert!(genres
+        .as_array()
+        .expect("genres")
+        .iter()
+        .any(|g| g["name"] == "Jazz"));
+}
+
+#[tokio::test]
+async fn garage_scan_reads_few_bytes_once_per_version() {
+    let garage = Garage::shared();
+    let client = garage.client();
+    let bucket = garage.bucket(&client, "scan").await;
+    for fx in FIXTURES.iter().map(|f| f.key).chain(["Other/cover.jpg"]) {
+        put(
+            &client,
+            &bucket,
+            fx,
+            std::fs::read(fixtures().join(fx)).expect("fixture"),
+        )
+        .await;
+    }
+    let proxy = ByteProxy::start(garage.addr()).await;
+    let mut source = garage.source(&bucket);
+    source.endpoint = Some(proxy.endpoint());
+    let data = tempfile::tempdir().expect("tempdir");
+    let cache = tempfile::tempdir().expect("tempdir");
+
+    let server = Running::start(
+        SourceConfig::S3(source.clone()),
+        data.path(),
+        Some(cache.path()),
+    )
+    .await;
+    assert!(!server.seeded, "a new data folder has no listing");
+    let scan = server.listed_and_scanned().await;
+    assert_eq!(scan["total"], FIXTURES.len() as u64, "{scan}");
+    assert_eq!(scan["failed"], 1, "the garbage file: {scan}");
+    check_values(&server).await;
+    println!("bytes from the store per object (GetObject bodies, counted by the proxy):");
+    for fx in FIXTURES.iter().map(|f| f.key).chain(["Other/cover.jpg"]) {
+        let size = std::fs::metadata(fixtures().join(fx)).expect("size").len();
+        let read = proxy.object_bytes(&bucket, fx);
+        println!("  {fx:<22} {size:>10} B object, {read:>8} B read");
+        let art = if fx == "Album/01 one.mp3" || fx == "Album/02 two.m4a" {
+            64 << 10
+        } else {
+            0
+        };
+        if fx.ends_with(".mp4") {
+            // ffprobe and ffmpeg read the video through the edge cache: whole 1 MiB chunks.
+            assert!(read <= size, "{fx}: {read}");
+        } else if fx.ends_with(".jpg") {
+            assert_eq!(read, size, "folder art is read whole, once");
+        } else {
+            assert!(read <= BUDGET + art, "{fx}: {read} bytes read");
+        }
+    }
+    assert!(proxy.object_bytes(&bucket, "Other/big.mp3") <= BUDGET);
+    server.stop().await;
+
+    // A restart with the same data folder: the library is there at once, nothing is read.
+    proxy.reset();
+    let server = Running::start(
+        SourceConfig::S3(source.clone()),
+        data.path(),
+        Some(cache.path()),
+    )
+    .await;
+    assert!(server.seeded, "the last listing is served at start");
+    let early = server.items().await;
+    assert_eq!(early.len(), FIXTURES.len());
+    assert_eq!(
+        early["Album/02 two.m4a"]["title"], "Two",
+        "tags before any listing"
+    );
+    let scan = server.listed_and_scanned().await;
+    assert_eq!(scan["total"], 0, "{scan}");
+    assert_eq!(
+        proxy.all_object_bytes(&bucket),
+        0,
+        "a restart reads no object bytes: {:?}",
+        proxy.seen()
+    );
+
+    // One object re-uploaded with new tags: it alone is read again.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let new_two = scratch.path().join("two-again.m4a");
+    ffmpeg(&[
+        "-i",
+        &fixtures().join("Album/02 two.m4a").to_string_lossy(),
+        "-c",
+        "copy",
+        "-metadata",
+        "title=Two again",
+        &new_two.to_string_lossy(),
+    ]);
+    put(
+        &client,
+        &bucket,
+        "Album/02 two.m4a",
+        std::fs::read(&new_two).expect("fixture"),
+    )
+    .await;
+    proxy.reset();
+    let scan = server.listed_and_scanned().await;
+    assert_eq!(scan["total"], 1, "{scan}");
+    let items = server.items().await;
+    assert_eq!(items["Album/02 two.m4a"]["title"], "Two again");
+    let read: Vec<String> = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.method == "GET" && !s.path.contains("list-type"))
+        .map(|s| s.path.clone())
+        .collect();
+    assert!(
+        read.iter()
+            .all(|p| p.starts_with(&format!("/{bucket}/Album/02%20two.m4a"))),
+        "{read:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn local_folder_scan_finds_the_same_and_a_restart_reads_nothing() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Running::start(local_source(fixtures()), data.path(), None).await;
+    let scan = server.listed_and_scanned().await;
+    assert_eq!(scan["total"], FIXTURES.len() as u64, "{scan}");
+    check_values(&server).await;
+    server.stop().await;
+    let server = Running::start(local_source(fixtures()), data.path(), None).await;
+    assert!(server.seeded);
+    let scan = server.listed_and_scanned().await;
+    assert_eq!(scan["total"], 0, "{scan}");
+    server.stop().await;
+}

@@ -1,0 +1,131 @@
+//! The last successful listing of each source, so that a restart shows the whole library at
+//! once, before the first listing of the store finishes.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bucketstream_core::source::ObjectMeta;
+use rusqlite::params;
+
+use super::{ensure_source, get_u64, source_id, sql_u64, Db, DbError};
+
+/// `t` as (seconds, nanoseconds) from the Unix epoch, exactly (seconds negative before it).
+fn split_time(t: SystemTime) -> (i64, i64) {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            i64::from(d.subsec_nanos()),
+        ),
+        Err(before) => {
+            let d = before.duration();
+            let (mut secs, mut nanos) = (
+                -i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                i64::from(d.subsec_nanos()),
+            );
+            if nanos > 0 {
+                secs -= 1;
+                nanos = 1_000_000_000 - nanos;
+            }
+            (secs, nanos)
+        }
+    }
+}
+
+fn join_time(secs: i64, nanos: i64) -> Option<SystemTime> {
+    let nanos = u32::try_from(nanos).ok().filter(|n| *n < 1_000_000_000)?;
+    if secs >= 0 {
+        UNIX_EPOCH.checked_add(Duration::new(secs.unsigned_abs(), nanos))
+    } else {
+        UNIX_EPOCH
+            .checked_sub(Duration::from_secs(secs.unsigned_abs()))?
+            .checked_add(Duration::from_nanos(u64::from(nanos)))
+    }
+}
+
+impl Db {
+    /// Replaces the saved listing of `source` with `objects` (in their order).
+    pub fn save_listing(&self, source: &str, objects: &[ObjectMeta]) -> Result<(), DbError> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let sid = ensure_source(&tx, source)?;
+            tx.execute("DELETE FROM listings WHERE source_id = ?1", [sid])?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO listings (source_id, pos, key, size, etag, modified_s, modified_ns) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for (pos, o) in objects.iter().enumerate() {
+                    let (s, ns) = o.last_modified.map(split_time).unzip();
+                    stmt.execute(params![sid, i64::try_from(pos).unwrap_or(i64::MAX), o.key, sql_u64(o.size), o.etag, s, ns])?;
+                }
+            }
+            let saved_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            tx.execute(
+                "INSERT OR REPLACE INTO listing_saves (source_id, count, saved_ms) VALUES (?1, ?2, ?3)",
+                params![sid, i64::try_from(objects.len()).unwrap_or(i64::MAX), sql_u64(saved_ms)],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// The saved listing of `source`, in its order; `None` when none was ever saved.
+    pub fn load_listing(&self, source: &str) -> Result<Option<Vec<ObjectMeta>>, DbError> {
+        self.with(|conn| {
+            let Some(sid) = source_id(conn, source)? else {
+                return Ok(None);
+            };
+            let count: Option<u64> = {
+                let mut stmt =
+                    conn.prepare_cached("SELECT count FROM listing_saves WHERE source_id = ?1")?;
+                let mut rows = stmt.query([sid])?;
+                match rows.next()? {
+                    Some(row) => Some(get_u64(row, 0)?),
+                    None => None,
+                }
+            };
+            let Some(count) = count else {
+                return Ok(None);
+            };
+            // The count is only a capacity hint, bounded so a damaged row cannot over-allocate.
+            let mut out = Vec::with_capacity(usize::try_from(count.min(1 << 20)).unwrap_or(0));
+            let mut stmt = conn.prepare_cached(
+                "SELECT key, size, etag, modified_s, modified_ns FROM listings \
+                 WHERE source_id = ?1 ORDER BY pos",
+            )?;
+            let mut rows = stmt.query([sid])?;
+            while let Some(row) = rows.next()? {
+                let secs: Option<i64> = row.get(3)?;
+                let nanos: Option<i64> = row.get(4)?;
+                out.push(ObjectMeta {
+                    key: row.get(0)?,
+                    size: get_u64(row, 1)?,
+                    etag: row.get(2)?,
+                    last_modified: secs.and_then(|s| join_time(s, nanos.unwrap_or(0))),
+                });
+            }
+            Ok(Some(out))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_split_and_join_exactly() {
+        for t in [
+            UNIX_EPOCH,
+            UNIX_EPOCH + Duration::new(1_445_412_480, 123_456_789),
+            UNIX_EPOCH - Duration::new(5, 1),
+            UNIX_EPOCH - Duration::from_secs(86_400),
+        ] {
+            let (s, ns) = split_time(t);
+            assert_eq!(join_time(s, ns), Some(t), "{t:?}");
+        }
+        assert_eq!(join_time(0, -1), None);
+        assert_eq!(join_time(0, 1_000_000_000), None);
+    }
+}

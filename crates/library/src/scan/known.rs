@@ -1,0 +1,90 @@
+//! [`Known`]: what the database holds for each key, in memory, as the catalog's [`Enrich`].
+//!
+//! Loaded once from SQLite at start and updated by the scanner, so a listing attaches tags
+//! without touching the database, and the scanner knows at once which object versions it
+//! has already read (successfully or not): those are never read again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use bucketstream_core::catalog::{Enrich, ItemMeta, MediaItem};
+
+use crate::db::Record;
+
+/// One object version's entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The ETag it was read at.
+    pub etag: Option<String>,
+    /// The size it was read at.
+    pub size: u64,
+    /// What was read, with `art` set to the art path.
+    pub meta: Arc<ItemMeta>,
+    /// Art of its own (embedded, or the poster), by hash.
+    pub art_hash: Option<String>,
+}
+
+/// key → entry, for one source.
+#[derive(Debug, Default)]
+pub struct Known(RwLock<HashMap<String, Entry>>);
+
+/// The server path of the art with this hash.
+pub fn art_path(hash: &str) -> String {
+    format!("/art/{hash}")
+}
+
+impl Entry {
+    /// The entry of a database record.
+    pub fn of(record: &Record) -> Entry {
+        let mut meta = record.meta.clone();
+        meta.art = record.art_hash.as_deref().map(art_path);
+        Entry {
+            etag: record.etag.clone(),
+            size: record.size,
+            meta: Arc::new(meta),
+            art_hash: record.art_hash.clone(),
+        }
+    }
+
+    /// Whether this entry is for the version `etag`/`size`.
+    pub fn is_for(&self, etag: Option<&str>, size: u64) -> bool {
+        self.etag.as_deref() == etag && self.size == size
+    }
+}
+
+impl Known {
+    /// The entries of `records`.
+    pub fn new(records: impl IntoIterator<Item = (String, Entry)>) -> Known {
+        Known(RwLock::new(records.into_iter().collect()))
+    }
+
+    /// The entry of `key` when it is for this version.
+    pub fn get(&self, key: &str, etag: Option<&str>, size: u64) -> Option<Entry> {
+        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        map.get(key).filter(|e| e.is_for(etag, size)).cloned()
+    }
+
+    /// Records (or replaces) the entry of `key`.
+    pub fn insert(&self, key: String, entry: Entry) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(key, entry);
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Enrich for Known {
+    fn meta(&self, item: &MediaItem) -> Option<Arc<ItemMeta>> {
+        self.get(&item.key, item.etag.as_deref(), item.size)
+            .map(|e| e.meta)
+            .filter(|m| !m.is_empty())
+    }
+}

@@ -1,0 +1,253 @@
+//! Reading one object version: tags and embedded art (audio, through small ranged reads),
+//! codecs and a poster (video, with ffprobe/ffmpeg through the server's own `/media`), and
+//! folder art (`cover.jpg`…) for tracks without art of their own, fetched once per folder.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bucketstream_core::catalog::{ItemMeta, MediaItem, MetaUpdate, Snapshot};
+use bucketstream_core::media::{self, Kind};
+use bucketstream_core::source::{ObjectMeta, Source};
+use tokio::runtime::Handle;
+
+use super::{Entry, Known, MediaLibrary, SourceFetch};
+use crate::db::{Db, Record};
+use crate::probe::{self, Art, ProbeLimits};
+
+/// Folder art larger than this is not fetched.
+const FOLDER_ART_MAX: u64 = 16 << 20;
+
+/// What every read of one scan shares.
+pub(super) struct Context<'a> {
+    known: &'a Known,
+    db: Arc<Db>,
+    source: Arc<Source>,
+    source_id: String,
+    handle: Handle,
+    fetched: Arc<AtomicU64>,
+    timeout: Duration,
+    media_base: Option<&'a str>,
+    /// Folder (the key's parent, `""` at the top) → its best folder art.
+    folder_art: HashMap<String, ObjectMeta>,
+    /// Folder art read in this scan: key → art hash (`None`: unusable). The lock also makes
+    /// two tracks of one folder wait for one fetch instead of fetching twice.
+    art_files: tokio::sync::Mutex<HashMap<String, Option<String>>>,
+}
+
+/// The parent of `key` (`""` at the top).
+fn parent(key: &str) -> &str {
+    key.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// The file name of `key`.
+fn file_name(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn new(lib: &'a MediaLibrary, snap: &Snapshot, media_base: Option<&'a str>) -> Self {
+        let mut folder_art: HashMap<String, ObjectMeta> = HashMap::new();
+        for obj in snap.folder_art.iter() {
+            let Some(rank) = media::folder_art_rank(&obj.key) else {
+                continue;
+            };
+            let dir = parent(&obj.key).to_owned();
+            let better = folder_art
+                .get(&dir)
+                .and_then(|o| media::folder_art_rank(&o.key))
+                .is_none_or(|r| rank < r);
+            if better {
+                folder_art.insert(dir, obj.clone());
+            }
+        }
+        let catalog = lib.library.catalog();
+        Context {
+            known: &lib.known,
+            db: lib.db.clone(),
+            source: catalog.source().clone(),
+            source_id: catalog.identity().to_owned(),
+            handle: Handle::current(),
+            fetched: lib.fetched.clone(),
+            timeout: lib.config.probe_timeout,
+            media_base,
+            folder_art,
+            art_files: tokio::sync::Mutex::default(),
+        }
+    }
+
+    fn fetcher(
+        &self,
+        key: &str,
+        etag: Option<&str>,
+        size: u64,
+        counter: &Arc<AtomicU64>,
+    ) -> SourceFetch {
+        SourceFetch {
+            handle: self.handle.clone(),
+            source: self.source.clone(),
+            key: key.to_owned(),
+            etag: etag.map(str::to_owned),
+            size,
+            fetched: counter.clone(),
+        }
+    }
+
+    /// Reads `item`: its record for the database and its update for the catalog.
+    pub(super) async fn read(&self, item: MediaItem) -> (Record, MetaUpdate) {
+        let counter = Arc::new(AtomicU64::new(0));
+        let (mut meta, art, error) = match item.kind {
+            Kind::Audio => self.audio(&item, &counter).await,
+            Kind::Video => self.video(&item).await,
+        };
+        let mut art_hash = match art {
+            Some(art) => self.store_art(art).await,
+            None => None,
+        };
+        if art_hash.is_none() && item.kind == Kind::Audio {
+            art_hash = self.folder_art(&item).await;
+        }
+        let fetched_bytes = counter.load(Ordering::Relaxed);
+        self.fetched.fetch_add(fetched_bytes, Ordering::Relaxed);
+        meta.art = None;
+        let record = Record {
+            key: item.key.clone(),
+            etag: item.etag.clone(),
+            size: item.size,
+            meta,
+            art_hash,
+            error,
+            fetched_bytes,
+        };
+        if let Some(reason) = &record.error {
+            tracing::debug!(key = %item.key, %reason, "tags not read");
+        }
+        let update = MetaUpdate {
+            id: item.id.clone(),
+            etag: item.etag.clone(),
+            size: item.size,
+            meta: Entry::of(&record).meta,
+        };
+        (record, update)
+    }
+
+    async fn audio(
+        &self,
+        item: &MediaItem,
+        counter: &Arc<AtomicU64>,
+    ) -> (ItemMeta, Option<Art>, Option<String>) {
+        let fetch = self.fetcher(&item.key, item.etag.as_deref(), item.size, counter);
+        let name = file_name(&item.key).to_owned();
+        let size = item.size;
+        let limits = ProbeLimits {
+            timeout: self.timeout,
+            ..ProbeLimits::default()
+        };
+        match tokio::task::spawn_blocking(move || probe::probe(&fetch, &name, size, &limits)).await
+        {
+            Ok(probed) => (probed.meta, probed.art, probed.error),
+            Err(err) => (
+                ItemMeta::default(),
+                None,
+                Some(format!("reader failed: {err}")),
+            ),
+        }
+    }
+
+    async fn video(&self, item: &MediaItem) -> (ItemMeta, Option<Art>, Option<String>) {
+        let Some(base) = self.media_base else {
+            return (
+                ItemMeta::default(),
+                None,
+                Some("no server to read the video through".into()),
+            );
+        };
+        let url = format!("{base}{}", item.url);
+        let info = match probe::probe_video(&url, self.timeout).await {
+            Ok(info) => info,
+            Err(err) => return (ItemMeta::default(), None, Some(err.to_string())),
+        };
+        let meta = ItemMeta {
+            title: info.title,
+            duration_ms: info.duration_ms,
+            width: info.width,
+            height: info.height,
+            video_codec: info.video_codec,
+            audio_codec: info.audio_codec,
+            ..ItemMeta::default()
+        };
+        let at_ms = meta.duration_ms.map_or(0, |d| d / 10);
+        let poster = match probe::poster(&url, at_ms, self.timeout).await {
+            Ok(jpeg) => Some(Art {
+                mime: "image/jpeg".into(),
+                bytes: jpeg,
+            }),
+            Err(err) => {
+                tracing::debug!(key = %item.key, error = %err, "no poster");
+                None
+            }
+        };
+        (meta, poster, None)
+    }
+
+    /// Stores art in the database; its hash, `None` when it cannot be stored.
+    async fn store_art(&self, art: Art) -> Option<String> {
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.put_art(&art.bytes, &art.mime)).await {
+            Ok(Ok(hash)) => Some(hash),
+            Ok(Err(err)) => {
+                tracing::debug!(error = %err, "art not stored");
+                None
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, "art not stored");
+                None
+            }
+        }
+    }
+
+    /// The hash of the folder art beside `item`, fetched and stored once per art version.
+    async fn folder_art(&self, item: &MediaItem) -> Option<String> {
+        let obj = self.folder_art.get(parent(&item.key))?;
+        if let Some(entry) = self.known.get(&obj.key, obj.etag.as_deref(), obj.size) {
+            return entry.art_hash;
+        }
+        let mut read = self.art_files.lock().await;
+        if let Some(hash) = read.get(&obj.key) {
+            return hash.clone();
+        }
+        let counter = Arc::new(AtomicU64::new(0));
+        let fetch = self.fetcher(&obj.key, obj.etag.as_deref(), obj.size, &counter);
+        let bytes = tokio::task::spawn_blocking(move || fetch.all(FOLDER_ART_MAX)).await;
+        let fetched_bytes = counter.load(Ordering::Relaxed);
+        self.fetched.fetch_add(fetched_bytes, Ordering::Relaxed);
+        let (hash, error) = match bytes {
+            Ok(Ok(bytes)) => {
+                let mime = media::asset_type(&obj.key);
+                match self.store_art(Art { mime, bytes }).await {
+                    Some(hash) => (Some(hash), None),
+                    None => (None, Some("not an image we can read".to_owned())),
+                }
+            }
+            Ok(Err(err)) => (None, Some(err.to_string())),
+            Err(err) => (None, Some(err.to_string())),
+        };
+        let record = Record {
+            key: obj.key.clone(),
+            etag: obj.etag.clone(),
+            size: obj.size,
+            meta: ItemMeta::default(),
+            art_hash: hash.clone(),
+            error,
+            fetched_bytes,
+        };
+        let db = self.db.clone();
+        let source = self.source_id.clone();
+        let stored = record.clone();
+        let _ = tokio::task::spawn_blocking(move || db.put_many(&source, &[stored])).await;
+        self.known.insert(record.key.clone(), Entry::of(&record));
+        read.insert(obj.key.clone(), hash.clone());
+        hash
+    }
+}
