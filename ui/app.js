@@ -49,7 +49,11 @@ const view = new LibraryView($('library'), {
     announce(`“${displayTitle(item)}” added to the queue`);
   },
   open: (path) => openFolder(path),
-  openGroup: (type, summary) => navigate({ section: `${type}s`, page: { type, key: summary.key } }),
+  openGroup: (type, summary) => {
+    // The row that opened the page goes away: focus moves to the page's "Play" button.
+    focusHead = true;
+    navigate({ section: `${type}s`, page: { type, key: summary.key } });
+  },
   showFolder: () => library.query !== '' || library.folder === '',
 });
 view.setMode(modeFor());
@@ -108,6 +112,7 @@ function schedulePaint() {
 let shownRows = null;
 let shownCrumbs = null;
 let shownHead;
+let focusHead = false;
 
 /** The layout of the current view: the toggle's in Folders, covers for albums and videos. */
 function modeFor() {
@@ -152,6 +157,11 @@ function paint() {
       const g = library.pageGroup();
       if (g) playList(g.tracks);
     });
+  }
+  if (focusHead) {
+    focusHead = false;
+    const btn = document.querySelector('#page-head .play-all');
+    if (btn && !btn.disabled) btn.focus();
   }
   let text = rows.counts;
   if (rows.searching) text += ` matching, of ${library.size.toLocaleString()}`;
@@ -217,7 +227,7 @@ function navigate(nav, fromHistory = false) {
 
 /** The section buttons and the toolbar controls that apply to the view shown. */
 function paintSections() {
-  for (const btn of document.querySelectorAll('[data-section]')) {
+  for (const btn of document.querySelectorAll('button[data-section]')) {
     if (btn.dataset.section === library.section) btn.setAttribute('aria-current', library.page ? 'true' : 'page');
     else btn.removeAttribute('aria-current');
   }
@@ -390,7 +400,7 @@ sort.addEventListener('change', () => {
   savePrefs();
 });
 $('refresh-btn').addEventListener('click', () => refresh());
-for (const btn of document.querySelectorAll('[data-section]')) {
+for (const btn of document.querySelectorAll('button[data-section]')) {
   btn.addEventListener('click', () => navigate({ section: btn.dataset.section, folder: '' }));
 }
 $('queue-btn').addEventListener('click', () => panel.toggle());

@@ -27,7 +27,7 @@ after(async () => {
 
 /** Opens a section (Folders, Songs, Albums, …) from the navigation. */
 async function section(page, name) {
-  await page.click(`[data-section="${name}"]`);
+  await page.click(`button[data-section="${name}"]`);
   await until(() => page.evaluate((n) => document.body.dataset.section === n, name), `the ${name} section`);
 }
 
@@ -112,6 +112,35 @@ test('an album page is in track order and "Play album" plays track 1, then 2 and
   // A reload stays on the album page.
   await page.reload();
   await until(async () => JSON.stringify(await rowNames(page)) === JSON.stringify(TRACKS), 'the album page after a reload');
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+test('keyboard: the sections, the album grid and an album page', async () => {
+  const { context, page, log } = await open(browser);
+  await page.focus('button[data-section="albums"]');
+  await page.keyboard.press('Enter');
+  await until(() => page.evaluate(() => document.body.dataset.section === 'albums'), 'the Albums section');
+  assert.equal(await page.getAttribute('button[data-section="albums"]', 'aria-current'), 'page');
+  await waitForRow(page, 'Night Drive');
+  await page.focus('.layer .card-main >> nth=0');
+  const focused = () => page.evaluate(() => document.activeElement.querySelector('.row-name')?.textContent ?? document.activeElement.textContent);
+  assert.equal(await focused(), ALBUM);
+  await page.keyboard.press('End');
+  assert.equal(await focused(), 'Night Drive');
+  await page.keyboard.press('Home');
+  assert.equal(await focused(), ALBUM);
+  await page.keyboard.press('Enter');
+  await until(async () => (await focused()) === 'Play album', 'focus on "Play album" on the album page');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'Opening');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await focused(), 'Middle');
+  await page.keyboard.press('Enter');
+  await until(async () => (await page.textContent('#now-title')) === 'Middle', 'Enter plays the track');
+  // Back returns to the grid.
+  await page.goBack();
+  await until(async () => (await groupNames(page)).includes(ALBUM), 'Back to the album grid');
   assert.deepEqual(log.errors, []);
   await context.close();
 });
