@@ -3,13 +3,17 @@
 // album grid shows covers, an album page is in track order and "Play album" queues it in order,
 // a track whose title and artist are HTML shows them as text and runs nothing, the Media Session
 // carries title, artist, album and artwork, durations show in rows and on the seek bar before the
-// media loads, the scan's progress bar, and tags arriving as `changed` items update rows in place.
+// media loads, the scan's progress bar, tags arriving as `changed` items update rows in place,
+// and a tagged file uploaded while the page is open joins its album.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { launch, open, rowNames, until, mediaState } from './lib/harness.js';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch, open, rowNames, until, mediaState, put, del } from './lib/harness.js';
 
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
 const ALBUM = 'Lighthouse Sessions';
@@ -313,6 +317,46 @@ test('scan progress shows as a progress bar; changed tags update rows in place',
   assert.equal(await page.evaluate(() => localStorage.getItem('bucketstream.queue')), before.queue, 'the queue stays');
   assert.equal(await page.evaluate(() => navigator.mediaSession.metadata.artist), 'The Keepers & Guests');
   assert.equal(await itemRow(page, 'Closing').getAttribute('data-marker'), 'kept', 'the other row was reused');
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+test('a tagged file uploaded while the page is open joins its album with its tags', async () => {
+  const { context, page, log } = await open(browser);
+  await section(page, 'albums');
+  await waitForRow(page, ALBUM);
+  await page.locator('.layer .card[data-group="album"] .card-main').filter({ hasText: ALBUM }).click();
+  await until(async () => JSON.stringify(await rowNames(page)) === JSON.stringify(TRACKS), 'the album page');
+  await itemRow(page, 'Middle').locator('.row-main').click();
+  await until(async () => !(await mediaState(page)).paused, 'Middle playing');
+  const src = (await mediaState(page)).src;
+  // A fourth track, made now with ffmpeg (tags and a small cover of its own).
+  const dir = await mkdtemp(join(tmpdir(), 'bs-media-'));
+  const file = join(dir, 'late.mp3');
+  execFileSync('ffmpeg', [
+    '-nostdin', '-v', 'error', '-y',
+    '-f', 'lavfi', '-i', 'sine=frequency=880:duration=2',
+    '-f', 'lavfi', '-i', 'color=c=0x2a9d8f:s=64x64:d=1',
+    '-map', '0:a', '-map', '1:v', '-frames:v', '1', '-c:a', 'libmp3lame', '-b:a', '64k', '-c:v', 'png',
+    '-disposition:v', 'attached_pic', '-metadata:s:v', 'comment=Cover (front)',
+    '-metadata', 'title=Late Arrival', '-metadata', 'artist=The Keepers', '-metadata', `album=${ALBUM}`,
+    '-metadata', 'track=4/4', '-metadata', 'date=2021', '-metadata', 'genre=Jazz', file,
+  ], { timeout: 30000 });
+  const key = `Albums/${ALBUM}/Track D.mp3`;
+  await put(process.env.BS_BUCKET, key, await readFile(file));
+  await rm(dir, { recursive: true, force: true });
+  try {
+    await until(async () => JSON.stringify(await rowNames(page)) === JSON.stringify([...TRACKS, 'Late Arrival']), 'the new track, last by its number', 60000, 250);
+    assert.equal(await itemRow(page, 'Late Arrival').locator('.row-meta').textContent(), 'The Keepers · 0:02');
+    assert.match(await page.textContent('#page-head .page-meta'), /4 tracks/);
+    const now = await mediaState(page);
+    assert.equal(now.src, src, 'the playing track is still loaded');
+    assert.ok(!now.paused, 'and still playing');
+    assert.equal(await page.textContent('#now-title'), 'Middle');
+  } finally {
+    await del(process.env.BS_BUCKET, key);
+  }
+  await until(async () => (await rowNames(page)).length === 3, 'the track gone again after the delete', 20000);
   assert.deepEqual(log.errors, []);
   await context.close();
 });
