@@ -396,6 +396,11 @@ export function renderCrumbs(ol, crumbs, open) {
  * `state` is null. `actions` are [{label, run}] buttons.
  */
 export function renderNotice(box, state) {
+  // The same notice again (paints come with every connection attempt): leave it alone, so its
+  // buttons stay put under the pointer and the keyboard focus.
+  const key = state ? JSON.stringify([state.kind, state.title, state.text, state.detail, (state.actions || []).map((a) => a.label)]) : '';
+  if (box.dataset.shown === key && (state ? !box.hidden : box.hidden)) return;
+  box.dataset.shown = key;
   if (!state) {
     box.hidden = true;
     box.replaceChildren();
