@@ -13,6 +13,8 @@ use bucketstream_core::error::Error;
 use bucketstream_core::range::if_none_match_hits;
 use bucketstream_library::art::{ArtBlob, ArtSize};
 use bucketstream_library::views;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::api::error_response;
@@ -139,6 +141,41 @@ async fn decide_art(
     }
 }
 
+/// The grouped views of one library generation, made once and shared by every request
+/// (at 100,000 items grouping takes a noticeable fraction of a second).
+pub struct Views {
+    generation: u64,
+    albums: Vec<views::Album>,
+    artists: Vec<views::Artist>,
+    genres: Vec<views::Genre>,
+}
+
+/// The views of the newest generation asked for.
+#[derive(Default)]
+pub struct ViewCache(tokio::sync::Mutex<Option<Arc<Views>>>);
+
+impl ViewCache {
+    /// The views of the current snapshot, made on the blocking pool when the generation moved.
+    async fn get(&self, state: &ServerState) -> Result<Arc<Views>, Error> {
+        let snap = state.library.snapshot();
+        let mut slot = self.0.lock().await;
+        if let Some(views) = slot.as_ref().filter(|v| v.generation == snap.generation) {
+            return Ok(views.clone());
+        }
+        let made = tokio::task::spawn_blocking(move || Views {
+            generation: snap.generation,
+            albums: views::albums(&snap.items),
+            artists: views::artists(&snap.items),
+            genres: views::genres(&snap.items),
+        })
+        .await
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+        let made = Arc::new(made);
+        *slot = Some(made.clone());
+        Ok(made)
+    }
+}
+
 /// A view as JSON.
 fn view<T: Serialize>(value: &T) -> Answer {
     match serde_json::to_value(value) {
@@ -149,8 +186,11 @@ fn view<T: Serialize>(value: &T) -> Answer {
 
 /// `GET /api/albums`: every album, sorted by artist then name.
 pub async fn albums(State(state): State<ServerState>) -> Response {
-    let snap = state.library.snapshot();
-    view(&views::albums(&snap.items)).render()
+    match state.views.get(&state).await {
+        Ok(v) => view(&v.albums),
+        Err(err) => Answer::Failed(err),
+    }
+    .render()
 }
 
 /// An album with its tracks in disc and track order.
@@ -163,11 +203,14 @@ struct AlbumPage<'a> {
 /// `GET /api/albums/{id}`: the album and its tracks.
 pub async fn album(State(state): State<ServerState>, Path(id): Path<String>) -> Response {
     let snap = state.library.snapshot();
-    let album = views::albums(&snap.items).into_iter().find(|a| a.id == id);
-    match album {
+    let all = match state.views.get(&state).await {
+        Ok(v) => v,
+        Err(err) => return Answer::Failed(err).render(),
+    };
+    match all.albums.iter().find(|a| a.id == id) {
         Some(album) => view(&AlbumPage {
             tracks: views::album_tracks(&snap.items, &id),
-            album,
+            album: album.clone(),
         }),
         None => Answer::NotFound,
     }
@@ -176,14 +219,20 @@ pub async fn album(State(state): State<ServerState>, Path(id): Path<String>) -> 
 
 /// `GET /api/artists`.
 pub async fn artists(State(state): State<ServerState>) -> Response {
-    let snap = state.library.snapshot();
-    view(&views::artists(&snap.items)).render()
+    match state.views.get(&state).await {
+        Ok(v) => view(&v.artists),
+        Err(err) => Answer::Failed(err),
+    }
+    .render()
 }
 
 /// `GET /api/genres`.
 pub async fn genres(State(state): State<ServerState>) -> Response {
-    let snap = state.library.snapshot();
-    view(&views::genres(&snap.items)).render()
+    match state.views.get(&state).await {
+        Ok(v) => view(&v.genres),
+        Err(err) => Answer::Failed(err),
+    }
+    .render()
 }
 
 #[cfg(test)]

@@ -63,6 +63,8 @@ pub struct ServerState {
     pub counters: Arc<limits::Counters>,
     /// `/api/videos`'s gzipped body, made once per generation.
     gzip: Arc<api::GzipCache>,
+    /// The grouped views (albums, artists, genres) of the current generation.
+    views: Arc<collection::ViewCache>,
     /// The media library (tags, art, the scan); `None`: items carry no tags and `/art` is 404.
     pub media: Option<Arc<MediaLibrary>>,
 }
@@ -105,6 +107,7 @@ impl ServerState {
             options: Arc::new(options),
             counters: Arc::default(),
             gzip: Arc::default(),
+            views: Arc::default(),
             media: None,
         })
     }

@@ -186,7 +186,7 @@ fn fixtures() -> &'static Path {
             ],
         );
         ffmpeg(&["-i", &cover, "-vf", "scale=200:200", &p("Other/cover.jpg")]);
-        // 64 MiB of mp3 frames (copied, so it is quick to make), tagged.
+        // 200 MB of mp3 frames (copied, so it is quick to make), tagged.
         let small = p("small.mp3");
         ffmpeg(&[
             "-f",

@@ -99,7 +99,7 @@ impl<'a> Context<'a> {
         let counter = Arc::new(AtomicU64::new(0));
         let (mut meta, art, error) = match item.kind {
             Kind::Audio => self.audio(&item, &counter).await,
-            Kind::Video => self.video(&item).await,
+            Kind::Video => self.video(&item, &counter).await,
         };
         let mut art_hash = match art {
             Some(art) => self.store_art(art).await,
@@ -155,18 +155,26 @@ impl<'a> Context<'a> {
         }
     }
 
-    async fn video(&self, item: &MediaItem) -> (ItemMeta, Option<Art>, Option<String>) {
-        let Some(base) = self.media_base else {
-            return (
-                ItemMeta::default(),
-                None,
-                Some("no server to read the video through".into()),
-            );
+    /// A video: facts and a poster from ffprobe/ffmpeg through the server's `/media`; without
+    /// them (no ffmpeg on the system, no server), what the container's own tags say, read with
+    /// the same small ranged reads as audio.
+    async fn video(
+        &self,
+        item: &MediaItem,
+        counter: &Arc<AtomicU64>,
+    ) -> (ItemMeta, Option<Art>, Option<String>) {
+        let url = self.media_base.map(|base| format!("{base}{}", item.url));
+        let probed = match &url {
+            Some(url) => probe::probe_video(url, self.timeout).await,
+            None => Err(probe::ProbeError::ToolMissing("a server to read through")),
         };
-        let url = format!("{base}{}", item.url);
-        let info = match probe::probe_video(&url, self.timeout).await {
-            Ok(info) => info,
-            Err(err) => return (ItemMeta::default(), None, Some(err.to_string())),
+        let (info, url) = match (probed, &url) {
+            (Ok(info), Some(url)) => (info, url),
+            (Err(err), _) => {
+                tracing::debug!(key = %item.key, error = %err, "video read without ffprobe");
+                return self.audio(item, counter).await;
+            }
+            (Ok(_), None) => return self.audio(item, counter).await,
         };
         let meta = ItemMeta {
             title: info.title,
@@ -178,7 +186,7 @@ impl<'a> Context<'a> {
             ..ItemMeta::default()
         };
         let at_ms = meta.duration_ms.map_or(0, |d| d / 10);
-        let poster = match probe::poster(&url, at_ms, self.timeout).await {
+        let poster = match probe::poster(url, at_ms, self.timeout).await {
             Ok(jpeg) => Some(Art {
                 mime: "image/jpeg".into(),
                 bytes: jpeg,
