@@ -10,6 +10,7 @@
 //   "changed"    {added, removed, changed, generation, count}
 //   "status"     {ok, error: {code, message} | null}   the catalog's refresh health
 //   "connection" {state: "connecting"|"open"|"closed", retryIn?: ms, attempts}
+//   "scan"       {running, done, total, failed, fetched_bytes}   the tag scan's progress
 
 const tauri = typeof window !== 'undefined' ? window.__TAURI_INTERNALS__ : undefined;
 
@@ -79,6 +80,14 @@ export async function mediaBase() {
 /** The URL that plays `item`. */
 export function mediaUrl(item) {
   return base + item.url;
+}
+
+/**
+ * The URL of an item's or album's art (`path` is a server path, /art/<hash>) at about `size` px
+ * (300 for thumbnails, 1000 for the big cover and the Media Session).
+ */
+export function artUrl(path, size) {
+  return `${base}${path}?size=${size}`;
 }
 
 /** The whole library as an array of items. */
@@ -168,12 +177,21 @@ function handleMessage(text) {
     case 'status':
       emit('status', { ok: Boolean(msg.ok), error: msg.error || null });
       break;
+    case 'scan_progress':
+      emit('scan', scanOf(msg));
+      break;
     case 'error':
       console.warn('api: the server refused a message:', msg.code, msg.message);
       break;
     default:
       break; // pong and future message types
   }
+}
+
+/** A scan progress report with every field a finite number (hostile or missing values: 0). */
+export function scanOf(s) {
+  const n = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  return { running: Boolean(s && s.running), done: n(s && s.done), total: n(s && s.total), failed: n(s && s.failed), fetched_bytes: n(s && s.fetched_bytes) };
 }
 
 function scheduleReconnect() {
@@ -283,6 +301,7 @@ export const api = {
   invoke,
   mediaBase,
   mediaUrl,
+  artUrl,
   listLibrary,
   health,
   refresh,

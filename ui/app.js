@@ -1,10 +1,13 @@
-// app.js: the player's entry point. It wires the api (list, live changes, connection), the
-// library model and its virtualized view, the queue, the player bar, the status messages, the
-// keyboard shortcuts and, in the desktop app only, the settings view owned by ui/desktop/.
+// app.js: the player's entry point. It wires the api (list, live changes, scan progress,
+// connection), the library model and its virtualized view, the navigation between the sections
+// (Folders, Songs, Albums, Artists, Genres, Videos) and their pages (an album, an artist, a
+// genre: each a history entry), the queue, the player bar, the status messages, the keyboard
+// shortcuts and, in the desktop app only, the settings view owned by ui/desktop/.
 
 import { api, on, isDesktop } from './api.js';
-import { Library, SORTS } from './library.js';
-import { LibraryView, renderCrumbs } from './views.js';
+import { Library, SORTS, SECTIONS } from './library.js';
+import { LibraryView, renderCrumbs, renderPageHead } from './views.js';
+import { displayTitle } from './groups.js';
 import { Queue, QueuePanel } from './queue.js';
 import { Player } from './player.js';
 import { Status } from './status.js';
@@ -20,7 +23,13 @@ const prefs = load('view', {});
 const library = new Library(onLibraryChange);
 library.sort = SORTS[prefs.sort] ? prefs.sort : 'name-asc';
 library.kind = ['all', 'audio', 'video'].includes(prefs.kind) ? prefs.kind : 'all';
-library.folder = folderFromHash();
+{
+  const start = navFromHash();
+  library.section = start.section;
+  library.folder = start.folder;
+  library.page = start.page;
+}
+let userMode = prefs.mode === 'grid' ? 'grid' : 'list'; // the Layout toggle (Folders only)
 
 const status = new Status({
   retry: () => api.reconnect(),
@@ -33,16 +42,21 @@ const view = new LibraryView($('library'), {
   play: (item) => playItem(item),
   playNext: (item) => {
     queue.playNext(item.id);
-    announce(`“${item.name}” plays next`);
+    announce(`“${displayTitle(item)}” plays next`);
   },
   enqueue: (item) => {
     queue.enqueue(item.id);
-    announce(`“${item.name}” added to the queue`);
+    announce(`“${displayTitle(item)}” added to the queue`);
   },
   open: (path) => openFolder(path),
+  openGroup: (type, summary) => {
+    // The row that opened the page goes away: focus moves to the page's "Play" button.
+    focusHead = true;
+    navigate({ section: `${type}s`, page: { type, key: summary.key } });
+  },
   showFolder: () => library.query !== '' || library.folder === '',
 });
-view.setMode(prefs.mode === 'grid' ? 'grid' : 'list');
+view.setMode(modeFor());
 
 const queue = new Queue(() => {
   panel.render();
@@ -72,13 +86,18 @@ let pendingMeasure = false; // a list arrived: measure list -> rows drawn (read 
 function onLibraryChange(reason, detail) {
   if (reason === 'view') keepScroll = false;
   if (reason === 'delta' && detail) {
+    // Tags filling in during a scan are not worth a word each time; files coming and going are.
     const parts = [];
     if (detail.added) parts.push(`${detail.added} added`);
     if (detail.removed) parts.push(`${detail.removed} removed`);
-    if (detail.changed) parts.push(`${detail.changed} changed`);
     if (parts.length) announce(`Library updated: ${parts.join(', ')}`);
   }
-  if (reason !== 'view') queue.prune((id) => library.get(id) !== undefined);
+  if (reason !== 'view') {
+    queue.prune((id) => library.get(id) !== undefined);
+    // The playing item's tags may have just been read: the player bar and Media Session follow.
+    const fresh = player.item && library.get(player.item.id);
+    if (fresh) player.update(fresh);
+  }
   schedulePaint();
 }
 
@@ -91,14 +110,28 @@ function schedulePaint() {
 }
 
 let shownRows = null;
-let shownFolder = null;
+let shownCrumbs = null;
+let shownHead;
+let focusHead = false;
+
+/** The layout of the current view: the toggle's in Folders, covers for albums and videos. */
+function modeFor() {
+  if (library.section === 'folders') return userMode;
+  return !library.page && (library.section === 'albums' || library.section === 'videos') ? 'grid' : 'list';
+}
+
+function coverFor() {
+  if (library.page) return null;
+  return library.section === 'albums' ? 'square' : library.section === 'videos' ? 'wide' : null;
+}
 
 function paint() {
   const rows = library.rows();
   // Status and connection changes repaint the notices only; the rows are redrawn when they change.
   if (rows !== shownRows) {
     shownRows = rows;
-    view.setRows(rows.rows, keepScroll);
+    view.setMode(modeFor());
+    view.setRows(rows.rows, keepScroll, rows.style, coverFor());
   }
   if (pendingMeasure) {
     pendingMeasure = false;
@@ -110,15 +143,27 @@ function paint() {
   }
   keepScroll = true;
   view.setCurrent(player.item ? player.item.id : null);
-  if (shownFolder !== library.folder) {
-    shownFolder = library.folder;
-    renderCrumbs($('crumbs'), library.crumbs(), openFolder);
+  const crumbs = library.crumbs();
+  const crumbKey = `${hashOf(library)}\u0000${crumbs.map((c) => c.name).join('\u0000')}`;
+  if (shownCrumbs !== crumbKey) {
+    shownCrumbs = crumbKey;
+    renderCrumbs($('crumbs'), crumbs, (nav) => navigate(nav));
+    paintSections();
   }
-  const counts = [];
-  if (rows.folders) counts.push(`${rows.folders} folder${rows.folders === 1 ? '' : 's'}`);
-  counts.push(`${rows.itemCount.toLocaleString()} item${rows.itemCount === 1 ? '' : 's'}`);
-  if (rows.audio && rows.video) counts.push(`${rows.audio.toLocaleString()} audio`, `${rows.video.toLocaleString()} video`);
-  let text = counts.join(' · ');
+  const group = library.pageGroup();
+  if (shownHead !== group) {
+    shownHead = group;
+    renderPageHead($('page-head'), group, () => {
+      const g = library.pageGroup();
+      if (g) playList(g.tracks);
+    });
+  }
+  if (focusHead) {
+    focusHead = false;
+    const btn = document.querySelector('#page-head .play-all');
+    if (btn && !btn.disabled) btn.focus();
+  }
+  let text = rows.counts;
   if (rows.searching) text += ` matching, of ${library.size.toLocaleString()}`;
   $('counts').textContent = library.loaded ? text : '';
   status.paint(library, rows);
@@ -127,27 +172,73 @@ function paint() {
 }
 
 /** Opens a folder; each one is a history entry (#folder=...), so Back goes up again. */
-function openFolder(path, fromHistory = false) {
-  if (!fromHistory && path !== library.folder) {
-    const url = path ? `#folder=${encodeURIComponent(path)}` : `${location.pathname}${location.search}`;
-    history.pushState({ folder: path }, '', url);
-  }
-  library.set({ folder: path, query: library.query });
-  announce(path ? `Folder ${path}` : 'Library top');
+function openFolder(path) {
+  navigate({ section: 'folders', folder: path });
 }
 
-/** The folder named in the address (#folder=...), or the top. */
-function folderFromHash() {
-  const m = /^#folder=(.*)$/.exec(location.hash);
-  if (!m) return '';
+/**
+ * The address of a view state: "" (the top of Folders), #folder=PATH, #songs, #albums, …, or
+ * #album=KEY, #artist=KEY, #genre=KEY for a page.
+ */
+function hashOf({ section, folder, page }) {
+  if (page) return `#${page.type}=${encodeURIComponent(page.key)}`;
+  if (section === 'folders') return folder ? `#folder=${encodeURIComponent(folder)}` : '';
+  return `#${section}`;
+}
+
+/** The view state named in the address; the top of Folders when it names nothing known. */
+function navFromHash() {
+  const m = /^#([a-z]+)(?:=(.*))?$/.exec(location.hash);
+  const top = { section: 'folders', folder: '', page: null };
+  if (!m) return top;
+  let value = '';
   try {
-    return decodeURIComponent(m[1]);
+    value = m[2] === undefined ? '' : decodeURIComponent(m[2]);
   } catch {
-    return '';
+    return top;
+  }
+  if (m[1] === 'folder') return { ...top, folder: value };
+  if (['album', 'artist', 'genre'].includes(m[1]) && value) return { section: `${m[1]}s`, folder: '', page: { type: m[1], key: value } };
+  if (SECTIONS[m[1]] && m[2] === undefined) return { ...top, section: m[1] };
+  return top;
+}
+
+/**
+ * Goes to a section, a folder or a page: each is a history entry, so Back returns and a reload
+ * stays put.
+ */
+function navigate(nav, fromHistory = false) {
+  const next = {
+    section: SECTIONS[nav.section] ? nav.section : 'folders',
+    folder: nav.section === 'folders' ? nav.folder || '' : library.folder,
+    page: nav.page || null,
+  };
+  const hash = hashOf(next);
+  if (!fromHistory && hash !== hashOf(library)) {
+    history.pushState(null, '', hash || `${location.pathname}${location.search}`);
+  }
+  library.set(next);
+  if (next.section === 'folders') announce(next.folder ? `Folder ${next.folder}` : 'Library top');
+  else {
+    const group = library.pageGroup();
+    announce(group ? group.name : SECTIONS[next.section]);
   }
 }
 
-window.addEventListener('popstate', () => openFolder(folderFromHash(), true));
+/** The section buttons and the toolbar controls that apply to the view shown. */
+function paintSections() {
+  for (const btn of document.querySelectorAll('button[data-section]')) {
+    if (btn.dataset.section === library.section) btn.setAttribute('aria-current', library.page ? 'true' : 'page');
+    else btn.removeAttribute('aria-current');
+  }
+  const folders = library.section === 'folders';
+  document.querySelector('.segmented[aria-label="Show"]').hidden = !folders;
+  document.querySelector('.segmented[aria-label="Layout"]').hidden = !folders;
+  document.querySelector('.sort').hidden = library.page !== null && library.page.type === 'album';
+  document.body.dataset.section = library.section;
+}
+
+window.addEventListener('popstate', () => navigate(navFromHash(), true));
 
 let queryTimer = 0;
 function setQuery(text) {
@@ -164,7 +255,7 @@ function setKind(kind) {
 }
 
 function savePrefs() {
-  save('view', { sort: library.sort, kind: library.kind, mode: view.mode });
+  save('view', { sort: library.sort, kind: library.kind, mode: userMode });
 }
 
 async function refresh() {
@@ -195,6 +286,18 @@ function playItem(item) {
 }
 
 let listContext = [];
+
+/** Plays `items` in order: the first now, the others queued right after it. */
+function playList(items) {
+  if (!items || !items.length) return;
+  const ids = items.map((i) => i.id);
+  queue.playNow(ids[0]);
+  for (let i = ids.length - 1; i >= 1; i -= 1) queue.playNext(ids[i]);
+  listContext = ids;
+  player.load(library.get(ids[0]) || items[0]);
+  view.setCurrent(ids[0]);
+  announce(`Playing ${items.length} track${items.length === 1 ? '' : 's'}`);
+}
 
 /** The item after the current one in the list it was started from, if any. */
 function nextFromList() {
@@ -281,10 +384,11 @@ $('search').addEventListener('input', (ev) => {
 });
 for (const btn of document.querySelectorAll('[data-kind]')) btn.addEventListener('click', () => setKind(btn.dataset.kind));
 for (const btn of document.querySelectorAll('[data-view]')) {
-  btn.setAttribute('aria-pressed', String(btn.dataset.view === view.mode));
+  btn.setAttribute('aria-pressed', String(btn.dataset.view === userMode));
   btn.addEventListener('click', () => {
     for (const b of document.querySelectorAll('[data-view]')) b.setAttribute('aria-pressed', String(b === btn));
-    view.setMode(btn.dataset.view);
+    userMode = btn.dataset.view;
+    view.setMode(modeFor());
     savePrefs();
   });
 }
@@ -296,6 +400,9 @@ sort.addEventListener('change', () => {
   savePrefs();
 });
 $('refresh-btn').addEventListener('click', () => refresh());
+for (const btn of document.querySelectorAll('button[data-section]')) {
+  btn.addEventListener('click', () => navigate({ section: btn.dataset.section, folder: '' }));
+}
 $('queue-btn').addEventListener('click', () => panel.toggle());
 $('shuffle-btn').addEventListener('click', () => {
   queue.toggleShuffle();
@@ -330,6 +437,7 @@ on('list', ({ items }) => {
   library.replace(items);
 });
 on('changed', (delta) => library.apply(delta));
+on('scan', (scan) => status.setScan(scan));
 on('status', (s) => {
   status.setCatalog(s);
   if (s.ok) api.health().then((h) => status.setHealth(h)).catch(() => {});

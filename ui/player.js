@@ -1,10 +1,13 @@
 // player.js: playback. One <video> element plays both audio and video; this module binds it to
 // the persistent player bar (play/pause, seek bar with buffered ranges, previous/next, volume,
 // mute, speed), the video view (fullscreen, picture-in-picture), per-item resume positions and
-// the Media Session API, and turns playback failures into a clear message with a download link.
+// the Media Session API (title, artist, album, cover), and turns playback failures into a clear
+// message with a download link. Before the media has loaded, the seek bar shows the length the
+// library read from the file (duration_ms).
 
 import { h, setIcon, formatTime, load, save, forget, throttle } from './util.js';
-import { mediaUrl } from './api.js';
+import { mediaUrl, artUrl } from './api.js';
+import { displayTitle } from './groups.js';
 
 const $ = (id) => document.getElementById(id);
 const RESUME_MIN = 3; // seconds: closer to either end than this starts from the top
@@ -131,20 +134,39 @@ export class Player {
     m.src = mediaUrl(item);
     m.playbackRate = Number(this.els.speed.value) || 1;
     m.defaultPlaybackRate = m.playbackRate;
-    this.els.title.textContent = item.name;
-    this.els.sub.textContent = item.folder || (item.kind === 'audio' ? 'Audio' : 'Video');
-    this.els.stageTitle.textContent = item.name;
+    this.showText(item);
     this.els.now.disabled = item.kind !== 'video';
     this.els.pip.hidden = item.kind !== 'video' || pipUnsupported(this.els.pip);
     this.els.fullscreen.hidden = item.kind !== 'video';
     if (item.kind === 'video') this.showStage(!this.stageHidden);
     else this.showStage(false, true);
-    document.title = `${item.name} · Bucketstream`;
     this.syncTime();
     this.els.buffered.style.background = '';
     this.updateSession();
     if (autoplay) this.play();
     else m.load();
+  }
+
+  /** The title, artist and album of `item` in the player bar, the video view and the tab. */
+  showText(item) {
+    const title = displayTitle(item);
+    const tags = [item.artist, item.album].filter(Boolean).join(' — ');
+    this.els.title.textContent = title;
+    this.els.sub.textContent = tags || item.folder || (item.kind === 'audio' ? 'Audio' : 'Video');
+    this.els.stageTitle.textContent = title;
+    document.title = `${title} · Bucketstream`;
+  }
+
+  /**
+   * A newer version of the loaded item (its tags were read while it played): the texts, the
+   * known length and the Media Session follow; playback is not touched.
+   */
+  update(item) {
+    if (!this.item || item.id !== this.item.id || item === this.item) return;
+    this.item = item;
+    this.showText(item);
+    this.syncTime();
+    this.updateSession();
   }
 
   /** Leaves nothing loaded (the current item vanished from a restored session). */
@@ -265,13 +287,16 @@ export class Player {
     const m = this.media;
     const d = m.duration;
     const known = Number.isFinite(d) && d > 0;
-    this.els.seek.max = known ? String(d) : '0';
+    // Until the media says, the length read from the file's tags stands in (not seekable yet).
+    const told = this.item && this.item.duration_ms ? this.item.duration_ms / 1000 : NaN;
+    const shown = known ? d : told;
+    this.els.seek.max = known ? String(d) : Number.isFinite(told) ? String(told) : '0';
     this.els.seek.disabled = !known;
     this.els.seek.value = known ? String(m.currentTime) : '0';
     this.els.seek.style.setProperty('--played', known ? `${((m.currentTime / d) * 100).toFixed(2)}%` : '0%');
     this.els.cur.textContent = formatTime(known ? m.currentTime : 0);
-    this.els.dur.textContent = formatTime(known ? d : NaN);
-    this.els.seek.setAttribute('aria-valuetext', `${formatTime(m.currentTime)} of ${formatTime(d)}`);
+    this.els.dur.textContent = formatTime(shown);
+    this.els.seek.setAttribute('aria-valuetext', `${formatTime(known ? m.currentTime : 0)} of ${formatTime(shown)}`);
     this.syncBuffered();
     this.updatePosition();
   }
@@ -337,16 +362,24 @@ export class Player {
     document.body.classList.remove('has-error');
   }
 
-  /** Media Session: title, folder, artwork and the transport actions (media keys, lock screen). */
+  /**
+   * Media Session: title, artist, album and artwork (the cover at 300 and 1000 px, else the
+   * app's icon), and the transport actions (media keys, lock screen). Untagged files show their
+   * folder instead.
+   */
   updateSession() {
     if (!('mediaSession' in navigator) || !this.item) return;
     const s = navigator.mediaSession;
+    const item = this.item;
+    const artwork = item.art
+      ? [300, 1000].map((n) => ({ src: new URL(artUrl(item.art, n), document.baseURI).href, sizes: `${n}x${n}` }))
+      : [{ src: new URL('icon.svg', document.baseURI).href, sizes: '512x512', type: 'image/svg+xml' }];
     try {
       s.metadata = new MediaMetadata({
-        title: this.item.name,
-        artist: this.item.folder || 'Bucketstream',
-        album: this.item.folder ? this.item.folder.split('/').pop() : 'Library',
-        artwork: [{ src: new URL('icon.svg', document.baseURI).href, sizes: '512x512', type: 'image/svg+xml' }],
+        title: displayTitle(item),
+        artist: item.artist || item.album_artist || item.folder || 'Bucketstream',
+        album: item.album || (item.folder ? item.folder.split('/').pop() : 'Library'),
+        artwork,
       });
     } catch {
       /* MediaMetadata missing */

@@ -3,6 +3,7 @@
 // local storage so a reload finds it again.
 
 import { h, iconButton, load, save, announce, icon } from './util.js';
+import { displayTitle } from './groups.js';
 
 export class Queue {
   constructor(onChange) {
@@ -216,13 +217,14 @@ export class QueuePanel {
     if (this.root.hidden) return;
     const rows = ids.map((id, i) => {
       const item = this.library.get(id);
-      const name = item ? item.name : 'Removed from the library';
+      const name = item ? displayTitle(item) : 'Removed from the library';
+      const sub = item ? item.artist || item.folder : '';
       const current = i === index;
       const main = h(
         'button',
         { type: 'button', className: 'queue-main', dataset: { action: 'jump', index: String(i) } },
         current ? icon('play', 18) : h('span', { className: 'queue-num', text: String(i + 1) }),
-        h('span', { className: 'row-text' }, h('span', { className: 'row-name', text: name }), item && item.folder ? h('span', { className: 'row-meta', text: item.folder }) : null),
+        h('span', { className: 'row-text' }, h('span', { className: 'row-name', text: name }), sub ? h('span', { className: 'row-meta', text: sub }) : null),
       );
       if (current) main.setAttribute('aria-current', 'true');
       const up = iconButton('up', `Move up: ${name}`, { dataset: { action: 'up', index: String(i) }, disabled: i === 0 });

@@ -1,10 +1,12 @@
 // status.js: what the player says about its state: the connection indicator in the top bar, the
 // banner over a stale list (offline, S3 failing), and the full-pane notices for loading, empty,
-// error, offline and no-results, each telling the person what to do next. The texts for error
-// codes are generated from the server's ErrorCode enum (errors.js).
+// error, offline and no-results, each telling the person what to do next, and the progress bar
+// of the tag scan. The texts for error codes are generated from the server's ErrorCode enum
+// (errors.js).
 
 import { ERROR_HELP } from './errors.js';
 import { renderNotice } from './views.js';
+import { scanOf } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,6 +21,29 @@ export class Status {
     this.connText = $('conn-text');
     this.banner = $('banner');
     this.notice = $('notice');
+    this.scan = { running: false, done: 0, total: 0, failed: 0, fetched_bytes: 0 };
+  }
+
+  /** A scan progress report (api.scanOf shape): the bar shows while it runs. */
+  setScan(scan) {
+    this.scan = scan;
+    const box = $('scan');
+    const bar = $('scan-bar');
+    if (!scan.running) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    const total = Math.max(scan.total, scan.done);
+    const done = Math.min(scan.done, total);
+    bar.setAttribute('aria-valuemax', String(total));
+    bar.setAttribute('aria-valuenow', String(done));
+    const text = total
+      ? `Reading tags: ${done.toLocaleString()} of ${total.toLocaleString()}${scan.failed ? ` (${scan.failed.toLocaleString()} unreadable)` : ''}`
+      : 'Reading tags…';
+    bar.setAttribute('aria-valuetext', text);
+    bar.style.setProperty('--done', total ? `${((done / total) * 100).toFixed(1)}%` : '0%');
+    $('scan-text').textContent = text;
   }
 
   setConnection(detail) {
@@ -39,6 +64,7 @@ export class Status {
   setHealth(health) {
     this.health = health;
     if (health) this.catalog = { ok: health.ok, error: health.last_error };
+    if (health && health.scan) this.setScan(scanOf(health.scan));
   }
 
   retrySeconds() {
@@ -110,6 +136,8 @@ export class Status {
           actions: [{ label: 'Refresh', run: this.actions.refresh }],
         };
       }
+    } else if (view.rows.length === 0 && view.empty && !library.query) {
+      state = { kind: 'no-results', title: view.empty.title, text: view.empty.text };
     } else if (view.rows.length === 0) {
       const actions = [];
       if (library.query) actions.push({ label: 'Clear the search', run: this.actions.clearSearch });

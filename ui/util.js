@@ -33,6 +33,9 @@ const ICONS = {
   download: 'M5 20h14v-2H5zM19 9h-4V3H9v6H5l7 7z',
   home: 'M10 20v-6h4v6h5v-8h3L12 3 2 12h3v8z',
   minimize: 'M6 19h12v-2H6z',
+  album: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 14.5a4.5 4.5 0 1 1 0-9 4.5 4.5 0 0 1 0 9zm0-5.5a1 1 0 1 0 0 2 1 1 0 0 0 0-2z',
+  artist: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-2.7 0-8 1.3-8 4v2h16v-2c0-2.7-5.3-4-8-4z',
+  genre: 'M21.4 11.6l-9-9A2 2 0 0 0 11 2H4a2 2 0 0 0-2 2v7c0 .6.2 1.1.6 1.4l9 9a2 2 0 0 0 2.8 0l7-7a2 2 0 0 0 0-2.8zM6.5 8a1.5 1.5 0 1 1 0-3 1.5 1.5 0 0 1 0 3z',
 };
 
 /** An inline SVG icon (decorative: hidden from assistive technology). */
@@ -179,4 +182,10 @@ export function throttle(fn, ms) {
 export function announce(text) {
   const region = document.getElementById('announcer');
   if (region) region.textContent = text;
+}
+
+/** "3:07" or "1:02:03" for a duration in milliseconds; '' when unknown. */
+export function formatDuration(ms) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return '';
+  return formatTime(Math.round(ms / 1000));
 }

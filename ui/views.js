@@ -1,8 +1,12 @@
 // views.js: draws the library: a virtualized list or grid (only the rows in view exist in the
-// DOM, so 10,000 items scroll smoothly), the breadcrumb and the counts. Every piece of item data
-// goes in as text (textContent or attributes), never as markup.
+// DOM, so 10,000 items scroll smoothly) of files, songs, album tracks, videos (poster cards),
+// albums (cover cards), artists and genres; the breadcrumb; the page head of an album, artist or
+// genre; and the notices. Every piece of item data and every tag goes in as text (textContent or
+// attributes), never as markup; images come only from the server's own /art/ paths.
 
-import { h, icon, formatSize, formatDate } from './util.js';
+import { h, icon, formatSize, formatDate, formatDuration } from './util.js';
+import { artUrl } from './api.js';
+import { displayTitle } from './groups.js';
 
 const LIST_ROW = 60; // px, matches .row height in player.css
 const GRID_MIN = 168; // px, smallest card width
@@ -13,12 +17,15 @@ const OVERSCAN = 6; // rows drawn beyond each edge
 export class LibraryView {
   constructor(scroller, handlers) {
     this.scroller = scroller;
-    this.handlers = handlers; // {play(item), playNext(item), enqueue(item), open(path)}
+    this.handlers = handlers; // {play(item), playNext(item), enqueue(item), open(path), openGroup(summary), showFolder()}
     this.rows = [];
     this.mode = 'list';
+    this.style = 'files'; // how items are drawn: "files", "songs", "tracks", "videos"
+    this.cover = null; // grid cards with a cover: "square" (albums), "wide" (video posters) or null
     this.currentId = null;
     this.nodes = new Map(); // row index -> element
     this.pool = []; // detached item rows, reused by build()
+    this.spare = new Map(); // rows drawn before a live update, by item id or group, for reuse
     this.sizer = h('div', { className: 'sizer', attrs: { 'aria-hidden': 'true' } });
     this.layer = h('div', { className: 'layer', attrs: { role: 'list', 'aria-label': 'Library' } });
     scroller.append(this.sizer, this.layer);
@@ -29,21 +36,31 @@ export class LibraryView {
     this.layer.addEventListener('keydown', (ev) => this.onKey(ev));
   }
 
-  /** Shows `rows` (from Library.rows()); `keepScroll` false jumps to the top. */
-  setRows(rows, keepScroll) {
+  /**
+   * Shows `rows` (from Library.rows()); `keepScroll` false jumps to the top. `style` is the
+   * rows' item style and `cover` the grid's cover shape (see the constructor).
+   */
+  setRows(rows, keepScroll, style = this.style, cover = this.cover) {
+    // Same look as before (a live update): the drawn rows are kept aside and reused for the same
+    // item or group, so covers do not flicker while a scan fills the tags in.
+    const same = style === this.style && cover === this.cover;
+    this.style = style;
+    this.cover = cover;
     // A live update must not steal keyboard focus: remember the focused row and button.
     const active = document.activeElement;
     let focus = null;
     if (active && this.layer.contains(active)) {
       const node = active.closest('[role="listitem"]');
-      if (node) focus = { id: node.dataset.id, path: node.dataset.path, action: active.dataset.action };
+      if (node) focus = { id: node.dataset.id, path: node.dataset.path, key: node.dataset.key, action: active.dataset.action };
     }
     this.rows = rows;
     if (!keepScroll) this.scroller.scrollTop = 0;
-    this.clear();
+    this.clear(same);
     this.layout();
     if (focus) {
-      const index = rows.findIndex((r) => (r.type === 'item' ? r.item.id === focus.id : r.path === focus.path));
+      const index = rows.findIndex((r) =>
+        r.type === 'item' ? r.item.id === focus.id : r.type === 'folder' ? r.path === focus.path : r.summary.key === focus.key,
+      );
       if (index >= 0) this.focusIndex(index, focus.action);
     }
   }
@@ -71,17 +88,44 @@ export class LibraryView {
     }
   }
 
-  clear() {
-    for (const node of this.nodes.values()) node.remove();
+  /** Takes the drawn rows out; `keep` keeps them aside for reuse by build() (same look). */
+  clear(keep = false) {
+    this.spare = new Map();
+    if (!keep) this.pool = [];
+    for (const node of this.nodes.values()) {
+      node.remove();
+      if (!keep) continue;
+      if (node.refs) this.pool.push(node);
+      const key = node.dataset.id || (node.dataset.group ? `${node.dataset.group}\u0000${node.dataset.key}` : '');
+      if (key) this.spare.set(key, node);
+    }
     this.nodes.clear();
-    this.pool = [];
+  }
+
+  /** The row drawn for `key` before a live update, if it can be reused. */
+  takeSpare(key) {
+    const node = this.spare.get(key);
+    if (!node) return null;
+    this.spare.delete(key);
+    if (node.refs) {
+      const at = this.pool.indexOf(node);
+      if (at < 0) return null;
+      this.pool.splice(at, 1);
+    }
+    return node;
   }
 
   geometry() {
     const width = this.scroller.clientWidth;
     if (this.mode === 'grid') {
       const cols = Math.max(1, Math.floor((width - 16) / GRID_MIN));
-      return { cols, rowH: GRID_ROW, colW: (width - 16) / cols };
+      const colW = (width - 16) / cols;
+      if (!this.cover) return { cols, rowH: GRID_ROW, colW };
+      // Cover cards: the image is as wide as the card; the text (and the buttons of a video
+      // card) go under it.
+      const artH = Math.round((colW - 28) * (this.cover === 'wide' ? 9 / 16 : 1));
+      const cardH = artH + (this.cover === 'wide' ? 112 : 64);
+      return { cols, rowH: cardH + 12, colW, cardH };
     }
     return { cols: 1, rowH: LIST_ROW, colW: width };
   }
@@ -119,7 +163,7 @@ export class LibraryView {
   }
 
   draw() {
-    const { cols, rowH, colW } = this.geometry();
+    const { cols, rowH, colW, cardH } = this.geometry();
     const top = this.scroller.scrollTop;
     const height = this.scroller.clientHeight || 600;
     const firstLine = Math.max(0, Math.floor(top / rowH) - OVERSCAN);
@@ -144,7 +188,10 @@ export class LibraryView {
         this.mode === 'grid'
           ? `translate(${8 + col * colW}px, ${8 + line * rowH}px)`
           : `translateY(${8 + line * rowH}px)`;
-      if (this.mode === 'grid') node.style.width = `${colW - 12}px`;
+      if (this.mode === 'grid') {
+        node.style.width = `${colW - 12}px`;
+        node.style.height = cardH ? `${cardH}px` : '';
+      }
       this.nodes.set(i, node);
       fresh.append(node);
     }
@@ -163,8 +210,44 @@ export class LibraryView {
       );
       return h('div', { className: this.mode === 'grid' ? 'card folder-row' : 'row folder-row', attrs: { role: 'listitem', ...pos }, dataset: { path: row.path } }, main);
     }
-    const node = this.pool.pop() || this.skeleton();
+    if (row.type !== 'item') {
+      const old = this.takeSpare(`${row.type}\u0000${row.summary.key}`);
+      if (old && old.summary === row.summary) {
+        old.setAttribute('aria-setsize', pos['aria-setsize']);
+        old.setAttribute('aria-posinset', pos['aria-posinset']);
+        old.querySelector('[data-action]').dataset.index = String(index);
+        return old;
+      }
+      return this.buildGroup(row, index, pos);
+    }
+    const node = this.takeSpare(row.item.id) || this.pool.pop() || this.skeleton();
     this.fill(node, row.item, index, pos);
+    return node;
+  }
+
+  /** A row (or cover card) for an album, an artist or a genre: a button that opens its page. */
+  buildGroup(row, index, pos) {
+    const g = row.summary;
+    const grid = this.mode === 'grid';
+    const art = h('span', { className: `kind ${row.type}` });
+    if (g.art) art.append(artImage(g.art, 300));
+    else {
+      art.append(icon(row.type, grid ? 48 : 24));
+      if (grid) art.style.setProperty('--hue', String(hue(g.key)));
+    }
+    let meta;
+    if (row.type === 'album') meta = [g.artist, g.year ? String(g.year) : '', grid ? '' : count(g.count, 'track')];
+    else meta = [count(g.albums.length, 'album'), count(g.count, 'track')];
+    const main = h(
+      'button',
+      { type: 'button', className: grid ? 'card-main' : 'row-main', dataset: { action: 'group', index: String(index) } },
+      art,
+      h('span', { className: 'row-text' }, h('span', { className: 'row-name', text: g.name }), h('span', { className: 'row-meta', text: meta.filter(Boolean).join(' · ') })),
+    );
+    main.title = `${g.name}${row.type === 'album' ? ` · ${g.artist}` : ''}`;
+    const cls = grid ? `card group-row${this.cover ? ' cover' : ''}` : 'row group-row';
+    const node = h('div', { className: cls, attrs: { role: 'listitem', ...pos }, dataset: { group: row.type, key: g.key } }, main);
+    node.summary = g;
     return node;
   }
 
@@ -177,7 +260,8 @@ export class LibraryView {
     const main = h('button', { type: 'button', className: grid ? 'card-main' : 'row-main', dataset: { action: 'play' } }, art, h('span', { className: 'row-text' }, name, meta));
     const next = h('button', { type: 'button', className: 'icon-btn', dataset: { action: 'next' }, title: 'Play next' }, icon('playNext'));
     const add = h('button', { type: 'button', className: 'icon-btn', dataset: { action: 'enqueue' }, title: 'Add to queue' }, icon('add'));
-    const node = h('div', { className: grid ? 'card' : 'row', attrs: { role: 'listitem' } }, main, h('span', { className: 'row-actions' }, next, add));
+    const cls = grid ? `card${this.cover ? ` cover ${this.cover}` : ''}` : 'row';
+    const node = h('div', { className: cls, attrs: { role: 'listitem' } }, main, h('span', { className: 'row-actions' }, next, add));
     node.refs = { art, name, meta, main, next, add };
     return node;
   }
@@ -185,26 +269,48 @@ export class LibraryView {
   fill(node, item, index, pos) {
     const { art, name, meta, main, next, add } = node.refs;
     const grid = this.mode === 'grid';
-    const parts = [item.kind === 'audio' ? 'Audio' : 'Video', formatSize(item.size), formatDate(item.modified_ms)];
-    if (item.folder && this.handlers.showFolder()) parts.unshift(item.folder);
-    if (node.dataset.kind !== item.kind) {
+    const style = this.style;
+    const duration = formatDuration(item.duration_ms);
+    const title = style === 'files' ? item.name : displayTitle(item);
+    let parts;
+    if (style === 'files') {
+      parts = [item.kind === 'audio' ? 'Audio' : 'Video', duration, formatSize(item.size), formatDate(item.modified_ms)];
+      if (item.folder && this.handlers.showFolder()) parts.unshift(item.folder);
+    } else if (style === 'tracks') {
+      parts = [item.artist, duration];
+    } else if (style === 'videos') {
+      parts = [duration, item.width && item.height ? `${item.width}×${item.height}` : '', formatSize(item.size)];
+    } else {
+      parts = item.artist || item.album ? [item.artist, item.album, duration] : [item.folder, duration];
+    }
+    // The artwork box: the cover or poster (not in Folders, which stays as it was), the track
+    // number on an album page, or the kind's icon.
+    let look = `icon:${item.kind}`;
+    if (style === 'tracks') look = `n:${item.track || ''}`;
+    else if (style !== 'files' && item.art) look = `art:${item.art}`;
+    if (node.dataset.look !== look) {
+      node.dataset.look = look;
       node.dataset.kind = item.kind;
       art.className = `kind ${item.kind}`;
-      art.replaceChildren(icon(item.kind === 'audio' ? 'audio' : 'video'));
+      if (look.startsWith('art:')) art.replaceChildren(artImage(item.art, 300));
+      else if (look.startsWith('n:')) {
+        art.className = 'kind track-no';
+        art.replaceChildren(item.track ? String(item.track) : icon('audio'));
+      } else art.replaceChildren(icon(item.kind === 'audio' ? 'audio' : 'video'));
     }
     if (grid) art.style.setProperty('--hue', String(hue(item.id)));
     node.dataset.id = item.id;
     node.setAttribute('aria-setsize', pos['aria-setsize']);
     node.setAttribute('aria-posinset', pos['aria-posinset']);
-    name.textContent = item.name;
+    name.textContent = title;
     meta.textContent = parts.filter(Boolean).join(' · ');
-    main.title = item.key;
+    main.title = style === 'files' ? item.key : `${title}${item.artist ? ` · ${item.artist}` : ''}`;
     const i = String(index);
     main.dataset.index = i;
     next.dataset.index = i;
     add.dataset.index = i;
-    next.setAttribute('aria-label', `Play next: ${item.name}`);
-    add.setAttribute('aria-label', `Add to queue: ${item.name}`);
+    next.setAttribute('aria-label', `Play next: ${title}`);
+    add.setAttribute('aria-label', `Add to queue: ${title}`);
     this.markCurrent(node);
   }
 
@@ -215,6 +321,7 @@ export class LibraryView {
     if (!row) return;
     const action = btn.dataset.action;
     if (action === 'open') this.handlers.open(row.path);
+    else if (action === 'group') this.handlers.openGroup(row.type, row.summary);
     else if (action === 'play') this.handlers.play(row.item);
     else if (action === 'next') this.handlers.playNext(row.item);
     else if (action === 'enqueue') this.handlers.enqueue(row.item);
@@ -252,6 +359,19 @@ export class LibraryView {
   }
 }
 
+/** An <img> of the art at `path` (one of the server's /art/ paths), at `size` px. */
+export function artImage(path, size) {
+  const img = h('img', { className: 'art', alt: '', src: artUrl(path, size) });
+  img.setAttribute('loading', 'lazy');
+  img.setAttribute('decoding', 'async');
+  return img;
+}
+
+/** "1 track", "12 tracks". */
+function count(n, word) {
+  return `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** A stable hue from an id, for the grid's placeholder artwork. */
 function hue(id) {
   let n = 0;
@@ -259,12 +379,12 @@ function hue(id) {
   return n;
 }
 
-/** Fills the breadcrumb list `ol` from Library.crumbs(). */
+/** Fills the breadcrumb list `ol` from Library.crumbs(); `open(nav)` goes to a crumb. */
 export function renderCrumbs(ol, crumbs, open) {
   ol.replaceChildren();
   crumbs.forEach((crumb, i) => {
     const last = i === crumbs.length - 1;
-    const btn = h('button', { type: 'button', className: 'crumb', text: crumb.name, on: { click: () => open(crumb.path) } });
+    const btn = h('button', { type: 'button', className: 'crumb', text: crumb.name, on: { click: () => open(crumb.nav) } });
     if (i === 0) btn.prepend(icon('home', 18));
     if (last) btn.setAttribute('aria-current', 'page');
     ol.append(h('li', {}, btn));
@@ -276,6 +396,11 @@ export function renderCrumbs(ol, crumbs, open) {
  * `state` is null. `actions` are [{label, run}] buttons.
  */
 export function renderNotice(box, state) {
+  // The same notice again (paints come with every connection attempt): leave it alone, so its
+  // buttons stay put under the pointer and the keyboard focus.
+  const key = state ? JSON.stringify([state.kind, state.title, state.text, state.detail, (state.actions || []).map((a) => a.label)]) : '';
+  if (box.dataset.shown === key && (state ? !box.hidden : box.hidden)) return;
+  box.dataset.shown = key;
   if (!state) {
     box.hidden = true;
     box.replaceChildren();
@@ -293,4 +418,47 @@ export function renderNotice(box, state) {
     buttons.length ? h('p', { className: 'notice-actions' }, buttons) : null,
   ];
   box.replaceChildren(...parts.filter(Boolean));
+}
+
+/**
+ * The head of an album, artist or genre page in `box`: cover, name, artist and length, and a
+ * "Play album" / "Play all" button calling `play(items)`; hidden when `group` is null.
+ */
+export function renderPageHead(box, group, play) {
+  if (!group) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  box.hidden = false;
+  box.dataset.type = group.type;
+  const art = h('span', { className: `page-art kind ${group.type}` });
+  if (group.art) art.append(artImage(group.art, 300));
+  else art.append(icon(group.type, 40));
+  art.style.setProperty('--hue', String(hue(group.key)));
+  const meta = [];
+  if (group.type === 'album') {
+    meta.push(group.artist);
+    if (group.year) meta.push(String(group.year));
+    meta.push(count(group.count, 'track'));
+    if (group.durationMs) meta.push(formatDuration(group.durationMs));
+  } else {
+    meta.push(count(group.albums.length, 'album'), count(group.count, 'track'));
+  }
+  const label = group.type === 'album' ? 'Play album' : 'Play all';
+  const tracks = group.tracks;
+  const btn = h('button', { type: 'button', className: 'btn primary play-all', on: { click: () => play(tracks) } }, icon('play', 20), label);
+  btn.disabled = tracks.length === 0;
+  const kind = { album: 'Album', artist: 'Artist', genre: 'Genre' }[group.type];
+  box.replaceChildren(
+    art,
+    h(
+      'div',
+      { className: 'page-text' },
+      h('p', { className: 'page-kind', text: kind }),
+      h('h2', { className: 'page-title', text: group.name }),
+      h('p', { className: 'page-meta', text: meta.join(' · ') }),
+      h('p', { className: 'page-actions' }, btn),
+    ),
+  );
 }

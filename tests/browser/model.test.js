@@ -1,6 +1,7 @@
 // model.test.js: the player's pure logic, run inside the real browser by importing the ui/
 // modules from the server: the library model (folders from keys, search, kind filter, sort,
-// pushed changes) and the queue (play now/next, add, move, remove, clear, repeat, shuffle, prev).
+// pushed changes), the grouping into albums, artists and genres, and the queue (play now/next,
+// add, move, remove, clear, repeat, shuffle, prev).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -131,4 +132,80 @@ test('queue: play now, next, add, move, remove, clear, repeat, shuffle, prev', a
   assert.equal(out.saved, 'a@0');
   assert.equal(out.shuffleRound, 'pqrstu');
   assert.equal(out.shuffleEnd, null, 'repeat off: the shuffled round ends');
+});
+
+test('grouping: album keys, Various Artists, track order, artists, genres, search, pushed tags', async () => {
+  const out = await page.evaluate(async () => {
+    const { Library } = await import('/library.js');
+    const { albumKey } = await import('/groups.js');
+    const song = (id, key, tags) => {
+      const parts = key.split('/');
+      const file = parts.pop();
+      return { id, key, name: file.replace(/\.[^.]+$/, ''), folder: parts.join('/'), kind: 'audio', size: 1, modified_ms: 1, url: `/media/${id}`, ...tags };
+    };
+    const lib = new Library(() => {});
+    lib.replace([
+      // One album over two disc folders, tagged with an album artist in two spellings.
+      song('a1', 'Abba/Gold/CD1/x.mp3', { title: 'Track two', artist: 'ABBA', album_artist: 'ABBA', album: 'Gold', track: 2, disc: 1, year: 1992, genre: 'Pop', duration_ms: 1000 }),
+      song('a2', 'Abba/Gold/CD2/y.mp3', { title: 'Disc two opener', artist: 'Abba', album_artist: 'abba', album: 'GOLD', track: 1, disc: 2, genre: 'pop', duration_ms: 2000 }),
+      song('a3', 'Abba/Gold/CD1/z.mp3', { title: 'Track one', artist: 'ABBA', album_artist: 'ABBA', album: 'Gold', track: 1, disc: 1, genre: 'Pop', duration_ms: 3000 }),
+      // A compilation without album artist: one folder, artists that disagree.
+      song('c1', 'Comp/Hits/1.mp3', { title: 'Uno', artist: 'Zoë', album: 'Hits', track: 1 }),
+      song('c2', 'Comp/Hits/2.mp3', { title: 'Dos', artist: 'Mark', album: 'Hits', track: 2 }),
+      // The same album name elsewhere without album artist: another album.
+      song('d1', 'Other/Hits/1.mp3', { title: 'Solo', artist: 'Mark', album: 'Hits', track: 1 }),
+      // No tags at all: only in Songs and Folders.
+      song('n1', 'Loose/plain.mp3', {}),
+      // Hostile and malformed values are dropped or bounded.
+      song('h1', 'Loose/h.mp3', { title: 'x'.repeat(5000), track: -3, year: 'soon', art: 'javascript:alert(1)', duration_ms: Infinity }),
+    ]);
+    const r = {};
+    const albums = lib.groups.list('albums');
+    r.albums = albums.map((a) => `${a.name}|${a.artist}|${a.count}`);
+    const gold = albums.find((a) => a.name.toLowerCase() === 'gold');
+    r.goldOrder = gold.tracks.map((t) => t.title);
+    r.goldLength = gold.durationMs;
+    r.artists = lib.groups.list('artists').map((a) => `${a.name}:${a.albums.length}/${a.count}`);
+    r.genres = lib.groups.list('genres').map((g) => `${g.name}:${g.count}`);
+    r.noKey = albumKey(lib.get('n1'));
+    const h = lib.get('h1');
+    r.hostile = [h.title.length, h.track, h.year, h.art, h.duration_ms];
+    // Sections and pages.
+    lib.set({ section: 'songs' });
+    r.songs = lib.rows().rows.map((x) => x.item.title || x.item.name);
+    lib.set({ query: 'zoe' }); // accent-insensitive, by artist
+    r.searchArtist = lib.rows().rows.map((x) => x.item.title);
+    lib.set({ section: 'albums', query: 'various' });
+    r.searchAlbums = lib.rows().rows.map((x) => x.summary.artist);
+    lib.set({ query: '', section: 'albums', page: { type: 'album', key: gold.key } });
+    r.page = lib.rows().rows.map((x) => x.item.title);
+    r.crumbs = lib.crumbs().map((c) => c.name);
+    lib.set({ section: 'artists', page: { type: 'artist', key: 'mark' } });
+    r.markPage = lib.rows().rows.map((x) => (x.type === 'album' ? `[${x.summary.name}]` : x.item.title));
+    // Tags arriving for the untagged file: it joins an album; a change moves a track.
+    lib.apply({ changed: [song('n1', 'Loose/plain.mp3', { title: 'Plain', artist: 'Mark', album: 'Loose Ends', track: 1 })] });
+    r.markAfter = lib.rows().rows.map((x) => (x.type === 'album' ? `[${x.summary.name}]` : x.item.title));
+    lib.apply({ changed: [song('c2', 'Comp/Hits/2.mp3', { title: 'Dos', artist: 'Zoë', album: 'Hits', track: 2 })] });
+    r.compAfter = lib.groups.list('albums').filter((a) => a.name === 'Hits').map((a) => a.artist).sort();
+    lib.apply({ removed: ['d1'] });
+    r.afterRemove = lib.groups.list('albums').map((a) => a.name);
+    return r;
+  });
+  assert.deepEqual(out.albums.slice().sort(), ['Gold|ABBA|3', 'Hits|Mark|1', 'Hits|Various Artists|2']);
+  assert.equal(out.albums[0], 'Gold|ABBA|3', 'albums sorted by name');
+  assert.deepEqual(out.goldOrder, ['Track one', 'Track two', 'Disc two opener'], 'disc, then track order');
+  assert.equal(out.goldLength, 6000);
+  assert.deepEqual(out.artists, ['ABBA:1/3', 'Mark:2/2', 'Zoë:1/1']);
+  assert.deepEqual(out.genres, ['Pop:3']);
+  assert.equal(out.noKey, null);
+  assert.deepEqual(out.hostile, [1024, null, null, null, null]);
+  assert.equal(out.songs.length, 8);
+  assert.deepEqual(out.searchArtist, ['Uno']);
+  assert.deepEqual(out.searchAlbums, ['Various Artists']);
+  assert.deepEqual(out.page, ['Track one', 'Track two', 'Disc two opener']);
+  assert.deepEqual(out.crumbs, ['Albums', 'Gold']);
+  assert.deepEqual(out.markPage.slice().sort(), ['[Hits]', '[Hits]']);
+  assert.deepEqual(out.markAfter.slice().sort(), ['[Hits]', '[Hits]', '[Loose Ends]']);
+  assert.deepEqual(out.compAfter, ['Mark', 'Zoë'], 'artists that agree again: no longer Various Artists');
+  assert.deepEqual(out.afterRemove.slice().sort(), ['Gold', 'Hits', 'Loose Ends']);
 });

@@ -155,3 +155,82 @@ test('10,000 items render fast and scroll smoothly', { skip: !BIG && 'BS_BIG_URL
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('grouping 100,000 tagged items into albums, artists and genres, and 1,000 pushed tag changes', { skip: !BIG && 'BS_BIG_URL is not set' }, async (t) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(BIG);
+  const out = await page.evaluate(async () => {
+    const { Library } = await import('/library.js');
+    // 10,000 albums of 10 tracks by 2,000 artists in 25 genres; every fifth album has no album
+    // artist (grouped by folder), every seventh is a compilation (Various Artists).
+    const make = (i, title) => {
+      const a = Math.floor(i / 10);
+      const artist = `Artist ${a % 2000}`;
+      const comp = a % 7 === 0;
+      return {
+        id: `id${i}`,
+        key: `${artist}/Album ${a}/${String(i % 10).padStart(2, '0')}.mp3`,
+        name: String(i % 10).padStart(2, '0'),
+        folder: `${artist}/Album ${a}`,
+        kind: 'audio',
+        url: `/media/id${i}`,
+        size: 1000 + i,
+        modified_ms: i,
+        title,
+        artist: comp ? `Guest ${i % 13}` : artist,
+        album_artist: a % 5 === 0 || comp ? null : artist,
+        album: `Album ${a}`,
+        track: (i % 10) + 1,
+        disc: 1,
+        year: 1960 + (a % 60),
+        genre: `Genre ${a % 25}`,
+        duration_ms: 180000 + (i % 60) * 1000,
+        art: `/art/${(a % 4096).toString(16).padStart(64, '0')}`,
+      };
+    };
+    const items = [];
+    for (let i = 0; i < 100000; i += 1) items.push(make(i, `Song ${i}`));
+    const lib = new Library(() => {});
+    const time = (fn) => {
+      const t0 = performance.now();
+      const v = fn();
+      return [performance.now() - t0, v];
+    };
+    const [replaceMs] = time(() => lib.replace(items));
+    const groupMs = lib.groupMs;
+    const [albumsMs, albums] = time(() => lib.groups.list('albums'));
+    const [artistsMs, artists] = time(() => lib.groups.list('artists'));
+    const [genresMs, genres] = time(() => lib.groups.list('genres'));
+    lib.set({ section: 'songs' });
+    const [songsMs, songs] = time(() => lib.rows().rows.length);
+    // A scan pushes tags for 1,000 items (titles change; 100 albums touched).
+    const changed = [];
+    for (let i = 50000; i < 51000; i += 1) changed.push(make(i, `Retitled ${i}`));
+    const [applyMs] = time(() => lib.apply({ changed }));
+    const applyGroupMs = lib.groupMs;
+    const [albumsAgainMs, albumsAgain] = time(() => lib.groups.list('albums'));
+    lib.set({ section: 'albums', page: { type: 'album', key: albumsAgain.find((a) => a.name === 'Album 5000').key } });
+    const page = lib.rows().rows.map((r) => r.item.title);
+    const various = albums.filter((a) => a.artist === 'Various Artists').length;
+    return { replaceMs, groupMs, albumsMs, artistsMs, genresMs, songsMs, songs, applyMs, applyGroupMs, albumsAgainMs, albums: albums.length, artists: artists.length, genres: genres.length, various, page };
+  });
+  t.diagnostic(
+    `100,000 items: list -> model ${out.replaceMs.toFixed(0)} ms (grouping ${out.groupMs.toFixed(0)} ms); ` +
+      `albums ${out.albums} sorted in ${out.albumsMs.toFixed(0)} ms, artists ${out.artists} in ${out.artistsMs.toFixed(0)} ms, ` +
+      `genres ${out.genres} in ${out.genresMs.toFixed(0)} ms; Songs view of ${out.songs} rows in ${out.songsMs.toFixed(0)} ms`,
+  );
+  t.diagnostic(
+    `1,000 changed items: applied in ${out.applyMs.toFixed(1)} ms (regrouping ${out.applyGroupMs.toFixed(1)} ms), ` +
+      `album list again in ${out.albumsAgainMs.toFixed(1)} ms`,
+  );
+  assert.equal(out.albums, 10000);
+  assert.equal(out.genres, 25);
+  assert.equal(out.songs, 100000);
+  assert.ok(out.various > 1000, `compilations: ${out.various}`);
+  assert.deepEqual(out.page, Array.from({ length: 10 }, (_, i) => `Retitled ${50000 + i}`), 'the pushed titles, in track order');
+  // Loose bounds for a busy 2-core machine; the figures above are what matters.
+  assert.ok(out.groupMs < 5000, `grouping ${out.groupMs} ms`);
+  assert.ok(out.applyMs < 2000, `1,000 changes ${out.applyMs} ms`);
+  await context.close();
+});

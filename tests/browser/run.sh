@@ -115,6 +115,36 @@ cp "$fx/Music/Short chime.mp3" "$fx/\"><svg onload=alert(2)>/<iframe src=javascr
 cp "$fx/Music/Short chime.mp3" "$fx/Música/Canción #1 ?&%+.mp3"
 head -c 65536 /dev/urandom >"$fx/Broken/Not really audio.mp3"
 
+# The media library (media.test.js): an album of three tagged mp3s whose track numbers run
+# against their file names' order, all with an embedded front cover (a PNG made here); a second
+# album without art holding a track whose title and artist are HTML; a tagged video.
+hostile_tag='<img src=x onerror="window.__pwned=1">'
+mkdir -p "$fx/Albums/Lighthouse Sessions" "$fx/Albums/Night Drive" "$fx/Films"
+ff -f lavfi -i "color=c=0xd05a1b:s=320x320" -vf "drawbox=x=60:y=60:w=200:h=200:color=0x1b6ad0:t=fill" \
+  -frames:v 1 "$work/cover.png"
+# album_track OUT SECONDS FREQ TITLE TRACK: a track of "Lighthouse Sessions" with the cover.
+album_track() {
+  ff -f lavfi -i "sine=frequency=$3:duration=$2" -i "$work/cover.png" -map 0:a -map 1:v \
+    -c:a libmp3lame -b:a 64k -c:v png -disposition:v attached_pic \
+    -metadata:s:v title="Album cover" -metadata:s:v comment="Cover (front)" \
+    -metadata title="$4" -metadata artist="The Keepers" -metadata album="Lighthouse Sessions" \
+    -metadata track="$5/3" -metadata disc=1 -metadata date=2021 -metadata genre=Jazz "$1"
+}
+album_track "$fx/Albums/Lighthouse Sessions/Track A.mp3" 5 523 "Closing" 3
+album_track "$fx/Albums/Lighthouse Sessions/Track B.mp3" 3 587 "Opening" 1
+album_track "$fx/Albums/Lighthouse Sessions/Track C.mp3" 61 659 "Middle" 2
+ff -f lavfi -i "sine=frequency=698:duration=4" -c:a libmp3lame -b:a 64k \
+  -metadata title="Harbour Lights" -metadata artist="Marina" -metadata album_artist="Marina" \
+  -metadata album="Night Drive" -metadata track=1 -metadata date=2019 -metadata genre=Synthwave \
+  "$fx/Albums/Night Drive/01.mp3"
+ff -f lavfi -i "sine=frequency=784:duration=3" -c:a libmp3lame -b:a 64k \
+  -metadata title="$hostile_tag" -metadata artist="$hostile_tag" -metadata album_artist="Marina" \
+  -metadata album="Night Drive" -metadata track=2 -metadata date=2019 -metadata genre=Synthwave \
+  "$fx/Albums/Night Drive/02.mp3"
+ff -f lavfi -i "testsrc2=size=320x180:rate=10:duration=6" -f lavfi -i "sine=frequency=262:duration=6" \
+  -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p -c:a aac -b:a 32k -ac 1 \
+  -metadata title="Evening Ferry" -movflags +faststart "$fx/Films/Ferry.mp4"
+
 export BS_BUCKET="bucketstream-ui-$(date +%s)-$$"
 node "$here/lib/harness.js" upload "$BS_BUCKET" "$fx"
 
@@ -144,12 +174,13 @@ PY
 }
 
 # Starts bucketstream-server on an ephemeral port (bound by the server itself, so two servers
-# can never be handed the same port); $1 is its log, the rest its flags. Sets server_port.
+# can never be handed the same port) with its own library database beside its log; $1 is its
+# log, the rest its flags. Sets server_port.
 start_server() {
   local log=$1 pid i
   shift
   : >"$log"   # exists before the poll below (the child opens it asynchronously)
-  "$server_bin" --bind 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
+  "$server_bin" --bind 127.0.0.1 --port 0 --data-dir "${log%.log}-data" "$@" >"$log" 2>&1 &
   pid=$!
   pids+=("$pid")
   for i in $(seq 1 600); do
@@ -167,7 +198,8 @@ say "starting bucketstream-server (bucket $BS_BUCKET)"
 start_server "$work/server.log" --bucket "$BS_BUCKET" --endpoint "$S3_ENDPOINT" \
   --region "${AWS_REGION:-garage}" --refresh-secs 2
 port=$server_port
-start_server "$work/server-big.log" --media-dir "$big" --refresh-secs 3600
+# (No tag scan there: its 10,000 empty files hold none, and the scale test measures the list.)
+start_server "$work/server-big.log" --media-dir "$big" --refresh-secs 3600 --no-scan
 big_port=$server_port
 # An empty bucket and an empty local folder: the player's empty states.
 mkdir -p "$work/empty-dir"

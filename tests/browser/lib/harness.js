@@ -30,11 +30,22 @@ export async function launch() {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 }
 
+let pageHook = null;
+
 /**
- * A new context and page at `path` on the server, with `viewport`. Returns {context, page, log}
- * where log collects {errors, dialogs, responses}.
+ * Sets a function run on every page open() makes, before it navigates (e.g. page.route for a
+ * scratch check); null removes it. The committed tests set none.
  */
-export async function open(browser, { path = '/', viewport = { width: 1280, height: 800 }, colorScheme = 'light', wait = true } = {}) {
+export function setPageHook(fn) {
+  pageHook = fn;
+}
+
+/**
+ * A new context and page at `path` on the server, with `viewport`; `setup(page)` runs before
+ * the page loads (routes). Returns {context, page, log} where log collects {errors, dialogs,
+ * responses}.
+ */
+export async function open(browser, { path = '/', viewport = { width: 1280, height: 800 }, colorScheme = 'light', wait = true, setup = null } = {}) {
   const context = await browser.newContext({ viewport, colorScheme, baseURL: BASE });
   const page = await context.newPage();
   const log = { errors: [], dialogs: [], responses: [], console: [] };
@@ -53,6 +64,8 @@ export async function open(browser, { path = '/', viewport = { width: 1280, heig
       log.responses.push({ url, status: resp.status(), range: resp.request().headers().range || '', contentRange: resp.headers()['content-range'] || '' });
     }
   });
+  if (pageHook) await pageHook(page);
+  if (setup) await setup(page);
   await page.goto(path);
   if (wait) await waitForLibrary(page);
   return { context, page, log };
