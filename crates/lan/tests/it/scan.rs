@@ -133,48 +133,38 @@ fn fixtures() -> &'static Path {
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
             ffmpeg(&refs);
         };
-        let tone = ["-f", "lavfi", "-i", "sine=frequency=440:duration=7"];
-        let mut a: Vec<String> = tone.iter().map(|s| s.to_string()).collect();
-        a.extend([
-            "-i".into(),
-            cover.clone(),
-            "-map".into(),
-            "0:a".into(),
-            "-map".into(),
-            "1:v".into(),
-            "-c:v".into(),
-            "png".into(),
-            "-disposition:v".into(),
-            "attached_pic".into(),
-            "-id3v2_version".into(),
-            "4".into(),
-            "-b:a".into(),
-            "128k".into(),
+        let sv = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        let tone = sv(&["-f", "lavfi", "-i", "sine=frequency=440:duration=7"]);
+        let with_cover = sv(&[
+            "-i",
+            &cover,
+            "-map",
+            "0:a",
+            "-map",
+            "1:v",
+            "-c:v",
+            "png",
+            "-disposition:v",
+            "attached_pic",
         ]);
-        a.extend(tags("Fjärd <b>one</b>", "1"));
-        run(a, &[&p("Album/01 one.mp3")]);
-        let mut a: Vec<String> = tone.iter().map(|s| s.to_string()).collect();
-        a.extend([
-            "-i".into(),
-            cover.clone(),
-            "-map".into(),
-            "0:a".into(),
-            "-map".into(),
-            "1:v".into(),
-            "-c:a".into(),
-            "aac".into(),
-            "-c:v".into(),
-            "png".into(),
-            "-disposition:v".into(),
-            "attached_pic".into(),
-        ]);
-        a.extend(tags("Two", "2"));
-        run(a, &[&p("Album/02 two.m4a")]);
-        let mut a: Vec<String> = tone.iter().map(|s| s.to_string()).collect();
-        a.extend(tags("Three", "3"));
-        run(a, &[&p("Album/03 three.flac")]);
+        let mp3 = sv(&["-id3v2_version", "4", "-b:a", "128k"]);
+        let one = tags("Fjärd <b>one</b>", "1");
         run(
-            tone.iter().map(|s| s.to_string()).collect(),
+            [tone.clone(), with_cover.clone(), mp3, one].concat(),
+            &[&p("Album/01 one.mp3")],
+        );
+        let m4a = sv(&["-c:a", "aac"]);
+        let two = tags("Two", "2");
+        run(
+            [tone.clone(), with_cover, m4a, two].concat(),
+            &[&p("Album/02 two.m4a")],
+        );
+        run(
+            [tone.clone(), tags("Three", "3")].concat(),
+            &[&p("Album/03 three.flac")],
+        );
+        run(
+            tone,
             &[
                 "-c:a",
                 "libopus",
