@@ -95,18 +95,41 @@ pub fn artist_id(name: &str) -> String {
     stable_id("artist", &[name])
 }
 
-/// The grouping key of `item`'s album (folded album artist, NUL, folded album), when it
-/// forms an album (audio with an album tag). Hashed once per album, not once per track.
+/// The grouping key of `item`'s album, when it forms an album (audio with an album tag):
+/// the folded album artist and album; without an album artist, the folder (a trailing
+/// `CD1`/`Disc 2` folder counts as its parent) and the album, so two "Greatest Hits" of
+/// different artists stay apart while a compilation's tracks stay together. The player
+/// groups the same way (`ui/groups.js`). Hashed once per album, not once per track.
 fn album_key(item: &MediaItem) -> Option<String> {
     if item.kind != Kind::Audio {
         return None;
     }
     let album = present(item.meta.album.as_ref())?;
-    let album_artist = present(item.meta.album_artist.as_ref()).unwrap_or("");
-    Some(format!("{}\0{}", fold(album_artist), fold(album)))
+    Some(match present(item.meta.album_artist.as_ref()) {
+        Some(album_artist) => format!("a:{}\0{}", fold(album_artist), fold(album)),
+        None => format!(
+            "f:{}\0{}",
+            fold(without_disc_folder(&item.folder)),
+            fold(album)
+        ),
+    })
 }
 
-/// The id of the album with grouping key `key` (equal to `stable_id("album", [artist, album])`).
+/// `folder` without a last component like `CD1`, `disc 2`, `Disk_03`.
+fn without_disc_folder(folder: &str) -> &str {
+    let (parent, last) = folder.rsplit_once('/').unwrap_or(("", folder));
+    let lower = last.to_ascii_lowercase();
+    let rest = ["cd", "disc", "disk"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .map(|r| r.trim_start_matches([' ', '_', '-']));
+    match rest {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => parent,
+        _ => folder,
+    }
+}
+
+/// The id of the album with grouping key `key`.
 fn album_id_from_key(key: &str) -> String {
     let mut hash = Sha256::new();
     hash.update(b"album\0");

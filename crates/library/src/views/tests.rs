@@ -77,7 +77,11 @@ fn one_album_as_json() {
     assert_eq!(
         serde_json::to_value(blue).expect("json"),
         json!({
-            "id": stable_id("album", &["", "blue"]),
+            "id": items
+                .iter()
+                .find(|i| i.kind == Kind::Audio && i.meta.album.as_deref() == Some("Blue"))
+                .and_then(album_id_of)
+                .expect("an album track"),
             "name": "Blue",
             "artist": "Kind Band",
             "artist_id": artist_id("kind band"),
@@ -154,8 +158,29 @@ fn album_artist_tag_decides_and_ids_are_stable() {
         (albums[0].artist.as_str(), albums[0].track_count),
         ("Ann & Bob", 2)
     );
-    assert_eq!(albums[0].id, stable_id("album", &["ann & bob", "split"]));
+    assert_eq!(albums[0].id, album_id_of(&items[0]).expect("an album"));
     assert_eq!(albums[0].id.len(), 32);
     assert_eq!(albums[1].artist, UNKNOWN_ARTIST);
     assert_eq!(albums[1].duration_ms, None);
+}
+
+#[test]
+fn albums_without_album_artist_are_split_by_folder_but_not_by_disc_folder() {
+    let tracks = vec![
+        track("Best/CD1/1.mp3", "Ann", "Greatest Hits", 1, None),
+        track("Best/Disc 2/1.mp3", "Bob", "Greatest Hits", 1, Some(2)),
+        track("Other/1.mp3", "Cy", "Greatest Hits", 1, None),
+    ];
+    let albums = albums(&tracks);
+    assert_eq!(albums.len(), 2, "{albums:?}");
+    let best = albums
+        .iter()
+        .find(|a| a.track_count == 2)
+        .expect("two discs, one album");
+    assert_eq!(best.artist, VARIOUS_ARTISTS);
+    assert_eq!(without_disc_folder("a/CD1"), "a");
+    assert_eq!(without_disc_folder("a/disk_03"), "a");
+    assert_eq!(without_disc_folder("CD 2"), "");
+    assert_eq!(without_disc_folder("a/CDs"), "a/CDs");
+    assert_eq!(without_disc_folder("a/Disco"), "a/Disco");
 }
