@@ -244,9 +244,9 @@ impl Desktop {
     }
 }
 
-/// Runs the server for `library` with its media library; a local library without a kept
-/// listing is listed first (milliseconds) so the window's first `list_library` is complete,
-/// a bucket is listed in the background.
+/// Runs the server for `library` with its media library; a local library is listed first
+/// (milliseconds) so the window's first `list_library` is complete and current, a bucket is
+/// served from its last listing (if kept) and listed in the background.
 async fn serve(
     lan: &mut Lan,
     library: Arc<Library>,
@@ -255,8 +255,8 @@ async fn serve(
 ) -> Result<(), DesktopError> {
     // Tags and art from the database, and the last listing: the window shows the whole
     // library at once, then the listing reconciles it.
-    let (media, seeded) = MediaLibrary::start(&library).await;
-    if matches!(config.source, SourceConfig::Local(_)) && !seeded {
+    let (media, _seeded) = MediaLibrary::start(&library).await;
+    if matches!(config.source, SourceConfig::Local(_)) {
         if let Err(err) = library.refresh().await {
             tracing::warn!(%err, "first listing failed");
         }

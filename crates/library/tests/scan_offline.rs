@@ -85,7 +85,7 @@ async fn a_video_without_ffprobe_keeps_its_title_and_duration() {
     let record = lib
         .db()
         .get(
-            library.catalog().identity(),
+            &bucketstream_library::scan::source_key(&library),
             &item.key,
             item.etag.as_deref(),
             item.size,

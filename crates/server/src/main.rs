@@ -144,9 +144,10 @@ async fn serve(
     let (media, seeded) = MediaLibrary::start(&library).await;
     // The first listing runs before we announce readiness, so a bad bucket or bad
     // credentials are reported at once; the server still starts and keeps retrying. With
-    // the last listing from the database it runs in the background instead: the library
-    // is served at once.
-    if seeded {
+    // the last listing of a bucket from the database it runs in the background instead: the
+    // library is served at once. (A folder lists in milliseconds: it is listed first.)
+    let local = library.catalog().source().kind() == "local";
+    if seeded && !local {
         tracing::info!("serving the last listing; listing again in the background");
     } else if let Err(err) = library.refresh().await {
         eprintln!(

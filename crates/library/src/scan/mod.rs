@@ -86,7 +86,7 @@ impl MediaLibrary {
             source,
         })?;
         let db = Db::open_or_reset(&config.data_dir.join(DB_FILE))?;
-        let records = db.load(library.catalog().identity())?;
+        let records = db.load(&source_key(&library))?;
         let known = Arc::new(Known::new(
             records.iter().map(|(key, r)| (key.clone(), Entry::of(r))),
         ));
@@ -105,7 +105,7 @@ impl MediaLibrary {
     /// there was one.
     pub async fn seed(&self) -> Result<bool, LibraryError> {
         let db = self.db.clone();
-        let source = self.library.catalog().identity().to_owned();
+        let source = source_key(&self.library);
         let listing = blocking(move || db.load_listing(&source)).await??;
         let Some(objects) = listing else {
             return Ok(false);
@@ -192,7 +192,7 @@ impl MediaLibrary {
     async fn keep_listing(&self, snap: &Snapshot) -> Result<(), LibraryError> {
         let objects = listing_of(snap);
         let db = self.db.clone();
-        let source = self.library.catalog().identity().to_owned();
+        let source = source_key(&self.library);
         blocking(move || {
             db.save_listing(&source, &objects)?;
             let keys = objects.iter().map(|o| o.key.as_str()).collect();
@@ -271,7 +271,7 @@ impl MediaLibrary {
         }
         let records: Vec<Record> = batch.iter().map(|(r, _)| r.clone()).collect();
         let db = self.db.clone();
-        let source = self.library.catalog().identity().to_owned();
+        let source = source_key(&self.library);
         match blocking(move || db.put_many(&source, &records)).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::warn!(error = %err, "could not store scan results"),
@@ -297,6 +297,13 @@ fn listing_of(snap: &Snapshot) -> Vec<ObjectMeta> {
             .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
     });
     items.chain(snap.folder_art.iter().cloned()).collect()
+}
+
+/// The source's name in the database: its bucket and prefix (S3) or its folders' paths
+/// (local), so two libraries never share records, even where item ids would agree (the ids
+/// of a local library do not name its folders).
+pub fn source_key(library: &Library) -> String {
+    library.catalog().source().describe()
 }
 
 /// Runs `f` on the blocking pool.

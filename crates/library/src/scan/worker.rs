@@ -67,7 +67,7 @@ impl<'a> Context<'a> {
             known: &lib.known,
             db: lib.db.clone(),
             source: catalog.source().clone(),
-            source_id: catalog.identity().to_owned(),
+            source_id: super::source_key(&lib.library),
             handle: Handle::current(),
             fetched: lib.fetched.clone(),
             timeout: lib.config.probe_timeout,
