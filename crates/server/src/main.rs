@@ -149,6 +149,17 @@ async fn serve(
     let local = library.catalog().source().kind() == "local";
     if seeded && !local {
         tracing::info!("serving the last listing; listing again in the background");
+        // The refresher's first listing joins this one; a refused listing is reported the
+        // same way, only later.
+        let lib = library.clone();
+        tokio::spawn(async move {
+            if let Err(err) = lib.refresh().await {
+                eprintln!(
+                    "bucketstream-server: warning: {} (serving the last listing; retrying in the background)",
+                    err.for_owner()
+                );
+            }
+        });
     } else if let Err(err) = library.refresh().await {
         eprintln!(
             "bucketstream-server: warning: {} (serving an empty library; retrying in the background)",

@@ -69,6 +69,12 @@ const FIXTURES: &[Fixture] = &[
         has_art: true,
     },
     Fixture {
+        key: "clip.webm",
+        title: Some("A clip"),
+        artist: None,
+        has_art: true,
+    },
+    Fixture {
         key: "film.mp4",
         title: Some("A film"),
         artist: None,
@@ -189,7 +195,7 @@ fn fixtures() -> &'static Path {
         ]);
         ffmpeg(&[
             "-stream_loop",
-            "210",
+            "250",
             "-i",
             &small,
             "-c",
@@ -222,6 +228,19 @@ fn fixtures() -> &'static Path {
             "-metadata",
             "title=A film",
             &p("film.mp4"),
+        ]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=256x144:rate=15:duration=3",
+            "-c:v",
+            "libvpx-vp9",
+            "-b:v",
+            "150k",
+            "-metadata",
+            "title=A clip",
+            &p("clip.webm"),
         ]);
         for tmp in ["cover-src.png", "small.mp3"] {
             let _ = std::fs::remove_file(dir.join(tmp));
@@ -389,7 +408,15 @@ async fn check_values(server: &Running) {
         ),
         (Some(1), Some(2021), Some("Jazz"))
     );
+    let clip = &items["clip.webm"];
+    assert_eq!(
+        (clip["width"].as_u64(), clip["height"].as_u64()),
+        (Some(256), Some(144))
+    );
+    assert_eq!(clip["video_codec"], "vp9");
     let film = &items["film.mp4"];
+    assert_eq!(film["video_codec"], "h264");
+    assert_eq!(film["audio_codec"], "aac");
     assert_eq!(
         (film["width"].as_u64(), film["height"].as_u64()),
         (Some(320), Some(240))
