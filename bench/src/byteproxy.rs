@@ -89,7 +89,14 @@ fn object_path(method: &str, path_and_query: &str) -> Option<String> {
         return None;
     }
     // GetObject may carry a query (partNumber, response-*), but not a listing's or an ACL's.
-    let sub = ["uploads", "acl", "tagging", "list-type", "location", "versioning"];
+    let sub = [
+        "uploads",
+        "acl",
+        "tagging",
+        "list-type",
+        "location",
+        "versioning",
+    ];
     if query
         .split('&')
         .any(|kv| sub.contains(&kv.split('=').next().unwrap_or("")))
