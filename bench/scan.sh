@@ -368,7 +368,11 @@ print(f"Targets: at least 10x fewer bytes than the anchor: **{ratio(per_a, per_b
       f"**{bs_rate:,.0f}/s** ({'met' if bs_rate >= 100 else 'NOT met'}). Bucketstream's wall time runs from starting the "
       f"process (first listing included) until `/api/health` shows `scan.running: false`, `done == total == {total:,}`; "
       f"the server used {e['BS_CPU']} s of CPU. The scan's own count, `scan.fetched_bytes` = {scan.get('fetched_bytes'):,} "
-      f"bytes; the proxy saw {bs_obj:,}. The anchor's wall time runs from starting rclone until the last ffprobe ended.")
+      f"bytes; the proxy saw {bs_obj:,} (videos are probed and get their poster through the server's own `/media`, "
+      f"i.e. the edge cache, which `fetched_bytes` does not count). The anchor's wall time runs from starting rclone "
+      f"until the last ffprobe ended"
+      + (f"; it read the first {an:,} songs and the big files (`BENCH_SCAN_ANCHOR_OBJECTS={an}`: at its rate all "
+         f"{n:,} would take {n / a_rate / 60:,.0f} more minutes), so its per-object figures are over those." if an < n else "."))
 print()
 rows = [r.split() for r in e["big_rows"].splitlines() if r.strip()]
 if rows:
