@@ -115,6 +115,43 @@ pub fn wait_ready(addr: SocketAddr, count: u64, timeout: Duration) -> Result<Dur
     Err(format!("server not ready after {timeout:?}: {last}"))
 }
 
+/// Waits until `/api/health` lists at least `count` items and its `scan` shows a finished
+/// scan of at least `total` objects (`running: false`, `done == total`; `total` is 0 after a
+/// restart that has nothing to read); returns that `scan` object and the time waited.
+pub fn wait_scan(
+    addr: SocketAddr,
+    count: u64,
+    total: u64,
+    timeout: Duration,
+) -> Result<(serde_json::Value, Duration), String> {
+    let start = Instant::now();
+    let mut last = String::from("no answer yet");
+    while start.elapsed() < timeout {
+        match http_get(addr, "/api/health", Duration::from_secs(5)) {
+            Ok((200, body)) => {
+                let health: serde_json::Value = serde_json::from_slice(&body)
+                    .map_err(|e| format!("/api/health is not JSON: {e}"))?;
+                let scan = health.get("scan").cloned().unwrap_or_default();
+                let num = |k: &str| scan.get(k).and_then(|v| v.as_u64());
+                let running = scan.get("running").and_then(|v| v.as_bool());
+                let listed = health.get("count").and_then(|c| c.as_u64());
+                if running == Some(false)
+                    && listed.is_some_and(|l| l >= count)
+                    && num("done") == num("total")
+                    && num("total").is_some_and(|t| t >= total)
+                {
+                    return Ok((scan, start.elapsed()));
+                }
+                last = format!("listed {listed:?}, scan {scan}");
+            }
+            Ok((status, _)) => last = format!("HTTP {status}"),
+            Err(err) => last = err,
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("scan not finished after {timeout:?}: {last}"))
+}
+
 /// The byte size of the `/api/videos` body, checking it is a JSON array of `count` items.
 pub fn videos_size(addr: SocketAddr, count: u64) -> Result<u64, String> {
     let (status, body) = http_get(addr, "/api/videos", Duration::from_secs(60))?;

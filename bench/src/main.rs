@@ -5,6 +5,7 @@
 //! the fan-out. Each prints Markdown (or one plain value) on stdout for `run.sh` to put into
 //! `BENCHMARKS.md`, and progress on stderr. Any failure is one line on stderr and exit code 1.
 
+mod byteproxy;
 mod fanout;
 mod fixtures;
 mod report;
@@ -55,6 +56,27 @@ enum Command {
         addr: SocketAddr,
         #[arg(long)]
         count: u64,
+    },
+    /// Wait until the server at ADDR has listed COUNT items and its scan finished; prints
+    /// `/api/health`'s `scan` as JSON with the seconds waited (`secs`).
+    ScanWait {
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long)]
+        count: u64,
+        /// Objects the scan must have read [default: COUNT]
+        #[arg(long)]
+        total: Option<u64>,
+        #[arg(long, default_value_t = 1800)]
+        timeout_secs: u64,
+    },
+    /// A byte-counting HTTP proxy in front of the store (runs until killed); counts at
+    /// GET /__byteproxy?prefix=P.
+    Byteproxy {
+        #[arg(long)]
+        listen: SocketAddr,
+        #[arg(long)]
+        upstream: SocketAddr,
     },
     /// Print the Markdown header of the /api/videos table.
     WrkHeader,
@@ -137,6 +159,26 @@ fn run(command: Command) -> Result<String, String> {
         }
         Command::VideosSize { addr, count } => {
             fixtures::videos_size(addr, count).map(|n| n.to_string())
+        }
+        Command::ScanWait {
+            addr,
+            count,
+            total,
+            timeout_secs,
+        } => {
+            let timeout = Duration::from_secs(timeout_secs);
+            let (mut scan, took) =
+                fixtures::wait_scan(addr, count, total.unwrap_or(count), timeout)?;
+            if let Some(map) = scan.as_object_mut() {
+                map.insert("secs".into(), serde_json::json!(took.as_secs_f64()));
+            }
+            Ok(scan.to_string())
+        }
+        Command::Byteproxy { listen, upstream } => {
+            let runtime =
+                tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+            runtime.block_on(byteproxy::run(listen, upstream))?;
+            Ok(String::new())
         }
         Command::WrkHeader => Ok(wrk::HEADER.to_owned()),
         Command::WrkRow {
