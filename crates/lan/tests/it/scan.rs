@@ -99,8 +99,14 @@ fn ffmpeg(args: &[&str]) {
 fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir =
-            std::env::temp_dir().join(format!("bucketstream-scan-fixtures-{}", std::process::id()));
+        // Made once under cargo's target folder and reused by later runs (the 200 MB mp3 is
+        // not written again); built beside it and renamed into place, so a run stopped
+        // half-way leaves nothing that looks complete.
+        let done = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scan-fixtures-v1");
+        if done.join("film.mp4").is_file() {
+            return done;
+        }
+        let dir = done.with_extension(format!("part-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for sub in ["Album", "Other"] {
             std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
@@ -245,7 +251,9 @@ fn fixtures() -> &'static Path {
         for tmp in ["cover-src.png", "small.mp3"] {
             let _ = std::fs::remove_file(dir.join(tmp));
         }
-        dir
+        let _ = std::fs::remove_dir_all(&done);
+        std::fs::rename(&dir, &done).expect("fixtures in place");
+        done
     })
 }
 
