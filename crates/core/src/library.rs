@@ -5,9 +5,11 @@
 //! background refresher, which retries sooner after a failure so the library recovers by
 //! itself when S3 comes back.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -38,6 +40,9 @@ pub struct Library {
     catalog: Arc<Catalog>,
     /// The edge cache in front of an S3 source (`None`: local folders, or cache off).
     cache: Option<EdgeCache>,
+    /// Media streams open now (`Library::open` bodies not yet dropped): the scan reads one
+    /// object at a time while any is open, so playback keeps the store's bandwidth.
+    playing: Arc<AtomicUsize>,
     /// How far the media library's background scan is (sent by `bucketstream-library`,
     /// read by `/api/health` and pushed to WebSocket clients as `scan_progress`).
     scan: watch::Sender<ScanProgress>,
@@ -119,6 +124,7 @@ impl Library {
             cache,
             config,
             scan: watch::channel(ScanProgress::default()).0,
+            playing: Arc::default(),
         }))
     }
 
@@ -202,6 +208,22 @@ impl Library {
     /// `range` of it, or all of it when `None`. A range that is not inside the item fails
     /// with [`Error::NotFound`] (the server answers `416` before it gets here).
     pub async fn open(&self, item: &MediaItem, range: Option<(u64, u64)>) -> Result<ObjectBody> {
+        let mut body = self.open_body(item, range).await?;
+        // Counted as playing until the body is dropped (finished, or the client went away).
+        let playing = Playing::start(&self.playing);
+        body.stream = Box::pin(body.stream.map(move |chunk| {
+            let _open = &playing;
+            chunk
+        }));
+        Ok(body)
+    }
+
+    /// Media streams open now (the scan yields to them).
+    pub fn playing(&self) -> usize {
+        self.playing.load(Ordering::Acquire)
+    }
+
+    async fn open_body(&self, item: &MediaItem, range: Option<(u64, u64)>) -> Result<ObjectBody> {
         let range = match range {
             Some((start, end)) if start > end || end >= item.size => return Err(Error::NotFound),
             Some(range) => Some(range),
@@ -262,5 +284,21 @@ impl Library {
             let spent = started.elapsed().unwrap_or_default();
             tokio::time::sleep(wait.saturating_sub(spent)).await;
         }
+    }
+}
+
+/// One open media stream, counted in [`Library::playing`] until dropped.
+struct Playing(Arc<AtomicUsize>);
+
+impl Playing {
+    fn start(count: &Arc<AtomicUsize>) -> Playing {
+        count.fetch_add(1, Ordering::AcqRel);
+        Playing(count.clone())
+    }
+}
+
+impl Drop for Playing {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }

@@ -100,3 +100,41 @@ async fn a_video_without_ffprobe_keeps_its_title_and_duration() {
     assert!((2900..=3100).contains(&ms), "{ms}");
     assert_eq!(item.meta.art, None, "no poster without ffmpeg");
 }
+
+/// The scan yields to playback by [`Library::playing`]: an open media body counts until it is
+/// dropped, whether read to the end or abandoned.
+#[tokio::test]
+async fn open_media_streams_are_counted_until_dropped() {
+    let media = tempfile::tempdir().expect("tempdir");
+    std::fs::write(media.path().join("a.mp3"), vec![7u8; 100_000]).expect("write");
+    let config = Config {
+        bind: [127, 0, 0, 1].into(),
+        port: 0,
+        refresh: None,
+        source: SourceConfig::Local(LocalConfig {
+            roots: vec![media.path().to_owned()],
+        }),
+        cache: CacheConfig {
+            enabled: false,
+            dir: None,
+            max_bytes: 0,
+            direct: false,
+        },
+        library: LibraryConfig::new(media.path().join("data")),
+    };
+    let library = Library::new(config).await.expect("library");
+    let snap = library.refresh().await.expect("listing");
+    let item = snap.items[0].clone();
+    assert_eq!(library.playing(), 0);
+    let whole = library.open(&item, None).await.expect("open");
+    let part = library.open(&item, Some((0, 9))).await.expect("open");
+    assert_eq!(library.playing(), 2);
+    let mut stream = whole.stream;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        chunk.expect("bytes");
+    }
+    drop(stream);
+    assert_eq!(library.playing(), 1, "read to the end and dropped");
+    drop(part);
+    assert_eq!(library.playing(), 0, "abandoned");
+}

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::Resolved;
 
 /// Default number of objects the background scan reads at once.
-pub const DEFAULT_SCAN_CONCURRENCY: usize = 4;
+pub const DEFAULT_SCAN_CONCURRENCY: usize = 16;
 /// Default time limit, in seconds, for reading one object's tags and art.
 pub const DEFAULT_PROBE_TIMEOUT_SECS: u64 = 20;
 
@@ -25,7 +25,8 @@ pub struct LibraryConfig {
     pub data_dir: PathBuf,
     /// Read tags, durations and art in the background. Default on (`--no-scan` turns it off).
     pub scan: bool,
-    /// Objects read at once by the scan, 1 to 64. Default 4.
+    /// Objects read at once by the scan, 1 to 64. Default 16 (one at a time while media
+    /// plays, see `bucketstream_library::scan`).
     pub scan_concurrency: usize,
     /// Time limit for reading one object (a hostile or stalled object is given up after it
     /// and recorded as failed), 1 s to 1 h. Default 20 s.
@@ -110,11 +111,11 @@ mod tests {
             LibraryConfig {
                 data_dir: PathBuf::from("/home/u/.local/share/bucketstream"),
                 scan: true,
-                scan_concurrency: 4,
+                scan_concurrency: DEFAULT_SCAN_CONCURRENCY,
                 probe_timeout: Duration::from_secs(20),
             }
         );
-        assert_eq!(LibraryConfig::new("/d".into()).scan_concurrency, 4);
+        assert_eq!(LibraryConfig::new("/d".into()).scan_concurrency, 16);
         // No data folder on the machine: the temporary folder, never an empty path.
         let bare = Inputs {
             defaults: Defaults {

@@ -9,8 +9,9 @@
 //! does not know: an unchanged object is never read again, not after a refresh, not after a
 //! restart; a changed ETag re-reads that object alone.
 //!
-//! Reading is bounded: `scan_concurrency` objects at once (default 4, so a scan never takes
-//! more than a few of the store's connections from playback), a byte budget and a time
+//! Reading is bounded: `scan_concurrency` objects at once (default 16: the scan waits on the
+//! store's latency, not the CPU), and one at a time while any media stream is open
+//! ([`Library::playing`]), so a scan yields the store's connections and the uplink to playback; a byte budget and a time
 //! limit per object ([`crate::probe`]), results written in batches (one transaction and one
 //! catalog generation per second at most, so clients get a few `library_changed` frames a
 //! second, not one per object).
@@ -229,9 +230,23 @@ impl MediaLibrary {
         progress.send_replace(figures);
         tracing::info!(objects = todo.len(), "scan started");
         let ctx = worker::Context::new(self, snap, media_base);
+        let width = self.config.scan_concurrency.max(1);
+        // Each read takes one permit, or all of them while media plays: one at a time then.
+        let gate = tokio::sync::Semaphore::new(width);
+        let library = &self.library;
         let mut results = futures_util::stream::iter(todo)
-            .map(|item| ctx.read(item))
-            .buffer_unordered(self.config.scan_concurrency.max(1));
+            .map(|item| {
+                let (ctx, gate) = (&ctx, &gate);
+                async move {
+                    let wanted = if library.playing() > 0 { width } else { 1 };
+                    let _permit = gate
+                        .acquire_many(u32::try_from(wanted).unwrap_or(1))
+                        .await
+                        .ok();
+                    ctx.read(item).await
+                }
+            })
+            .buffer_unordered(width);
         let mut batch: Vec<(Record, MetaUpdate)> = Vec::new();
         let mut last_flush = Instant::now();
         loop {
