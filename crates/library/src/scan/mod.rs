@@ -238,7 +238,11 @@ impl MediaLibrary {
             .map(|item| {
                 let (ctx, gate) = (&ctx, &gate);
                 async move {
-                    let wanted = if library.playing() > 0 { width } else { 1 };
+                    let wanted = if ctx.others_playing(library.playing()) {
+                        width
+                    } else {
+                        1
+                    };
                     let _permit = gate
                         .acquire_many(u32::try_from(wanted).unwrap_or(1))
                         .await

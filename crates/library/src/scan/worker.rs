@@ -3,7 +3,7 @@
 //! folder art (`cover.jpg`…) for tracks without art of their own, fetched once per folder.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +34,8 @@ pub(super) struct Context<'a> {
     /// Folder art read in this scan: key → art hash (`None`: unusable). The lock also makes
     /// two tracks of one folder wait for one fetch instead of fetching twice.
     art_files: tokio::sync::Mutex<HashMap<String, Option<String>>>,
+    /// Videos being read through the server's own `/media` now (their streams are ours).
+    own_streams: AtomicUsize,
 }
 
 /// The parent of `key` (`""` at the top).
@@ -74,6 +76,7 @@ impl<'a> Context<'a> {
             media_base,
             folder_art,
             art_files: tokio::sync::Mutex::default(),
+            own_streams: AtomicUsize::new(0),
         }
     }
 
@@ -94,12 +97,23 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Whether media streams other than the scan's own are open (someone is playing).
+    pub(super) fn others_playing(&self, playing: usize) -> bool {
+        playing > self.own_streams.load(Ordering::Acquire)
+    }
+
     /// Reads `item`: its record for the database and its update for the catalog.
     pub(super) async fn read(&self, item: MediaItem) -> (Record, MetaUpdate) {
         let counter = Arc::new(AtomicU64::new(0));
         let (mut meta, art, error) = match item.kind {
             Kind::Audio => self.audio(&item, &counter).await,
-            Kind::Video => self.video(&item, &counter).await,
+            Kind::Video => {
+                // ffprobe's reads of `/media` count as playing: not as someone else's.
+                self.own_streams.fetch_add(1, Ordering::AcqRel);
+                let read = self.video(&item, &counter).await;
+                self.own_streams.fetch_sub(1, Ordering::AcqRel);
+                read
+            }
         };
         let mut art_hash = match art {
             Some(art) => self.store_art(art).await,
