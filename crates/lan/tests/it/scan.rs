@@ -531,6 +531,11 @@ async fn garage_scan_reads_few_bytes_once_per_version() {
     assert_eq!(scan["total"], FIXTURES.len() as u64, "{scan}");
     assert_eq!(scan["failed"], 1, "the garbage file: {scan}");
     check_values(&server).await;
+    // ffprobe's and ffmpeg's reads of the videos are over: nothing counts as playing.
+    eventually(10, "the media streams to close", || async {
+        server.library.playing() == 0
+    })
+    .await;
     println!("bytes from the store per object (GetObject bodies, counted by the proxy):");
     for fx in FIXTURES.iter().map(|f| f.key).chain(["Other/cover.jpg"]) {
         let size = std::fs::metadata(fixtures().join(fx)).expect("size").len();
