@@ -22,7 +22,7 @@
 #   BENCH_SCAN_VIDEO_MB=N         size of the big mp4 (default 1000; 0: none)
 #   BENCH_SCAN_ANCHOR_OBJECTS=N   songs the anchor reads (default: all; the big files always)
 #   BENCH_SCAN_PROFILE=debug      try the script with debug builds (figures are meaningless)
-#   BENCH_SCAN_CONCURRENCY=N      --scan-concurrency and the anchor's parallelism (default 4)
+#   BENCH_SCAN_CONCURRENCY=N      --scan-concurrency and the anchor's parallelism (default 16, the server's default)
 # Needs garage, ffmpeg, ffprobe, python3 and rclone (installed with apt-get when missing).
 set -euo pipefail
 
@@ -32,7 +32,7 @@ OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 N=${BENCH_SCAN_OBJECTS:-10000}
 BIG_MP3_MB=${BENCH_SCAN_BIG_MP3_MB:-200}
 VIDEO_MB=${BENCH_SCAN_VIDEO_MB:-1000}
-PAR=${BENCH_SCAN_CONCURRENCY:-4}
+PAR=${BENCH_SCAN_CONCURRENCY:-16}
 ANCHOR_N=${BENCH_SCAN_ANCHOR_OBJECTS:-$N}
 [ "$ANCHOR_N" -le "$N" ] || ANCHOR_N=$N
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
