@@ -2,6 +2,7 @@
 //! container's own tags say (title, duration), read with the same small ranged reads as
 //! audio; it gets no poster. Over a real local folder and a real SQLite file.
 
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,26 @@ use std::time::Duration;
 use bucketstream_core::config::{CacheConfig, Config, LibraryConfig, LocalConfig, SourceConfig};
 use bucketstream_core::Library;
 use bucketstream_library::MediaLibrary;
+
+/// A library over the folder `root`, its database in `data`, no cache, no refresher.
+async fn local_library(root: &Path, data: &Path) -> Arc<Library> {
+    let config = Config {
+        bind: [127, 0, 0, 1].into(),
+        port: 0,
+        refresh: None,
+        source: SourceConfig::Local(LocalConfig {
+            roots: vec![root.to_owned()],
+        }),
+        cache: CacheConfig {
+            enabled: false,
+            dir: None,
+            max_bytes: 0,
+            direct: false,
+        },
+        library: LibraryConfig::new(data.to_owned()),
+    };
+    Library::new(config).await.expect("library")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_video_without_ffprobe_keeps_its_title_and_duration() {
@@ -48,22 +69,7 @@ async fn a_video_without_ffprobe_keeps_its_title_and_duration() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let config = Config {
-        bind: [127, 0, 0, 1].into(),
-        port: 0,
-        refresh: None,
-        source: SourceConfig::Local(LocalConfig {
-            roots: vec![media.path().to_owned()],
-        }),
-        cache: CacheConfig {
-            enabled: false,
-            dir: None,
-            max_bytes: 0,
-            direct: false,
-        },
-        library: LibraryConfig::new(data.path().to_owned()),
-    };
-    let library = Library::new(config).await.expect("library");
+    let library = local_library(media.path(), data.path()).await;
     let (lib, seeded) = MediaLibrary::start(&library).await;
     let lib = lib.expect("opens");
     assert!(!seeded);
@@ -107,22 +113,7 @@ async fn a_video_without_ffprobe_keeps_its_title_and_duration() {
 async fn open_media_streams_are_counted_until_dropped() {
     let media = tempfile::tempdir().expect("tempdir");
     std::fs::write(media.path().join("a.mp3"), vec![7u8; 100_000]).expect("write");
-    let config = Config {
-        bind: [127, 0, 0, 1].into(),
-        port: 0,
-        refresh: None,
-        source: SourceConfig::Local(LocalConfig {
-            roots: vec![media.path().to_owned()],
-        }),
-        cache: CacheConfig {
-            enabled: false,
-            dir: None,
-            max_bytes: 0,
-            direct: false,
-        },
-        library: LibraryConfig::new(media.path().join("data")),
-    };
-    let library = Library::new(config).await.expect("library");
+    let library = local_library(media.path(), &media.path().join("data")).await;
     let snap = library.refresh().await.expect("listing");
     let item = snap.items[0].clone();
     assert_eq!(library.playing(), 0);
