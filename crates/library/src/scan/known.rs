@@ -64,6 +64,12 @@ impl Known {
         map.get(key).filter(|e| e.is_for(etag, size)).cloned()
     }
 
+    /// Whether `key` is known at this version (no copy of the entry).
+    pub fn has(&self, key: &str, etag: Option<&str>, size: u64) -> bool {
+        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        map.get(key).is_some_and(|e| e.is_for(etag, size))
+    }
+
     /// Records (or replaces) the entry of `key`.
     pub fn insert(&self, key: String, entry: Entry) {
         let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
@@ -83,8 +89,9 @@ impl Known {
 
 impl Enrich for Known {
     fn meta(&self, item: &MediaItem) -> Option<Arc<ItemMeta>> {
-        self.get(&item.key, item.etag.as_deref(), item.size)
-            .map(|e| e.meta)
-            .filter(|m| !m.is_empty())
+        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        map.get(&item.key)
+            .filter(|e| e.is_for(item.etag.as_deref(), item.size) && !e.meta.is_empty())
+            .map(|e| e.meta.clone())
     }
 }

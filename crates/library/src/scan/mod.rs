@@ -213,7 +213,7 @@ impl MediaLibrary {
         let todo: Vec<_> = snap
             .items
             .iter()
-            .filter(|i| self.known.get(&i.key, i.etag.as_deref(), i.size).is_none())
+            .filter(|i| !self.known.has(&i.key, i.etag.as_deref(), i.size))
             .cloned()
             .collect();
         if todo.is_empty() {
