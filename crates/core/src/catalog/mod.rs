@@ -14,6 +14,7 @@
 //! background refresher and its retry schedule ([`Catalog::refresh`]) are not limited.
 
 pub mod diff;
+mod edit;
 mod enrich;
 pub mod item;
 pub mod meta;
@@ -28,6 +29,7 @@ use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 
 pub use diff::Change;
+pub use edit::Edit;
 pub use enrich::{Enrich, MetaUpdate};
 pub use item::MediaItem;
 pub use meta::ItemMeta;
