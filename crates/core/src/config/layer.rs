@@ -57,7 +57,7 @@ settings! {
             Library first, file scan: Option<bool> => same,
             env ["BUCKETSTREAM_SCAN"] => parsed,
             arg (long = "no-scan", num_args = 0, default_missing_value = "false");
-        /// Objects the background scan reads at once, 1 to 64 [default: 4]
+        /// Objects the background scan reads at once, 1 to 64 [default: 16]
         scan_concurrency: Option<usize> => usize = |_| DEFAULT_SCAN_CONCURRENCY,
             Library first, file scan_concurrency: Option<usize> => same,
             env ["BUCKETSTREAM_SCAN_CONCURRENCY"] => parsed,

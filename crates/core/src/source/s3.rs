@@ -103,6 +103,16 @@ impl S3Source {
         &self.prefix
     }
 
+    /// The SDK client, for the writes other modules make (uploads, bucket management).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The bucket name.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
     /// Lists every object under the prefix, page by page.
     pub async fn list(&self) -> Result<Vec<ObjectMeta>> {
         let mut out = Vec::new();
