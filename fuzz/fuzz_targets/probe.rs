@@ -1,11 +1,11 @@
 //! Fuzzes the whole object-reading path (`probe::probe`: sniffing, lofty, the MPEG and Ogg
-//! readers) on random bytes served by an in-memory `RangeFetch`: no panic, no fetch outside
+//! readers; `probe::video_facts`: the MP4 and Matroska readers) on random bytes served by an in-memory `RangeFetch`: no panic, no fetch outside
 //! the object, the byte budget and art cap hold, and every text is bounded.
 #![no_main]
 
 use std::time::Duration;
 
-use bucketstream_library::probe::{probe, ProbeLimits, RangeFetch};
+use bucketstream_library::probe::{probe, video_facts, ProbeLimits, RangeFetch};
 use libfuzzer_sys::fuzz_target;
 
 /// The object, served from memory; checks every range it is asked for.
@@ -47,4 +47,15 @@ fuzz_target!(|data: &[u8]| {
         assert!(!text.contains('\0'));
     }
     assert!(m.art.is_none());
+
+    let v = video_facts(&Mem(object), object.len() as u64, &limits);
+    assert!(v.fetched_bytes <= object.len() as u64);
+    assert!(v.fetched_bytes <= limits.budget);
+    if let Some(info) = &v.info {
+        let texts = [&info.title, &info.video_codec, &info.audio_codec];
+        for text in texts.into_iter().flatten() {
+            assert!(text.chars().count() <= 1024);
+            assert!(!text.contains('\0'));
+        }
+    }
 });

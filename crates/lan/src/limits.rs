@@ -22,6 +22,7 @@
 //! The connection's slot is held by its socket, so an upgraded WebSocket keeps counting.
 
 pub mod nofile;
+pub mod socket;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -302,7 +303,7 @@ pub async fn accept_loop(
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
+        socket::tune(&stream);
         tokio::spawn(serve_one(
             stream,
             peer,

@@ -45,6 +45,18 @@ struct Reader {
     current: Option<(u64, Open)>,
     /// The rest of the range straight from the store, once the cache failed this reader.
     direct: Option<ByteStream>,
+    /// Chunks this reader has entered: its read-ahead grows with them (see [`ahead`]).
+    entered: u32,
+}
+
+/// Chunks to read ahead of a reader that has entered `entered` chunks, with at most `max`:
+/// none for its first chunk, then 1, 3, 7… up to `max`. Like the kernel's readahead, the
+/// window grows only as the reader shows it reads on: a client that asks for `bytes=N-` and
+/// stops after a few kilobytes (a seek, a probe reading an index, ffmpeg finding a frame)
+/// costs one chunk from the store, not a whole window, while playback reaches the full window
+/// within a few chunks.
+fn ahead(entered: u32, max: u64) -> u64 {
+    (1u64 << entered.min(16)).saturating_sub(1).min(max)
 }
 
 /// An open chunk.
@@ -74,6 +86,7 @@ pub async fn open(
         end,
         current: None,
         direct: None,
+        entered: 0,
     };
     let first = match reader.next_piece().await {
         Some(Ok(bytes)) => bytes,
@@ -180,9 +193,9 @@ impl Reader {
         let within = self.pos - index * cs;
         let last = self.end / cs;
         if self.current.as_ref().map(|(i, _)| *i) != Some(index) {
-            let open = self
-                .enter(index, last.min(index + self.inner.read_ahead))
-                .await?;
+            let window = ahead(self.entered, self.inner.read_ahead);
+            self.entered = self.entered.saturating_add(1);
+            let open = self.enter(index, last.min(index + window)).await?;
             self.current = Some((index, open));
         }
         // A fill that has finished: serve the rest of its chunk from the chunk's map (once
@@ -322,6 +335,26 @@ async fn read_filling(fill: Arc<Fill>, offset: u64, want: usize) -> Result<Bytes
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_ahead_grows_as_the_reader_reads_on() {
+        let table = [
+            (0, 8, 0),
+            (1, 8, 1),
+            (2, 8, 3),
+            (3, 8, 7),
+            (4, 8, 8),
+            (40, 8, 8),
+            (9, 2, 2),
+        ];
+        for (entered, max, want) in table {
+            assert_eq!(
+                ahead(entered, max),
+                want,
+                "{entered} entered, at most {max}"
+            );
+        }
+    }
 
     /// A failed fill hands each reader its error as it was: a folder, configuration or disk
     /// error is not turned into `upstream` (the old code-string round trip did that).

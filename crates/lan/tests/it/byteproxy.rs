@@ -82,6 +82,18 @@ impl ByteProxy {
             .sum()
     }
 
+    /// Body bytes of GetObject answers for `key` smaller than `limit` each (the scan's
+    /// small ranged reads, as opposed to the edge cache's whole chunks).
+    pub fn object_bytes_below(&self, bucket: &str, key: &str, limit: u64) -> u64 {
+        let path = format!("/{bucket}/{}", encode_key(key));
+        self.seen()
+            .iter()
+            .filter(|s| s.method == "GET" && s.path.split('?').next() == Some(path.as_str()))
+            .filter(|s| s.bytes < limit)
+            .map(|s| s.bytes)
+            .sum()
+    }
+
     /// Body bytes of every GetObject answer (requests for a key, not listings).
     pub fn all_object_bytes(&self, bucket: &str) -> u64 {
         let prefix = format!("/{bucket}/");

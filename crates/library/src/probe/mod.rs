@@ -8,6 +8,7 @@
 //! ([`probe_video`], [`poster`]).
 
 mod art;
+mod container;
 mod mpeg;
 mod ogg;
 mod reader;
@@ -22,6 +23,7 @@ use bucketstream_core::catalog::ItemMeta;
 use lofty::file::FileType;
 
 pub use art::{is_folder_art, pick_folder_art};
+pub use container::{video_facts, ContainerFacts};
 pub use video::{parse_ffprobe, poster, probe_video, ProbeError, VideoInfo};
 
 use reader::RangedReader;

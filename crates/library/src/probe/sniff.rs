@@ -34,7 +34,7 @@ pub(crate) struct Plan {
 }
 
 /// At most this many atoms, chunks or blocks are walked per level (hostile files loop).
-const MAX_WALK: usize = 512;
+pub(crate) const MAX_WALK: usize = 512;
 
 /// Reads the head and decides the plan.
 pub(crate) fn plan(r: &mut RangedReader<'_>) -> io::Result<Plan> {
@@ -105,7 +105,11 @@ fn flac_pictures(r: &mut RangedReader<'_>) -> io::Result<u64> {
 }
 
 /// One ISO-BMFF atom header: (type, start, total length, header length).
-fn atom_at(r: &mut RangedReader<'_>, at: u64, end: u64) -> io::Result<Option<([u8; 4], u64, u64)>> {
+pub(crate) fn atom_at(
+    r: &mut RangedReader<'_>,
+    at: u64,
+    end: u64,
+) -> io::Result<Option<([u8; 4], u64, u64)>> {
     if at.saturating_add(8) > end {
         return Ok(None);
     }
@@ -129,7 +133,7 @@ fn atom_at(r: &mut RangedReader<'_>, at: u64, end: u64) -> io::Result<Option<([u
 }
 
 /// Finds the child atom `want` in `start..end`; returns (start of its body, end).
-fn child(
+pub(crate) fn child(
     r: &mut RangedReader<'_>,
     start: u64,
     end: u64,

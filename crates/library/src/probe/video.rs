@@ -131,6 +131,10 @@ pub async fn poster(url: &str, at_ms: u64, timeout: Duration) -> Result<Vec<u8>,
         PROBE_SIZE,
         "-analyzeduration",
         ANALYZE_US,
+        // The keyframe at or before `at`, decoded alone: without these two, ffmpeg reads
+        // (and drops) every frame from that keyframe to `at`, megabytes of a film.
+        "-noaccurate_seek",
+        "-copyts",
         "-ss",
         &at,
         "-i",

@@ -169,26 +169,45 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A video: facts and a poster from ffprobe/ffmpeg through the server's `/media`; without
-    /// them (no ffmpeg on the system, no server), what the container's own tags say, read with
-    /// the same small ranged reads as audio.
+    /// A video: its facts from the container itself, read with small ranged reads like audio
+    /// tags (ffprobe through the server's `/media` only for containers those readers do not
+    /// understand), and a poster from ffmpeg through the server's `/media`, so that its
+    /// reads go through the edge cache. Without ffmpeg or a server: no poster, facts still.
     async fn video(
         &self,
         item: &MediaItem,
         counter: &Arc<AtomicU64>,
     ) -> (ItemMeta, Option<Art>, Option<String>) {
-        let url = self.media_base.map(|base| format!("{base}{}", item.url));
-        let probed = match &url {
-            Some(url) => probe::probe_video(url, self.timeout).await,
-            None => Err(probe::ProbeError::ToolMissing("a server to read through")),
+        let fetch = self.fetcher(&item.key, item.etag.as_deref(), item.size, counter);
+        let size = item.size;
+        let limits = ProbeLimits {
+            timeout: self.timeout,
+            ..ProbeLimits::default()
         };
-        let (info, url) = match (probed, &url) {
-            (Ok(info), Some(url)) => (info, url),
-            (Err(err), _) => {
-                tracing::debug!(key = %item.key, error = %err, "video read without ffprobe");
-                return self.audio(item, counter).await;
+        let facts =
+            tokio::task::spawn_blocking(move || probe::video_facts(&fetch, size, &limits)).await;
+        let mut info = match facts {
+            Ok(facts) => {
+                if let Some(err) = facts.error {
+                    tracing::debug!(key = %item.key, error = %err, "container not read");
+                }
+                facts.info
             }
-            (Ok(_), None) => return self.audio(item, counter).await,
+            Err(err) => {
+                tracing::debug!(key = %item.key, error = %err, "container reader failed");
+                None
+            }
+        };
+        let url = self.media_base.map(|base| format!("{base}{}", item.url));
+        if let (None, Some(url)) = (&info, &url) {
+            match probe::probe_video(url, self.timeout).await {
+                Ok(read) => info = Some(read),
+                Err(err) => tracing::debug!(key = %item.key, error = %err, "ffprobe failed"),
+            }
+        }
+        let Some(info) = info else {
+            // Neither understood it: what lofty makes of it (a title, a duration), or why not.
+            return self.audio(item, counter).await;
         };
         let meta = ItemMeta {
             title: info.title,
@@ -200,15 +219,20 @@ impl<'a> Context<'a> {
             ..ItemMeta::default()
         };
         let at_ms = meta.duration_ms.map_or(0, |d| d / 10);
-        let poster = match probe::poster(url, at_ms, self.timeout).await {
-            Ok(jpeg) => Some(Art {
-                mime: "image/jpeg".into(),
-                bytes: jpeg,
-            }),
-            Err(err) => {
-                tracing::debug!(key = %item.key, error = %err, "no poster");
-                None
+        let poster = match &url {
+            Some(url) if meta.video_codec.is_some() || meta.width.is_some() => {
+                match probe::poster(url, at_ms, self.timeout).await {
+                    Ok(jpeg) => Some(Art {
+                        mime: "image/jpeg".into(),
+                        bytes: jpeg,
+                    }),
+                    Err(err) => {
+                        tracing::debug!(key = %item.key, error = %err, "no poster");
+                        None
+                    }
+                }
             }
+            _ => None,
         };
         (meta, poster, None)
     }

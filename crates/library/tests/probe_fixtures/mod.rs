@@ -398,6 +398,38 @@ fn make(name: &str, file: &str) -> PathBuf {
             "-shortest",
             &o,
         ])),
+        "video.mkv" | "faststart.mov" => {
+            // Matroska (H.264 + MP3) and QuickTime with its index first (H.264 + AAC).
+            let (audio, extra): (&str, &[&str]) = if name == "video.mkv" {
+                ("libmp3lame", &[])
+            } else {
+                ("aac", &["-movflags", "+faststart"])
+            };
+            let mut a = s(&[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=480x270:rate=25:duration=5",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=duration=5",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                audio,
+                "-metadata",
+                "title=Container title",
+                "-shortest",
+            ]);
+            a.extend(s(extra));
+            a.push(o.clone());
+            run(a);
+        }
         _ => panic!("no recipe for fixture {name}"),
     }
     out
