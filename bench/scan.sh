@@ -218,11 +218,13 @@ field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]
 
 # --- 1. Bucketstream: a fresh data dir --------------------------------------------------
 DATA=$WORK/data
-start_server() { # $1: edge cache dir; sets SERVER_PID, PORT
+start_server() { # $1: edge cache dir, then extra flags; sets SERVER_PID, PORT
     PORT=$("$BENCH" port)
+    local cache=$1
+    shift
     (cd "$WORK" && exec "$SERVER" --bucket "$BUCKET" --endpoint "$PROXY" --region garage \
-        --data-dir "$DATA" --cache-dir "$1" --access-key-file "$WORK/access-key" \
-        --bind 127.0.0.1 --port "$PORT" --refresh-secs 0 --scan-concurrency "$PAR") \
+        --data-dir "$DATA" --cache-dir "$cache" --access-key-file "$WORK/access-key" \
+        --bind 127.0.0.1 --port "$PORT" --refresh-secs 0 --scan-concurrency "$PAR" "$@") \
         >>"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
@@ -295,13 +297,48 @@ A_FAILED=$(wc -l <"$WORK/anchor-failed")
 say "anchor done in ${A_SECS}s ($A_FAILED failed)"
 stop_pid "$RCLONE_PID"
 
+# --- 4. Playback during a scan, and idle ------------------------------------------------
+# A player (bucketstream-bench play: buffers 2 s to start, reads up to 10 s ahead) plays
+# PLAY_SECS of the film through the server twice from a cold edge cache: once with the scan
+# off, once while a scan from scratch (a fresh data dir) runs. Different parts of the film,
+# so neither finds the other's chunks cached.
+PLAY_SECS=${BENCH_SCAN_PLAY_SECS:-60}
+PLAY_IDLE='{}' PLAY_SCAN='{}' PLAY_SCAN_BEFORE='{}' PLAY_SCAN_AFTER='{}' FILM_BITRATE=0
+if [ "$VIDEO_MB" -gt 0 ]; then
+    FILM_BYTES=$(big_size big/film.mp4)
+    FILM_SECS=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$SRC/film.mp4")
+    FILM_BITRATE=$(python3 -c "print(round($FILM_BYTES * 8 / $FILM_SECS))")
+    film_url() {
+        curl -fsS "http://127.0.0.1:$PORT/api/videos" | python3 -c \
+            'import json, sys; print(next(i["url"] for i in json.load(sys.stdin) if i["key"] == "big/film.mp4"))'
+    }
+    health_scan() { curl -fsS "http://127.0.0.1:$PORT/api/health" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["scan"]))'; }
+    say "playback: $PLAY_SECS s of the film with the scan off (load $(loadavg))"
+    DATA=$WORK/data-play-idle
+    start_server "$WORK/cache-play-idle" --no-scan
+    "$BENCH" wait --addr "127.0.0.1:$PORT" --count "$TOTAL" >/dev/null
+    PLAY_IDLE=$("$BENCH" play --url "http://127.0.0.1:$PORT$(film_url)" --start $((FILM_BYTES / 10)) \
+        --secs "$PLAY_SECS" --bitrate "$FILM_BITRATE")
+    stop_pid "$SERVER_PID"
+    say "playback: $PLAY_SECS s of the film while a scan from scratch runs (load $(loadavg))"
+    DATA=$WORK/data-play-scan
+    start_server "$WORK/cache-play-scan"
+    "$BENCH" wait --addr "127.0.0.1:$PORT" --count "$TOTAL" >/dev/null
+    PLAY_SCAN_BEFORE=$(health_scan)
+    PLAY_SCAN=$("$BENCH" play --url "http://127.0.0.1:$PORT$(film_url)" --start $((FILM_BYTES / 2)) \
+        --secs "$PLAY_SECS" --bitrate "$FILM_BITRATE")
+    PLAY_SCAN_AFTER=$(health_scan)
+    stop_pid "$SERVER_PID"
+    say "playback: idle $PLAY_IDLE; during the scan $PLAY_SCAN ($PLAY_SCAN_BEFORE -> $PLAY_SCAN_AFTER)"
+fi
+
 # --- BENCHMARKS.md ----------------------------------------------------------------------
 big_rows=""
 for key in "${BIG_KEYS[@]}"; do big_rows+="$key $(big_size "$key") ${BS_KEY[$key]} ${A_KEY[$key]}"$'\n'; done
 finished=$(date +%s)
 export PROFILE N TOTAL PAR ANCHOR_N ANCHOR_TOTAL BULK_BYTES BS_SECS BS_ALL BS_BIG BS_CPU SCAN RESTART_SCAN RESTART_SECS RESTART_BYTES RESTART_GETS \
     RESTART_OTHER A0 A1 A0_BIG A1_BIG A_SECS A_FAILED LOAD_BS_START LOAD_BS_END LOAD_A_START LOAD_A_END COMMIT dirty \
-    UPLOAD_SECS big_rows WORK
+    UPLOAD_SECS big_rows WORK PLAY_SECS PLAY_IDLE PLAY_SCAN PLAY_SCAN_BEFORE PLAY_SCAN_AFTER FILM_BITRATE
 export ELAPSED=$((finished - started)) CPU_MODEL="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 export NPROC=$(nproc) RCLONE_V="$(rclone version 2>/dev/null | head -n1)" FFPROBE_V="$(ffprobe -version | head -n1 | cut -d' ' -f1-3)"
 export WHEN="$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -382,6 +419,22 @@ if rows:
     print("|---|---:|---:|---:|---:|")
     for key, size, b, a in rows:
         print(f"| `{key}` | {mb(int(size))} | {kb(int(b))} | {kb(int(a))} | {ratio(int(a), int(b))} |")
+    print()
+play_idle, play_scan = j("PLAY_IDLE"), j("PLAY_SCAN")
+if play_idle and play_scan:
+    sb, sa = j("PLAY_SCAN_BEFORE"), j("PLAY_SCAN_AFTER")
+    print(f"Playback while the scan runs (\"a scan must not make a playing video stutter\"): `bucketstream-bench play` plays "
+          f"{e['PLAY_SECS']} s of `big/film.mp4` ({int(e['FILM_BITRATE']) / 1e6:.1f} Mbit/s) through the server like a media element "
+          f"(playback starts at 2 s buffered; it reads up to 10 s ahead, then pauses until 8 s are left), from a cold edge cache, "
+          f"once with `--no-scan` (from 10% into the film) and once while a scan from scratch runs (from 50%). A stall is the buffer "
+          f"running dry after the start. The scan read {sa.get('done', 0) - sb.get('done', 0):,} objects during that playback "
+          f"({sb.get('done')} → {sa.get('done')} of {sa.get('total')}; while a stream plays it reads one object at a time).")
+    print()
+    print("| | Startup | Stalls | Time stalled | Lowest buffer | Time per MiB while reading, p50 / p99 / max |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, p in (("Scan off", play_idle), ("During a scan", play_scan)):
+        print(f"| {label} | {p['startup_ms']:,.0f} ms | **{p['stalls']}** | {p['stalled_ms']:,.0f} ms | {p['min_buffer_s']:.1f} s | "
+              f"{p['mib_p50_ms']} / {p['mib_p99_ms']} / {p['mib_max_ms']} ms |")
     print()
 print(f"Restart with the same `--data-dir` (and a fresh edge cache, so nothing comes from it): **{int(e['RESTART_BYTES']):,} "
       f"object bytes** in {int(e['RESTART_GETS'])} GetObject requests ({int(e['RESTART_OTHER'])} other requests: the listing); "

@@ -8,6 +8,7 @@
 mod byteproxy;
 mod fanout;
 mod fixtures;
+mod play;
 mod report;
 mod stats;
 mod wrk;
@@ -77,6 +78,18 @@ enum Command {
         listen: SocketAddr,
         #[arg(long)]
         upstream: SocketAddr,
+    },
+    /// Play SECS seconds of URL from byte START like a media element (buffer 2 s to start,
+    /// read up to 10 s ahead) at BITRATE bits/s; prints stalls and refill times as JSON.
+    Play {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+        #[arg(long)]
+        secs: f64,
+        #[arg(long)]
+        bitrate: f64,
     },
     /// Print the Markdown header of the /api/videos table.
     WrkHeader,
@@ -179,6 +192,16 @@ fn run(command: Command) -> Result<String, String> {
                 tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
             runtime.block_on(byteproxy::run(listen, upstream))?;
             Ok(String::new())
+        }
+        Command::Play {
+            url,
+            start,
+            secs,
+            bitrate,
+        } => {
+            let runtime =
+                tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+            runtime.block_on(play::play(&url, start, secs, bitrate))
         }
         Command::WrkHeader => Ok(wrk::HEADER.to_owned()),
         Command::WrkRow {
