@@ -140,9 +140,11 @@ if [ "$BIG_MP3_MB" -gt 0 ]; then
     BIG_KEYS+=("big/big.mp3")
 fi
 if [ "$VIDEO_MB" -gt 0 ]; then
-    # 10 s at about 8 Mbit/s, looped: a film-sized mp4 whose index (moov) is at the end.
-    ff -f lavfi -i "testsrc=size=1280x720:rate=25:duration=10" -f lavfi -i "sine=duration=10" \
-        -c:v libx264 -preset ultrafast -b:v 8M -pix_fmt yuv420p -c:a aac -shortest "$SRC/film-base.mp4"
+    # 10 s at a constant 8 Mbit/s (x264 pads to the rate), looped: a film-sized mp4 whose
+    # index (moov) is at the end, with keyframes 10 s apart.
+    ff -f lavfi -i "testsrc2=size=1280x720:rate=25:duration=10" -f lavfi -i "sine=duration=10" \
+        -c:v libx264 -preset ultrafast -b:v 8M -minrate 8M -maxrate 8M -bufsize 2M -x264-params nal-hrd=cbr \
+        -pix_fmt yuv420p -c:a aac -shortest "$SRC/film-base.mp4"
     loops=$(( VIDEO_MB * 1000000 / $(stat -c %s "$SRC/film-base.mp4") ))
     ff -stream_loop "$loops" -i "$SRC/film-base.mp4" -c copy -metadata title="A film" "$SRC/film.mp4"
     BIG_KEYS+=("big/film.mp4")
@@ -425,7 +427,7 @@ if play_idle and play_scan:
     sb, sa = j("PLAY_SCAN_BEFORE"), j("PLAY_SCAN_AFTER")
     print(f"Playback while the scan runs (\"a scan must not make a playing video stutter\"): `bucketstream-bench play` plays "
           f"{e['PLAY_SECS']} s of `big/film.mp4` ({int(e['FILM_BITRATE']) / 1e6:.1f} Mbit/s) through the server like a media element "
-          f"(playback starts at 2 s buffered; it reads up to 10 s ahead, then pauses until 8 s are left), from a cold edge cache, "
+          f"(playback starts at 2 s buffered; it reads up to 10 s ahead, then pauses until 8 s are left; the lowest buffer is taken after it first reached 10 s), from a cold edge cache, "
           f"once with `--no-scan` (from 10% into the film) and once while a scan from scratch runs (from 50%). A stall is the buffer "
           f"running dry after the start. The scan read {sa.get('done', 0) - sb.get('done', 0):,} objects during that playback "
           f"({sb.get('done')} → {sa.get('done')} of {sa.get('total')}; while a stream plays it reads one object at a time).")

@@ -6,7 +6,7 @@
 //! backpressure reaches the server) until the buffer falls to [`LOW_SECS`]. Media seconds are
 //! bytes over the film's bitrate. A stall is the buffer running dry after the start; playback
 //! resumes once [`REBUFFER_SECS`] are buffered again. Besides stalls it reports the lowest
-//! buffer reached and how long each MiB took while the reader was reading (the refill speed).
+//! buffer reached once it was full and how long each MiB took while the reader was reading (the refill speed).
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,8 @@ struct Clock {
     stalls: u32,
     stalled: Duration,
     stall_began: Option<Instant>,
+    /// The buffer has reached [`HIGH_SECS`] once (the lowest buffer is counted from then).
+    filled: bool,
     min_buffer: f64,
 }
 
@@ -57,7 +59,7 @@ impl Clock {
             }
         }
         self.last = now;
-        if self.playing {
+        if self.playing && self.filled {
             self.min_buffer = self.min_buffer.min(self.buffered());
         }
     }
@@ -66,6 +68,7 @@ impl Clock {
     fn received(&mut self, n: u64, now: Instant) {
         self.advance(now);
         self.received += n;
+        self.filled |= self.buffered() >= HIGH_SECS;
         let need = if self.started.is_none() {
             START_SECS
         } else {
@@ -109,6 +112,7 @@ pub async fn play(url: &str, start: u64, secs: f64, bitrate_bps: f64) -> Result<
         stalls: 0,
         stalled: Duration::ZERO,
         stall_began: None,
+        filled: false,
         min_buffer: f64::INFINITY,
     };
     let mut per_mib = Vec::new();
@@ -180,6 +184,7 @@ mod tests {
             stalls: 0,
             stalled: Duration::ZERO,
             stall_began: None,
+            filled: false,
             min_buffer: f64::INFINITY,
         };
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
