@@ -5,6 +5,8 @@
 //! background refresher, which retries sooner after a failure so the library recovers by
 //! itself when S3 comes back.
 
+pub mod manage;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

@@ -47,7 +47,10 @@ impl Catalog {
         folder_art.sort_by(|a, b| a.key.cmp(&b.key));
         let change = diff::diff(&old.items, &items);
         let art_changed = folder_art.len() != old.folder_art.len()
-            || folder_art.iter().zip(old.folder_art.iter()).any(|(a, b)| a != b);
+            || folder_art
+                .iter()
+                .zip(old.folder_art.iter())
+                .any(|(a, b)| a != b);
         if change.is_empty() && !art_changed {
             return old;
         }
@@ -110,7 +113,11 @@ mod tests {
 
         let snap = catalog
             .apply_edit(&Edit {
-                put: vec![obj("c.mp3", "1"), obj("a.mp3", "2"), obj("x/cover.jpg", "1")],
+                put: vec![
+                    obj("c.mp3", "1"),
+                    obj("a.mp3", "2"),
+                    obj("x/cover.jpg", "1"),
+                ],
                 removed: vec!["b.mp3".into()],
             })
             .await;
@@ -119,7 +126,10 @@ mod tests {
         assert_eq!(snap.items[0].etag.as_deref(), Some("2"));
         assert_eq!(snap.folder_art.len(), 1);
         assert_eq!(snap.generation, before + 1);
-        assert!(snap.refreshed_at.is_none(), "a seeded snapshot stays unlisted");
+        assert!(
+            snap.refreshed_at.is_none(),
+            "a seeded snapshot stays unlisted"
+        );
         let Ok(Event::Changed(_, change)) = events.try_recv() else {
             panic!("one change event");
         };
