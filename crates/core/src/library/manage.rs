@@ -40,6 +40,18 @@ impl Library {
         }
     }
 
+    /// The headless server's `--create-bucket`: when the setting is on and the library is a
+    /// bucket, creates it if HeadBucket says it is missing. `None`: nothing to do (the setting
+    /// is off, a local library, or the bucket exists).
+    pub async fn ensure_bucket(&self) -> Result<Option<Created>> {
+        match (&self.config.source, &**self.catalog.source()) {
+            (crate::config::SourceConfig::S3(cfg), Source::S3(s3)) if cfg.create_bucket => {
+                s3.ensure_bucket().await
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The item `id` of the current snapshot, as the object it was listed as.
     fn listed(&self, id: &str) -> Result<(MediaItem, ObjectMeta)> {
         let snap = self.catalog.snapshot();
