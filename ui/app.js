@@ -12,6 +12,7 @@ import { Queue, QueuePanel } from './queue.js';
 import { Player } from './player.js';
 import { Status } from './status.js';
 import { bindKeys } from './keys.js';
+import { initManage, openManage } from './manage.js';
 import { icon, setIcon, load, save, announce } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -48,6 +49,7 @@ const view = new LibraryView($('library'), {
     queue.enqueue(item.id);
     announce(`“${displayTitle(item)}” added to the queue`);
   },
+  manage: (item, btn) => openManage(item, btn),
   open: (path) => openFolder(path),
   openGroup: (type, summary) => {
     // The row that opened the page goes away: focus moves to the page's "Play" button.
@@ -475,6 +477,7 @@ async function mountDesktopSettings() {
 }
 
 document.body.dataset.desktop = String(isDesktop);
+initManage();
 if (isDesktop) mountDesktopSettings();
 paint();
 api.start().catch((err) => {

@@ -4,7 +4,7 @@
 //! The rules are AWS's for general purpose buckets
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>); every
 //! S3-compatible store we know accepts at least these names. The desktop settings view keeps a
-//! JavaScript copy (`ui/desktop/bucket-name.js`) for checking as one types; the table test
+//! JavaScript copy (`ui/desktop/bucket-name.js`, checked against the same table by `tests/browser/manage.test.js`) for checking as one types; the table test
 //! below is the reference for both.
 
 use std::fmt;
