@@ -31,13 +31,19 @@ pub enum Created {
 
 /// Creates bucket `name` with `client`, in the client's region: with that region as the
 /// location constraint, except for `us-east-1` (which S3 wants without one). The name is
-/// checked first ([`bucket_name::check`]); nothing is sent for an invalid name.
+/// checked first ([`bucket_name::check`]); nothing is sent for an invalid name. A HeadBucket
+/// that succeeds first means the bucket is already the caller's.
 ///
 /// Errors: [`Error::BucketNameInvalid`] (before any request, or S3's `InvalidBucketName`),
 /// [`Error::BucketTaken`] (another account's), the access errors of
 /// [`crate::source::s3`] otherwise.
 pub async fn create_bucket(client: &Client, name: &str) -> Result<Created> {
     bucket_name::check(name).map_err(|e| Error::BucketNameInvalid(e.to_string()))?;
+    // A bucket these credentials can already see is theirs: some stores (Garage) answer a
+    // CreateBucket of one's own bucket with a plain 200, which would read as "created".
+    if client.head_bucket().bucket(name).send().await.is_ok() {
+        return Ok(Created::AlreadyYours);
+    }
     let region = client.config().region().map(|r| r.as_ref().to_owned());
     let mut req = client.create_bucket().bucket(name);
     if let Some(constraint) = location_constraint(region.as_deref()) {
