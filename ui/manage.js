@@ -10,30 +10,27 @@
 // delete_item and move_item; the list then changes through the usual library_changed event,
 // on every screen at once. Errors are the server's {code, message}, shown in the dialog.
 
-import { isDesktop, invoke, health, mediaBase } from './api.js';
+import { isDesktop, invoke, mediaBase } from './api.js';
 import { h, announce } from './util.js';
 
 let allowed = false;
 let dialog = null;
 
-/** Whether this page may manage the library (after initManage). */
+/** Whether this page may manage the library (see setManage). */
 export function canManage() {
   return allowed;
 }
 
-/** Learns whether this viewer may manage the library and shows the controls if so. */
-export async function initManage() {
-  let may = isDesktop;
-  if (!may) {
-    try {
-      const hl = await health();
-      may = Boolean(hl && hl.permissions && hl.permissions.manage);
-    } catch {
-      may = false;
-    }
-  }
+/**
+ * Sets whether this page may manage the library and shows or hides the controls: always in the
+ * desktop app; in a browser from the health object's permissions (the page already asks for
+ * /api/health whenever the connection opens, and passes each answer here).
+ */
+export function setManage(healthObject) {
+  const may = isDesktop || Boolean(healthObject && healthObject.permissions && healthObject.permissions.manage);
   allowed = may;
   document.body.dataset.manage = String(may);
+  if (!may && dialog && dialog.node.open) dialog.node.close();
   return may;
 }
 
