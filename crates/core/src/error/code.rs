@@ -49,7 +49,7 @@ pub enum ErrorCode {
     NameInvalid,
     /// A move or rename would overwrite an existing object.
     TargetExists,
-    /// An object too large for a single CopyObject.
+    /// An object too large to copy, even in parts.
     TooLargeToCopy,
     /// Only the owner may change the library.
     OwnerOnly,

@@ -96,7 +96,7 @@ pub enum Error {
     /// A move or rename would overwrite an existing object (the key is named).
     #[error("{0:?} already exists; choose another name")]
     TargetExists(String),
-    /// A move of an object too large for one CopyObject (5 GiB), which needs a multipart copy.
+    /// A move of an object too large to copy (more parts than S3 allows in one upload).
     #[error("{0}")]
     TooLargeToCopy(String),
     /// Only the owner (the desktop window, a trusted network) may change the library.

@@ -255,6 +255,92 @@ async fn delete_and_move_reach_the_bucket_the_list_and_every_socket() {
     assert_eq!(keys, ["New/Sub/renamed.mp3", "taken.mp3"]);
 }
 
+/// Multipart uploads in progress in `bucket`.
+async fn uploads_in_progress(client: &aws_sdk_s3::Client, bucket: &str) -> usize {
+    client
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("list uploads")
+        .uploads()
+        .len()
+}
+
+#[tokio::test]
+async fn a_large_object_moves_in_parts_and_a_changed_one_leaves_nothing() {
+    use bucketstream_core::source::s3::S3Source;
+    use bucketstream_core::source::ObjectMeta;
+    const MIB: usize = 1 << 20;
+    let garage = Garage::shared();
+    let client = garage.client();
+    let bucket = garage.bucket(&client, "mgr-parts").await;
+    let body = crate::common::bytes(12 * MIB + 7, 11);
+    put(&client, &bucket, "big/source.mp4", body.clone()).await;
+    let head = client
+        .head_object()
+        .bucket(&bucket)
+        .key("big/source.mp4")
+        .send()
+        .await
+        .expect("head");
+    let source = S3Source::new(&garage.source(&bucket)).await;
+    let listed = ObjectMeta {
+        key: "big/source.mp4".into(),
+        size: body.len() as u64,
+        etag: head.e_tag().map(str::to_owned),
+        last_modified: None,
+    };
+
+    // Listed with another ETag (the object changed since): refused, nothing at the target,
+    // no upload left behind.
+    let stale = ObjectMeta {
+        etag: Some("\"0123456789abcdef0123456789abcdef\"".into()),
+        ..listed.clone()
+    };
+    let err = source
+        .move_object_with(&stale, "big/moved.mp4", (5 * MIB) as u64, (5 * MIB) as u64)
+        .await
+        .expect_err("a changed source");
+    assert_eq!(err.code(), "changed", "{err}");
+    assert!(client
+        .head_object()
+        .bucket(&bucket)
+        .key("big/moved.mp4")
+        .send()
+        .await
+        .is_err());
+    assert_eq!(uploads_in_progress(&client, &bucket).await, 0);
+
+    // In three parts of 5 MiB: the same bytes at the new key, the old one gone.
+    let moved = source
+        .move_object_with(&listed, "big/moved.mp4", (5 * MIB) as u64, (5 * MIB) as u64)
+        .await
+        .expect("moved in parts");
+    assert_eq!(moved.size, body.len() as u64);
+    let got = client
+        .get_object()
+        .bucket(&bucket)
+        .key("big/moved.mp4")
+        .send()
+        .await
+        .expect("moved object")
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes();
+    assert!(got[..] == body[..], "the moved object is byte-exact");
+    assert!(client
+        .head_object()
+        .bucket(&bucket)
+        .key("big/source.mp4")
+        .send()
+        .await
+        .is_err());
+    assert_eq!(uploads_in_progress(&client, &bucket).await, 0);
+}
+
 /// Every file beneath `dir` with its bytes.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walk(dir, dir)

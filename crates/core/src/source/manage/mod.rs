@@ -3,7 +3,8 @@
 //! - [`bucket_name`]: S3's naming rules, checked before any request.
 //! - [`names`]: the target of a move (folder and file name) checked as hostile input.
 //! - [`s3`]: CreateBucket with the region's location constraint, DeleteObject, and a move as
-//!   CopyObject (conditional on the listed ETag) then DeleteObject.
+//!   CopyObject (conditional on the listed ETag) then DeleteObject; [`s3_parts`]: the copy in
+//!   parts (UploadPartCopy) of an object over 5 GiB.
 //! - [`local`]: the same for a local folder, never leaving its root nor overwriting.
 //!
 //! [`Source::delete_object`] and [`Source::move_object`] pick the right one; the library's
@@ -15,6 +16,7 @@ pub mod bucket_name;
 pub mod local;
 pub mod names;
 pub mod s3;
+pub mod s3_parts;
 
 use super::{ObjectMeta, Source};
 use crate::error::{Error, Result};

@@ -12,12 +12,12 @@ use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_s3::Client;
 
-use super::bucket_name;
+use super::{bucket_name, s3_parts};
 use crate::error::{Error, Result};
 use crate::source::s3::{classify, S3Source};
 use crate::source::ObjectMeta;
 
-/// The largest object one CopyObject copies (5 GiB); larger ones need UploadPartCopy.
+/// The largest object one CopyObject copies (5 GiB); larger ones are copied in parts.
 pub const MAX_COPY_BYTES: u64 = 5 << 30;
 
 /// What [`create_bucket`] did.
@@ -137,27 +137,55 @@ impl S3Source {
         }
     }
 
-    /// Moves `from` (as listed: its ETag and size) to key `to`: CopyObject, conditional on the
-    /// listed ETag, then DeleteObject of the old key. Returns the object at its new key.
+    /// Moves `from` (as listed: its ETag and size) to key `to`: CopyObject (for objects over
+    /// [`MAX_COPY_BYTES`], a copy in parts: [`super::s3_parts`]), conditional on the listed
+    /// ETag, then DeleteObject of the old key. Returns the object at its new key.
     ///
     /// An existing `to` is never overwritten knowingly: HeadObject checks first. That is best
     /// effort: S3 has no conditional CopyObject on the target's absence, so an object written
-    /// to `to` by someone else between the check and the copy is replaced. Objects over
-    /// [`MAX_COPY_BYTES`] are refused ([`Error::TooLargeToCopy`]): moving them needs a
-    /// multipart copy, not done here.
+    /// to `to` by someone else between the check and the copy is replaced.
     pub async fn move_object(&self, from: &ObjectMeta, to: &str) -> Result<ObjectMeta> {
-        if from.size > MAX_COPY_BYTES {
-            return Err(Error::TooLargeToCopy(format!(
-                "{} is over 5 GiB, which one S3 copy cannot move; move it with another S3 tool",
-                from.key
-            )));
-        }
+        self.move_object_with(from, to, MAX_COPY_BYTES, s3_parts::COPY_PART)
+            .await
+    }
+
+    /// [`S3Source::move_object`] with the size above which the copy goes in parts, and the
+    /// part size (at least 5 MiB): lets a test move a 12 MiB object in parts.
+    pub async fn move_object_with(
+        &self,
+        from: &ObjectMeta,
+        to: &str,
+        single_max: u64,
+        part: u64,
+    ) -> Result<ObjectMeta> {
         if from.key == to {
             return Ok(from.clone());
         }
         if self.exists(to).await? {
             return Err(Error::TargetExists(to.to_owned()));
         }
+        let (etag, modified) = if from.size > single_max.min(MAX_COPY_BYTES) {
+            (self.copy_in_parts(from, to, part).await?, None)
+        } else {
+            self.copy_whole(from, to).await?
+        };
+        let moved = ObjectMeta {
+            key: to.to_owned(),
+            size: from.size,
+            etag: etag.or(from.etag.clone()),
+            last_modified: modified.or(Some(SystemTime::now())),
+        };
+        // The copy is in place: a failed delete leaves two copies (reported), never none.
+        self.delete_object(&from.key).await?;
+        Ok(moved)
+    }
+
+    /// One CopyObject: the new ETag and modification time.
+    async fn copy_whole(
+        &self,
+        from: &ObjectMeta,
+        to: &str,
+    ) -> Result<(Option<String>, Option<SystemTime>)> {
         let mut copy = self
             .client()
             .copy_object()
@@ -167,34 +195,34 @@ impl S3Source {
         if let Some(etag) = &from.etag {
             copy = copy.copy_source_if_match(etag);
         }
-        let copied = copy.send().await.map_err(|err| {
-            let status = match &err {
-                SdkError::ServiceError(se) => se.raw().status().as_u16(),
-                _ => 0,
-            };
-            match err.code() {
-                Some("PreconditionFailed") => Error::Changed,
-                _ if status == 412 => Error::Changed,
-                Some("NoSuchKey") => Error::NotFound,
-                _ => classify(err, self.bucket()),
-            }
-        })?;
+        let copied = copy
+            .send()
+            .await
+            .map_err(|e| classify_copy(e, self.bucket()))?;
         let result = copied.copy_object_result();
-        let moved = ObjectMeta {
-            key: to.to_owned(),
-            size: from.size,
-            etag: result
-                .and_then(|r| r.e_tag())
-                .map(str::to_owned)
-                .or(from.etag.clone()),
-            last_modified: result
+        Ok((
+            result.and_then(|r| r.e_tag()).map(str::to_owned),
+            result
                 .and_then(|r| r.last_modified())
-                .and_then(|t| SystemTime::try_from(*t).ok())
-                .or(Some(SystemTime::now())),
-        };
-        // The copy is in place: a failed delete leaves two copies (reported), never none.
-        self.delete_object(&from.key).await?;
-        Ok(moved)
+                .and_then(|t| SystemTime::try_from(*t).ok()),
+        ))
+    }
+}
+
+/// Classifies a copy's failure: a failed `x-amz-copy-source-if-match` means the source changed.
+pub(super) fn classify_copy<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    bucket: &str,
+) -> Error {
+    let status = match &err {
+        SdkError::ServiceError(se) => se.raw().status().as_u16(),
+        _ => 0,
+    };
+    match err.code() {
+        Some("PreconditionFailed") => Error::Changed,
+        _ if status == 412 => Error::Changed,
+        Some("NoSuchKey") => Error::NotFound,
+        _ => classify(err, bucket),
     }
 }
 
