@@ -12,6 +12,9 @@ const COMMANDS: &[&str] = &[
     "import_env",
     "lan_status",
     "set_lan",
+    "create_bucket",
+    "delete_item",
+    "move_item",
 ];
 
 fn main() {

@@ -12,6 +12,7 @@ import { Queue, QueuePanel } from './queue.js';
 import { Player } from './player.js';
 import { Status } from './status.js';
 import { bindKeys } from './keys.js';
+import { setManage, openManage } from './manage.js';
 import { icon, setIcon, load, save, announce } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -48,6 +49,7 @@ const view = new LibraryView($('library'), {
     queue.enqueue(item.id);
     announce(`“${displayTitle(item)}” added to the queue`);
   },
+  manage: (item, btn) => openManage(item, btn),
   open: (path) => openFolder(path),
   openGroup: (type, summary) => {
     // The row that opened the page goes away: focus moves to the page's "Play" button.
@@ -440,7 +442,7 @@ on('changed', (delta) => library.apply(delta));
 on('scan', (scan) => status.setScan(scan));
 on('status', (s) => {
   status.setCatalog(s);
-  if (s.ok) api.health().then((h) => status.setHealth(h)).catch(() => {});
+  if (s.ok) api.health().then((h) => { status.setHealth(h); setManage(h); }).catch(() => {});
   schedulePaint();
 });
 on('connection', (detail) => {
@@ -448,6 +450,7 @@ on('connection', (detail) => {
   if (detail.state === 'open' && !isDesktop) {
     api.health().then((h) => {
       status.setHealth(h);
+      setManage(h);
       schedulePaint();
     }).catch(() => {});
   }
@@ -475,6 +478,7 @@ async function mountDesktopSettings() {
 }
 
 document.body.dataset.desktop = String(isDesktop);
+setManage(null);
 if (isDesktop) mountDesktopSettings();
 paint();
 api.start().catch((err) => {

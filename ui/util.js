@@ -14,6 +14,7 @@ const ICONS = {
   queue: 'M3 6h13v2H3zm0 4h13v2H3zm0 4h9v2H3zm13 0v6l5-3z',
   playNext: 'M3 6h12v2H3zm0 4h12v2H3zm0 4h8v2H3zm15-4v4h-4v2h4v4h2v-4h4v-2h-4v-4z',
   add: 'M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6z',
+  more: 'M6 10a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4z',
   search: 'M15.5 14h-.8l-.3-.3A6.5 6.5 0 1 0 14 15.5l.3.3v.8l5 5 1.5-1.5-5-5zm-6 0A4.5 4.5 0 1 1 14 9.5 4.5 4.5 0 0 1 9.5 14z',
   list: 'M3 5h18v2H3zm0 6h18v2H3zm0 6h18v2H3z',
   grid: 'M3 3h8v8H3zm10 0h8v8h-8zM3 13h8v8H3zm10 0h8v8h-8z',

@@ -17,7 +17,7 @@ const OVERSCAN = 6; // rows drawn beyond each edge
 export class LibraryView {
   constructor(scroller, handlers) {
     this.scroller = scroller;
-    this.handlers = handlers; // {play(item), playNext(item), enqueue(item), open(path), openGroup(summary), showFolder()}
+    this.handlers = handlers; // {play(item), playNext(item), enqueue(item), manage(item, button), open(path), openGroup(summary), showFolder()}
     this.rows = [];
     this.mode = 'list';
     this.style = 'files'; // how items are drawn: "files", "songs", "tracks", "videos"
@@ -260,14 +260,16 @@ export class LibraryView {
     const main = h('button', { type: 'button', className: grid ? 'card-main' : 'row-main', dataset: { action: 'play' } }, art, h('span', { className: 'row-text' }, name, meta));
     const next = h('button', { type: 'button', className: 'icon-btn', dataset: { action: 'next' }, title: 'Play next' }, icon('playNext'));
     const add = h('button', { type: 'button', className: 'icon-btn', dataset: { action: 'enqueue' }, title: 'Add to queue' }, icon('add'));
+    // Rename, move, delete (ui/manage.js): shown only to the owner (manage.css).
+    const more = h('button', { type: 'button', className: 'icon-btn', dataset: { action: 'manage' }, title: 'Rename, move or delete' }, icon('more'));
     const cls = grid ? `card${this.cover ? ` cover ${this.cover}` : ''}` : 'row';
-    const node = h('div', { className: cls, attrs: { role: 'listitem' } }, main, h('span', { className: 'row-actions' }, next, add));
-    node.refs = { art, name, meta, main, next, add };
+    const node = h('div', { className: cls, attrs: { role: 'listitem' } }, main, h('span', { className: 'row-actions' }, next, add, more));
+    node.refs = { art, name, meta, main, next, add, more };
     return node;
   }
 
   fill(node, item, index, pos) {
-    const { art, name, meta, main, next, add } = node.refs;
+    const { art, name, meta, main, next, add, more } = node.refs;
     const grid = this.mode === 'grid';
     const style = this.style;
     const duration = formatDuration(item.duration_ms);
@@ -309,6 +311,8 @@ export class LibraryView {
     main.dataset.index = i;
     next.dataset.index = i;
     add.dataset.index = i;
+    more.dataset.index = i;
+    more.setAttribute('aria-label', `Rename, move or delete: ${title}`);
     next.setAttribute('aria-label', `Play next: ${title}`);
     add.setAttribute('aria-label', `Add to queue: ${title}`);
     this.markCurrent(node);
@@ -325,6 +329,7 @@ export class LibraryView {
     else if (action === 'play') this.handlers.play(row.item);
     else if (action === 'next') this.handlers.playNext(row.item);
     else if (action === 'enqueue') this.handlers.enqueue(row.item);
+    else if (action === 'manage' && this.handlers.manage) this.handlers.manage(row.item, btn);
   }
 
   /** Arrow keys move between rows (the rows off screen are drawn on demand). */

@@ -5,7 +5,9 @@
 //! No reply carries a secret: settings say "set" / "not set", never a key.
 
 use bucketstream_core::app::ConnectionReport;
+use bucketstream_core::catalog::MediaItem;
 use bucketstream_core::config::settings::{S3Form, SettingsView};
+use serde::Serialize;
 use tauri::ipc::Response;
 use tauri::State;
 
@@ -91,4 +93,44 @@ pub async fn set_lan(
     port: Option<u16>,
 ) -> Result<LanStatus, IpcError> {
     Ok(state.set_lan(enabled, port).await?)
+}
+
+/// What [`create_bucket`] did.
+#[derive(Debug, Serialize)]
+pub struct BucketCreated {
+    /// The bucket's name.
+    pub name: String,
+    /// True when it is new; false when it existed and was already yours.
+    pub created: bool,
+}
+
+/// Creates the bucket the form names, at the form's endpoint and region, with the typed
+/// credentials or else the stored ones (the view then saves the form, selecting it).
+#[tauri::command]
+pub async fn create_bucket(
+    state: State<'_, Desktop>,
+    form: S3Form,
+) -> Result<BucketCreated, IpcError> {
+    Ok(state.create_bucket(form).await?)
+}
+
+/// Deletes item `id` (the object, or the file); every client sees it at once.
+#[tauri::command]
+pub async fn delete_item(state: State<'_, Desktop>, id: String) -> Result<(), IpcError> {
+    Ok(state.library().delete_item(&id).await?)
+}
+
+/// Moves or renames item `id` (`folder` and `name` default to the item's own); the item at
+/// its new key.
+#[tauri::command]
+pub async fn move_item(
+    state: State<'_, Desktop>,
+    id: String,
+    folder: Option<String>,
+    name: Option<String>,
+) -> Result<MediaItem, IpcError> {
+    Ok(state
+        .library()
+        .move_item(&id, folder.as_deref(), name.as_deref())
+        .await?)
 }

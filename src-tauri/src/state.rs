@@ -166,6 +166,25 @@ impl Desktop {
         Ok(app::test_connection(form.s3_config(creds)?).await?)
     }
 
+    /// Creates the bucket the form names at the form's endpoint, with the typed credentials
+    /// or else the stored ones ([`bucketstream_core::library::manage::create_bucket_at`]).
+    pub async fn create_bucket(
+        &self,
+        form: S3Form,
+    ) -> Result<crate::commands::BucketCreated, DesktopError> {
+        let creds = match form.credentials()? {
+            Some(creds) => Some(creds),
+            None => self.stored_or_env().await?,
+        };
+        let config = form.s3_config(creds)?;
+        let created =
+            bucketstream_core::library::manage::create_bucket_at(&config, &config.bucket).await?;
+        Ok(crate::commands::BucketCreated {
+            name: config.bucket,
+            created: created == bucketstream_core::source::manage::s3::Created::New,
+        })
+    }
+
     /// Removes the stored credentials and rebuilds the library without them.
     pub async fn forget_credentials(&self) -> Result<SettingsView, DesktopError> {
         self.secret(|s| s.forget(ACCOUNT)).await?;

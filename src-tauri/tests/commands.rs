@@ -236,3 +236,47 @@ fn remote_origins_and_unknown_commands_are_refused() {
     );
     assert!(unknown.is_err(), "{unknown:?}");
 }
+
+/// The owner's commands: a rename and a delete reach the folder and the list; a hostile name
+/// and an invalid bucket name are refused with their codes, nothing touched.
+#[test]
+fn move_delete_and_create_bucket_commands() {
+    let h = Harness::new(MemStore::new());
+    let media = h.dir().join("media");
+    let items = h.ok("list_library", json!({}));
+    let id = items[0]["id"].as_str().expect("id").to_owned();
+
+    let bad = h.err(
+        "move_item",
+        json!({ "id": id, "folder": "..", "name": "tone.mp3" }),
+    );
+    assert_eq!(bad["code"], "name_invalid", "{bad}");
+    assert!(media.join("tone.mp3").exists());
+
+    let moved = h.ok(
+        "move_item",
+        json!({ "id": id, "folder": "Tones", "name": "a4.mp3" }),
+    );
+    assert_eq!(moved["key"], "Tones/a4.mp3");
+    assert!(media.join("Tones/a4.mp3").exists() && !media.join("tone.mp3").exists());
+    let items = h.ok("list_library", json!({}));
+    assert_eq!(items[0]["key"], "Tones/a4.mp3");
+
+    let new_id = moved["id"].as_str().expect("id").to_owned();
+    h.ok("delete_item", json!({ "id": new_id }));
+    assert!(!media.join("Tones/a4.mp3").exists());
+    assert_eq!(h.ok("list_library", json!({})), json!([]));
+    assert_eq!(
+        h.err("delete_item", json!({ "id": new_id }))["code"],
+        "not_found"
+    );
+
+    // Refused before any request (the endpoint does not even answer).
+    let form = json!({ "form": {
+        "bucket": "Bad_Name", "endpoint": "http://127.0.0.1:1", "region": "garage",
+        "access_key_id": "GKx", "secret_access_key": SECRET,
+    }});
+    let err = h.err("create_bucket", form);
+    assert_eq!(err["code"], "bucket_name_invalid", "{err}");
+    h.assert_secret_never_leaked();
+}

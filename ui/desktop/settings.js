@@ -5,6 +5,8 @@
 // as {code, message} and are shown as the message. Secrets are never displayed or echoed:
 // the backend answers "set" / "not set".
 
+import { bucketNameProblem } from './bucket-name.js';
+
 const LAN_POLL_MS = 3000;
 
 function tauriInvoke(api) {
@@ -102,6 +104,7 @@ export function mount(section, api) {
   function showSettings(s) {
     status.textContent = `Playing from ${s.location} (${s.source === 's3' ? 'S3 bucket' : 'local folders'})`;
     inputs.bucket.value = s.bucket || '';
+    checkBucketName();
     inputs.region.value = s.region || '';
     inputs.endpoint.value = s.endpoint || '';
     inputs.prefix.value = s.prefix || '';
@@ -142,6 +145,32 @@ export function mount(section, api) {
     }
   }
 
+  // "Create bucket" beside the bucket field: the name is checked as it is typed (the same
+  // rules as the server's), then CreateBucket at the form's endpoint; on success the form is
+  // saved, so the new bucket is the library.
+  const bucketHint = el('small', { id: 'bs-bucket-hint', class: 'bs-hint', 'aria-live': 'polite' });
+  const createBtn = el('button', { type: 'button', id: 'bs-create-bucket', text: 'Create bucket', 'aria-describedby': 'bs-bucket-hint' });
+  function checkBucketName() {
+    const name = inputs.bucket.value.trim();
+    const problem = name ? bucketNameProblem(name) : null;
+    bucketHint.textContent = problem ? `To create it: ${problem}.` : '';
+    bucketHint.dataset.kind = problem ? 'error' : '';
+    createBtn.disabled = !name || Boolean(problem);
+    inputs.bucket.setAttribute('aria-invalid', String(Boolean(problem)));
+  }
+  inputs.bucket.addEventListener('input', checkBucketName);
+  inputs.bucket.setAttribute('aria-describedby', 'bs-bucket-hint');
+  createBtn.addEventListener('click', () => run(createBtn, async () => {
+    const r = await invoke('create_bucket', { form: formValue() });
+    showSettings(await invoke('save_settings', { form: formValue() }));
+    clearSecrets();
+    inputs.access_key_id.value = '';
+    say(r.created
+      ? `Created the bucket ${r.name}; the library now comes from it.`
+      : `The bucket ${r.name} was already yours; the library now comes from it.`, 'ok', 'bucket-created');
+    libraryChanged();
+  }));
+
   const testBtn = el('button', { type: 'button', id: 'bs-test' , text: 'Test connection' });
   const saveBtn = el('button', { type: 'submit', id: 'bs-save', class: 'bs-primary', text: 'Save and use this bucket' });
   const forgetBtn = el('button', { type: 'button', id: 'bs-forget', text: 'Forget credentials' });
@@ -158,7 +187,8 @@ export function mount(section, api) {
   }));
   const form = el('form', { id: 'bs-s3-form', class: 'bs-card', autocomplete: 'off' },
     el('h3', { text: 'S3 bucket' }),
-    field('Bucket', inputs.bucket),
+    el('div', { class: 'bs-field' }, el('label', { for: 'bs-bucket', text: 'Bucket' }),
+      el('div', { class: 'bs-inline' }, inputs.bucket, createBtn), bucketHint),
     field('Region', inputs.region, 'Leave empty for the default (S3-compatible stores often use their own name).'),
     field('Endpoint', inputs.endpoint, 'Only for S3-compatible stores (Garage, MinIO, R2, B2…).'),
     field('Prefix', inputs.prefix, 'Only list keys under this folder.'),

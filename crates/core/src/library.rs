@@ -5,6 +5,8 @@
 //! background refresher, which retries sooner after a failure so the library recovers by
 //! itself when S3 comes back.
 
+pub mod manage;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -71,6 +73,15 @@ pub struct Health {
     pub cache: Option<CacheHealth>,
     /// The background scan of tags and art.
     pub scan: ScanProgress,
+    /// What this viewer may do besides playing.
+    pub permissions: Permissions,
+}
+
+/// What a viewer of [`Health`] may do besides playing (the page shows only what it may).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Permissions {
+    /// Delete, rename and move items, create a bucket: the owner only.
+    pub manage: bool,
 }
 
 /// Who is looking at [`Health`].
@@ -195,6 +206,9 @@ impl Library {
             last_error: status.last_error.as_deref().map(ErrorInfo::from),
             cache: self.cache.as_ref().map(EdgeCache::health),
             scan: *self.scan.borrow(),
+            permissions: Permissions {
+                manage: viewer == Viewer::Owner,
+            },
         }
     }
 

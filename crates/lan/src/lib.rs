@@ -8,6 +8,8 @@
 //! - `GET /api/videos`: the library as a JSON array of [`bucketstream_core::catalog::MediaItem`].
 //! - `GET /api/health`: [`bucketstream_core::library::Health`].
 //! - `POST /api/refresh`: lists the source now; answers like `/api/health`.
+//! - `POST /api/bucket`, `DELETE /api/items/{id}`, `POST /api/items/{id}/move`: the owner's
+//!   changes to the library ([`manage`]).
 //! - `GET|HEAD /media/{id}`: the object, with byte ranges ([`media`]).
 //! - `GET /art/{hash}`: cover art and posters; `GET /api/albums`, `/api/albums/{id}`,
 //!   `/api/artists`, `/api/genres`: the grouped views ([`collection`]).
@@ -26,6 +28,7 @@ pub mod discovery;
 pub mod guard;
 mod hub;
 pub mod limits;
+pub mod manage;
 pub mod media;
 pub mod options;
 mod ui;
@@ -34,7 +37,7 @@ pub mod ws;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -126,6 +129,9 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/health", get(api::health))
         .route("/api/refresh", post(api::refresh))
         .route("/api/stats", get(api::stats))
+        .route("/api/bucket", post(manage::create_bucket))
+        .route("/api/items/{id}", delete(manage::delete_item))
+        .route("/api/items/{id}/move", post(manage::move_item))
         .route("/media/{id}", get(media::serve))
         .route("/art/{hash}", get(collection::art))
         .route("/api/albums", get(collection::albums))

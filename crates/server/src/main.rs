@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use bucketstream_core::app::{self, BindProblem};
 use bucketstream_core::config::{Layer, Loaded};
+use bucketstream_core::source::manage::s3::Created;
 use bucketstream_core::{Config, Library};
 use bucketstream_lan::{self as server, Access, FileKeyStore, LanOptions, ServerState};
 use bucketstream_library::MediaLibrary;
@@ -139,6 +140,24 @@ async fn serve(
             problem: BindProblem::of(&e),
         })?;
     let library = Library::new(config).await?;
+    // `--create-bucket`: before the first listing, so that listing finds the new bucket.
+    match library.ensure_bucket().await {
+        Ok(Some(created)) => eprintln!(
+            "bucketstream-server: {} bucket {}",
+            match created {
+                Created::New => "created the",
+                Created::AlreadyYours => "already had the",
+            },
+            library.health().location
+        ),
+        Ok(None) => {}
+        // An endpoint that is down now may be up later: the listing keeps retrying.
+        Err(err @ bucketstream_core::Error::Unreachable(_)) => eprintln!(
+            "bucketstream-server: warning: cannot create the bucket: {}",
+            err.for_owner()
+        ),
+        Err(err) => return Err(err.into()),
+    }
     let health = library.health();
     tracing::info!(source = health.source, location = %health.location, "library");
     let (media, seeded) = MediaLibrary::start(&library).await;

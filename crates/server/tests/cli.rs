@@ -418,7 +418,7 @@ fn help_lists_each_flag_with_its_default() {
         ("--cors-origin", "[default: none]"),
         ("--data-dir", "[default: the OS data folder's bucketstream]"),
         ("--no-scan", "[default: scan on]"),
-        ("--scan-concurrency", "[default: 4]"),
+        ("--scan-concurrency", "[default: 16]"),
         ("--probe-timeout-secs", "[default: 20]"),
     ];
     for (flag, default) in with_default {
@@ -432,6 +432,7 @@ fn help_lists_each_flag_with_its_default() {
         "--prefix",
         "--no-cache",
         "--direct",
+        "--create-bucket",
         "--open-to-lan",
         "--allow-host",
         "--no-mdns",
@@ -463,4 +464,51 @@ fn library_settings_out_of_range_are_one_clear_line() {
     std::fs::write(&cfg, "scan = \"off\"\n").expect("write");
     let err = run_fails(server(home.path()).arg("--config").arg(&cfg));
     assert!(err.contains("c.toml") && err.contains("scan"), "{err}");
+}
+
+/// `--create-bucket`: a missing bucket is created before the first listing and served; an
+/// invalid name stops the server with one line, before any request.
+#[test]
+fn create_bucket_flag_creates_a_missing_bucket_and_serves_it() {
+    let env = garage_env();
+    let home = tempfile::tempdir().expect("tempdir");
+    let bucket = format!("cli-made-{}", std::process::id());
+    let with_garage = |cmd: &mut Command| {
+        cmd.env("AWS_ACCESS_KEY_ID", var(&env, "AWS_ACCESS_KEY_ID"))
+            .env("AWS_SECRET_ACCESS_KEY", var(&env, "AWS_SECRET_ACCESS_KEY"))
+            .env("AWS_REGION", "garage")
+            .env(
+                "AWS_ENDPOINT_URL",
+                var(&env, "BUCKETSTREAM_TEST_S3_ENDPOINT"),
+            )
+            .args(["--bind", "127.0.0.1", "--port", "0"]);
+    };
+    let mut cmd = server(home.path());
+    with_garage(&mut cmd);
+    let mut running = spawn(cmd.args(["--bucket", &bucket, "--create-bucket", "--no-scan"]));
+    let line = running
+        .line_with("created the bucket")
+        .expect("a created line");
+    assert!(line.contains(&bucket), "{line}");
+    let health = get_json(&format!("{}/api/health", running.base));
+    assert_eq!(health["source"], "s3");
+    assert_eq!(health["ok"], true, "{health}");
+    assert_eq!(health["last_error"], serde_json::Value::Null);
+    drop(running);
+
+    // Served again without the flag: it exists now.
+    let mut cmd = server(home.path());
+    with_garage(&mut cmd);
+    let running = spawn(cmd.args(["--bucket", &bucket, "--no-scan"]));
+    let health = get_json(&format!("{}/api/health", running.base));
+    assert_eq!(health["ok"], true, "{health}");
+    drop(running);
+
+    // An invalid name: one line, and the server does not start.
+    let mut cmd = server(home.path());
+    with_garage(&mut cmd);
+    cmd.env("BUCKETSTREAM_CREATE_BUCKET", "true");
+    let err = run_fails(cmd.args(["--bucket", "Bad_Bucket", "--no-scan"]));
+    assert!(err.contains("bucket name"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
 }

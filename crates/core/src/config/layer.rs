@@ -86,6 +86,11 @@ settings! {
         prefix: Option<String> => String = |_| String::new(),
             Library first, file prefix: Option<String> => same,
             env ["BUCKETSTREAM_PREFIX"] => text, arg (long);
+        /// Create the bucket at start when it does not exist (HeadBucket 404)
+        create_bucket: Option<bool> => bool = |_| false,
+            Library first, file create_bucket: Option<bool> => same,
+            env ["BUCKETSTREAM_CREATE_BUCKET"] => parsed,
+            arg (long = "create-bucket", num_args = 0, default_missing_value = "true");
         /// Path-style S3 addressing (file only; defaults to on when an endpoint is set).
         path_style: Option<bool> => Option<bool> = |_| None,
             Library first, file path_style: Option<bool> => same,

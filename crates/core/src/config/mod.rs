@@ -100,6 +100,8 @@ pub struct S3Config {
     pub path_style: bool,
     /// Explicit credentials (environment, `.env`, keyring); `None` uses the SDK's default chain.
     pub credentials: Option<Credentials>,
+    /// Create the bucket at start when it is missing (the headless server's `--create-bucket`).
+    pub create_bucket: bool,
 }
 
 /// Local folders served as the library.
@@ -266,6 +268,7 @@ fn s3_config(bucket: String, layers: &Layers, r: &Resolved) -> Result<S3Config> 
         endpoint: r.endpoint.clone(),
         prefix,
         credentials,
+        create_bucket: r.create_bucket,
     })
 }
 

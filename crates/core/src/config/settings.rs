@@ -73,6 +73,7 @@ impl S3Form {
             endpoint: clean(&self.endpoint),
             prefix: clean(&self.prefix),
             path_style: self.path_style,
+            create_bucket: None,
         }
     }
 

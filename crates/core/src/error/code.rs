@@ -41,6 +41,18 @@ pub enum ErrorCode {
     Changed,
     /// A filesystem error.
     Io,
+    /// A bucket name S3 would refuse.
+    BucketNameInvalid,
+    /// The bucket name belongs to another account.
+    BucketTaken,
+    /// A folder or file name for a move or rename that is refused.
+    NameInvalid,
+    /// A move or rename would overwrite an existing object.
+    TargetExists,
+    /// An object too large to copy, even in parts.
+    TooLargeToCopy,
+    /// Only the owner may change the library.
+    OwnerOnly,
     // The gate (`crate::server::guard`).
     /// HTTP/1.1 without a `Host` header.
     MissingHost,
@@ -91,7 +103,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 40] = [
         ErrorCode::Config,
         ErrorCode::FolderUnreadable,
         ErrorCode::CacheDirForeign,
@@ -105,6 +117,12 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::Changed,
         ErrorCode::Io,
+        ErrorCode::BucketNameInvalid,
+        ErrorCode::BucketTaken,
+        ErrorCode::NameInvalid,
+        ErrorCode::TargetExists,
+        ErrorCode::TooLargeToCopy,
+        ErrorCode::OwnerOnly,
         ErrorCode::MissingHost,
         ErrorCode::DuplicateHost,
         ErrorCode::WrongHost,
@@ -144,6 +162,12 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Changed => "changed",
             ErrorCode::Io => "io",
+            ErrorCode::BucketNameInvalid => "bucket_name_invalid",
+            ErrorCode::BucketTaken => "bucket_taken",
+            ErrorCode::NameInvalid => "name_invalid",
+            ErrorCode::TargetExists => "target_exists",
+            ErrorCode::TooLargeToCopy => "too_large_to_copy",
+            ErrorCode::OwnerOnly => "owner_only",
             ErrorCode::MissingHost => "missing_host",
             ErrorCode::DuplicateHost => "duplicate_host",
             ErrorCode::WrongHost => "wrong_host",
@@ -174,11 +198,13 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             MissingHost | DuplicateHost | Malformed | UnknownType | UnknownMessage
-            | BinaryUnsupported => 400,
+            | BinaryUnsupported | BucketNameInvalid | NameInvalid => 400,
             Unauthorized => 401,
-            CrossSite => 403,
+            CrossSite | OwnerOnly => 403,
             NotFound => 404,
+            BucketTaken | TargetExists => 409,
             TooLarge => 413,
+            TooLargeToCopy => 422,
             WrongHost => 421,
             TooManyConnections | TooManyRequests | TooManyWebsockets | RateLimited => 429,
             Config | FolderUnreadable | CacheDirForeign | CacheDirUnusable | Io | NoKeyring

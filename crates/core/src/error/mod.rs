@@ -83,6 +83,25 @@ pub enum Error {
     /// A filesystem error while serving local media.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// A bucket name S3 would refuse (checked before any request; or S3's `InvalidBucketName`).
+    #[error("invalid bucket name: {0}")]
+    BucketNameInvalid(String),
+    /// The bucket name is taken by another account (S3's `BucketAlreadyExists`).
+    #[error("the bucket name {0:?} is taken by another account; choose another name")]
+    BucketTaken(String),
+    /// A folder or file name for a move or rename that could leave the library or hide the
+    /// item (`..`, an absolute path, control characters, backslashes, empty segments).
+    #[error("invalid name: {0}")]
+    NameInvalid(String),
+    /// A move or rename would overwrite an existing object (the key is named).
+    #[error("{0:?} already exists; choose another name")]
+    TargetExists(String),
+    /// A move of an object too large to copy (more parts than S3 allows in one upload).
+    #[error("{0}")]
+    TooLargeToCopy(String),
+    /// Only the owner (the desktop window, a trusted network) may change the library.
+    #[error("{0}")]
+    OwnerOnly(String),
 }
 
 /// The last component of `path` (`"Music"` for `/home/ann/Music`), for messages others see.
@@ -128,6 +147,12 @@ impl Error {
             Error::NotFound => ErrorCode::NotFound,
             Error::Changed => ErrorCode::Changed,
             Error::Io(_) => ErrorCode::Io,
+            Error::BucketNameInvalid(_) => ErrorCode::BucketNameInvalid,
+            Error::BucketTaken(_) => ErrorCode::BucketTaken,
+            Error::NameInvalid(_) => ErrorCode::NameInvalid,
+            Error::TargetExists(_) => ErrorCode::TargetExists,
+            Error::TooLargeToCopy(_) => ErrorCode::TooLargeToCopy,
+            Error::OwnerOnly(_) => ErrorCode::OwnerOnly,
         }
     }
 
@@ -169,6 +194,12 @@ impl Clone for Error {
             Error::StoreBadAnswer(s) => Error::StoreBadAnswer(s.clone()),
             Error::Changed => Error::Changed,
             Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
+            Error::BucketNameInvalid(s) => Error::BucketNameInvalid(s.clone()),
+            Error::BucketTaken(s) => Error::BucketTaken(s.clone()),
+            Error::NameInvalid(s) => Error::NameInvalid(s.clone()),
+            Error::TargetExists(s) => Error::TargetExists(s.clone()),
+            Error::TooLargeToCopy(s) => Error::TooLargeToCopy(s.clone()),
+            Error::OwnerOnly(s) => Error::OwnerOnly(s.clone()),
         }
     }
 }
@@ -186,6 +217,13 @@ mod tests {
         assert!(Error::Changed.to_string().contains("refresh"));
         assert_eq!(Error::StoreBadAnswer("x".into()).code(), "store_bad_answer");
         assert_eq!(Error::StoreBadAnswer("x".into()).http_status(), 502);
+        assert_eq!(Error::BucketTaken("b".into()).code(), "bucket_taken");
+        assert_eq!(Error::BucketTaken("b".into()).http_status(), 409);
+        assert_eq!(Error::BucketNameInvalid("x".into()).http_status(), 400);
+        assert_eq!(Error::NameInvalid("x".into()).http_status(), 400);
+        assert_eq!(Error::TargetExists("k".into()).http_status(), 409);
+        assert_eq!(Error::OwnerOnly("x".into()).http_status(), 403);
+        assert_eq!(Error::TooLargeToCopy("x".into()).http_status(), 422);
     }
 
     #[test]

@@ -117,6 +117,13 @@ impl LocalSource {
         Ok((root, rel))
     }
 
+    /// The canonical root folder of `key` and its path relative to that root (plain, visible
+    /// components only), for the writes of [`super::manage`].
+    pub(crate) fn locate<'a>(&'a self, key: &'a str) -> Result<(&'a Path, &'a Path)> {
+        let (root, rel) = self.resolve(key)?;
+        Ok((&root.path, rel))
+    }
+
     /// Opens a file (or an inclusive range of it) as a stream.
     ///
     /// The file is opened first and checked after (see the `beneath` module): a symlink or a FIFO
@@ -174,7 +181,7 @@ fn open_file(root: &Path, rel: &Path) -> Result<(std::fs::File, std::fs::Metadat
 }
 
 /// A strong validator for a local file: size and modification time.
-fn etag_of(meta: &std::fs::Metadata) -> String {
+pub(crate) fn etag_of(meta: &std::fs::Metadata) -> String {
     let nanos = meta
         .modified()
         .ok()

@@ -6,6 +6,7 @@
 
 mod answer;
 pub mod local;
+pub mod manage;
 pub mod s3;
 
 use std::io;

@@ -63,6 +63,7 @@ fn nowhere() -> S3Config {
             secret_access_key: Sensitive::new("x".into()),
             session_token: None,
         }),
+        create_bucket: false,
     }
 }
 

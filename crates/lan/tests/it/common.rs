@@ -322,6 +322,7 @@ impl Garage {
                 secret_access_key: Sensitive::new(self.env["AWS_SECRET_ACCESS_KEY"].clone()),
                 session_token: None,
             }),
+            create_bucket: false,
         }
     }
 

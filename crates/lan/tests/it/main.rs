@@ -22,6 +22,7 @@ mod lan_logs;
 mod lan_origin;
 mod local;
 mod local_races;
+mod manage;
 mod paths;
 mod proxy;
 mod s3;
