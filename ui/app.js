@@ -12,6 +12,7 @@ import { Queue, QueuePanel } from './queue.js';
 import { Player } from './player.js';
 import { Status } from './status.js';
 import { bindKeys } from './keys.js';
+import { mountUploads } from './uploads.js';
 import { icon, setIcon, load, save, announce } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -476,6 +477,8 @@ async function mountDesktopSettings() {
 
 document.body.dataset.desktop = String(isDesktop);
 if (isDesktop) mountDesktopSettings();
+// Upload controls appear only where /api/health grants permissions.upload.
+mountUploads({ folder: () => library.folder });
 paint();
 api.start().catch((err) => {
   console.error('cannot start', err);
