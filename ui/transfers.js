@@ -49,6 +49,17 @@ export class TransferList {
     this.pump();
   }
 
+  /**
+   * The unfinished upload of an earlier session that a file dropped or picked again is for: the
+   * same name and size, in a folder ending with the file's folder inside the drop (the target
+   * may have changed since).
+   */
+  orphanFor(file, relative) {
+    return this.rows.find(
+      (r) => r.state === 'orphan' && r.name === file.name && r.size === file.size && (relative === '' || r.folder === relative || r.folder.endsWith(`/${relative}`)),
+    );
+  }
+
   push(row) {
     row.el = h('li', { className: 'upl' });
     this.rows.push(row);

@@ -60,7 +60,7 @@ export function folderOfPath(path) {
  * Sorts `found` ({file, relative}: relative is the file's folder inside what was dropped or
  * picked) into what is queued and what is refused, under the clean `target` folder.
  * `maxBytes` (the server's limit, if known) refuses larger files up front.
- * Returns {accepted: [{file, folder}], refused: [{name, folder, reason}]}.
+ * Returns {accepted: [{file, folder, relative}], refused: [{name, folder, reason}]}.
  */
 export function planFiles(found, target, maxBytes) {
   const accepted = [];
@@ -76,7 +76,7 @@ export function planFiles(found, target, maxBytes) {
     else if (CONTROL.test(name)) reason = 'the file name holds a control character';
     else if (Number.isFinite(maxBytes) && maxBytes > 0 && file.size > maxBytes) reason = `larger than this server accepts (${maxBytes.toLocaleString()} bytes)`;
     if (reason) refused.push({ name, folder, reason });
-    else accepted.push({ file, folder });
+    else accepted.push({ file, folder, relative: rel.folder });
   }
   return { accepted, refused };
 }

@@ -150,7 +150,13 @@ export function mountUploads({ folder }) {
       summary.textContent = String(err.message || err);
       return;
     }
+    await list.loadOrphans(state.base, loadTus, MAX_ORPHANS);
     const { accepted, refused } = planFiles(found, dest, state.maxBytes);
+    // A file of an unfinished upload goes back to that upload's folder (and so resumes it).
+    for (const a of accepted) {
+      const orphan = list.orphanFor(a.file, a.relative);
+      if (orphan) a.folder = orphan.folder;
+    }
     list.add(accepted, refused, (file, where) => new Sender(tus, state.base, file, where));
     const words = [`${accepted.length} file${accepted.length === 1 ? '' : 's'} queued`];
     if (refused.length) words.push(`${refused.length} refused`);
@@ -185,6 +191,7 @@ export function mountUploads({ folder }) {
       // It goes back to its own folder, whatever the target says now.
       add([{ file, relative: '' }], false, 0, orphan.folder);
     });
+    one.addEventListener('cancel', () => one.remove());
     document.body.append(one);
     one.click();
   }
