@@ -71,6 +71,20 @@ pub struct Health {
     pub cache: Option<CacheHealth>,
     /// The background scan of tags and art.
     pub scan: ScanProgress,
+    /// What this viewer may change (the page shows its upload and manage controls from it).
+    pub permissions: Permissions,
+}
+
+/// What a viewer may change in the library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Permissions {
+    /// May upload (`/api/uploads`): the owner always; LAN devices when the owner allows it
+    /// (`lan.uploads`, which the LAN server applies over [`Library::health_for`]'s answer).
+    pub upload: bool,
+    /// May delete, rename and move: the owner only.
+    pub manage: bool,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 /// Who is looking at [`Health`].
@@ -195,6 +209,11 @@ impl Library {
             last_error: status.last_error.as_deref().map(ErrorInfo::from),
             cache: self.cache.as_ref().map(EdgeCache::health),
             scan: *self.scan.borrow(),
+            permissions: Permissions {
+                upload: viewer == Viewer::Owner,
+                manage: viewer == Viewer::Owner,
+                max_upload_bytes: self.config.library.upload_max_bytes,
+            },
         }
     }
 
