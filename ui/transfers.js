@@ -93,9 +93,9 @@ export class TransferList {
           if (row.state !== 'starting' && row.state !== 'uploading') return;
           row.sent = sent;
           row.size = size;
-          row.state = 'uploading';
           row.meter.update(sent);
-          this.later(row);
+          if (row.state === 'starting') this.set(row, 'uploading');
+          else this.later(row);
         },
         resumed: (offset) => {
           row.resumedAt = offset;

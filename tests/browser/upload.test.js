@@ -12,7 +12,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile, copyFile, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,8 @@ import { join } from 'node:path';
 import { launch, open, until, rowNames, waitForLibrary, del, BASE } from './lib/harness.js';
 
 const SIZE = 200 * 1024 * 1024;
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const shots = new URL('./screenshots/', import.meta.url);
 const NAME = 'Upload test.mp3';
 const RUN = `run-${Date.now()}`;
 const FOLDER = `Uploads/${RUN}`;
@@ -74,7 +77,15 @@ async function row(page, name) {
   }, name);
 }
 
-test('a 200 MiB upload from the page, reloaded mid-way, resumes and is byte-exact in the bucket', async () => {
+/** axe-core on the page: no serious or critical violation. */
+async function axe(page, what) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${what}`);
+}
+
+test('a 200 MiB upload from the page, reloaded mid-way, resumes and is byte-exact in the bucket', async (t) => {
   const { context, page, log } = await open(browser);
   const requests = []; // every tus request the page made, in order
   page.on('request', (req) => {
@@ -98,6 +109,8 @@ test('a 200 MiB upload from the page, reloaded mid-way, resumes and is byte-exac
     return r && r.state === 'uploading' && r.value >= SIZE * 0.3 && r;
   }, 'a third of the upload', 60000, 50);
   assert.ok(first.value < SIZE, 'reloaded before the end');
+  await page.screenshot({ path: new URL('uploads.png', shots).pathname });
+  await axe(page, 'the uploads panel mid-upload');
   assert.match(first.text, /MB\/s · .* left/, 'speed and time left are shown');
   const creates = requests.filter((r) => r.method === 'POST').length;
   assert.equal(creates, 1, 'one upload was created');
@@ -133,6 +146,8 @@ test('a 200 MiB upload from the page, reloaded mid-way, resumes and is byte-exac
   assert.ok(head, `the server answered HEAD with an offset above 0: ${JSON.stringify(second)}`);
   const patch = second.find((r) => r.method === 'PATCH');
   assert.ok(patch && Number(patch.offset) >= Number(head.offset) && Number(patch.offset) > 0, `the first PATCH after the reload starts at the server's offset: ${JSON.stringify(patch)}`);
+
+  t.diagnostic(`reloaded at ${first.value} bytes sent; the server had ${head.offset} (${Math.round((100 * head.offset) / SIZE)}%); resumed from there`);
 
   // The new item reaches the page by the WebSocket (the page never refetched the list).
   const key = `${FOLDER}/${NAME}`;
