@@ -190,6 +190,85 @@ test('a picked folder keeps its structure under the target; a non-media file is 
   await context.close();
 });
 
+/** Writes `bytes` random bytes to `path`; resolves to their sha256. */
+async function randomFile(path, bytes) {
+  const data = randomBytes(bytes);
+  await writeFile(path, data);
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Clicks the button `label` of the upload row of `name`. */
+async function press(page, label, name) {
+  await page.click(`#uploads .upl button[aria-label="${label} ${name}"]`);
+}
+
+/** Waits until the row of `name` is in `state` (and, with `min`, has that many bytes sent). */
+function rowIn(page, name, state, min = 0, timeout = 30000) {
+  return until(async () => {
+    const r = await row(page, name);
+    return r && r.state === state && r.value >= min && r;
+  }, `${name} ${state}${min ? ` past ${min} bytes` : ''}`, timeout, 50);
+}
+
+test('pause and resume, an error shown with retry, and cancel deleting the upload on the server', async () => {
+  const MB = 1024 * 1024;
+  const a = 'Pause and retry.mp3';
+  const b = 'Canceled.mp3';
+  const aHash = await randomFile(join(dir, a), 24 * MB);
+  await randomFile(join(dir, b), 24 * MB);
+  const { context, page } = await open(browser);
+  const seen = [];
+  page.on('response', (resp) => {
+    if (resp.url().includes('/api/uploads')) seen.push({ method: resp.request().method(), status: resp.status(), url: resp.url(), location: resp.headers().location });
+  });
+  // The first PATCH is refused (as a server would refuse it); the next ones go through.
+  let refused = false;
+  await page.route('**/api/uploads/*', async (route) => {
+    if (!refused && route.request().method() === 'PATCH') {
+      refused = true;
+      await route.fulfill({ status: 403, contentType: 'application/json', body: '{"error":{"code":"upload_forbidden","message":"uploads are off for this device"}}' });
+    } else await route.fallback();
+  });
+  await until(() => page.isVisible('#upload-btn'), 'the upload button');
+  await page.click('#upload-btn');
+  await page.fill('#uploads-folder', `${FOLDER}/controls`);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 * MB });
+
+  await page.setInputFiles('input[data-upload="files"]', join(dir, a));
+  const failed = await rowIn(page, a, 'error');
+  assert.equal(failed.text, 'Failed: uploads are off for this device', 'the server\'s message is shown');
+  await page.unroute('**/api/uploads/*');
+  await press(page, 'Retry', a);
+  await rowIn(page, a, 'uploading', 4 * MB);
+  await press(page, 'Pause', a);
+  const paused = await rowIn(page, a, 'paused');
+  assert.match(paused.text, /^Paused at /);
+  await press(page, 'Resume', a);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await rowIn(page, a, 'done');
+  const key = `${FOLDER}/controls/${a}`;
+  written.push(key);
+  const item = await until(async () => (await items()).find((i) => i.key === key), `${key} in the library`);
+  assert.equal(await sha256Of(item.url), aHash, 'paused, retried and resumed, still byte-exact');
+  assert.equal(seen.filter((r) => r.method === 'POST').length, 1, 'one upload, resumed each time');
+
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 * MB });
+  await page.setInputFiles('input[data-upload="files"]', join(dir, b));
+  await rowIn(page, b, 'uploading', 2 * MB);
+  const url = new URL(seen.filter((r) => r.method === 'POST').pop().location, BASE).href;
+  await press(page, 'Cancel', b);
+  await rowIn(page, b, 'canceled');
+  const deleted = seen.find((r) => r.method === 'DELETE');
+  assert.ok(deleted && deleted.status === 204, `the upload was deleted on the server: ${JSON.stringify(deleted)}`);
+  const head = await fetch(url, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+  assert.ok(head.status === 404 || head.status === 410, `the server no longer has it (${head.status})`);
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('tus::'))), [], 'nothing left to resume');
+  assert.ok(!(await items()).some((i) => i.key.endsWith(b)), 'nothing was written');
+  await context.close();
+});
+
 test('uploadpick: folders, types, limits and error texts', async () => {
   const { context, page } = await open(browser);
   const out = await page.evaluate(async () => {
