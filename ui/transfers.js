@@ -176,7 +176,8 @@ export class TransferList {
 
   /** Sums for the panel's summary. */
   totals() {
-    const t = { count: 0, done: 0, failed: 0, active: 0, orphans: 0, size: 0, sent: 0 };
+    // `fresh`: bytes sent by this page (a resumed upload's offset was sent before): the speed.
+    const t = { count: 0, done: 0, failed: 0, active: 0, orphans: 0, size: 0, sent: 0, fresh: 0 };
     for (const r of this.rows) {
       if (r.state === 'orphan') {
         t.orphans += 1;
@@ -186,6 +187,7 @@ export class TransferList {
       t.count += 1;
       t.size += r.size;
       t.sent += Math.min(r.sent, r.size);
+      t.fresh += Math.max(0, Math.min(r.sent, r.size) - (r.resumedAt || 0));
       if (r.state === 'done') t.done += 1;
       if (r.state === 'error') t.failed += 1;
       if (r.state === 'uploading' || r.state === 'starting') t.active += 1;

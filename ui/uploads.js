@@ -107,7 +107,12 @@ export function mountUploads({ folder }) {
     if (open) list.loadOrphans(state.base, loadTus, MAX_ORPHANS);
   }
 
-  button.addEventListener('click', () => show(panel.hidden));
+  button.addEventListener('click', () => {
+    const opening = panel.hidden;
+    show(opening);
+    // The pickers, not the folder field: focusing a text field opens a phone's keyboard.
+    if (opening) panel.querySelector('.uploads-choose').focus();
+  });
   closeBtn.addEventListener('click', () => {
     show(false);
     button.focus();
@@ -238,8 +243,8 @@ export function mountUploads({ folder }) {
       total.max = Math.max(1, t.size);
       total.value = t.sent;
       total.hidden = t.size === 0;
-      const rate = meter.update(t.sent);
-      if (!t.active) meter.reset(t.sent);
+      const rate = meter.update(t.fresh);
+      if (!t.active) meter.reset(t.fresh);
       const pct = t.size ? Math.floor((t.sent / t.size) * 10) * 10 : 0;
       let said = t.count ? `${t.done} of ${t.count} uploaded` : 'Nothing to upload';
       if (t.active) said += `, ${pct}%`;
