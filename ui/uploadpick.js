@@ -101,11 +101,10 @@ export function dropEntries(dataTransfer) {
   for (const item of items) {
     if (item.kind !== 'file') continue;
     const entry = typeof item.webkitGetAsEntry === 'function' ? item.webkitGetAsEntry() : null;
-    if (entry) entries.push(entry);
-    else {
-      const file = item.getAsFile();
-      if (file) files.push(file);
-    }
+    const file = item.getAsFile();
+    // The File too: WebKit gives entries that cannot be read for a script-made DataTransfer.
+    if (entry) entries.push(entry.isFile && file ? Object.assign(entry, { fallback: file }) : entry);
+    else if (file) files.push(file);
   }
   if (!items.length && dataTransfer && dataTransfer.files) files.push(...Array.from(dataTransfer.files));
   return { entries, files };
@@ -135,7 +134,11 @@ export async function walkEntries({ entries, files }) {
     seen += 1;
     try {
       if (entry.isFile) {
-        found.push({ file: await fileOf(entry), relative: folderOfPath(entry.fullPath) });
+        const file = await fileOf(entry).catch((err) => {
+          if (entry.fallback) return entry.fallback;
+          throw err;
+        });
+        found.push({ file, relative: folderOfPath(entry.fullPath) });
       } else if (entry.isDirectory) {
         if (depth >= LIMITS.depth) {
           truncated = true;

@@ -190,6 +190,36 @@ test('a picked folder keeps its structure under the target; a non-media file is 
   await context.close();
 });
 
+test('a folder and a file dropped on the window upload with the structure kept', async () => {
+  const src = join(dir, 'Dropped');
+  await mkdir(join(src, 'Album', 'CD 2'), { recursive: true });
+  await copyFile(new URL('../../samples/A440 tone.mp3', import.meta.url), join(src, 'Album', 'CD 2', 'Deep.mp3'));
+  await copyFile(new URL('../../samples/E660 tone.m4a', import.meta.url), join(src, 'Album', 'Top.m4a'));
+  await writeFile(join(src, 'Album', 'cover.txt'), 'not media');
+  await copyFile(new URL('../../samples/A440 tone.mp3', import.meta.url), join(src, 'Loose.mp3'));
+  const { context, page } = await open(browser, { path: `/#folder=${encodeURIComponent(`${FOLDER}`)}` });
+  await until(() => page.isVisible('#upload-btn'), 'the upload button');
+  // Chromium's own drag pipeline (as from a file manager), with real folder entries.
+  const cdp = await context.newCDPSession(page);
+  const data = { items: [], files: [join(src, 'Album'), join(src, 'Loose.mp3')], dragOperationsMask: 1 };
+  await cdp.send('Input.dispatchDragEvent', { type: 'dragEnter', x: 300, y: 300, data });
+  await cdp.send('Input.dispatchDragEvent', { type: 'dragOver', x: 300, y: 300, data });
+  assert.equal(await page.isVisible('.uploads-drop'), true, 'the drop overlay');
+  assert.equal(await page.textContent('.uploads-drop'), `Drop to upload to “${FOLDER}”`, 'the default target is the folder being viewed');
+  await cdp.send('Input.dispatchDragEvent', { type: 'drop', x: 300, y: 300, data });
+  assert.equal(await page.isVisible('.uploads-drop'), false);
+  for (const name of ['Deep.mp3', 'Top.m4a', 'Loose.mp3']) await rowIn(page, name, 'done');
+  const refused = await row(page, 'cover.txt');
+  assert.equal(refused.state, 'refused');
+  const keys = [`${FOLDER}/Album/CD 2/Deep.mp3`, `${FOLDER}/Album/Top.m4a`, `${FOLDER}/Loose.mp3`];
+  written.push(...keys);
+  await until(async () => {
+    const have = new Set((await items()).map((i) => i.key));
+    return keys.every((k) => have.has(k));
+  }, 'the dropped files in the library');
+  await context.close();
+});
+
 /** Writes `bytes` random bytes to `path`; resolves to their sha256. */
 async function randomFile(path, bytes) {
   const data = randomBytes(bytes);
