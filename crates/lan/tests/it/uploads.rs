@@ -169,7 +169,8 @@ async fn s3_terminated_and_expired_uploads_leave_nothing() {
     assert_eq!(status, 204);
     drop(server2);
     assert_eq!(open_multipart(&client, &bucket).await, 1);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Expiry is kept in whole seconds, rounded up: past it for sure after 2.5 s.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let server3 = server(source(), data.path(), 1 << 30, DAY).await;
     crate::common::eventually(20, "the expired multipart upload aborted", || async {
         open_multipart(&client, &bucket).await == 0

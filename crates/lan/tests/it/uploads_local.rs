@@ -90,6 +90,23 @@ async fn local_uploads_never_overwrite_never_escape_and_appear_whole() {
     let (status, _, code) = tus::answer(resp).await;
     assert_eq!((status, code.as_deref()), (400, Some("bad_upload")));
     assert!(names(outside.path()).is_empty());
+    // creation-with-upload: the first bytes come with the POST.
+    let resp = crate::common::http()
+        .post(server2.url("/api/uploads"))
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "5")
+        .header("upload-metadata", tus::metadata(&[("filename", "w.wav")]))
+        .header("content-type", "application/offset+octet-stream")
+        .body("RIFF!")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 201);
+    assert_eq!(resp.headers()["upload-offset"], "5");
+    assert_eq!(
+        std::fs::read(root.path().join("w.wav")).expect("w"),
+        b"RIFF!"
+    );
     // Nothing hidden is left behind.
     assert!(!names(&album).iter().any(|n| n.starts_with('.')));
 }
