@@ -272,3 +272,51 @@ async fn s3_refusals_are_clear_and_write_nothing() {
     assert!(keys(&client, &bucket).await.is_empty());
     assert_eq!(open_multipart(&client, &bucket).await, 0);
 }
+
+#[tokio::test]
+async fn s3_upload_keeps_what_arrived_when_the_connection_drops() {
+    use tokio::io::AsyncWriteExt;
+    let garage = Garage::shared();
+    let client = garage.client();
+    let bucket = garage.bucket(&client, "drop").await;
+    let data = tempfile::tempdir().expect("data");
+    let server = server(
+        SourceConfig::S3(garage.source(&bucket)),
+        data.path(),
+        1 << 30,
+        DAY,
+    )
+    .await;
+    let body = bytes(7 * MIB + 3, 9);
+    let url = create(&server, body.len() as u64, &[("filename", "cut.m4a")]).await;
+    let path = url.trim_start_matches(&server.url("")).to_owned();
+    // A PATCH that promises the whole body, sends 6 MiB + 1 (past the first part), then
+    // the connection goes away.
+    let sent = 6 * MIB + 1;
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    let head_text = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {}\r\nTus-Resumable: 1.0.0\r\n\
+         Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n\
+         Content-Length: {}\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    stream.write_all(head_text.as_bytes()).await.expect("head");
+    stream.write_all(&body[..sent]).await.expect("body");
+    stream.flush().await.expect("flush");
+    drop(stream);
+    // Everything that arrived is kept and acknowledged on disk.
+    crate::common::eventually(20, "the bytes that arrived kept", || async {
+        head(&url).await == (200, Some(sent as u64))
+    })
+    .await;
+    let (status, offset, _) = patch(&url, sent as u64, body[sent..].to_vec(), None).await;
+    assert_eq!((status, offset), (204, Some(body.len() as u64)));
+    assert!(
+        get(&client, &bucket, "cut.m4a").await == body,
+        "bytes differ"
+    );
+    assert_eq!(open_multipart(&client, &bucket).await, 0);
+}

@@ -43,7 +43,8 @@ impl Uploads {
                     else {
                         return Err(UploadError::Gone);
                     };
-                    let obj = s3::complete(s3src, &state.key, upload_id, parts).await?;
+                    let obj =
+                        s3::complete(s3src, &state.key, upload_id, parts, state.length).await?;
                     staging.remove_all().await;
                     obj
                 }
