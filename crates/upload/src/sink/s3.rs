@@ -101,12 +101,15 @@ pub async fn upload_part(
     Ok(Part { number, etag, size })
 }
 
-/// Completes the multipart upload with `parts` and reads back what the catalog lists.
+/// Completes the multipart upload with `parts` and reads back what the catalog lists. When
+/// the store no longer knows the upload (an earlier attempt completed it but its answer was
+/// lost) and the object is there with the upload's `length`, that object is the answer.
 pub async fn complete(
     s3: &S3Source,
     key: &str,
     upload_id: &str,
     parts: &[Part],
+    length: u64,
 ) -> Result<ObjectMeta> {
     let completed = CompletedMultipartUpload::builder()
         .set_parts(Some(
@@ -121,15 +124,26 @@ pub async fn complete(
                 .collect(),
         ))
         .build();
-    s3.client()
+    let done = s3
+        .client()
         .complete_multipart_upload()
         .bucket(s3.bucket())
         .key(key)
         .upload_id(upload_id)
         .multipart_upload(completed)
         .send()
-        .await
-        .map_err(|e| classify(e, s3.bucket()))?;
+        .await;
+    if let Err(e) = done {
+        let gone = e
+            .as_service_error()
+            .and_then(|se| se.meta().code())
+            .is_some_and(|code| code == "NoSuchUpload");
+        let err = classify(e, s3.bucket());
+        return match head(s3, key).await {
+            Ok(obj) if gone && obj.size == length => Ok(obj),
+            _ => Err(err.into()),
+        };
+    }
     head(s3, key).await
 }
 

@@ -1,0 +1,302 @@
+//! PATCH: a request body appended to an upload, through the S3 sink's staging files or the
+//! local temporary file, checksummed when the client asks, and saved before it is acknowledged.
+
+use super::*;
+
+/// The checksum being computed over a PATCH body.
+enum Hasher {
+    Sha1(Sha1),
+    Sha256(Sha256),
+    Md5(Md5),
+}
+
+impl Hasher {
+    fn new(algorithm: Algorithm) -> Hasher {
+        match algorithm {
+            Algorithm::Sha1 => Hasher::Sha1(Sha1::new()),
+            Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
+            Algorithm::Md5 => Hasher::Md5(Md5::new()),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Sha1(h) => h.update(data),
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Md5(h) => h.update(data),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        match self {
+            Hasher::Sha1(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Md5(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+impl Uploads {
+    /// `PATCH`: appends `body` at `offset`.
+    pub async fn write<S, E>(
+        &self,
+        id: &str,
+        offset: u64,
+        checksum: Option<Checksum>,
+        body: S,
+    ) -> Answer
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let result = async {
+            let mut state = self.lock(id).await?;
+            self.check_expiry(&state).await?;
+            self.write_locked(&mut state, offset, checksum, body)
+                .await?;
+            Ok::<_, UploadError>(Answer::Patched {
+                offset: state.offset,
+                expires: (!state.done).then(|| state.expires_at()),
+            })
+        }
+        .await;
+        result.unwrap_or_else(Answer::Refused)
+    }
+
+    pub(super) async fn write_locked<S, E>(
+        &self,
+        state: &mut State,
+        offset: u64,
+        checksum: Option<Checksum>,
+        body: S,
+    ) -> Result<()>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        if offset != state.offset {
+            return Err(UploadError::Conflict(format!(
+                "Upload-Offset is {offset} but the upload is at {}",
+                state.offset
+            )));
+        }
+        if state.done {
+            return Ok(());
+        }
+        let overflow = match &state.sink {
+            SinkState::S3 { .. } => self.write_s3(state, checksum, body).await?,
+            SinkState::Local { .. } => self.write_local(state, checksum, body).await?,
+        };
+        if overflow {
+            return Err(UploadError::TooLarge(
+                "the body goes past Upload-Length; the bytes past it were discarded".into(),
+            ));
+        }
+        if state.offset == state.length {
+            self.finish(state).await?;
+        }
+        Ok(())
+    }
+
+    async fn write_s3<S, E>(
+        &self,
+        state: &mut State,
+        checksum: Option<Checksum>,
+        body: S,
+    ) -> Result<bool>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let source = self.source();
+        let Source::S3(s3src) = &*source else {
+            return Err(UploadError::Gone);
+        };
+        let SinkState::S3 { part_size, .. } = &state.sink else {
+            return Ok(false);
+        };
+        let staging = Staging::new(self.store.dir(), &state.id, *part_size);
+        // Bytes past the acknowledged offset (an interrupted request) are dropped first, and
+        // full parts left by a failed part upload are sent.
+        let done_bytes = parts_sum(state);
+        let have = staging
+            .recover(first_part(state), state.offset - done_bytes)
+            .await?;
+        state.offset = done_bytes + have;
+        self.send_full_parts(s3src, &staging, state, have).await?;
+        let start = state.offset - parts_sum(state);
+        let mut body = Capped::new(body, state.length - state.offset, checksum.as_ref());
+        let mut staged = start;
+        while let Some(data) = body.next().await {
+            staged = staging.write(first_part(state), staged, &data).await?;
+            if checksum.is_none() && staged >= staging.part_size() {
+                staged = self.send_full_parts(s3src, &staging, state, staged).await?;
+            }
+        }
+        let (digest, overflow) = body.finish();
+        if let (Some(want), Some(got)) = (checksum.as_ref(), digest) {
+            if want.digest != got {
+                staging.truncate(first_part(state), staged, start).await?;
+                return Err(UploadError::Checksum);
+            }
+            staged = self.send_full_parts(s3src, &staging, state, staged).await?;
+        }
+        staging.sync(first_part(state), staged).await?;
+        state.offset = parts_sum(state) + staged;
+        state.expires = self.expires();
+        self.store.save(state).await?;
+        Ok(overflow)
+    }
+
+    /// Uploads every full staged part (from the first not uploaded), saving the state after
+    /// each; returns the bytes still staged.
+    async fn send_full_parts(
+        &self,
+        s3src: &bucketstream_core::source::s3::S3Source,
+        staging: &Staging,
+        state: &mut State,
+        mut staged: u64,
+    ) -> Result<u64> {
+        while staged >= staging.part_size() {
+            let number = first_part(state);
+            let path = staging.path(number);
+            let part = s3::upload_part(
+                s3src,
+                &state.key,
+                s3_upload_id(state),
+                number,
+                &path,
+                staging.part_size(),
+            )
+            .await?;
+            if let SinkState::S3 { parts, .. } = &mut state.sink {
+                parts.push(part);
+            }
+            staged -= staging.part_size();
+            // The part holds every byte acknowledged before it: the offset never goes back.
+            state.offset = state.offset.max(parts_sum(state));
+            // Written to: not idle, whatever the length of this request.
+            state.expires = self.expires();
+            self.store.save(state).await?;
+            let _ = tokio::fs::remove_file(&path).await;
+        }
+        Ok(staged)
+    }
+
+    #[cfg(unix)]
+    async fn write_local<S, E>(
+        &self,
+        state: &mut State,
+        checksum: Option<Checksum>,
+        body: S,
+    ) -> Result<bool>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let source = self.source();
+        let (
+            Source::Local(local),
+            SinkState::Local {
+                root, folder, temp, ..
+            },
+        ) = (&*source, &state.sink)
+        else {
+            return Err(UploadError::Gone);
+        };
+        let root = local
+            .roots()
+            .get(*root)
+            .map(|(_, p)| p.clone())
+            .ok_or(UploadError::Gone)?;
+        let start = state.offset;
+        let (f, t) = (folder.clone(), temp.clone());
+        let file = blocking(move || crate::sink::local::open_temp(&root, &f, &t, start))
+            .await
+            .map_err(local_err)?;
+        let mut file = tokio::fs::File::from_std(file);
+        tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(start)).await?;
+        let mut body = Capped::new(body, state.length - start, checksum.as_ref());
+        let mut written = 0u64;
+        while let Some(data) = body.next().await {
+            file.write_all(&data).await?;
+            written += data.len() as u64;
+        }
+        let (digest, overflow) = body.finish();
+        file.flush().await?;
+        if let (Some(want), Some(got)) = (checksum.as_ref(), digest) {
+            if want.digest != got {
+                file.set_len(start).await?;
+                file.sync_all().await?;
+                return Err(UploadError::Checksum);
+            }
+        }
+        file.sync_all().await?;
+        state.offset = start + written;
+        state.expires = self.expires();
+        self.store.save(state).await?;
+        Ok(overflow)
+    }
+
+    #[cfg(not(unix))]
+    async fn write_local<S, E>(&self, _: &mut State, _: Option<Checksum>, _: S) -> Result<bool> {
+        Err(UploadError::Forbidden)
+    }
+}
+
+/// A request body read frame by frame, cut at the bytes the upload has room for, hashed when
+/// a checksum is asked. A body that breaks off (the client went away) just ends: what arrived
+/// is kept.
+struct Capped<S> {
+    body: S,
+    left: u64,
+    overflow: bool,
+    hasher: Option<Hasher>,
+}
+
+impl<S, E> Capped<S>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    fn new(body: S, room: u64, checksum: Option<&Checksum>) -> Capped<S> {
+        Capped {
+            body,
+            left: room,
+            overflow: false,
+            hasher: checksum.map(|c| Hasher::new(c.algorithm)),
+        }
+    }
+
+    /// The next non-empty piece, `None` at the end (or past the room).
+    async fn next(&mut self) -> Option<Bytes> {
+        while !self.overflow {
+            let mut frame = match self.body.next().await? {
+                Ok(frame) => frame,
+                Err(err) => {
+                    tracing::debug!(%err, "upload body broke off; keeping what arrived");
+                    return None;
+                }
+            };
+            let take = usize::try_from(self.left).unwrap_or(usize::MAX);
+            if frame.len() > take {
+                self.overflow = true;
+                frame.truncate(take);
+            }
+            self.left -= frame.len() as u64;
+            if frame.is_empty() {
+                continue;
+            }
+            if let Some(h) = self.hasher.as_mut() {
+                h.update(&frame);
+            }
+            return Some(frame);
+        }
+        None
+    }
+
+    /// The digest (when asked) and whether the body went past the room.
+    fn finish(self) -> (Option<Vec<u8>>, bool) {
+        (self.hasher.map(Hasher::finish), self.overflow)
+    }
+}
