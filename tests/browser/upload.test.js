@@ -299,6 +299,29 @@ test('pause and resume, an error shown with retry, and cancel deleting the uploa
   await context.close();
 });
 
+test('on a 360 px phone the panel fits, its buttons are touch-sized and axe is clean', async () => {
+  const { context, page } = await open(browser, { viewport: { width: 360, height: 740 } });
+  await until(() => page.isVisible('#upload-btn'), 'the upload button');
+  await page.click('#upload-btn');
+  await page.fill('#uploads-folder', `${FOLDER}/phone`);
+  await page.setInputFiles('input[data-upload="files"]', [join(dir, 'Picked', 'notes.txt'), join(dir, 'Picked', 'CD 1', 'Tone.mp3')]);
+  await rowIn(page, 'Tone.mp3', 'done');
+  written.push(`${FOLDER}/phone/Tone.mp3`);
+  const box = await page.evaluate(() => {
+    const r = document.getElementById('uploads').getBoundingClientRect();
+    const small = [...document.querySelectorAll('#uploads button, #uploads input[type=text]')]
+      .filter((b) => b.offsetParent !== null)
+      .map((b) => [b.textContent || b.id, b.getBoundingClientRect().height])
+      .filter(([, hgt]) => hgt < 44);
+    return { left: r.left, right: r.right, wide: document.documentElement.scrollWidth, small };
+  });
+  assert.ok(box.left >= 0 && box.right <= 360 && box.wide <= 360, `the panel fits: ${JSON.stringify(box)}`);
+  assert.deepEqual(box.small, [], 'touch targets of at least 44 px');
+  await page.screenshot({ path: new URL('uploads-phone.png', shots).pathname });
+  await axe(page, 'the uploads panel on a phone');
+  await context.close();
+});
+
 test('uploadpick: folders, types, limits and error texts', async () => {
   const { context, page } = await open(browser);
   const out = await page.evaluate(async () => {
