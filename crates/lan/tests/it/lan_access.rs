@@ -285,7 +285,10 @@ async fn cors_opens_only_for_configured_origins() {
         .request(reqwest::Method::OPTIONS, server.url("/api/uploads"))
         .header(header::ORIGIN, "https://player.example")
         .header("access-control-request-method", "PATCH")
-        .header("access-control-request-headers", "tus-resumable,upload-offset")
+        .header(
+            "access-control-request-headers",
+            "tus-resumable,upload-offset",
+        )
         .send()
         .await
         .expect("options");
