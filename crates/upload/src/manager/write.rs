@@ -367,3 +367,68 @@ where
         (self.hasher.map(Hasher::finish), self.overflow)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(
+        frames: Vec<Result<&'static [u8], &'static str>>,
+    ) -> impl Stream<Item = Result<Bytes, &'static str>> + Unpin {
+        futures_util::stream::iter(frames.into_iter().map(|f| f.map(Bytes::from_static)))
+    }
+
+    async fn drain<S: Stream<Item = Result<Bytes, &'static str>> + Unpin>(
+        mut capped: Capped<S>,
+    ) -> (Vec<u8>, Option<Vec<u8>>, bool) {
+        let mut out = Vec::new();
+        while let Some(piece) = capped.next().await {
+            assert!(!piece.is_empty());
+            out.extend_from_slice(&piece);
+        }
+        let (digest, overflow) = capped.finish();
+        (out, digest, overflow)
+    }
+
+    #[tokio::test]
+    async fn bodies_are_cut_at_the_room_hashed_and_kept_when_they_break_off() {
+        let (out, digest, overflow) = drain(Capped::new(
+            body(vec![Ok(b"ab"), Ok(b""), Ok(b"cd")]),
+            10,
+            None,
+        ))
+        .await;
+        assert_eq!(
+            (out.as_slice(), digest, overflow),
+            (&b"abcd"[..], None, false)
+        );
+
+        let (out, _, overflow) =
+            drain(Capped::new(body(vec![Ok(b"abc"), Ok(b"def")]), 4, None)).await;
+        assert_eq!((out.as_slice(), overflow), (&b"abcd"[..], true));
+
+        let (out, _, overflow) = drain(Capped::new(
+            body(vec![Ok(b"abc"), Err("gone"), Ok(b"x")]),
+            10,
+            None,
+        ))
+        .await;
+        assert_eq!((out.as_slice(), overflow), (&b"abc"[..], false));
+
+        let sha1 = Checksum {
+            algorithm: Algorithm::Sha1,
+            digest: Vec::new(),
+        };
+        let (_, digest, _) = drain(Capped::new(
+            body(vec![Ok(b"a"), Ok(b"bc")]),
+            10,
+            Some(&sha1),
+        ))
+        .await;
+        assert_eq!(
+            digest.map(hex::encode).as_deref(),
+            Some("a9993e364706816aba3e25717850c26c9cd0d89d"),
+            "sha1(\"abc\")"
+        );
+    }
+}
