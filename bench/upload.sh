@@ -11,7 +11,7 @@
 #     (VmHWM) is read after the upload;
 #  2. `rclone copy` straight to Garage (the target: at least 0.9x its throughput);
 #  3. `aws s3 cp` straight to Garage (PyPI awscli).
-# Every upload is checked byte for byte (sha256 of a GetObject). Everything it starts is
+# Every upload is checked byte for byte (sha256 of what `rclone cat` reads back). Everything it starts is
 # stopped on exit. Environment knobs:
 #   BENCH_OUT=FILE          where to write (default: BENCHMARKS.md at the repo root)
 #   BENCH_UPLOAD_MB=N       size of the file in MB (default 1000)
@@ -91,7 +91,8 @@ BYTES=$(stat -c %s "$FILE")
 WANT=$(sha256sum "$FILE" | cut -d' ' -f1)
 check() { # key
     local got
-    got=$("$AWS" --endpoint-url "$EP" s3 cp "s3://$BUCKET/$1" - | sha256sum | cut -d' ' -f1)
+    # rclone reads it back (awscli 1.x's HeadObject before a download gets a 400 from Garage).
+    got=$(rclone cat "garage:$BUCKET/$1" 2>/dev/null | sha256sum | cut -d' ' -f1)
     [ "$got" = "$WANT" ] || { echo "upload.sh: $1 differs from the file" >&2; exit 1; }
 }
 

@@ -48,8 +48,9 @@ async fn s3_upload_in_pieces_is_byte_exact_and_reaches_every_client() {
         (1u64 << 30).to_string().as_str()
     );
 
-    // 12 MiB + 123 bytes: parts of 5 MiB, 5 MiB, then the rest.
-    let body = bytes(12 * MIB + 123, 7);
+    // 27 MiB + 123 bytes: five parts of 5 MiB, then the rest; the last piece fills three
+    // parts at once (sent concurrently).
+    let body = bytes(27 * MIB + 123, 7);
     let url = create(
         &server,
         body.len() as u64,

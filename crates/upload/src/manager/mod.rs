@@ -20,6 +20,7 @@ use bucketstream_core::catalog::Edit;
 use bucketstream_core::library::Library;
 use bucketstream_core::source::{ObjectMeta, Source};
 use bytes::Bytes;
+use futures_util::stream::FuturesUnordered;
 use futures_util::{Stream, StreamExt};
 use md5::Md5;
 use sha1::{Digest, Sha1};
@@ -30,7 +31,7 @@ use crate::error::{Result, UploadError};
 use crate::name::{self, Target};
 use crate::sink::parts::{self, Staging};
 use crate::sink::s3;
-use crate::store::{self, SinkState, State, Store};
+use crate::store::{self, Part, SinkState, State, Store};
 use crate::tus::{Algorithm, Answer, Checksum};
 
 /// How long a request waits for another one writing the same upload.
@@ -263,12 +264,5 @@ fn first_part(state: &State) -> i32 {
     match &state.sink {
         SinkState::S3 { parts, .. } => i32::try_from(parts.len() + 1).unwrap_or(i32::MAX),
         SinkState::Local { .. } => 1,
-    }
-}
-
-fn s3_upload_id(state: &State) -> &str {
-    match &state.sink {
-        SinkState::S3 { upload_id, .. } => upload_id,
-        SinkState::Local { .. } => "",
     }
 }

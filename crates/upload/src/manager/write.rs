@@ -36,6 +36,14 @@ impl Hasher {
     }
 }
 
+/// Parts of one upload sent at once (each reads its staging file through a 64 KiB buffer).
+const MAX_INFLIGHT: usize = 4;
+
+/// A part's index from the first staged part, as a part-number offset (at most 10,000).
+fn part_index(queued: u64) -> i32 {
+    i32::try_from(queued).unwrap_or(i32::MAX)
+}
+
 impl Uploads {
     /// `PATCH`: appends `body` at `offset`.
     pub async fn write<S, E>(
@@ -112,75 +120,134 @@ impl Uploads {
         let Source::S3(s3src) = &*source else {
             return Err(UploadError::Gone);
         };
-        let SinkState::S3 { part_size, .. } = &state.sink else {
+        let SinkState::S3 {
+            part_size,
+            upload_id,
+            ..
+        } = &state.sink
+        else {
             return Ok(false);
         };
-        let staging = Staging::new(self.store.dir(), &state.id, *part_size);
-        // Bytes past the acknowledged offset (an interrupted request) are dropped first, and
-        // full parts left by a failed part upload are sent.
+        let (ps, upload_id, key) = (*part_size, upload_id.clone(), state.key.clone());
+        let staging = Staging::new(self.store.dir(), &state.id, ps);
+        // Bytes past the acknowledged offset (an interrupted request) are dropped first.
         let done_bytes = parts_sum(state);
         let have = staging
             .recover(first_part(state), state.offset - done_bytes)
             .await?;
         state.offset = done_bytes + have;
-        self.send_full_parts(s3src, &staging, state, have).await?;
-        let start = state.offset - parts_sum(state);
+        // Staged bytes count from part `base`; `queued` full parts from it are being sent.
+        let base = first_part(state);
+        let start = have;
+        let mut staged = have;
+        let mut queued: u64 = 0;
+        let mut sent: Vec<Part> = Vec::new();
+        let mut failed: Option<UploadError> = None;
+        let mut inflight = FuturesUnordered::new();
+        let upload = |number: i32| {
+            let path = staging.path(number);
+            let (key, upload_id) = (&key, &upload_id);
+            async move { s3::upload_part(s3src, key, upload_id, number, &path, ps).await }
+        };
+        let full = |staged: u64, queued: u64| (queued + 1) * ps <= staged;
         let mut body = Capped::new(body, state.length - state.offset, checksum.as_ref());
-        let mut staged = start;
-        while let Some(data) = body.next().await {
-            staged = staging.write(first_part(state), staged, &data).await?;
-            if checksum.is_none() && staged >= staging.part_size() {
-                staged = self.send_full_parts(s3src, &staging, state, staged).await?;
+        // Without a checksum, full parts are sent while the body still arrives (at most
+        // MAX_INFLIGHT at once, which also holds the body back); with one, only once the
+        // body is verified.
+        let streaming = checksum.is_none();
+        loop {
+            while streaming
+                && failed.is_none()
+                && full(staged, queued)
+                && inflight.len() < MAX_INFLIGHT
+            {
+                inflight.push(upload(base + part_index(queued)));
+                queued += 1;
+            }
+            tokio::select! {
+                Some(result) = inflight.next(), if !inflight.is_empty() => match result {
+                    Ok(part) => {
+                        sent.push(part);
+                        self.record(state, &staging, &mut sent).await?;
+                    }
+                    Err(err) => {
+                        failed.get_or_insert(err);
+                    }
+                },
+                data = body.next(), if failed.is_none() && inflight.len() < MAX_INFLIGHT => match data {
+                    Some(data) => staged = staging.write(base, staged, &data).await?,
+                    None => break,
+                },
+                else => break,
             }
         }
         let (digest, overflow) = body.finish();
         if let (Some(want), Some(got)) = (checksum.as_ref(), digest) {
             if want.digest != got {
-                staging.truncate(first_part(state), staged, start).await?;
+                staging.truncate(base, staged, start).await?;
                 return Err(UploadError::Checksum);
             }
-            staged = self.send_full_parts(s3src, &staging, state, staged).await?;
         }
-        staging.sync(first_part(state), staged).await?;
-        state.offset = parts_sum(state) + staged;
+        // The rest of the full parts, and those still in flight.
+        loop {
+            while failed.is_none() && full(staged, queued) && inflight.len() < MAX_INFLIGHT {
+                inflight.push(upload(base + part_index(queued)));
+                queued += 1;
+            }
+            match inflight.next().await {
+                None => break,
+                Some(Ok(part)) => {
+                    sent.push(part);
+                    self.record(state, &staging, &mut sent).await?;
+                }
+                Some(Err(err)) => {
+                    failed.get_or_insert(err);
+                }
+            }
+        }
+        // What is still staged counts from the first part not recorded.
+        let recorded = u64::try_from(first_part(state) - base).unwrap_or(0);
+        let left = staged - recorded * ps;
+        staging.sync(first_part(state), left).await?;
+        state.offset = parts_sum(state) + left;
         state.expires = self.expires();
         self.store.save(state).await?;
-        Ok(overflow)
+        match failed {
+            Some(err) => Err(err),
+            None => Ok(overflow),
+        }
     }
 
-    /// Uploads every full staged part (from the first not uploaded), saving the state after
-    /// each; returns the bytes still staged.
-    async fn send_full_parts(
+    /// Records the parts sent that follow the recorded ones without a gap (a part sent out of
+    /// order waits for those before it; if one of them fails, it is sent again later), saves
+    /// the state, then removes their staging files.
+    async fn record(
         &self,
-        s3src: &bucketstream_core::source::s3::S3Source,
-        staging: &Staging,
         state: &mut State,
-        mut staged: u64,
-    ) -> Result<u64> {
-        while staged >= staging.part_size() {
-            let number = first_part(state);
-            let path = staging.path(number);
-            let part = s3::upload_part(
-                s3src,
-                &state.key,
-                s3_upload_id(state),
-                number,
-                &path,
-                staging.part_size(),
-            )
-            .await?;
+        staging: &Staging,
+        sent: &mut Vec<Part>,
+    ) -> Result<()> {
+        sent.sort_by_key(|p| p.number);
+        let mut moved = Vec::new();
+        while let Some(i) = sent.iter().position(|p| p.number == first_part(state)) {
+            let part = sent.remove(i);
+            moved.push(part.number);
             if let SinkState::S3 { parts, .. } = &mut state.sink {
                 parts.push(part);
             }
-            staged -= staging.part_size();
-            // The part holds every byte acknowledged before it: the offset never goes back.
-            state.offset = state.offset.max(parts_sum(state));
-            // Written to: not idle, whatever the length of this request.
-            state.expires = self.expires();
-            self.store.save(state).await?;
-            let _ = tokio::fs::remove_file(&path).await;
         }
-        Ok(staged)
+        if moved.is_empty() {
+            return Ok(());
+        }
+        // The parts hold every byte acknowledged before them: the offset never goes back.
+        state.offset = state.offset.max(parts_sum(state));
+        // Written to: not idle, whatever the length of this request.
+        state.expires = self.expires();
+        self.store.save(state).await?;
+        for number in moved {
+            let _ = tokio::fs::remove_file(staging.path(number)).await;
+        }
+        Ok(())
     }
 
     #[cfg(unix)]
@@ -298,5 +365,70 @@ where
     /// The digest (when asked) and whether the body went past the room.
     fn finish(self) -> (Option<Vec<u8>>, bool) {
         (self.hasher.map(Hasher::finish), self.overflow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(
+        frames: Vec<Result<&'static [u8], &'static str>>,
+    ) -> impl Stream<Item = Result<Bytes, &'static str>> + Unpin {
+        futures_util::stream::iter(frames.into_iter().map(|f| f.map(Bytes::from_static)))
+    }
+
+    async fn drain<S: Stream<Item = Result<Bytes, &'static str>> + Unpin>(
+        mut capped: Capped<S>,
+    ) -> (Vec<u8>, Option<Vec<u8>>, bool) {
+        let mut out = Vec::new();
+        while let Some(piece) = capped.next().await {
+            assert!(!piece.is_empty());
+            out.extend_from_slice(&piece);
+        }
+        let (digest, overflow) = capped.finish();
+        (out, digest, overflow)
+    }
+
+    #[tokio::test]
+    async fn bodies_are_cut_at_the_room_hashed_and_kept_when_they_break_off() {
+        let (out, digest, overflow) = drain(Capped::new(
+            body(vec![Ok(b"ab"), Ok(b""), Ok(b"cd")]),
+            10,
+            None,
+        ))
+        .await;
+        assert_eq!(
+            (out.as_slice(), digest, overflow),
+            (&b"abcd"[..], None, false)
+        );
+
+        let (out, _, overflow) =
+            drain(Capped::new(body(vec![Ok(b"abc"), Ok(b"def")]), 4, None)).await;
+        assert_eq!((out.as_slice(), overflow), (&b"abcd"[..], true));
+
+        let (out, _, overflow) = drain(Capped::new(
+            body(vec![Ok(b"abc"), Err("gone"), Ok(b"x")]),
+            10,
+            None,
+        ))
+        .await;
+        assert_eq!((out.as_slice(), overflow), (&b"abc"[..], false));
+
+        let sha1 = Checksum {
+            algorithm: Algorithm::Sha1,
+            digest: Vec::new(),
+        };
+        let (_, digest, _) = drain(Capped::new(
+            body(vec![Ok(b"a"), Ok(b"bc")]),
+            10,
+            Some(&sha1),
+        ))
+        .await;
+        assert_eq!(
+            digest.map(hex::encode).as_deref(),
+            Some("a9993e364706816aba3e25717850c26c9cd0d89d"),
+            "sha1(\"abc\")"
+        );
     }
 }
