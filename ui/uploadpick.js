@@ -12,7 +12,7 @@ export const MEDIA_EXTENSIONS = ['mp3', 'm4a', 'aac', 'flac', 'wav', 'ogg', 'oga
 export const ACCEPT = MEDIA_EXTENSIONS.map((e) => `.${e}`).join(',');
 
 /** Bounds of one drop or pick: a folder tree bigger than this is cut off (and said so). */
-export const LIMITS = { files: 5000, entries: 20000, depth: 24, nameBytes: 255, folderChars: 1024 };
+export const LIMITS = { files: 5000, entries: 20000, depth: 24, nameBytes: 200, folderChars: 1024 };
 
 /** The lower-case extension of `name`, or '' (".mp3" alone has none). */
 export function extensionOf(name) {
@@ -31,8 +31,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * A folder path as typed or found in a dropped tree, made canonical: `/`-separated, no empty or
- * `.` parts, no leading or trailing slash. Returns {folder} or {error} (a `..` part, a backslash
- * or a control character, or longer than LIMITS.folderChars). The server checks again.
+ * `.` parts, no leading or trailing slash. Returns {folder} or {error} (a `..` or hidden part,
+ * a backslash or a control character, a part over LIMITS.nameBytes, or longer than
+ * LIMITS.folderChars). The server checks again.
  */
 export function cleanFolder(text) {
   const raw = String(text ?? '');
@@ -41,6 +42,9 @@ export function cleanFolder(text) {
   if (raw.includes('\\')) return { error: 'use / between folders, not \\' };
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) return { error: 'a folder may not be “..”' };
+  // The server's rules too (crates/upload/src/name.rs): no hidden folders, 200 bytes a name.
+  if (parts.some((p) => p.startsWith('.'))) return { error: 'a folder name may not start with “.” (hidden)' };
+  if (parts.some((p) => new TextEncoder().encode(p).length > LIMITS.nameBytes)) return { error: `a folder name is longer than ${LIMITS.nameBytes} bytes` };
   return { folder: parts.join('/') };
 }
 
@@ -72,7 +76,9 @@ export function planFiles(found, target, maxBytes) {
     let reason = '';
     if (rel.error) reason = `its folder cannot be used: ${rel.error}`;
     else if (!playable(name)) reason = extensionOf(name) ? `.${extensionOf(name)} files are not media the library plays` : 'no extension: not media the library plays';
-    else if (new TextEncoder().encode(name).length > LIMITS.nameBytes) reason = 'the file name is too long';
+    else if (name.startsWith('.')) reason = 'hidden files (a name starting with “.”) are not uploaded';
+    else if (new TextEncoder().encode(name).length > LIMITS.nameBytes) reason = `the file name is longer than ${LIMITS.nameBytes} bytes`;
+    else if (name.includes('\\')) reason = 'the file name holds a backslash';
     else if (CONTROL.test(name)) reason = 'the file name holds a control character';
     else if (Number.isFinite(maxBytes) && maxBytes > 0 && file.size > maxBytes) reason = `larger than this server accepts (${maxBytes.toLocaleString()} bytes)`;
     if (reason) refused.push({ name, folder, reason });

@@ -322,6 +322,19 @@ test('on a 360 px phone the panel fits, its buttons are touch-sized and axe is c
   await context.close();
 });
 
+test('a name the server refuses: its own message is shown and nothing is written', async () => {
+  const deep = Array.from({ length: 33 }, (_, i) => `L${i}`).join('/');
+  const { context, page } = await open(browser);
+  await until(() => page.isVisible('#upload-btn'), 'the upload button');
+  await page.click('#upload-btn');
+  await page.fill('#uploads-folder', `${FOLDER}/${deep}`);
+  await page.setInputFiles('input[data-upload="files"]', join(dir, 'Picked', 'CD 1', 'Tone.mp3'));
+  const failed = await rowIn(page, 'Tone.mp3', 'error');
+  assert.match(failed.text, /^Failed: .*more than 32 levels deep/, 'the server\'s message');
+  assert.ok(!(await items()).some((i) => i.key.includes('/L32/')), 'nothing was written');
+  await context.close();
+});
+
 test('uploadpick: folders, types, limits and error texts', async () => {
   const { context, page } = await open(browser);
   const out = await page.evaluate(async () => {
@@ -335,6 +348,10 @@ test('uploadpick: folders, types, limits and error texts', async () => {
         { file: f('noext'), relative: '' },
         { file: f('big.mp4', 5000), relative: '' },
         { file: f('d.mp3'), relative: '../up' },
+        { file: f('._e.mp3'), relative: '' },
+        { file: f('f.mp3'), relative: 'x/.git' },
+        { file: f(`${'g'.repeat(197)}.mp3`), relative: '' },
+        { file: f(`${'h'.repeat(196)}.mp3`), relative: '' },
       ],
       'Music',
       1000,
@@ -364,12 +381,15 @@ test('uploadpick: folders, types, limits and error texts', async () => {
     { error: 'the folder name is too long' },
   ]);
   assert.deepEqual(out.folders, ['A/B', '', '', '']);
-  assert.deepEqual(out.accepted, ['Music/Album/CD 1|a.MP3', 'Music|b.flac']);
+  assert.deepEqual(out.accepted, ['Music/Album/CD 1|a.MP3', 'Music|b.flac', `Music|${'h'.repeat(196)}.mp3`]);
   assert.deepEqual(out.refused, [
     'c.txt: .txt files are not media the library plays',
     'noext: no extension: not media the library plays',
     'big.mp4: larger than this server accepts (1,000 bytes)',
     'd.mp3: its folder cannot be used: a folder may not be “..”',
+    '._e.mp3: hidden files (a name starting with “.”) are not uploaded',
+    'f.mp3: its folder cannot be used: a folder name may not start with “.” (hidden)',
+    `${'g'.repeat(197)}.mp3: the file name is longer than 200 bytes`,
   ]);
   assert.deepEqual(out.errors, [
     'only media files',
