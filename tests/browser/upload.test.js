@@ -413,26 +413,41 @@ function freePort() {
   });
 }
 
-test('a LAN device without the upload permission sees no upload controls', { skip: !process.env.BS_SERVER_BIN && 'BS_SERVER_BIN is not set' }, async () => {
-  // Loopback is not a trusted network here, and the server is open to the LAN: this browser
-  // is a LAN device (no key needed), and LAN uploads are off by default.
+/**
+ * Runs `fn(base)` against a server on the test bucket for which this browser is a LAN device:
+ * loopback is not a trusted network there, and the server is open to the LAN (no key needed).
+ */
+async function asLanDevice(extra, fn) {
   const port = await freePort();
   const data = await mkdtemp(join(tmpdir(), 'bs-upload-lan-'));
   const child = spawn(
     process.env.BS_SERVER_BIN,
-    ['--bind', '127.0.0.1', '--port', String(port), '--data-dir', data, '--bucket', process.env.BS_BUCKET, '--endpoint', process.env.S3_ENDPOINT, '--region', process.env.AWS_REGION || 'garage', '--trusted-network', '192.0.2.1/32', '--open-to-lan'],
+    ['--bind', '127.0.0.1', '--port', String(port), '--data-dir', data, '--bucket', process.env.BS_BUCKET, '--endpoint', process.env.S3_ENDPOINT, '--region', process.env.AWS_REGION || 'garage', '--trusted-network', '192.0.2.1/32', '--open-to-lan', ...extra],
     { stdio: 'ignore' },
   );
   const base = `http://127.0.0.1:${port}`;
   try {
-    const health = await until(async () => {
+    await until(async () => {
       try {
-        const resp = await fetch(`${base}/api/health`);
-        return resp.ok && (await resp.json());
+        return (await fetch(`${base}/api/health`)).ok;
       } catch {
         return false;
       }
     }, 'the LAN server to answer');
+    await fn(base);
+  } finally {
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await gone;
+    await rm(data, { recursive: true, force: true });
+  }
+}
+
+const needsServer = { skip: !process.env.BS_SERVER_BIN && 'BS_SERVER_BIN is not set' };
+
+test('a LAN device without the upload permission sees no upload controls', needsServer, async () => {
+  await asLanDevice([], async (base) => {
+    const health = await (await fetch(`${base}/api/health`)).json();
     assert.equal(health.permissions && health.permissions.upload, false, 'a LAN device may not upload by default');
     const { context, page } = await open(browser, { path: `${base}/` });
     await until(() => page.evaluate(() => document.body.dataset.upload === 'false'), 'the permissions read');
@@ -454,10 +469,20 @@ test('a LAN device without the upload permission sees no upload controls', { ski
     });
     assert.equal(status, 403);
     await context.close();
-  } finally {
-    const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await gone;
-    await rm(data, { recursive: true, force: true });
-  }
+  });
+});
+
+test('a LAN device the owner lets upload (lan uploads on) gets the controls and uploads', needsServer, async () => {
+  await asLanDevice(['--lan-uploads'], async (base) => {
+    const { context, page } = await open(browser, { path: `${base}/` });
+    await until(() => page.isVisible('#upload-btn'), 'the upload button for a LAN device');
+    await page.click('#upload-btn');
+    await page.fill('#uploads-folder', `${FOLDER}/lan`);
+    await page.setInputFiles('input[data-upload="files"]', join(dir, 'Picked', 'CD 1', 'Tone.mp3'));
+    await rowIn(page, 'Tone.mp3', 'done');
+    const key = `${FOLDER}/lan/Tone.mp3`;
+    written.push(key);
+    await until(async () => (await items(base)).some((i) => i.key === key), `${key} in the library`);
+    await context.close();
+  });
 });
