@@ -5,8 +5,12 @@
 // upload, the same file is chosen again and the upload resumes at the server's offset (its
 // HEAD answer and the next PATCH's Upload-Offset are above 0); the object in the bucket is
 // byte-exact (sha256 of GET /media/{id}) and reached the page's list by the WebSocket alone.
-// A folder picked with a non-media file keeps its structure and lists the refusal; a LAN
-// device without the upload permission sees no upload controls and is refused by the server.
+// Also: a picked folder and a dropped folder (Chromium's own drag pipeline, real folder
+// entries) keep their structure, with non-media files listed as refused; pause, resume, the
+// server's error text with retry, and cancel deleting the upload on the server; the panel on a
+// 360 px phone; a name the server refuses; the pure planning (uploadpick.js); a LAN device
+// without the upload permission sees no controls and is refused by the server, and one the
+// owner lets upload (--lan-uploads) gets them and uploads.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
