@@ -19,7 +19,7 @@ apt_pkgs=(build-essential pkg-config libssl-dev curl ca-certificates python3
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-3.0-dev libayatana-appindicator3-dev
   xvfb xauth dbus dbus-x11 gnome-keyring ffmpeg)
 if [ "$want_test" = 1 ]; then
-  apt_pkgs+=(chromium nodejs npm webkit2gtk-driver)
+  apt_pkgs+=(chromium nodejs npm webkit2gtk-driver python3-venv)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
@@ -55,6 +55,13 @@ if [ "$want_test" = 1 ]; then
   if ! command -v tauri-driver >/dev/null; then
     echo "setup: installing tauri-driver (WebDriver for the desktop app's end-to-end test)"
     cargo install tauri-driver --locked --quiet
+  fi
+  # tuspy, a tus client nobody here wrote, for the upload tests (crates/lan/tests/it/uploads_local.rs
+  # looks for it in target/py; Debian's own Python is externally managed, hence the venv).
+  if ! target/py/bin/python -c "import tusclient" 2>/dev/null; then
+    echo "setup: installing tuspy from PyPI into target/py"
+    python3 -m venv target/py
+    target/py/bin/pip install --quiet --disable-pip-version-check tuspy
   fi
   # shellcheck source=tests/browser/node-env.sh
   . tests/browser/node-env.sh

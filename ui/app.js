@@ -13,6 +13,7 @@ import { Player } from './player.js';
 import { Status } from './status.js';
 import { bindKeys } from './keys.js';
 import { setManage, openManage } from './manage.js';
+import { mountUploads } from './uploads.js';
 import { icon, setIcon, load, save, announce } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -480,6 +481,8 @@ async function mountDesktopSettings() {
 document.body.dataset.desktop = String(isDesktop);
 setManage(null);
 if (isDesktop) mountDesktopSettings();
+// Upload controls appear only where /api/health grants permissions.upload.
+mountUploads({ folder: () => library.folder });
 paint();
 api.start().catch((err) => {
   console.error('cannot start', err);

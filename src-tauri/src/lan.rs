@@ -164,6 +164,14 @@ impl Lan {
         let (listener, note) = bind(want).await.map_err(bind_err)?;
         let addr = listener.local_addr().map_err(bind_err)?;
         let listener = listener.into_std().map_err(bind_err)?;
+        // The window's page also uploads to /api/uploads (tus-js-client: PATCH, and it reads
+        // Location and Upload-Offset), which a page of another origin may do only with CORS.
+        let mut settings = settings;
+        for origin in server::desktop_origins() {
+            if !settings.cors_origins.contains(&origin) {
+                settings.cors_origins.push(origin);
+            }
+        }
         // Loading the access key may be a keyring round trip: off the async runtime.
         let options = LanOptions {
             key_store: self.key_store.clone(),

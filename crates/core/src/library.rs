@@ -73,15 +73,20 @@ pub struct Health {
     pub cache: Option<CacheHealth>,
     /// The background scan of tags and art.
     pub scan: ScanProgress,
-    /// What this viewer may do besides playing.
+    /// What this viewer may change (the page shows its upload and manage controls from it).
     pub permissions: Permissions,
 }
 
-/// What a viewer of [`Health`] may do besides playing (the page shows only what it may).
+/// What a viewer may change in the library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Permissions {
-    /// Delete, rename and move items, create a bucket: the owner only.
+    /// May upload (`/api/uploads`): the owner always; LAN devices when the owner allows it
+    /// (`lan.uploads`, which the LAN server applies over [`Library::health_for`]'s answer).
+    pub upload: bool,
+    /// May delete, rename and move: the owner only.
     pub manage: bool,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 /// Who is looking at [`Health`].
@@ -207,7 +212,9 @@ impl Library {
             cache: self.cache.as_ref().map(EdgeCache::health),
             scan: *self.scan.borrow(),
             permissions: Permissions {
+                upload: viewer == Viewer::Owner,
                 manage: viewer == Viewer::Owner,
+                max_upload_bytes: self.config.library.upload_max_bytes,
             },
         }
     }

@@ -131,7 +131,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// Who is asking, as the gate decided it from the TCP peer (never from headers): the owner
 /// on a trusted network; anyone else, or a request the gate did not see, gets the redacted
 /// form.
-fn viewer(req: &Request) -> Viewer {
+pub(crate) fn viewer(req: &Request) -> Viewer {
     req.extensions()
         .get::<Viewer>()
         .copied()
@@ -141,10 +141,17 @@ fn viewer(req: &Request) -> Viewer {
 /// `GET /api/health`.
 pub async fn health(State(state): State<ServerState>, req: Request) -> Response {
     let viewer = viewer(&req);
-    let mut resp = Json(state.library.health_for(viewer)).into_response();
+    let mut resp = Json(health_for(&state, viewer)).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+/// The library's health for `viewer`, with this server's upload permission (`lan.uploads`).
+fn health_for(state: &ServerState, viewer: Viewer) -> bucketstream_core::library::Health {
+    let mut health = state.library.health_for(viewer);
+    health.permissions.upload = super::uploads::may_upload(state, viewer);
+    health
 }
 
 /// `POST /api/refresh`: a client-driven refresh (rate-limited). Health on success, the error
@@ -159,7 +166,7 @@ pub async fn refresh(State(state): State<ServerState>, req: Request) -> Response
     let (status, mut body) = match result {
         Ok(_) => (
             StatusCode::OK,
-            serde_json::to_value(state.library.health_for(viewer)).unwrap_or_default(),
+            serde_json::to_value(health_for(&state, viewer)).unwrap_or_default(),
         ),
         Err(err) => {
             let body = ErrorBody::from(&*err);

@@ -13,6 +13,8 @@
 //! - `GET|HEAD /media/{id}`: the object, with byte ranges ([`media`]).
 //! - `GET /art/{hash}`: cover art and posters; `GET /api/albums`, `/api/albums/{id}`,
 //!   `/api/artists`, `/api/genres`: the grouped views ([`collection`]).
+//! - `OPTIONS|POST /api/uploads`, `HEAD|PATCH|DELETE /api/uploads/{id}`: tus 1.0.0 uploads
+//!   ([`uploads`]).
 //! - `GET /ws`, and `GET /` with an Upgrade header: the WebSocket ([`ws`]).
 //! - `GET /` and other paths: the player from `ui/` ([`ui`]).
 //!
@@ -32,12 +34,13 @@ pub mod manage;
 pub mod media;
 pub mod options;
 mod ui;
+pub mod uploads;
 pub mod ws;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, head, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -70,6 +73,8 @@ pub struct ServerState {
     views: Arc<collection::ViewCache>,
     /// The media library (tags, art, the scan); `None`: items carry no tags and `/art` is 404.
     pub media: Option<Arc<MediaLibrary>>,
+    /// Uploads in progress (`/api/uploads`), with their states read back from the data folder.
+    pub uploads: Arc<bucketstream_upload::Uploads>,
 }
 
 impl ServerState {
@@ -102,7 +107,15 @@ impl ServerState {
                 .with_origins(&options.allowed_hosts, &trusted),
         );
         let hub = Hub::new(library.clone());
+        let uploads = Arc::new(bucketstream_upload::Uploads::open(
+            library.clone(),
+            bucketstream_upload::Settings {
+                max_bytes: library.config().library.upload_max_bytes,
+                expiry: library.config().library.upload_expiry,
+            },
+        ));
         Ok(ServerState {
+            uploads,
             library,
             hub,
             access,
@@ -138,6 +151,16 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/albums/{id}", get(collection::album))
         .route("/api/artists", get(collection::artists))
         .route("/api/genres", get(collection::genres))
+        .route(
+            "/api/uploads",
+            post(uploads::create).options(uploads::options),
+        )
+        .route(
+            "/api/uploads/{id}",
+            head(uploads::head)
+                .patch(uploads::patch)
+                .delete(uploads::terminate),
+        )
         .route("/ws", get(ws::upgrade))
         .route("/", get(ui::root))
         .fallback(ui::asset)
@@ -174,6 +197,8 @@ where
         None
     };
     let pump = tokio::spawn(state.hub.pump());
+    // Expired uploads are aborted now (those a previous run left) and then every minute.
+    let sweep = tokio::spawn(state.uploads.clone().sweep_forever());
     let hub = state.hub.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let (force_tx, force_rx) = watch::channel(false);
@@ -211,6 +236,7 @@ where
         let _ = force_tx.send(true);
     }
     pump.abort();
+    sweep.abort();
     if let Some(scan) = scan {
         scan.abort();
     }

@@ -33,6 +33,9 @@ pub struct LanConfig {
     /// (it is how phones find the host); never done when the listener is bound to a
     /// loopback address, so tests and loopback-only embeddings stay quiet. Default on.
     pub mdns: bool,
+    /// Paired LAN devices may upload to the library (`/api/uploads`); the owner always may.
+    /// Default `false`: LAN devices get `403 upload_forbidden`.
+    pub uploads: bool,
     /// Resource bounds.
     pub limits: Limits,
 }
@@ -52,6 +55,7 @@ fn from_resolved(r: Resolved, limits: Limits) -> LanConfig {
         trusted_networks: r.trusted_networks,
         cors_origins: r.cors_origins,
         mdns: r.mdns,
+        uploads: r.lan_uploads,
         limits,
     }
 }

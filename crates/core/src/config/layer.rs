@@ -21,7 +21,8 @@ use super::limits::FileLimits;
 use super::net::IpNet;
 use super::{
     Defaults, DEFAULT_CACHE_MAX_BYTES, DEFAULT_PORT, DEFAULT_PROBE_TIMEOUT_SECS,
-    DEFAULT_REFRESH_SECS, DEFAULT_SCAN_CONCURRENCY,
+    DEFAULT_REFRESH_SECS, DEFAULT_SCAN_CONCURRENCY, DEFAULT_UPLOAD_EXPIRY_SECS,
+    DEFAULT_UPLOAD_MAX_BYTES,
 };
 use crate::error::Result;
 use crate::secret::{Credentials, Sensitive};
@@ -67,6 +68,16 @@ settings! {
             Library first, file probe_timeout_secs: Option<u64> => same,
             env ["BUCKETSTREAM_PROBE_TIMEOUT_SECS"] => parsed,
             arg (long = "probe-timeout-secs", value_name = "SECS"), range 1..=3600;
+        /// Largest file accepted by /api/uploads, in bytes (413 beyond) [default: 50 GiB]
+        upload_max_bytes: Option<u64> => u64 = |_| DEFAULT_UPLOAD_MAX_BYTES,
+            Library first, file upload_max_bytes: Option<u64> => same,
+            env ["BUCKETSTREAM_UPLOAD_MAX_BYTES"] => parsed,
+            arg (long = "upload-max-bytes", value_name = "BYTES");
+        /// Seconds an unfinished upload is kept without a write, then aborted, 1 to 2592000 [default: 86400]
+        upload_expiry_secs: Option<u64> => u64 = |_| DEFAULT_UPLOAD_EXPIRY_SECS,
+            Library first, file upload_expiry_secs: Option<u64> => same,
+            env ["BUCKETSTREAM_UPLOAD_EXPIRY_SECS"] => parsed,
+            arg (long = "upload-expiry-secs", value_name = "SECS"), range 1..=2_592_000;
     }
     /// The `[s3]` table: everything about the bucket except credentials.
     table s3: FileS3 {
@@ -146,6 +157,11 @@ settings! {
             Lan first, file mdns: Option<bool> => same,
             env ["BUCKETSTREAM_MDNS"] => parsed,
             arg (long = "no-mdns", num_args = 0, default_missing_value = "false");
+        /// Let paired LAN devices upload to the library (the owner always may) [default: off]
+        lan_uploads: Option<bool> => bool = |_| false,
+            Lan first, file uploads: Option<bool> => same,
+            env ["BUCKETSTREAM_LAN_UPLOADS"] => parsed,
+            arg (long = "lan-uploads", num_args = 0, default_missing_value = "true");
         extra
             /// Resource bounds (see [`super::limits`]; no flag or variable).
             limits: Option<FileLimits>;

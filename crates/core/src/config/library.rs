@@ -16,6 +16,11 @@ pub const DEFAULT_SCAN_CONCURRENCY: usize = 16;
 /// Default time limit, in seconds, for reading one object's tags and art.
 pub const DEFAULT_PROBE_TIMEOUT_SECS: u64 = 20;
 
+/// Default largest upload: 50 GiB.
+pub const DEFAULT_UPLOAD_MAX_BYTES: u64 = 50 << 30;
+/// Default time an unfinished upload is kept without a write: one day.
+pub const DEFAULT_UPLOAD_EXPIRY_SECS: u64 = 86_400;
+
 /// The media library's database and background scan, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LibraryConfig {
@@ -31,6 +36,11 @@ pub struct LibraryConfig {
     /// Time limit for reading one object (a hostile or stalled object is given up after it
     /// and recorded as failed), 1 s to 1 h. Default 20 s.
     pub probe_timeout: Duration,
+    /// The largest upload `/api/uploads` accepts (`413` beyond). Default 50 GiB.
+    pub upload_max_bytes: u64,
+    /// An unfinished upload not written to for this long is aborted (its S3 multipart upload
+    /// or its temporary file removed). Default one day.
+    pub upload_expiry: Duration,
 }
 
 impl LibraryConfig {
@@ -53,6 +63,8 @@ impl LibraryConfig {
             scan: r.scan,
             scan_concurrency: r.scan_concurrency,
             probe_timeout: Duration::from_secs(r.probe_timeout_secs),
+            upload_max_bytes: r.upload_max_bytes,
+            upload_expiry: Duration::from_secs(r.upload_expiry_secs),
         }
     }
 }
@@ -113,6 +125,8 @@ mod tests {
                 scan: true,
                 scan_concurrency: DEFAULT_SCAN_CONCURRENCY,
                 probe_timeout: Duration::from_secs(20),
+                upload_max_bytes: 50 << 30,
+                upload_expiry: Duration::from_secs(86_400),
             }
         );
         assert_eq!(LibraryConfig::new("/d".into()).scan_concurrency, 16);

@@ -33,7 +33,10 @@ pub use file::{FileCache, FileConfig, FileS3};
 pub use lan::{FileLan, LanConfig};
 pub use layer::{Layer, Part, Resolved};
 use layer::{Layers, LAYER_NAMES};
-pub use library::{LibraryConfig, DEFAULT_PROBE_TIMEOUT_SECS, DEFAULT_SCAN_CONCURRENCY};
+pub use library::{
+    LibraryConfig, DEFAULT_PROBE_TIMEOUT_SECS, DEFAULT_SCAN_CONCURRENCY,
+    DEFAULT_UPLOAD_EXPIRY_SECS, DEFAULT_UPLOAD_MAX_BYTES,
+};
 pub use limits::{FileLimits, Limits};
 pub use net::{IpNet, IpNetError};
 

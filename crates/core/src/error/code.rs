@@ -99,11 +99,26 @@ pub enum ErrorCode {
     LanKey,
     /// A background task panicked or was cancelled.
     Internal,
+    // Uploads (`bucketstream_upload`, `/api/uploads`).
+    /// This device may not upload (LAN uploads are off).
+    UploadForbidden,
+    /// A tus request without `Tus-Resumable: 1.0.0`.
+    TusVersion,
+    /// A tus header, or a file or folder name, that is refused.
+    BadUpload,
+    /// Not a kind of media the library plays (or not `application/offset+octet-stream`).
+    UnsupportedType,
+    /// `Upload-Offset` is not the upload's, or another request is writing it.
+    UploadConflict,
+    /// `Upload-Checksum` does not match the bytes received.
+    ChecksumMismatch,
+    /// The upload expired and was discarded.
+    UploadGone,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 40] = [
+    pub const ALL: [ErrorCode; 47] = [
         ErrorCode::Config,
         ErrorCode::FolderUnreadable,
         ErrorCode::CacheDirForeign,
@@ -144,6 +159,13 @@ impl ErrorCode {
         ErrorCode::LanBind,
         ErrorCode::LanKey,
         ErrorCode::Internal,
+        ErrorCode::UploadForbidden,
+        ErrorCode::TusVersion,
+        ErrorCode::BadUpload,
+        ErrorCode::UnsupportedType,
+        ErrorCode::UploadConflict,
+        ErrorCode::ChecksumMismatch,
+        ErrorCode::UploadGone,
     ];
 
     /// The code as it appears on the wire (`"no_such_bucket"`).
@@ -189,6 +211,13 @@ impl ErrorCode {
             ErrorCode::LanBind => "lan_bind",
             ErrorCode::LanKey => "lan_key",
             ErrorCode::Internal => "internal",
+            ErrorCode::UploadForbidden => "upload_forbidden",
+            ErrorCode::TusVersion => "tus_version",
+            ErrorCode::BadUpload => "bad_upload",
+            ErrorCode::UnsupportedType => "unsupported_type",
+            ErrorCode::UploadConflict => "upload_conflict",
+            ErrorCode::ChecksumMismatch => "checksum_mismatch",
+            ErrorCode::UploadGone => "upload_gone",
         }
     }
 
@@ -198,13 +227,18 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             MissingHost | DuplicateHost | Malformed | UnknownType | UnknownMessage
-            | BinaryUnsupported | BucketNameInvalid | NameInvalid => 400,
+            | BinaryUnsupported | BucketNameInvalid | NameInvalid | BadUpload => 400,
             Unauthorized => 401,
-            CrossSite | OwnerOnly => 403,
+            CrossSite | OwnerOnly | UploadForbidden => 403,
             NotFound => 404,
-            BucketTaken | TargetExists => 409,
+            BucketTaken | TargetExists | UploadConflict => 409,
+            UploadGone => 410,
+            TusVersion => 412,
             TooLarge => 413,
+            UnsupportedType => 415,
             TooLargeToCopy => 422,
+            // tus's checksum extension: "460 Checksum Mismatch".
+            ChecksumMismatch => 460,
             WrongHost => 421,
             TooManyConnections | TooManyRequests | TooManyWebsockets | RateLimited => 429,
             Config | FolderUnreadable | CacheDirForeign | CacheDirUnusable | Io | NoKeyring

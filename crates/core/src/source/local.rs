@@ -78,6 +78,15 @@ impl LocalSource {
         paths.join(", ")
     }
 
+    /// The roots as `(label, canonical folder)`: a key starts with `label/` when there are
+    /// several roots (the label is empty for a single root). Uploads write beneath them.
+    pub fn roots(&self) -> Vec<(String, PathBuf)> {
+        self.roots
+            .iter()
+            .map(|r| (r.label.clone(), r.path.clone()))
+            .collect()
+    }
+
     /// Walks every root on a blocking thread.
     pub async fn list(&self) -> Result<Vec<ObjectMeta>> {
         let roots = self.roots.clone();
@@ -180,6 +189,16 @@ fn open_file(root: &Path, rel: &Path) -> Result<(std::fs::File, std::fs::Metadat
     Ok((file, meta))
 }
 
+/// The file `key` as a listing shows it (what the server puts in the catalog after writing it).
+pub fn object_meta(key: String, meta: &std::fs::Metadata) -> ObjectMeta {
+    ObjectMeta {
+        key,
+        size: meta.len(),
+        etag: Some(etag_of(meta)),
+        last_modified: meta.modified().ok(),
+    }
+}
+
 /// A strong validator for a local file: size and modification time.
 pub(crate) fn etag_of(meta: &std::fs::Metadata) -> String {
     let nanos = meta
@@ -252,12 +271,7 @@ fn walk(root: &Root, out: &mut Vec<ObjectMeta>) -> Result<()> {
         } else {
             format!("{}/{rel}", root.label)
         };
-        out.push(ObjectMeta {
-            key,
-            size: meta.len(),
-            etag: Some(etag_of(&meta)),
-            last_modified: meta.modified().ok(),
-        });
+        out.push(object_meta(key, &meta));
     }
     Ok(())
 }

@@ -242,7 +242,7 @@ fn classify_get<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'sta
 }
 
 /// Maps an SDK error to an error a person can act on.
-pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+pub fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
     bucket: &str,
 ) -> Error {

@@ -323,13 +323,25 @@ fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {
     if let Some(v) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
         let h = resp.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        // PATCH, DELETE and the tus headers: the desktop window (`tauri://localhost`) uploads
+        // to `/api/uploads` with tus-js-client, which must read `Location` and `Upload-Offset`.
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, HEAD, POST"),
+            HeaderValue::from_static("GET, HEAD, POST, PATCH, DELETE"),
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("range, authorization"),
+            HeaderValue::from_static(
+                "range, authorization, content-type, tus-resumable, upload-length, \
+                 upload-offset, upload-metadata, upload-checksum, upload-defer-length",
+            ),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(
+                "location, upload-offset, upload-length, upload-expires, upload-metadata, \
+                 tus-resumable, tus-version, tus-extension, tus-max-size, tus-checksum-algorithm",
+            ),
         );
         // Appended: the handler may vary on something else too (`/api/videos` on
         // Accept-Encoding), and a cache must key on both.

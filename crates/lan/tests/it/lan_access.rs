@@ -279,6 +279,31 @@ async fn cors_opens_only_for_configured_origins() {
         .collect();
     assert!(vary.contains(&"origin"), "{vary:?}");
     assert!(vary.contains(&"accept-encoding"), "{vary:?}");
+    // tus-js-client in such a page (the desktop window) may PATCH with the tus headers and
+    // read the upload's Location and Upload-Offset.
+    let preflight = local
+        .request(reqwest::Method::OPTIONS, server.url("/api/uploads"))
+        .header(header::ORIGIN, "https://player.example")
+        .header("access-control-request-method", "PATCH")
+        .header(
+            "access-control-request-headers",
+            "tus-resumable,upload-offset",
+        )
+        .send()
+        .await
+        .expect("options");
+    assert_eq!(allowed_origin(&preflight), Some("https://player.example"));
+    let said = |resp: &reqwest::Response, name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(said(&preflight, "access-control-allow-methods").contains("PATCH"));
+    assert!(said(&preflight, "access-control-allow-headers").contains("upload-offset"));
+    assert!(said(&ok, "access-control-expose-headers").contains("location"));
+    assert!(said(&ok, "access-control-expose-headers").contains("upload-offset"));
     let other = get(
         &local,
         server.url("/api/videos"),

@@ -30,3 +30,6 @@ mod scan;
 mod shutdown;
 mod suite;
 mod throttle;
+mod tus;
+mod uploads;
+mod uploads_local;
