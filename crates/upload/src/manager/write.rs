@@ -175,7 +175,7 @@ impl Uploads {
                     }
                 },
                 data = body.next(), if failed.is_none() && inflight.len() < MAX_INFLIGHT => match data {
-                    Some(data) => staged = staging.write(base, staged, &data).await?,
+                    Some(data) => staged = staging.write(base, staged, data).await?,
                     None => break,
                 },
                 else => break,
