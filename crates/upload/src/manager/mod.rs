@@ -4,8 +4,8 @@
 //! Each upload's state lives in memory behind its own lock (one writer at a time; a second
 //! request waits up to [`LOCK_WAIT`], then gets `409`) and on disk ([`crate::store`]), saved
 //! before any offset is acknowledged. Memory per upload in flight: one request body frame
-//! (bounded by hyper's read buffer, about 400 KiB at most) plus a 64 KiB buffer while a part is
-//! hashed and sent; parts themselves are staged on disk.
+//! (bounded by hyper's read buffer, about 400 KiB at most) plus, for S3, up to 8 parts being
+//! hashed and sent, each through a 64 KiB buffer; the parts themselves are staged on disk.
 
 mod create;
 mod finish;

@@ -37,7 +37,7 @@ impl Hasher {
 }
 
 /// Parts of one upload sent at once (each reads its staging file through a 64 KiB buffer).
-const MAX_INFLIGHT: usize = 4;
+const MAX_INFLIGHT: usize = 8;
 
 /// A part's index from the first staged part, as a part-number offset (at most 10,000).
 fn part_index(queued: u64) -> i32 {
@@ -175,7 +175,7 @@ impl Uploads {
                     }
                 },
                 data = body.next(), if failed.is_none() && inflight.len() < MAX_INFLIGHT => match data {
-                    Some(data) => staged = staging.write(base, staged, &data).await?,
+                    Some(data) => staged = staging.write(base, staged, data).await?,
                     None => break,
                 },
                 else => break,

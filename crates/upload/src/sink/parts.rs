@@ -6,9 +6,10 @@
 //! file up to `part_size` and go on in the next one, so a body of any length costs one body
 //! frame of memory. The acknowledged offset counts only bytes that were fsync'd.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use tokio::io::AsyncWriteExt;
+use bytes::Bytes;
 
 use crate::error::Result;
 
@@ -96,22 +97,26 @@ impl Staging {
     }
 
     /// Appends `data` at staged position `staged` (bytes already staged from part `first`),
-    /// filling parts in turn. Returns the new staged length.
-    pub async fn write(&self, first: i32, staged: u64, mut data: &[u8]) -> Result<u64> {
-        let mut staged = staged;
+    /// filling parts in turn, in one hop to the blocking pool. Returns the new staged length.
+    pub async fn write(&self, first: i32, staged: u64, data: Bytes) -> Result<u64> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.write_blocking(first, staged, &data))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+    }
+
+    fn write_blocking(&self, first: i32, mut staged: u64, mut data: &[u8]) -> Result<u64> {
         while !data.is_empty() {
             let index = staged / self.part_size;
             let within = staged % self.part_size;
             let room = usize::try_from(self.part_size - within).unwrap_or(usize::MAX);
             let take = room.min(data.len());
             let number = first + i32::try_from(index).unwrap_or(i32::MAX - first);
-            let mut file = tokio::fs::OpenOptions::new()
+            let mut file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(self.path(number))
-                .await?;
-            file.write_all(&data[..take]).await?;
-            file.flush().await?;
+                .open(self.path(number))?;
+            file.write_all(&data[..take])?;
             staged += take as u64;
             data = &data[take..];
         }
@@ -199,12 +204,18 @@ mod tests {
     async fn writes_fill_parts_in_turn_and_recover_to_what_was_acknowledged() {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = Staging::new(dir.path(), "x", 4);
-        let staged = s.write(3, 0, b"abcdefghij").await.expect("write");
+        let staged = s
+            .write(3, 0, Bytes::from_static(b"abcdefghij"))
+            .await
+            .expect("write");
         assert_eq!(staged, 10);
         assert_eq!(std::fs::read(s.path(3)).expect("3"), b"abcd");
         assert_eq!(std::fs::read(s.path(4)).expect("4"), b"efgh");
         assert_eq!(std::fs::read(s.path(5)).expect("5"), b"ij");
-        let staged = s.write(3, staged, b"k").await.expect("write");
+        let staged = s
+            .write(3, staged, Bytes::from_static(b"k"))
+            .await
+            .expect("write");
         s.sync(3, staged).await.expect("sync");
         // Only 6 bytes were acknowledged: part 4 is cut to 2 bytes, part 5 goes.
         assert_eq!(s.recover(3, 6).await.expect("recover"), 6);
