@@ -24,6 +24,8 @@
 #   BENCH_MEM_COUNTS="A B"    library sizes besides the empty one (default "100000 1000000")
 #   BENCH_MEM_MODES="a b"     modes among no-scan and scan (default "no-scan scan")
 #   BENCH_MEM_TIMEOUT_SECS=N  longest wait for a list to be served (default 3600)
+#   BENCH_MEM_SCAN_SECS=N     with the scan on, sample RSS/HWM and the scan's progress once
+#                             more N s after the GETs (default 60)
 # Uses $CARGO_TARGET_DIR (default target/) and builds both binaries (release) first.
 set -euo pipefail
 
@@ -33,6 +35,7 @@ OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 COUNTS=${BENCH_MEM_COUNTS:-100000 1000000}
 MODES=${BENCH_MEM_MODES:-no-scan scan}
 TIMEOUT=${BENCH_MEM_TIMEOUT_SECS:-3600}
+SCAN_SECS=${BENCH_MEM_SCAN_SECS:-60}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 TARGET_BYTES=1024
 started=$(date +%s)
@@ -87,6 +90,7 @@ INODES=""
 
 # One run: mode $1 (no-scan | scan) on folder $2 holding $3 items; appends a line to $ROWS:
 # mode n ready_s rss_kib hwm_kib plain_bytes plain_s gzip_bytes gzip_s rss2_kib hwm2_kib scan load1
+# rss3_kib hwm3_kib scan3 (the last three "-" unless the scan is on)
 run_one() {
     local mode=$1 dir=$2 n=$3 flags=() t0 t1 ready rss hwm rss2 hwm2 plain gz scan load
     PORT=$("$BENCH" port)
@@ -114,7 +118,16 @@ run_one() {
     rss2=$(status_kib VmRSS)
     hwm2=$(status_kib VmHWM)
     say "$mode, $n items: /api/videos $plain (plain), $gz (gzip); then VmRSS $rss2 kB, VmHWM $hwm2 kB"
-    echo "$mode $n $ready $rss $hwm $plain $gz $rss2 $hwm2 $scan ${load%% *}" >>"$ROWS"
+    # With the scan on, a third sample SCAN_SECS after the GETs, the scan running meanwhile.
+    local rss3=- hwm3=- scan3=-
+    if [ "$mode" = scan ] && [ "$n" != 0 ]; then
+        sleep "$SCAN_SECS"
+        rss3=$(status_kib VmRSS)
+        hwm3=$(status_kib VmHWM)
+        scan3=$(health_scan)
+        say "$mode, $n items: ${SCAN_SECS} s later VmRSS $rss3 kB, VmHWM $hwm3 kB; scan $scan3"
+    fi
+    echo "$mode $n $ready $rss $hwm $plain $gz $rss2 $hwm2 $scan ${load%% *} $rss3 $hwm3 $scan3" >>"$ROWS"
     stop_server
 }
 
@@ -124,6 +137,8 @@ for mode in $MODES; do run_one "$mode" "$WORK/lib-0" 0; done
 for n in $COUNTS; do
     say "making $n sparse files"
     "$BENCH" fixtures --dir "$WORK/lib-$n" --count "$n" >/dev/null
+    # Let the new inodes reach the disk first, so the first run does not pay for the writeback.
+    sync
     INODES="$INODES $n:$(df --output=iused "$WORK" | tail -n 1 | tr -d ' ')"
     for mode in $MODES; do run_one "$mode" "$WORK/lib-$n" "$n"; done
     say "removing the $n files"
@@ -133,7 +148,7 @@ LOAD_END=$(loadavg)
 elapsed=$(( $(date +%s) - started ))
 
 # --- BENCHMARKS.md ----------------------------------------------------------------------
-export ROWS LOAD_START LOAD_END COMMIT dirty elapsed TARGET_BYTES
+export ROWS LOAD_START LOAD_END COMMIT dirty elapsed TARGET_BYTES SCAN_SECS
 export WHEN=$(date -u '+%Y-%m-%d %H:%M UTC')
 export CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 export NPROC=$(nproc) MEM_TOTAL=$(free -h | awk '/^Mem:/ { print $2 }') KERNEL=$(uname -sr)
@@ -141,7 +156,7 @@ python3 - >"$WORK/section.md" <<'PY'
 import os
 e = os.environ
 rows = [l.split() for l in open(e["ROWS"]) if l.strip()]
-keys = "mode n ready rss hwm plain plain_s gz gz_s rss2 hwm2 scan load".split()
+keys = "mode n ready rss hwm plain plain_s gz gz_s rss2 hwm2 scan load rss3 hwm3 scan3".split()
 runs = [dict(zip(keys, r)) for r in rows]
 base = {r["mode"]: r for r in runs if r["n"] == "0"}
 target = int(e["TARGET_BYTES"])  # bytes per item
@@ -165,7 +180,7 @@ print()
 print("The library is a local folder of sparse 1 MiB `.mp3` files, 100 per folder (`bucketstream-bench fixtures`), "
       "served on loopback with `--refresh-secs 0`. *no-scan*: `--no-scan`. *scan*: the background scan on, with a "
       "fresh (empty) `--data-dir`; the figures are taken when the list is served, while the scan is still reading "
-      "(its `done/total` then is shown). *Served*: from starting the process until `/api/health` counts every item "
+      "(its `done/total` then is shown; `0/0`: not started yet). *Served*: from starting the process until `/api/health` counts every item "
       "(`bucketstream-bench wait`); RSS and HWM are `VmRSS` and `VmHWM` from `/proc/PID/status` at that moment. "
       "Then one `GET /api/videos` without and one with `Accept-Encoding: gzip` (curl; size on the wire and total "
       "time, the first request of each kind, which builds what the server keeps per generation), and RSS/HWM "
@@ -187,6 +202,18 @@ for r in runs:
           f"{mb(r['plain'])}, {float(r['plain_s']) * 1000:,.0f} ms | {mb(r['gz'])}, {float(r['gz_s']) * 1000:,.0f} ms | "
           f"{mib(r['rss2'])} | {mib(r['hwm2'])} | {judged('rss2')} | {'' if n == 0 else '≤ 1 KiB'} | {r['scan']} | {r['load']} |")
 print()
+later = [r for r in runs if r["rss3"] != "-"]
+if later and "scan" in base:
+    print(f"With the scan on, {e['SCAN_SECS']} s after the GETs (the scan reading meanwhile; every flush of its results, "
+          "every 256 objects or every second, installs a new snapshot: the items cloned and the whole list serialised again):")
+    print()
+    print("| Items | RSS | HWM | RSS per item | Scan done/total |")
+    print("|---:|---:|---:|---:|---:|")
+    for r in later:
+        n = int(r["n"])
+        v = (int(r["rss3"]) - int(base["scan"]["rss"])) * 1024 / n
+        print(f"| {n:,} | {mib(r['rss3'])} | {mib(r['hwm3'])} | **{v:,.0f} B**{'' if v <= target else ' (over)'} | {r['scan3']} |")
+    print()
 print("Target (issue #15): at most 1 KiB per item resident (intern folder names, share strings, keep serialised "
       "forms out of the resident set where they are not needed); \"(over)\" marks a figure above it.")
 print()
