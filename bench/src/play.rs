@@ -40,6 +40,23 @@ struct Clock {
 }
 
 impl Clock {
+    /// A clock for media at `bitrate_bps`, nothing received, at `start`.
+    fn new(bitrate_bps: f64, start: Instant) -> Clock {
+        Clock {
+            bitrate_bps,
+            received: 0,
+            played: 0.0,
+            playing: false,
+            started: None,
+            last: start,
+            stalls: 0,
+            stalled: Duration::ZERO,
+            stall_began: None,
+            filled: false,
+            min_buffer: f64::INFINITY,
+        }
+    }
+
     fn buffered(&self) -> f64 {
         (self.received as f64 * 8.0 / self.bitrate_bps - self.played).max(0.0)
     }
@@ -102,19 +119,7 @@ pub async fn play(url: &str, start: u64, secs: f64, bitrate_bps: f64) -> Result<
     if resp.status().as_u16() != 206 {
         return Err(format!("GET {url}: status {}", resp.status()));
     }
-    let mut clock = Clock {
-        bitrate_bps,
-        received: 0,
-        played: 0.0,
-        playing: false,
-        started: None,
-        last: t0,
-        stalls: 0,
-        stalled: Duration::ZERO,
-        stall_began: None,
-        filled: false,
-        min_buffer: f64::INFINITY,
-    };
+    let mut clock = Clock::new(bitrate_bps, t0);
     let mut per_mib = Vec::new();
     let mut reading = Duration::ZERO;
     let mut mib_mark = 1u64 << 20;
@@ -174,19 +179,7 @@ mod tests {
     #[test]
     fn the_clock_counts_a_stall_when_the_media_runs_out() {
         let t0 = Instant::now();
-        let mut c = Clock {
-            bitrate_bps: 8.0,
-            received: 0,
-            played: 0.0,
-            playing: false,
-            started: None,
-            last: t0,
-            stalls: 0,
-            stalled: Duration::ZERO,
-            stall_began: None,
-            filled: false,
-            min_buffer: f64::INFINITY,
-        };
+        let mut c = Clock::new(8.0, t0);
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         c.received(1, at(0.5)); // 1 s of media: not enough to start
         assert!(!c.playing);

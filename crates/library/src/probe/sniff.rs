@@ -231,18 +231,24 @@ pub(crate) fn mp4_audio_codec(r: &mut RangedReader<'_>) -> io::Result<Option<&'s
             }
         }
         let entry = r.bytes_at(span.0 + 12, span.0 + 16)?;
-        return Ok(Some(match entry.as_slice() {
-            b"mp4a" => "aac",
-            b"alac" => "alac",
-            b"Opus" => "opus",
-            b"fLaC" => "flac",
-            b".mp3" => "mp3",
-            b"ac-3" => "ac3",
-            b"ec-3" => "eac3",
-            _ => return Ok(None),
-        }));
+        return Ok(sound_codec(&entry));
     }
     Ok(None)
+}
+
+/// ffprobe's name for an MP4 sound sample entry's format (`mp4a` → `aac`, …).
+pub(crate) fn sound_codec(format: &[u8]) -> Option<&'static str> {
+    Some(match format {
+        b"mp4a" => "aac",
+        b"alac" => "alac",
+        b"Opus" => "opus",
+        b"fLaC" => "flac",
+        b".mp3" => "mp3",
+        b"ac-3" => "ac3",
+        b"ec-3" => "eac3",
+        b"sowt" | b"twos" | b"lpcm" | b"in24" => "pcm",
+        _ => return None,
+    })
 }
 
 /// The movie's duration in ms from `moov.mvhd` (for an MP4 without an audio track).

@@ -7,7 +7,7 @@ use std::io;
 use bucketstream_core::catalog::meta::bounded_text;
 
 use super::super::reader::RangedReader;
-use super::super::sniff::{atom_at, child, mp4_movie_ms, MAX_WALK};
+use super::super::sniff::{atom_at, child, mp4_movie_ms, sound_codec, MAX_WALK};
 use super::super::VideoInfo;
 
 /// Whether `kind` (bytes 4..8 of a file) is an atom an MP4/QuickTime file starts with.
@@ -84,7 +84,7 @@ fn track(r: &mut RangedReader<'_>, start: u64, end: u64, info: &mut VideoInfo) -
         info.width = dim(32);
         info.height = dim(34);
     } else {
-        info.audio_codec = audio_codec(format).map(str::to_owned);
+        info.audio_codec = sound_codec(format).map(str::to_owned);
     }
     Ok(())
 }
@@ -100,21 +100,6 @@ fn video_codec(format: &[u8]) -> Option<&'static str> {
         b"mp4v" => "mpeg4",
         b"mjpa" | b"mjpb" | b"jpeg" => "mjpeg",
         b"apch" | b"apcn" | b"apcs" | b"apco" | b"ap4h" => "prores",
-        _ => return None,
-    })
-}
-
-/// ffprobe's name for a sound sample entry format.
-fn audio_codec(format: &[u8]) -> Option<&'static str> {
-    Some(match format {
-        b"mp4a" => "aac",
-        b"alac" => "alac",
-        b"Opus" => "opus",
-        b"fLaC" => "flac",
-        b".mp3" => "mp3",
-        b"ac-3" => "ac3",
-        b"ec-3" => "eac3",
-        b"sowt" | b"twos" | b"lpcm" | b"in24" => "pcm",
         _ => return None,
     })
 }
