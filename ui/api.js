@@ -54,7 +54,13 @@ export function invoke(cmd, args = {}) {
 }
 
 async function getJson(path, init) {
-  const resp = await fetch(base + path, { cache: 'no-store', ...init });
+  return fetchJson(base + path, init);
+}
+
+/** Fetches `url` (no cache) and answers its JSON; a failure throws an Error with the server's
+ * `{code, message}` (or `http_NNN`). */
+export async function fetchJson(url, init) {
+  const resp = await fetch(url, { cache: 'no-store', ...init });
   let body = null;
   try {
     body = await resp.json();

@@ -10,7 +10,7 @@
 // delete_item and move_item; the list then changes through the usual library_changed event,
 // on every screen at once. Errors are the server's {code, message}, shown in the dialog.
 
-import { isDesktop, invoke, mediaBase } from './api.js';
+import { isDesktop, invoke, mediaBase, fetchJson } from './api.js';
 import { h, announce } from './util.js';
 
 let allowed = false;
@@ -53,24 +53,12 @@ async function call(what, id, change) {
     return invoke('move_item', { id, folder: change.folder, name: change.name });
   }
   const req = requestFor(what, id, change);
-  const init = { method: req.method, cache: 'no-store', headers: {} };
+  const init = { method: req.method, headers: {} };
   if (req.body) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(req.body);
   }
-  const resp = await fetch((await mediaBase()) + req.path, init);
-  let body = null;
-  try {
-    body = await resp.json();
-  } catch {
-    body = null;
-  }
-  if (!resp.ok) {
-    const err = new Error((body && body.error && body.error.message) || `HTTP ${resp.status}`);
-    err.code = (body && body.error && body.error.code) || `http_${resp.status}`;
-    throw err;
-  }
-  return body;
+  return fetchJson((await mediaBase()) + req.path, init);
 }
 
 function button(text, action, extra = {}) {
