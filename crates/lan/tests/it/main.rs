@@ -31,5 +31,6 @@ mod shutdown;
 mod suite;
 mod throttle;
 mod tus;
+mod upload_kill;
 mod uploads;
 mod uploads_local;
