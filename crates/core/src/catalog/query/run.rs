@@ -13,6 +13,24 @@ use crate::catalog::{MediaItem, Snapshot};
 /// The page of `snap` that `query` asks for.
 pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
     let mut text = TextMatch::new(&query.words);
+    if query.sort == Sort::default() {
+        // Key order is the snapshot's: count, keeping only the page (no list of matches).
+        let mut total = 0;
+        let mut items = Vec::new();
+        for item in &snap.items {
+            if filters(item, query) && text.matches(item) {
+                if total >= query.offset && items.len() < query.limit {
+                    items.push(item);
+                }
+                total += 1;
+            }
+        }
+        return Page {
+            total,
+            items,
+            generation: snap.generation,
+        };
+    }
     let mut matches: Vec<&MediaItem> = snap
         .items
         .iter()
@@ -22,11 +40,6 @@ pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
     let start = query.offset.min(total);
     let end = query.offset.saturating_add(query.limit).min(total);
     let items = match query.sort {
-        // The snapshot is in key order already.
-        Sort {
-            field: SortField::Key,
-            descending: false,
-        } => matches[start..end].to_vec(),
         Sort {
             field: SortField::Key,
             descending: true,
