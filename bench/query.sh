@@ -13,6 +13,8 @@
 #                         (default: $CARGO_TARGET_DIR/release, else target/release)
 #   BENCH_WRK_SECS=N      length of each wrk run (default 5)
 #   BENCH_COUNTS="A B"    library sizes (default "100000 1000000")
+#   BENCH_FIXTURES=DIR    keep the libraries in DIR/lib-N and reuse them when present
+#                         (default: made in a temporary folder and deleted)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,9 +54,11 @@ REQUESTS=(
 ROWS=$WORK/rows.md
 : >"$ROWS"
 for count in $COUNTS; do
-    dir=$WORK/lib-$count
-    say "making $count sparse files"
-    "$BENCH" fixtures --dir "$dir" --count "$count" >/dev/null
+    dir=${BENCH_FIXTURES:-$WORK}/lib-$count
+    if [ ! -d "$dir" ]; then
+        say "making $count sparse files"
+        "$BENCH" fixtures --dir "$dir" --count "$count" >/dev/null
+    fi
     PORT=$("$BENCH" port)
     (cd "$WORK" && exec "$SERVER" --media-dir "$dir" --bind 127.0.0.1 --port "$PORT" --refresh-secs 0) \
         >"$WORK/server-$count.log" 2>&1 &
@@ -81,7 +85,7 @@ for count in $COUNTS; do
     printf '| %s | *(server RSS: %s MiB after listing, %s MiB after the queries)* | | | | | | | |\n' \
         "$count" "$rss" "$rss_after" >>"$ROWS"
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
-    rm -rf "$dir"
+    [ -n "${BENCH_FIXTURES:-}" ] || rm -rf "$dir"
 done
 
 SECTION=$WORK/section.md
