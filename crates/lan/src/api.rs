@@ -6,13 +6,19 @@
 //! ([`GzipCache`]; compression is HTTP's business, so the cache lives here, not in the
 //! catalog).
 //!
+//! With paging or search parameters, `/api/videos` answers one page, `{total, items,
+//! generation}`, from the core's query engine ([`bucketstream_core::catalog::query`]: parsing
+//! and running are pure; this is only its HTTP face). A search scans every item (tens of
+//! milliseconds at 1,000,000), so it runs on the blocking pool, not on a worker serving media.
+//!
 //! `/api/health` shows the whole location (folder paths, the endpoint) only to clients on a
 //! trusted network; other admitted clients see folder names and the bucket. `POST
 //! /api/refresh` is rate-limited ([`bucketstream_core::catalog`]): its answer says whether it listed.
 
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,8 +26,9 @@ use bytes::Bytes;
 use tokio::sync::OnceCell;
 
 use super::ServerState;
-use bucketstream_core::catalog::{ClientRefresh, Snapshot};
+use bucketstream_core::catalog::{query, ClientRefresh, Snapshot};
 use bucketstream_core::error::Error;
+use bucketstream_core::error::ErrorCode;
 use bucketstream_core::library::Viewer;
 use bucketstream_core::wire::ErrorBody;
 
@@ -76,8 +83,25 @@ impl GzipCache {
     }
 }
 
-/// `GET /api/videos`: the items as a JSON array, gzipped when the client accepts it.
-pub async fn videos(State(state): State<ServerState>, request: HeaderMap) -> Response {
+/// `GET /api/videos`: the items as a JSON array, gzipped when the client accepts it; with
+/// paging or search parameters ([`bucketstream_core::catalog::query`]) one page of them,
+/// `{total, items, generation}`.
+pub async fn videos(
+    State(state): State<ServerState>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    request: HeaderMap,
+) -> Response {
+    let pairs = match params {
+        Ok(Query(pairs)) => pairs,
+        Err(rejection) => {
+            return error_body(&ErrorBody::new(ErrorCode::BadQuery, rejection.body_text()))
+        }
+    };
+    match query::parse(&pairs) {
+        Ok(None) => {}
+        Ok(Some(query)) => return page(&state, query).await,
+        Err(bad) => return error_body(&ErrorBody::new(ErrorCode::BadQuery, bad.0)),
+    }
     let snap = state.library.snapshot();
     let gzipped = if accepts_gzip(&request) {
         state.gzip.get(&snap).await
@@ -99,6 +123,38 @@ pub async fn videos(State(state): State<ServerState>, request: HeaderMap) -> Res
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(gen) = HeaderValue::from_str(&snap.generation.to_string()) {
+        headers.insert("x-library-generation", gen);
+    }
+    resp
+}
+
+/// The page `query` asks for, as JSON (no-store, with the generation in a header as the whole
+/// list has it).
+async fn page(state: &ServerState, query: query::Query) -> Response {
+    let snap = state.library.snapshot();
+    let generation = snap.generation;
+    let body = tokio::task::spawn_blocking(move || {
+        let page = query::run(&snap, &query);
+        serde_json::to_vec(&page)
+    })
+    .await;
+    let body = match body {
+        Ok(Ok(body)) => body,
+        _ => {
+            return error_body(&ErrorBody::new(
+                ErrorCode::Internal,
+                "the page could not be made",
+            ))
+        }
+    };
+    let mut resp = body.into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(gen) = HeaderValue::from_str(&generation.to_string()) {
         headers.insert("x-library-generation", gen);
     }
     resp

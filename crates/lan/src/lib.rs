@@ -5,7 +5,9 @@
 //! axum router for in-process tests with `tower::ServiceExt::oneshot`.
 //!
 //! Routes:
-//! - `GET /api/videos`: the library as a JSON array of [`bucketstream_core::catalog::MediaItem`].
+//! - `GET /api/videos`: the library as a JSON array of [`bucketstream_core::catalog::MediaItem`];
+//!   with paging or search parameters one page, `{total, items, generation}`
+//!   ([`bucketstream_core::catalog::query`]).
 //! - `GET /api/health`: [`bucketstream_core::library::Health`].
 //! - `POST /api/refresh`: lists the source now; answers like `/api/health`.
 //! - `POST /api/bucket`, `DELETE /api/items/{id}`, `POST /api/items/{id}/move`: the owner's

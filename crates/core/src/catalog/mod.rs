@@ -18,6 +18,7 @@ mod edit;
 mod enrich;
 pub mod item;
 pub mod meta;
+pub mod query;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -97,7 +97,8 @@ pub enum ErrorCode {
     LanBind,
     /// The LAN access key cannot be made, read or stored.
     LanKey,
-    /// A background task panicked or was cancelled.
+    /// A background task panicked or was cancelled (also on the LAN: a page of
+    /// `/api/videos` is made on the blocking pool).
     Internal,
     // Uploads (`bucketstream_upload`, `/api/uploads`).
     /// This device may not upload (LAN uploads are off).
@@ -114,11 +115,14 @@ pub enum ErrorCode {
     ChecksumMismatch,
     /// The upload expired and was discarded.
     UploadGone,
+    // Paging and search (`crate::catalog::query`, `GET /api/videos?…`).
+    /// A paging or search parameter that is refused (unknown, repeated, out of range).
+    BadQuery,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 47] = [
+    pub const ALL: [ErrorCode; 48] = [
         ErrorCode::Config,
         ErrorCode::FolderUnreadable,
         ErrorCode::CacheDirForeign,
@@ -166,6 +170,7 @@ impl ErrorCode {
         ErrorCode::UploadConflict,
         ErrorCode::ChecksumMismatch,
         ErrorCode::UploadGone,
+        ErrorCode::BadQuery,
     ];
 
     /// The code as it appears on the wire (`"no_such_bucket"`).
@@ -218,6 +223,7 @@ impl ErrorCode {
             ErrorCode::UploadConflict => "upload_conflict",
             ErrorCode::ChecksumMismatch => "checksum_mismatch",
             ErrorCode::UploadGone => "upload_gone",
+            ErrorCode::BadQuery => "bad_query",
         }
     }
 
@@ -227,7 +233,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             MissingHost | DuplicateHost | Malformed | UnknownType | UnknownMessage
-            | BinaryUnsupported | BucketNameInvalid | NameInvalid | BadUpload => 400,
+            | BinaryUnsupported | BucketNameInvalid | NameInvalid | BadUpload | BadQuery => 400,
             Unauthorized => 401,
             CrossSite | OwnerOnly | UploadForbidden => 403,
             NotFound => 404,
@@ -253,10 +259,7 @@ impl ErrorCode {
     /// only). The README's LAN API section names exactly these.
     pub fn on_lan(self) -> bool {
         use ErrorCode::*;
-        !matches!(
-            self,
-            NoKeyring | Keyring | EnvFile | LanBind | LanKey | Internal
-        )
+        !matches!(self, NoKeyring | Keyring | EnvFile | LanBind | LanKey)
     }
 
     /// What went wrong and what the person can do about it, `(title, help)`, for the codes a

@@ -23,6 +23,7 @@ mod lan_origin;
 mod local;
 mod local_races;
 mod manage;
+mod paging;
 mod paths;
 mod proxy;
 mod s3;
