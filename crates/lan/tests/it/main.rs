@@ -26,6 +26,7 @@ mod manage;
 mod paths;
 mod proxy;
 mod s3;
+mod s3_list;
 mod scan;
 mod shutdown;
 mod suite;
