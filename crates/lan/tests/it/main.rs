@@ -12,6 +12,7 @@ mod byteproxy;
 mod cache;
 mod cache_dir;
 mod cache_faults;
+mod cluster;
 mod common;
 mod counting;
 mod lan_access;
