@@ -38,8 +38,6 @@ for tool in garage python3 curl rclone; do
     command -v "$tool" >/dev/null 2>&1 || { echo "list.sh: $tool is missing (see scripts/setup.sh)" >&2; exit 1; }
 done
 
-say "building bucketstream-server (release)"
-cargo build --release -p bucketstream-server
 SERVER=$TARGET/release/bucketstream-server
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -86,6 +84,10 @@ UPLOAD_SECS=$(python3 -c "print(f'{$(now) - $t0:.0f}')")
 listed=$(rcl size "garage:$BUCKET" --json --fast-list | python3 -c "import json,sys; print(json.load(sys.stdin)['count'])")
 [ "$listed" = "$N" ] || { echo "list.sh: the bucket has $listed objects, want $N" >&2; exit 1; }
 say "uploaded in ${UPLOAD_SECS}s"
+
+# Built after the upload, which does not need it (the two overlap when a build runs already).
+say "building bucketstream-server (release)"
+cargo build --release -p bucketstream-server
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -42,9 +42,9 @@ const HOSTILE: &[&str] = &[
     "zz",
 ];
 
-/// Every key of the fixture: the hostile ones, 1,100 directly under one folder (a delimited
-/// listing past one page), 40 small folders (enough that later ones are listed flat), and
-/// 1,050 under a late folder with sub-folders (a flat listing past one page).
+/// Every key of the fixture: the hostile ones, 1,100 directly under one folder and 1,050 under
+/// a late folder with sub-folders (ranges that take several pages), 40 small folders (cut
+/// points; at concurrency 64 they are too few and the walk probes a level deeper).
 fn fixture_keys() -> Vec<String> {
     let mut keys: Vec<String> = HOSTILE.iter().map(|k| (*k).to_owned()).collect();
     keys.extend((0..1_100).map(|i| format!("a-wide/{i:05}.mp3")));
