@@ -5,6 +5,15 @@
 #   scripts/garage.sh stop DIR     stop the server (data stays)
 #   scripts/garage.sh restart DIR  stop then start with the same data and ports
 #
+# A three-node cluster on loopback (replication factor 3), for failover tests:
+#   scripts/garage.sh start-cluster DIR   start nodes DIR/node1..3 (first time: connect them,
+#                                         one layout with a zone each, an access key)
+#   scripts/garage.sh stop-node DIR N     stop node N (1-3); its data stays
+#   scripts/garage.sh start-node DIR N    start node N again (same data and ports)
+#   scripts/garage.sh stop DIR            on a cluster folder: stop every node
+# DIR/env is as below, with the endpoint of node 1, plus BUCKETSTREAM_TEST_S3_ENDPOINTS (the
+# three nodes' endpoints, space-separated); DIR/nodeN/env holds node N's own endpoint.
+#
 # After start, DIR/env holds shell assignments (source it, or read it as KEY=VALUE lines):
 #   BUCKETSTREAM_TEST_S3_ENDPOINT  http://127.0.0.1:PORT (path-style, region "garage")
 #   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION   a key allowed to create buckets
@@ -12,8 +21,9 @@
 # The key may create buckets: every test creates its own with CreateBucket.
 set -euo pipefail
 
-cmd=${1:?usage: garage.sh start|stop|restart DIR}
-dir=${2:?usage: garage.sh start|stop|restart DIR}
+usage="usage: garage.sh start|stop|restart|start-cluster DIR, or stop-node|start-node DIR N"
+cmd=${1:?$usage}
+dir=${2:?$usage}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 cfg="$dir/garage.toml"
@@ -35,10 +45,10 @@ write_config() {
 metadata_dir = "$dir/meta"
 data_dir = "$dir/data"
 db_engine = "sqlite"
-replication_factor = 1
+replication_factor = ${REPLICATION:-1}
 rpc_bind_addr = "127.0.0.1:$rpc"
 rpc_public_addr = "127.0.0.1:$rpc"
-rpc_secret = "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+rpc_secret = "${RPC_SECRET:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}"
 
 [s3_api]
 api_bind_addr = "127.0.0.1:$s3"
@@ -75,6 +85,10 @@ start() {
   RUST_LOG=${GARAGE_LOG:-warn} setsid "$GARAGE" -c "$cfg" server >>"$dir/garage.log" 2>&1 </dev/null 9>&- &
   echo $! >"$dir/pid"
   wait_until "the RPC layer" g status
+  if [ ! -f "$dir/env" ] && [ -n "${NODE_ONLY:-}" ]; then
+    # A cluster node: its own endpoint; layout and key are the cluster's.
+    echo "BUCKETSTREAM_TEST_S3_ENDPOINT=http://$(sed -n '/^\[s3_api\]/,/^\[/ s/^api_bind_addr = "\(.*\)"/\1/p' "$cfg")" >"$dir/env"
+  fi
   if [ ! -f "$dir/env" ]; then
     local node key_out key_id secret
     node=$(g node id -q | cut -d@ -f1)
@@ -112,13 +126,80 @@ stop() {
   fi
 }
 
+node_dir() { # $1: cluster folder, $2: node number (1-3)
+  case "$2" in 1|2|3) echo "$1/node$2" ;; *) echo "garage.sh: node is 1, 2 or 3, not '$2'" >&2; return 2 ;; esac
+}
+
+# Runs "$@" with dir and cfg set to node $1 of the cluster in $cluster.
+on_node() {
+  local n=$1; shift
+  local nd; nd=$(node_dir "$cluster" "$n")
+  mkdir -p "$nd"
+  ( dir=$nd; cfg=$nd/garage.toml; "$@" )
+}
+
+cluster_start_node() {
+  local n=$1
+  [ -f "$cluster/rpc_secret" ] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$cluster/rpc_secret"
+  REPLICATION=3 RPC_SECRET=$(cat "$cluster/rpc_secret") NODE_ONLY=1 on_node "$n" start
+}
+
+start_cluster() {
+  local n
+  for n in 1 2 3; do cluster_start_node "$n"; done
+  if [ ! -f "$cluster/env" ]; then
+    local ids=() id
+    for n in 1 2 3; do
+      id=$(on_node "$n" g node id -q)
+      ids+=("$id")
+    done
+    # Node 1 learns the others; the cluster gossips the rest.
+    for n in 2 3; do on_node 1 g node connect "${ids[$((n - 1))]}" >/dev/null; done
+    for n in 1 2 3; do
+      on_node 1 wait_until "node $n in the cluster" g layout assign -z "dc$n" -c 1G "${ids[$((n - 1))]%@*}"
+    done
+    on_node 1 g layout apply --version 1 >/dev/null
+    local key_out key_id secret endpoints=""
+    key_out=$(on_node 1 g key create bucketstream-test)
+    key_id=$(printf '%s\n' "$key_out" | sed -n 's/^Key ID: *//p' | head -1)
+    secret=$(printf '%s\n' "$key_out" | sed -n 's/^Secret key: *//p' | head -1)
+    if [ -z "$key_id" ] || [ -z "$secret" ]; then
+      echo "garage.sh: cannot read the key from: $key_out" >&2
+      return 1
+    fi
+    on_node 1 g key allow --create-bucket bucketstream-test >/dev/null
+    for n in 1 2 3; do
+      endpoints="$endpoints $(sed -n 's/^BUCKETSTREAM_TEST_S3_ENDPOINT=//p' "$cluster/node$n/env")"
+    done
+    endpoints=${endpoints# }
+    cat >"$cluster/env.tmp" <<ENV
+BUCKETSTREAM_TEST_S3_ENDPOINT=${endpoints%% *}
+BUCKETSTREAM_TEST_S3_ENDPOINTS=$endpoints
+AWS_ACCESS_KEY_ID=$key_id
+AWS_SECRET_ACCESS_KEY=$secret
+AWS_REGION=garage
+ENV
+    mv "$cluster/env.tmp" "$cluster/env"
+  fi
+}
+
+stop_cluster() {
+  local n
+  for n in 1 2 3; do [ -d "$cluster/node$n" ] && on_node "$n" stop; done
+  return 0
+}
+
 # Tests may call start concurrently on one folder: one at a time.
 exec 9>"$dir/.lock"
 flock 9
 
+cluster=$dir
 case "$cmd" in
   start) start ;;
-  stop) stop ;;
+  stop) if [ -d "$dir/node1" ]; then stop_cluster; else stop; fi ;;
   restart) stop; start ;;
-  *) echo "usage: garage.sh start|stop|restart DIR" >&2; exit 2 ;;
+  start-cluster) start_cluster ;;
+  stop-node) on_node "${3:?$usage}" stop ;;
+  start-node) cluster_start_node "${3:?$usage}" ;;
+  *) echo "$usage" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ mod answer;
 pub mod local;
 pub mod manage;
 pub mod s3;
+pub mod s3list;
 
 use std::io;
 use std::pin::Pin;

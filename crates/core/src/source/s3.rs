@@ -1,13 +1,13 @@
 //! An S3 or S3-compatible bucket as a library, through aws-sdk-s3.
 //!
-//! Listing follows ListObjectsV2 continuation tokens; opening is a (ranged) GetObject whose
+//! Listing fans ListObjectsV2 pages out over folders ([`super::s3list`]); opening is a (ranged) GetObject whose
 //! body streams through without being buffered whole, once its status, `Content-Range`, length
 //! and ETag are checked against what was asked ([`super::answer`]). SDK errors are classified into the
 //! core's actionable errors (unreachable, bad credentials, no such bucket, access denied).
 
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
@@ -21,7 +21,7 @@ use aws_sdk_s3::Client;
 use tokio_util::io::ReaderStream;
 
 use super::answer::{self, Answer, Asked};
-use super::{ObjectBody, ObjectMeta};
+use super::ObjectBody;
 use crate::config::S3Config;
 use crate::error::{Error, Result};
 
@@ -111,36 +111,6 @@ impl S3Source {
     /// The bucket name.
     pub fn bucket(&self) -> &str {
         &self.bucket
-    }
-
-    /// Lists every object under the prefix, page by page.
-    pub async fn list(&self) -> Result<Vec<ObjectMeta>> {
-        let mut out = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&self.prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(e, &self.bucket))?;
-            for obj in page.contents() {
-                let Some(key) = obj.key() else { continue };
-                if key.ends_with('/') {
-                    continue; // folder marker
-                }
-                out.push(ObjectMeta {
-                    key: key.to_owned(),
-                    size: obj.size().unwrap_or(0).max(0) as u64,
-                    etag: obj.e_tag().map(str::to_owned),
-                    last_modified: obj
-                        .last_modified()
-                        .and_then(|t| SystemTime::try_from(*t).ok()),
-                });
-            }
-        }
-        Ok(out)
     }
 
     /// A (ranged) GetObject, conditional on the listed ETag, whose answer is checked against

@@ -263,6 +263,17 @@ fn garage_sh(cmd: &str, dir: &Path) {
     assert!(status.success(), "garage.sh {cmd} failed");
 }
 
+fn garage_sh_node(cmd: &str, dir: &Path, n: u8) {
+    let status = Command::new("bash")
+        .arg(repo_root().join("scripts/garage.sh"))
+        .arg(cmd)
+        .arg(dir)
+        .arg(n.to_string())
+        .status()
+        .expect("run scripts/garage.sh");
+    assert!(status.success(), "garage.sh {cmd} {n} failed");
+}
+
 impl Garage {
     /// The shared instance: `$BUCKETSTREAM_TEST_GARAGE`, or one under `target/garage-test`.
     pub fn shared() -> Garage {
@@ -287,6 +298,23 @@ impl Garage {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         Garage { dir, env, owned }
+    }
+
+    /// A private three-node cluster (replication factor 3) in a fresh folder, stopped on
+    /// drop; the endpoint is node 1's.
+    pub fn cluster(dir: &Path) -> Garage {
+        garage_sh("start-cluster", dir);
+        Garage::read(dir.to_owned(), true)
+    }
+
+    /// Stops node `n` (1-3) of a cluster.
+    pub fn stop_node(&self, n: u8) {
+        garage_sh_node("stop-node", &self.dir, n);
+    }
+
+    /// Starts node `n` (1-3) of a cluster again.
+    pub fn start_node(&self, n: u8) {
+        garage_sh_node("start-node", &self.dir, n);
     }
 
     pub fn stop(&self) {
