@@ -64,7 +64,7 @@ impl Catalog {
         let mut items = old.items.clone();
         let mut changed = Vec::new();
         for update in updates {
-            let Some(&index) = old.by_id.get(&update.id) else {
+            let Some(index) = old.index_of(&update.id) else {
                 continue;
             };
             let item = &mut items[index];

@@ -20,7 +20,6 @@ pub mod item;
 pub mod meta;
 pub mod query;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -66,8 +65,9 @@ fn empty_list() -> Arc<RawValue> {
 pub struct Snapshot {
     /// Items sorted by key.
     pub items: Vec<MediaItem>,
-    /// id -> index in `items`.
-    by_id: HashMap<String, usize>,
+    /// Indices into `items`, ordered by the items' ids: a lookup by id is a binary search
+    /// (4 bytes an item, where a map from id to index held a second copy of every id).
+    by_id: Vec<u32>,
     /// Bumped by every refresh that changed something; 0 before the first success.
     pub generation: u64,
     /// When this snapshot was listed.
@@ -87,7 +87,7 @@ impl Default for Snapshot {
     fn default() -> Snapshot {
         Snapshot {
             items: Vec::new(),
-            by_id: HashMap::new(),
+            by_id: Vec::new(),
             generation: 0,
             refreshed_at: None,
             items_json: Bytes::from_static(b"[]"),
@@ -106,11 +106,10 @@ impl Snapshot {
     ) -> Snapshot {
         items.sort_by(|a, b| a.key.cmp(&b.key));
         items.dedup_by(|a, b| a.id == b.id);
-        let by_id = items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| (item.id.clone(), i))
+        let mut by_id: Vec<u32> = (0..items.len())
+            .filter_map(|i| u32::try_from(i).ok())
             .collect();
+        by_id.sort_unstable_by(|&a, &b| items[a as usize].id.cmp(&items[b as usize].id));
         let items_raw = serde_json::value::to_raw_value(&items)
             .map(Arc::from)
             .unwrap_or_else(|_| empty_list());
@@ -133,7 +132,16 @@ impl Snapshot {
 
     /// The item with this id.
     pub fn get(&self, id: &str) -> Option<&MediaItem> {
-        self.by_id.get(id).map(|&i| &self.items[i])
+        self.index_of(id).map(|i| &self.items[i])
+    }
+
+    /// The index in `items` of the item with this id.
+    pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
+        let at = self
+            .by_id
+            .binary_search_by(|&i| self.items[i as usize].id.as_str().cmp(id))
+            .ok()?;
+        self.by_id.get(at).map(|&i| i as usize)
     }
 }
 

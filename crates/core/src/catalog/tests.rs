@@ -277,3 +277,26 @@ async fn a_seeded_listing_is_served_until_the_first_listing() {
     cat.seed(&[old]).await;
     assert_eq!(cat.snapshot().items[0].key, "now.mp3");
 }
+
+#[test]
+fn every_item_is_found_by_its_id_and_no_other_id_is() {
+    let objects: Vec<ObjectMeta> = (0..500)
+        .map(|i| ObjectMeta {
+            key: format!("f{}/song {i}.mp3", i % 7),
+            size: 1,
+            etag: None,
+            last_modified: None,
+        })
+        .collect();
+    let items: Vec<MediaItem> = objects
+        .iter()
+        .filter_map(|o| item::from_object("s3://b/", "", o))
+        .collect();
+    let snap = Snapshot::new(items.clone(), Arc::default(), 1, None);
+    for item in &items {
+        assert_eq!(snap.get(&item.id).map(|i| &i.key), Some(&item.key));
+    }
+    assert!(snap.get(&item::item_id("s3://b/", "missing.mp3")).is_none());
+    assert!(snap.get("").is_none());
+    assert!(Snapshot::default().get(&items[0].id).is_none());
+}
