@@ -11,6 +11,7 @@ mod art_store;
 mod listing;
 mod records;
 pub mod schema;
+mod user;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -19,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
 pub use records::Record;
+pub use user::{Bookmark, Playlist, PlaylistEdit, Plays, StarKind};
 
 use crate::art::ArtError;
 

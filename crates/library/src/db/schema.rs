@@ -13,7 +13,7 @@ use super::DbError;
 /// Every migration, oldest first. Never edit a released one: append a new one.
 pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/001_init.sql"),
-    // #16 (playlists, stars, bookmarks) goes here as include_str!("sql/002_….sql").
+    include_str!("sql/002_user.sql"),
 ];
 
 /// The schema version this build writes (the number of migrations).
