@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod envelope;
 pub mod error;
+pub mod model;
 pub mod params;
 
 pub use envelope::{Format, Node};
