@@ -440,7 +440,7 @@ fn figures_for_100k_records() {
         + std::fs::metadata(path.with_extension("db-wal"))
             .map(|m| m.len())
             .unwrap_or(0);
-    let items: Vec<bucketstream_core::catalog::MediaItem> = records
+    let items: Vec<std::sync::Arc<bucketstream_core::catalog::MediaItem>> = records
         .iter()
         .filter_map(|r| {
             let obj = ObjectMeta {
@@ -451,7 +451,7 @@ fn figures_for_100k_records() {
             };
             let mut item = bucketstream_core::catalog::item::from_object(SRC, "", &obj)?;
             item.meta = std::sync::Arc::new(r.meta.clone());
-            Some(item)
+            Some(std::sync::Arc::new(item))
         })
         .collect();
     let t = std::time::Instant::now();
