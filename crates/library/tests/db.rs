@@ -235,6 +235,17 @@ fn listings_round_trip_in_order() {
         Some(Vec::new()),
         "an empty bucket is not 'never listed'"
     );
+
+    // With item ids (none for what is not an item; a missing tail is none too).
+    let id = bucketstream_core::catalog::item::item_id(SRC, &objects[0].key);
+    db.save_listing_with_ids(SRC, &objects, &[Some(id), None])
+        .expect("save with ids");
+    let (back, ids) = db
+        .load_listing_with_ids(SRC)
+        .expect("load")
+        .expect("saved");
+    assert_eq!(back, objects);
+    assert_eq!(ids, [Some(id), None, None]);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::{item, Catalog, Change, Event, ItemMeta, MediaItem, Snapshot};
+use super::{item, Catalog, Change, Event, ItemId, ItemMeta, MediaItem, Snapshot};
 use crate::media;
 use crate::source::ObjectMeta;
 
@@ -42,12 +42,25 @@ impl Catalog {
     /// ends, so a restart shows the whole library at once. Does nothing once a listing has
     /// succeeded. Sends no event: clients that connect get the list as usual.
     pub async fn seed(&self, objects: &[ObjectMeta]) {
+        self.seed_with_ids(objects, &[]).await;
+    }
+
+    /// As [`Catalog::seed`], with the item ids saved with the listing (`ids[i]` for
+    /// `objects[i]`), so no key is hashed again. The saved ids are used only if the first one
+    /// is that object's id in this catalog (a listing saved under another identity is hashed).
+    pub async fn seed_with_ids(&self, objects: &[ObjectMeta], ids: &[Option<ItemId>]) {
         let _guard = self.refresh_lock.lock().await;
         let old = self.snapshot();
         if old.refreshed_at.is_some() {
             return;
         }
-        let (items, folder_art) = self.items_of(objects);
+        let trusted = objects
+            .iter()
+            .zip(ids)
+            .find_map(|(o, id)| id.map(|id| (o, id)))
+            .is_some_and(|(o, id)| item::item_id(&self.identity, &o.key) == id);
+        let ids = if trusted { ids } else { &[] };
+        let (items, folder_art) = self.items_with_ids(objects, ids);
         let snap = Arc::new(Snapshot::new(items, folder_art, old.generation + 1, None));
         self.swap(snap);
     }
@@ -105,6 +118,16 @@ impl Catalog {
         &self,
         objects: &[ObjectMeta],
     ) -> (Vec<Arc<MediaItem>>, Arc<Vec<ObjectMeta>>) {
+        self.items_with_ids(objects, &[])
+    }
+
+    /// [`Catalog::items_of`], with the ids of the objects when known (`ids[i]` for
+    /// `objects[i]`, trusted).
+    fn items_with_ids(
+        &self,
+        objects: &[ObjectMeta],
+        ids: &[Option<ItemId>],
+    ) -> (Vec<Arc<MediaItem>>, Arc<Vec<ObjectMeta>>) {
         let prefix = self.source.prefix();
         let enrich = self
             .enrich
@@ -114,7 +137,7 @@ impl Catalog {
         let old = self.snapshot();
         let mut folders = item::Folders::default();
         let mut items = Vec::with_capacity(objects.len());
-        for o in objects {
+        for (at, o) in objects.iter().enumerate() {
             let same = old.by_key(&o.key).filter(|i| {
                 i.etag == o.etag
                     && i.size == o.size
@@ -133,7 +156,8 @@ impl Catalog {
                 folders.remember(&prev.folder);
                 continue;
             }
-            let Some(mut item) = item::from_object_in(&self.identity, prefix, o, &mut folders)
+            let id = ids.get(at).copied().flatten();
+            let Some(mut item) = item::from_object_in(&self.identity, prefix, o, &mut folders, id)
             else {
                 continue;
             };

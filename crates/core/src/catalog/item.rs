@@ -265,15 +265,17 @@ impl Folders {
 
 /// The item for a listed object, or `None` when it is not media.
 pub fn from_object(identity: &str, prefix: &str, obj: &ObjectMeta) -> Option<MediaItem> {
-    from_object_in(identity, prefix, obj, &mut Folders::default())
+    from_object_in(identity, prefix, obj, &mut Folders::default(), None)
 }
 
-/// [`from_object`], its folder name shared through `folders`.
+/// [`from_object`], its folder name shared through `folders`; `id` when the caller knows it
+/// already (kept with a saved listing: it is [`item_id`] of the key, not computed again).
 pub fn from_object_in(
     identity: &str,
     prefix: &str,
     obj: &ObjectMeta,
     folders: &mut Folders,
+    id: Option<ItemId>,
 ) -> Option<MediaItem> {
     let (kind, content_type) = media::classify(&obj.key)?;
     let rel = obj.key.strip_prefix(prefix).unwrap_or(&obj.key);
@@ -284,7 +286,7 @@ pub fn from_object_in(
     let name = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
     let name = if name.trim().is_empty() { file } else { name };
     Some(MediaItem {
-        id: item_id(identity, &obj.key),
+        id: id.unwrap_or_else(|| item_id(identity, &obj.key)),
         name: name.to_owned(),
         key: obj.key.clone(),
         folder: folders.intern(folder),
@@ -370,9 +372,9 @@ mod tests {
     #[test]
     fn items_of_a_folder_share_its_name() {
         let mut folders = Folders::default();
-        let a = from_object_in("s", "", &obj("x/y/a.mp3"), &mut folders).expect("media");
-        let b = from_object_in("s", "", &obj("x/y/b.mp3"), &mut folders).expect("media");
-        let c = from_object_in("s", "", &obj("x/c.mp3"), &mut folders).expect("media");
+        let a = from_object_in("s", "", &obj("x/y/a.mp3"), &mut folders, None).expect("media");
+        let b = from_object_in("s", "", &obj("x/y/b.mp3"), &mut folders, None).expect("media");
+        let c = from_object_in("s", "", &obj("x/c.mp3"), &mut folders, None).expect("media");
         assert!(Arc::ptr_eq(&a.folder, &b.folder));
         assert_eq!((&*a.folder, &*c.folder), ("x/y", "x"));
     }

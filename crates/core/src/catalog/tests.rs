@@ -346,3 +346,38 @@ async fn a_flush_and_an_unchanged_listing_share_the_items_they_did_not_change() 
     let listed = cat.refresh().await.expect("refresh");
     assert!(Arc::ptr_eq(&listed.items[1], &after.items[1]));
 }
+
+#[tokio::test]
+async fn a_seed_uses_the_saved_ids_only_when_they_are_this_catalogs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objects: Vec<ObjectMeta> = ["a/1.mp3", "a/2.mp3", "b/cover.jpg"]
+        .iter()
+        .map(|k| ObjectMeta {
+            key: (*k).into(),
+            size: 1,
+            etag: None,
+            last_modified: None,
+        })
+        .collect();
+    let cat = catalog(dir.path());
+    let right: Vec<Option<ItemId>> = vec![
+        Some(item::item_id(cat.identity(), "a/1.mp3")),
+        Some(item::item_id(cat.identity(), "a/2.mp3")),
+        None,
+    ];
+    cat.seed_with_ids(&objects, &right).await;
+    let snap = cat.snapshot();
+    assert_eq!(snap.items.len(), 2);
+    assert_eq!(Some(snap.items[1].id), right[1]);
+    assert!(snap.get(&snap.items[0].id).is_some());
+    assert_eq!(snap.folder_art.len(), 1);
+    assert!(Arc::ptr_eq(&snap.items[0].folder, &snap.items[1].folder));
+
+    // Ids saved under another identity are not trusted: every key is hashed.
+    let cat = catalog(dir.path());
+    let wrong: Vec<Option<ItemId>> = vec![Some(item::item_id("elsewhere", "a/1.mp3")); 2];
+    cat.seed_with_ids(&objects, &wrong).await;
+    let snap = cat.snapshot();
+    assert_eq!(Some(snap.items[0].id), right[0]);
+    assert_eq!(Some(snap.items[1].id), right[1]);
+}

@@ -13,6 +13,7 @@ use super::DbError;
 /// Every migration, oldest first. Never edit a released one: append a new one.
 pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/001_init.sql"),
+    include_str!("sql/002_listing_ids.sql"),
     // #16 (playlists, stars, bookmarks) goes here as include_str!("sql/002_….sql").
 ];
 

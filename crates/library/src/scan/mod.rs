@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bucketstream_core::catalog::{MetaUpdate, Snapshot};
+use bucketstream_core::catalog::{ItemId, MetaUpdate, Snapshot};
 use bucketstream_core::config::LibraryConfig;
 use bucketstream_core::source::ObjectMeta;
 use bucketstream_core::wire::ScanProgress;
@@ -107,15 +107,15 @@ impl MediaLibrary {
     pub async fn seed(&self) -> Result<bool, LibraryError> {
         let db = self.db.clone();
         let source = source_key(&self.library);
-        let listing = blocking(move || db.load_listing(&source)).await??;
-        let Some(objects) = listing else {
+        let listing = blocking(move || db.load_listing_with_ids(&source)).await??;
+        let Some((objects, ids)) = listing else {
             return Ok(false);
         };
         tracing::info!(
             objects = objects.len(),
             "serving the last listing until the first one ends"
         );
-        self.library.catalog().seed(&objects).await;
+        self.library.catalog().seed_with_ids(&objects, &ids).await;
         Ok(true)
     }
 
@@ -191,11 +191,11 @@ impl MediaLibrary {
 
     /// Saves the snapshot's objects as the last listing and forgets records of keys gone.
     async fn keep_listing(&self, snap: &Snapshot) -> Result<(), LibraryError> {
-        let objects = listing_of(snap);
+        let (objects, ids) = listing_of(snap);
         let db = self.db.clone();
         let source = source_key(&self.library);
         blocking(move || {
-            db.save_listing(&source, &objects)?;
+            db.save_listing_with_ids(&source, &objects, &ids)?;
             let keys = objects.iter().map(|o| o.key.as_str()).collect();
             db.retain(&source, &keys).map(|_| ())
         })
@@ -305,8 +305,9 @@ impl MediaLibrary {
     }
 }
 
-/// The snapshot's objects (items and folder art) as a listing.
-fn listing_of(snap: &Snapshot) -> Vec<ObjectMeta> {
+/// The snapshot's objects (items and folder art) as a listing, with the item ids (`None`
+/// for folder art).
+fn listing_of(snap: &Snapshot) -> (Vec<ObjectMeta>, Vec<Option<ItemId>>) {
     let items = snap.items.iter().map(|i| ObjectMeta {
         key: i.key.clone(),
         size: i.size,
@@ -315,7 +316,9 @@ fn listing_of(snap: &Snapshot) -> Vec<ObjectMeta> {
             .modified_ms
             .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
     });
-    items.chain(snap.folder_art.iter().cloned()).collect()
+    let objects = items.chain(snap.folder_art.iter().cloned()).collect();
+    let ids = snap.items.iter().map(|i| Some(i.id)).collect();
+    (objects, ids)
 }
 
 /// The source's name in the database: its bucket and prefix (S3) or its folders' paths
