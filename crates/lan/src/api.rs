@@ -325,14 +325,16 @@ mod tests {
         for i in 0..(LIST_CHUNK_ITEMS * 2 + 3) {
             std::fs::write(catalog_dir.path().join(format!("{i:04}.mp3")), b"x").expect("write");
         }
-        let source = bucketstream_core::source::local::LocalSource::new(&[catalog_dir
-            .path()
-            .to_owned()])
-        .expect("source");
+        let source =
+            bucketstream_core::source::local::LocalSource::new(&[catalog_dir.path().to_owned()])
+                .expect("source");
         let catalog = bucketstream_core::catalog::Catalog::new(Arc::new(
             bucketstream_core::source::Source::Local(source),
         ));
-        for snap in [Arc::new(Snapshot::default()), catalog.refresh().await.expect("list")] {
+        for snap in [
+            Arc::new(Snapshot::default()),
+            catalog.refresh().await.expect("list"),
+        ] {
             let body = axum::body::to_bytes(list_body(snap.clone()), usize::MAX)
                 .await
                 .expect("body");

@@ -240,10 +240,7 @@ fn listings_round_trip_in_order() {
     let id = bucketstream_core::catalog::item::item_id(SRC, &objects[0].key);
     db.save_listing_with_ids(SRC, &objects, &[Some(id), None])
         .expect("save with ids");
-    let (back, ids) = db
-        .load_listing_with_ids(SRC)
-        .expect("load")
-        .expect("saved");
+    let (back, ids) = db.load_listing_with_ids(SRC).expect("load").expect("saved");
     assert_eq!(back, objects);
     assert_eq!(ids, [Some(id), None, None]);
 }

@@ -87,7 +87,9 @@ impl Db {
 
     /// The saved listing of `source`, in its order; `None` when none was ever saved.
     pub fn load_listing(&self, source: &str) -> Result<Option<Vec<ObjectMeta>>, DbError> {
-        Ok(self.load_listing_with_ids(source)?.map(|(objects, _)| objects))
+        Ok(self
+            .load_listing_with_ids(source)?
+            .map(|(objects, _)| objects))
     }
 
     /// As [`Db::load_listing`], with the saved item id of each object (`None` where none
