@@ -180,6 +180,7 @@ while time.time() - t0 < timeout:
 sys.exit(1)
 PY
 }
+# Waits until /api/health says a listing has ended (last_refresh set).
 wait_listed() {
     local i
     for i in $(seq 1 "$TIMEOUT"); do
