@@ -381,3 +381,33 @@ async fn a_seed_uses_the_saved_ids_only_when_they_are_this_catalogs() {
     assert_eq!(Some(snap.items[0].id), right[0]);
     assert_eq!(Some(snap.items[1].id), right[1]);
 }
+
+#[test]
+fn ids_sharing_their_first_digits_are_ordered_on_the_whole_id() {
+    let ids = [
+        "00000000ffffffffffffffffffffffff",
+        "00000000000000000000000000000001",
+        "ffffffff000000000000000000000000",
+        "00000000000000000000000000000000",
+    ];
+    let items: Vec<Arc<MediaItem>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let obj = ObjectMeta {
+                key: format!("{i}.mp3"),
+                size: 1,
+                etag: None,
+                last_modified: None,
+            };
+            let mut item = item::from_object("s", "", &obj).expect("media");
+            item.id = ItemId::parse(id).expect("id");
+            Arc::new(item)
+        })
+        .collect();
+    assert_eq!(id_order(&items), [3, 1, 0, 2]);
+    let snap = Snapshot::new(items, Arc::default(), 1, None);
+    for id in ids {
+        assert_eq!(snap.get(id).map(|i| i.id.as_str()), Some(id));
+    }
+}

@@ -297,8 +297,11 @@ impl MediaLibrary {
             Err(err) => tracing::warn!(error = %err, "could not store scan results"),
         }
         let mut updates = Vec::with_capacity(batch.len());
-        for (record, update) in batch {
-            self.known.insert(record.key.clone(), Entry::of(&record));
+        for (record, mut update) in batch {
+            let entry = Entry::of(&record);
+            // The catalog's item and what the library knows share one copy of the metadata.
+            update.meta = entry.meta.clone();
+            self.known.insert(record.key, entry);
             updates.push(update);
         }
         self.library.catalog().apply_meta(&updates).await;
