@@ -87,11 +87,17 @@ impl MediaLibrary {
             source,
         })?;
         let db = Db::open_or_reset(&config.data_dir.join(DB_FILE))?;
-        let records = db.load(&source_key(&library))?;
-        let known = Arc::new(Known::new(
-            records.iter().map(|(key, r)| (key.clone(), Entry::of(r))),
-        ));
-        tracing::info!(records = known.len(), "media library opened");
+        let started = Instant::now();
+        let mut entries = Vec::new();
+        db.for_each_record(&source_key(&library), |record| {
+            entries.push(Entry::from_record(record));
+        })?;
+        let known = Arc::new(Known::new(entries));
+        tracing::info!(
+            records = known.len(),
+            load_ms = started.elapsed().as_millis(),
+            "media library opened"
+        );
         library.catalog().set_enrich(known.clone());
         Ok(Arc::new(MediaLibrary {
             library,
