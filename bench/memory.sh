@@ -32,6 +32,10 @@
 #   BENCH_MEM_COUNTS="A B"    library sizes besides the empty one (default "100000 1000000")
 #   BENCH_MEM_MODES="a b"     modes among no-scan, scan and restart (default "no-scan scan restart")
 #   BENCH_MEM_LABEL=WORD      the section's label (default "after")
+#   BENCH_BIN_DIR=DIR         use DIR/bucketstream-server and DIR/bucketstream-bench, built
+#                             before (release), instead of building them
+#   BENCH_MEM_FIXTURES=DIR    take the library of N items from DIR/lib-N when it exists
+#                             (made by `bucketstream-bench fixtures`; kept) instead of making it
 #   BENCH_MEM_TIMEOUT_SECS=N  longest wait for a list to be served (default 3600)
 #   BENCH_MEM_SCAN_SECS=N     with the scan on, sample RSS/HWM and the scan's progress once
 #                             more N s after the GETs (default 60)
@@ -58,12 +62,18 @@ for tool in curl awk python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "memory.sh: $tool is missing" >&2; exit 1; }
 done
 
-say "building bucketstream-server and bucketstream-bench (release)"
-# One package at a time, so each gets the feature set it gets on its own.
-cargo build --release -p bucketstream-server
-cargo build --release -p bucketstream-bench
-SERVER=$TARGET/release/bucketstream-server
-BENCH=$TARGET/release/bucketstream-bench
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+    # Binaries built before (a target dir shared between work trees may hold another's).
+    SERVER=$BENCH_BIN_DIR/bucketstream-server
+    BENCH=$BENCH_BIN_DIR/bucketstream-bench
+else
+    say "building bucketstream-server and bucketstream-bench (release)"
+    # One package at a time, so each gets the feature set it gets on its own.
+    cargo build --release -p bucketstream-server
+    cargo build --release -p bucketstream-bench
+    SERVER=$TARGET/release/bucketstream-server
+    BENCH=$TARGET/release/bucketstream-bench
+fi
 dirty=$(git status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null | wc -l)
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -237,16 +247,24 @@ for mode in $MODES; do
     if [ "$mode" != restart ]; then run_one "$mode" "$WORK/lib-0" 0; fi
 done
 for n in $COUNTS; do
-    say "making $n sparse files"
-    "$BENCH" fixtures --dir "$WORK/lib-$n" --count "$n" >/dev/null
-    # Let the new inodes reach the disk first, so the first run does not pay for the writeback.
-    sync
+    lib=$WORK/lib-$n
+    if [ -n "${BENCH_MEM_FIXTURES:-}" ] && [ -d "$BENCH_MEM_FIXTURES/lib-$n" ]; then
+        lib=$BENCH_MEM_FIXTURES/lib-$n
+        say "using the $n files in $lib"
+    else
+        say "making $n sparse files"
+        "$BENCH" fixtures --dir "$lib" --count "$n" >/dev/null
+        # Let the new inodes reach the disk first, so the first run does not pay for the writeback.
+        sync
+    fi
     INODES="$INODES $n:$(df --output=iused "$WORK" | tail -n 1 | tr -d ' ')"
     for mode in $MODES; do
-        if [ "$mode" = restart ]; then run_restart "$WORK/lib-$n" "$n"; else run_one "$mode" "$WORK/lib-$n" "$n"; fi
+        if [ "$mode" = restart ]; then run_restart "$lib" "$n"; else run_one "$mode" "$lib" "$n"; fi
     done
-    say "removing the $n files"
-    rm -rf "$WORK/lib-$n"
+    if [ "$lib" = "$WORK/lib-$n" ]; then
+        say "removing the $n files"
+        rm -rf "$lib"
+    fi
 done
 LOAD_END=$(loadavg)
 elapsed=$(( $(date +%s) - started ))
