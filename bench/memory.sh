@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Resident memory per item of the LAN server, today (issue #15, "Memory and start", the
-# "before" figures), written into BENCHMARKS.md at the repo root as the section
-# "## Memory per item (issue #15, before)" between <!-- memory:begin --> and
-# <!-- memory:end --> (only that section is replaced; appended when missing).
+# Resident memory per item of the LAN server and its start from the database (issue #15,
+# "Memory and start"), written into BENCHMARKS.md at the repo root as the section
+# "## Memory per item (issue #15, LABEL)" between <!-- memory-LABEL:begin --> and
+# <!-- memory-LABEL:end --> (only that section is replaced; appended when missing). LABEL is
+# $BENCH_MEM_LABEL, "after" by default (the "before" section, written by this script before
+# #15's compaction with the markers <!-- memory:begin/end -->, is left as it is).
 #
 #   bash bench/memory.sh
 #
@@ -18,11 +20,22 @@
 #     wire and total time), then VmRSS and VmHWM again ("after GETs": the serialised JSON and
 #     the gzip copy the server keeps per generation);
 #   - per item = (RSS(N) - RSS(empty, same mode)) / N.
+# And a restart (mode "restart"): the server runs once with --no-scan and a fresh --data-dir
+# until the listing is served and saved in the library database, is stopped, and starts again
+# on the same --data-dir: the time from starting that second process until
+# `GET /api/videos?limit=1` answers `total` = N (served from the saved listing, the folder
+# listed again in the background), VmRSS/VmHWM then, after one whole `GET /api/videos`, and
+# once the background listing has ended (`/api/health` last_refresh set).
 # Everything it starts lives under one temp dir and is stopped and removed on exit (the 1M
 # files included: sparse, but one inode each). Environment knobs:
 #   BENCH_OUT=FILE            where to write (default: BENCHMARKS.md at the repo root)
 #   BENCH_MEM_COUNTS="A B"    library sizes besides the empty one (default "100000 1000000")
-#   BENCH_MEM_MODES="a b"     modes among no-scan and scan (default "no-scan scan")
+#   BENCH_MEM_MODES="a b"     modes among no-scan, scan and restart (default "no-scan scan restart")
+#   BENCH_MEM_LABEL=WORD      the section's label (default "after")
+#   BENCH_BIN_DIR=DIR         use DIR/bucketstream-server and DIR/bucketstream-bench, built
+#                             before (release), instead of building them
+#   BENCH_MEM_FIXTURES=DIR    take the library of N items from DIR/lib-N when it exists
+#                             (made by `bucketstream-bench fixtures`; kept) instead of making it
 #   BENCH_MEM_TIMEOUT_SECS=N  longest wait for a list to be served (default 3600)
 #   BENCH_MEM_SCAN_SECS=N     with the scan on, sample RSS/HWM and the scan's progress once
 #                             more N s after the GETs (default 60)
@@ -33,7 +46,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 COUNTS=${BENCH_MEM_COUNTS:-100000 1000000}
-MODES=${BENCH_MEM_MODES:-no-scan scan}
+MODES=${BENCH_MEM_MODES:-no-scan scan restart}
+LABEL=${BENCH_MEM_LABEL:-after}
 TIMEOUT=${BENCH_MEM_TIMEOUT_SECS:-3600}
 SCAN_SECS=${BENCH_MEM_SCAN_SECS:-60}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -48,12 +62,18 @@ for tool in curl awk python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "memory.sh: $tool is missing" >&2; exit 1; }
 done
 
-say "building bucketstream-server and bucketstream-bench (release)"
-# One package at a time, so each gets the feature set it gets on its own.
-cargo build --release -p bucketstream-server
-cargo build --release -p bucketstream-bench
-SERVER=$TARGET/release/bucketstream-server
-BENCH=$TARGET/release/bucketstream-bench
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+    # Binaries built before (a target dir shared between work trees may hold another's).
+    SERVER=$BENCH_BIN_DIR/bucketstream-server
+    BENCH=$BENCH_BIN_DIR/bucketstream-bench
+else
+    say "building bucketstream-server and bucketstream-bench (release)"
+    # One package at a time, so each gets the feature set it gets on its own.
+    cargo build --release -p bucketstream-server
+    cargo build --release -p bucketstream-bench
+    SERVER=$TARGET/release/bucketstream-server
+    BENCH=$TARGET/release/bucketstream-bench
+fi
 dirty=$(git status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null | wc -l)
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -131,24 +151,126 @@ run_one() {
     stop_server
 }
 
+RESTARTS=$WORK/restarts.txt
+: >"$RESTARTS"
+
+# Seconds from $3 (epoch seconds) until `/api/videos?limit=1` on port $1 answers total = $2.
+wait_total() {
+    python3 - "$1" "$2" "$3" "$TIMEOUT" <<'PY'
+import json, sys, time, urllib.request
+port, n, t0, timeout = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+url = f"http://127.0.0.1:{port}/api/videos?limit=1"
+while time.time() - t0 < timeout:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            if json.load(r).get("total") == n:
+                print(f"{time.time() - t0:.3f}")
+                sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.002)
+sys.exit(1)
+PY
+}
+
+# Waits until the database in $1 holds a saved listing.
+wait_saved() {
+    python3 - "$1" "$TIMEOUT" <<'PY'
+import sqlite3, sys, time
+path, timeout = sys.argv[1], float(sys.argv[2])
+t0 = time.time()
+while time.time() - t0 < timeout:
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        if con.execute("SELECT count(*) FROM listing_saves").fetchone()[0] > 0:
+            sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.2)
+sys.exit(1)
+PY
+}
+# Waits until /api/health says a listing has ended (last_refresh set).
+wait_listed() {
+    local i
+    for i in $(seq 1 "$TIMEOUT"); do
+        if curl -sS "http://127.0.0.1:$PORT/api/health" |
+            python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("last_refresh") else 1)' 2>/dev/null; then
+            return 0
+        fi
+        sleep 1
+    done
+    return 1
+}
+
+# A restart from the database on folder $1 of $2 items; appends to $RESTARTS:
+# n first_s restart_s rss hwm plain_bytes plain_s rss2 hwm2 rss3 hwm3 load1
+run_restart() {
+    local dir=$1 n=$2 data=$WORK/data-restart-$2 t0 t1 first ready rss hwm plain rss2 hwm2 rss3 hwm3 load
+    PORT=$("$BENCH" port)
+    say "restart, $n items: first run on :$PORT (load $(loadavg))"
+    t0=$(now)
+    (cd "$WORK" && exec "$SERVER" --media-dir "$dir" --bind 127.0.0.1 --port "$PORT" --refresh-secs 0 \
+        --no-mdns --data-dir "$data" --cache-dir "$WORK/cache-restart-$n" --no-scan) \
+        >"$WORK/server-restart1-$n.log" 2>&1 &
+    SERVER_PID=$!
+    "$BENCH" wait --addr "127.0.0.1:$PORT" --count "$n" --timeout-secs "$TIMEOUT" >/dev/null
+    t1=$(now)
+    first=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+    wait_saved "$data/library.sqlite3"
+    stop_server
+    PORT=$("$BENCH" port)
+    load=$(loadavg)
+    t0=$(now)
+    (cd "$WORK" && exec "$SERVER" --media-dir "$dir" --bind 127.0.0.1 --port "$PORT" --refresh-secs 0 \
+        --no-mdns --data-dir "$data" --cache-dir "$WORK/cache-restart-$n" --no-scan) \
+        >"$WORK/server-restart2-$n.log" 2>&1 &
+    SERVER_PID=$!
+    ready=$(wait_total "$PORT" "$n" "$t0")
+    rss=$(status_kib VmRSS)
+    hwm=$(status_kib VmHWM)
+    say "restart, $n items: served from the database after ${ready} s (first run ${first} s); VmRSS $rss kB, VmHWM $hwm kB"
+    plain=$(curl -sS -o /dev/null -w '%{size_download} %{time_total}' "http://127.0.0.1:$PORT/api/videos")
+    rss2=$(status_kib VmRSS)
+    hwm2=$(status_kib VmHWM)
+    wait_listed
+    rss3=$(status_kib VmRSS)
+    hwm3=$(status_kib VmHWM)
+    say "restart, $n items: /api/videos $plain; then VmRSS $rss2 kB; listed again: VmRSS $rss3 kB, VmHWM $hwm3 kB"
+    echo "$n $first $ready $rss $hwm $plain $rss2 $hwm2 $rss3 $hwm3 ${load%% *}" >>"$RESTARTS"
+    stop_server
+}
+
 LOAD_START=$(loadavg)
 mkdir -p "$WORK/lib-0"
-for mode in $MODES; do run_one "$mode" "$WORK/lib-0" 0; done
+for mode in $MODES; do
+    if [ "$mode" != restart ]; then run_one "$mode" "$WORK/lib-0" 0; fi
+done
 for n in $COUNTS; do
-    say "making $n sparse files"
-    "$BENCH" fixtures --dir "$WORK/lib-$n" --count "$n" >/dev/null
-    # Let the new inodes reach the disk first, so the first run does not pay for the writeback.
-    sync
+    lib=$WORK/lib-$n
+    if [ -n "${BENCH_MEM_FIXTURES:-}" ] && [ -d "$BENCH_MEM_FIXTURES/lib-$n" ]; then
+        lib=$BENCH_MEM_FIXTURES/lib-$n
+        say "using the $n files in $lib"
+    else
+        say "making $n sparse files"
+        "$BENCH" fixtures --dir "$lib" --count "$n" >/dev/null
+        # Let the new inodes reach the disk first, so the first run does not pay for the writeback.
+        sync
+    fi
     INODES="$INODES $n:$(df --output=iused "$WORK" | tail -n 1 | tr -d ' ')"
-    for mode in $MODES; do run_one "$mode" "$WORK/lib-$n" "$n"; done
-    say "removing the $n files"
-    rm -rf "$WORK/lib-$n"
+    for mode in $MODES; do
+        if [ "$mode" = restart ]; then run_restart "$lib" "$n"; else run_one "$mode" "$lib" "$n"; fi
+    done
+    if [ "$lib" = "$WORK/lib-$n" ]; then
+        say "removing the $n files"
+        rm -rf "$lib"
+    fi
 done
 LOAD_END=$(loadavg)
 elapsed=$(( $(date +%s) - started ))
 
 # --- BENCHMARKS.md ----------------------------------------------------------------------
-export ROWS LOAD_START LOAD_END COMMIT dirty elapsed TARGET_BYTES SCAN_SECS
+export ROWS RESTARTS LABEL LOAD_START LOAD_END COMMIT dirty elapsed TARGET_BYTES SCAN_SECS
 export WHEN=$(date -u '+%Y-%m-%d %H:%M UTC')
 export CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 export NPROC=$(nproc) MEM_TOTAL=$(free -h | awk '/^Mem:/ { print $2 }') KERNEL=$(uname -sr)
@@ -168,8 +290,9 @@ def per(r, field):
         return ""
     v = (int(r[field]) - int(b[field])) * 1024 / int(r["n"])
     return f"{v:,.0f} B"
-print("<!-- memory:begin (generated by bench/memory.sh; everything up to memory:end is rewritten by each run) -->")
-print("## Memory per item (issue #15, before)")
+label = e["LABEL"]
+print(f"<!-- memory-{label}:begin (generated by bench/memory.sh; everything up to memory-{label}:end is rewritten by each run) -->")
+print(f"## Memory per item (issue #15, {label})")
 print()
 print(f"Generated by `bash bench/memory.sh` on {e['WHEN']}; the run took {e['elapsed']} s. Server: release "
       f"`bucketstream-server` of the work tree at commit `{e['COMMIT']}` ({e['dirty']} uncommitted changes under "
@@ -205,7 +328,7 @@ print()
 later = [r for r in runs if r["rss3"] != "-"]
 if later and "scan" in base:
     print(f"With the scan on, {e['SCAN_SECS']} s after the GETs (the scan reading meanwhile; every flush of its results, "
-          "every 256 objects or every second, installs a new snapshot: the items cloned and the whole list serialised again):")
+          "every 256 objects or every second, installs a new snapshot):")
     print()
     print("| Items | RSS | HWM | RSS per item | Scan done/total |")
     print("|---:|---:|---:|---:|---:|")
@@ -213,6 +336,30 @@ if later and "scan" in base:
         n = int(r["n"])
         v = (int(r["rss3"]) - int(base["scan"]["rss"])) * 1024 / n
         print(f"| {n:,} | {mib(r['rss3'])} | {mib(r['hwm3'])} | **{v:,.0f} B**{'' if v <= target else ' (over)'} | {r['scan3']} |")
+    print()
+restarts = [dict(zip("n first ready rss hwm plain plain_s rss2 hwm2 rss3 hwm3 load".split(), l.split()))
+            for l in open(e["RESTARTS"]) if l.strip()]
+if restarts:
+    nb = base.get("no-scan")
+    print("Restart from the library database (*restart*): a first run with `--no-scan` and a fresh `--data-dir` until the "
+          "listing is served and saved, then a second process on the same `--data-dir`. *Served from the database*: from "
+          "starting the second process until `GET /api/videos?limit=1` answers `total` = N (polled every 2 ms; the saved "
+          "listing is served while the folder is listed again in the background). RSS then, after one whole `GET /api/videos`, "
+          "and once the background listing has ended (`/api/health` `last_refresh` set; unchanged objects keep their items). "
+          "Per item against the empty no-scan run.")
+    print()
+    print("| Items | First run: served after | **Served from the database after** | RSS served | RSS per item | `/api/videos` plain: size, time | RSS after GET | RSS, listed again | RSS per item, listed again | HWM, listed again | Load (1 min) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in restarts:
+        n = int(r["n"])
+        def pi(field):
+            if not nb:
+                return ""
+            v = (int(r[field]) - int(nb["rss"])) * 1024 / n
+            return f"**{v:,.0f} B**" + ("" if v <= target else " (over)")
+        print(f"| {n:,} | {float(r['first']):,.1f} s | **{float(r['ready']) * 1000:,.0f} ms** | {mib(r['rss'])} | {pi('rss')} | "
+              f"{mb(r['plain'])}, {float(r['plain_s']) * 1000:,.0f} ms | {mib(r['rss2'])} | {mib(r['rss3'])} | {pi('rss3')} | "
+              f"{mib(r['hwm3'])} | {r['load']} |")
     print()
 print("Target (issue #15): at most 1 KiB per item resident (intern folder names, share strings, keep serialised "
       "forms out of the resident set where they are not needed); \"(over)\" marks a figure above it.")
@@ -225,18 +372,23 @@ print("    bucketstream-bench wait --addr 127.0.0.1:$PORT --count N")
 print("    grep -E 'VmRSS|VmHWM' /proc/$PID/status")
 print("    curl -sS -o /dev/null [-H 'Accept-Encoding: gzip'] -w '%{size_download} %{time_total}' http://127.0.0.1:$PORT/api/videos")
 print()
-print("<!-- memory:end -->")
+print(f"<!-- memory-{label}:end -->")
 PY
-python3 - "$OUT" "$WORK/section.md" <<'PY'
+python3 - "$OUT" "$WORK/section.md" "$LABEL" <<'PY'
 import sys, re
-out, section = sys.argv[1], open(sys.argv[2]).read()
+out, section, label = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
 try:
     text = open(out).read()
 except FileNotFoundError:
     text = ""
-pattern = re.compile(r"<!-- memory:begin.*?<!-- memory:end -->\n?", re.S)
+pattern = re.compile(r"<!-- memory-" + re.escape(label) + r":begin.*?<!-- memory-" + re.escape(label) + r":end -->\n?", re.S)
+before = re.compile(r"<!-- memory:begin.*?<!-- memory:end -->\n?", re.S)
 if pattern.search(text):
     text = pattern.sub(lambda _: section, text, count=1)
+elif label != "before" and before.search(text):
+    # Next to the "before" section.
+    m = before.search(text)
+    text = text[:m.end()] + "\n" + section + text[m.end():]
 else:
     text = text.rstrip("\n") + ("\n\n" if text else "") + section
 open(out, "w").write(text)

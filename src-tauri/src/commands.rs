@@ -15,8 +15,8 @@ use crate::error::IpcError;
 use crate::lan::LanStatus;
 use crate::state::{Desktop, EnvSource, ImportReport};
 
-/// The library's items, the same JSON array as the LAN server's `/api/videos` (sent as the
-/// snapshot's pre-serialised bytes: no per-call serialisation at 100,000 items).
+/// The library's items, the same JSON array as the LAN server's `/api/videos` (serialised
+/// from the snapshot for each call; the snapshot keeps no serialised copy).
 #[tauri::command]
 pub fn list_library(state: State<'_, Desktop>) -> Response {
     items_response(&state)
@@ -30,8 +30,8 @@ pub async fn refresh_library(state: State<'_, Desktop>) -> Result<Response, IpcE
 }
 
 fn items_response(state: &Desktop) -> Response {
-    let json = state.library().snapshot().items_json.clone();
-    Response::new(String::from_utf8_lossy(&json).into_owned())
+    let json = state.library().snapshot().to_json();
+    Response::new(String::from_utf8(json).unwrap_or_default())
 }
 
 /// `http://127.0.0.1:PORT`, the prefix for items' `url` and for `/ws`.

@@ -1,8 +1,11 @@
 //! WebSocket fan-out: library events serialised once and broadcast to every connection.
 //!
 //! With 10,000 clients, serialising a change per client would dominate; the hub turns each
-//! catalog event into one shared text frame (`Utf8Bytes`, reference-counted) and caches the
-//! `media_list` frame per snapshot generation. It also counts WebSockets per client address,
+//! catalog event into one shared text frame (`Utf8Bytes`, reference-counted). The
+//! `media_list` frame (the whole list: about 530 MB at 1,000,000 items) is made when a client
+//! needs it and shared by every client that asks while some copy of it is still queued or
+//! being sent; it is not kept beyond that (the hub holds only a weak reference), so a
+//! generation nobody asks for costs nothing. It also counts WebSockets per client address,
 //! so one address cannot hold more than its cap of them.
 //!
 //! Making a hub starts nothing: its queue of catalog events exists from construction, and
@@ -13,7 +16,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+
+use bytes::Bytes;
 
 use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -37,8 +42,8 @@ pub struct Hub {
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Flips to true when the server shuts down: every session closes.
     closing: watch::Sender<bool>,
-    /// The `media_list` frame of the current generation.
-    list_cache: Mutex<Option<(u64, Utf8Bytes)>>,
+    /// The `media_list` frame of a generation, while some client still holds it.
+    list_cache: Mutex<Option<(u64, Weak<String>)>>,
     /// Catalog events since construction, queued until [`Hub::pump`] takes them.
     events: Mutex<Option<broadcast::Receiver<Event>>>,
 }
@@ -165,24 +170,26 @@ impl Hub {
         let _ = self.closing.send(true);
     }
 
-    /// The `{"type":"media_list",...}` frame for the current snapshot: serialised once per
-    /// generation, the items spliced in from the snapshot's pre-serialised list.
+    /// The `{"type":"media_list",...}` frame for the current snapshot: made now, unless a
+    /// frame of this generation is still held by some connection (then shared).
     pub fn media_list(&self) -> Utf8Bytes {
         let snap = self.library.snapshot();
         let mut cache = self.list_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((gen, frame)) = cache.as_ref() {
+        if let Some((gen, weak)) = cache.as_ref() {
             if *gen == snap.generation {
-                return frame.clone();
+                if let Some(text) = weak.upgrade() {
+                    return frame_of(text);
+                }
             }
         }
         let frame = ServerMessage::MediaList {
             generation: snap.generation,
             count: snap.items.len(),
-            items: snap.items_raw(),
+            items: &snap.items,
         };
-        let frame = Utf8Bytes::from(frame.to_json());
-        *cache = Some((snap.generation, frame.clone()));
-        frame
+        let text = Arc::new(frame.to_json());
+        *cache = Some((snap.generation, Arc::downgrade(&text)));
+        frame_of(text)
     }
 
     /// The status frame when the last refresh failed (sent to clients on connect).
@@ -191,5 +198,40 @@ impl Hub {
         status
             .last_error
             .map(|err| Utf8Bytes::from(ServerMessage::status(Some(&err)).to_json()))
+    }
+}
+
+/// A frame's text, owned by the [`Bytes`] of every copy sent.
+struct FrameText(Arc<String>);
+
+impl AsRef<[u8]> for FrameText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// `text` as a text frame that shares it (no copy, no second UTF-8 check).
+fn frame_of(text: Arc<String>) -> Utf8Bytes {
+    let bytes = Bytes::from_owner(FrameText(text));
+    // SAFETY: the bytes are those of a `String`, so valid UTF-8, and `FrameText` never
+    // changes them.
+    unsafe { Utf8Bytes::from_bytes_unchecked(bytes) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_shares_its_text_and_lets_it_go_with_the_last_copy() {
+        let text = Arc::new("{\"type\":\"pong\"}".to_owned());
+        let weak = Arc::downgrade(&text);
+        let frame = frame_of(text);
+        let copy = frame.clone();
+        assert_eq!(copy.as_str(), "{\"type\":\"pong\"}");
+        drop(frame);
+        assert!(weak.upgrade().is_some(), "held while a copy is");
+        drop(copy);
+        assert!(weak.upgrade().is_none(), "gone with the last copy");
     }
 }

@@ -60,7 +60,7 @@ pub async fn serve(
             if if_range_holds(
                 if_range,
                 item.etag.as_deref(),
-                item.last_modified.as_deref(),
+                item.last_modified().as_deref(),
             ) {
                 decide(range.flatten(), item.size)
             } else {
@@ -154,7 +154,7 @@ fn validators(h: &mut HeaderMap, item: &MediaItem) {
     if let Some(etag) = &item.etag {
         insert(h, header::ETAG, etag);
     }
-    if let Some(lm) = &item.last_modified {
+    if let Some(lm) = &item.last_modified() {
         insert(h, header::LAST_MODIFIED, lm);
     }
 }

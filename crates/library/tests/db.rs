@@ -235,6 +235,14 @@ fn listings_round_trip_in_order() {
         Some(Vec::new()),
         "an empty bucket is not 'never listed'"
     );
+
+    // With item ids (none for what is not an item; a missing tail is none too).
+    let id = bucketstream_core::catalog::item::item_id(SRC, &objects[0].key);
+    db.save_listing_with_ids(SRC, &objects, &[Some(id), None])
+        .expect("save with ids");
+    let (back, ids) = db.load_listing_with_ids(SRC).expect("load").expect("saved");
+    assert_eq!(back, objects);
+    assert_eq!(ids, [Some(id), None, None]);
 }
 
 #[test]
@@ -440,7 +448,7 @@ fn figures_for_100k_records() {
         + std::fs::metadata(path.with_extension("db-wal"))
             .map(|m| m.len())
             .unwrap_or(0);
-    let items: Vec<bucketstream_core::catalog::MediaItem> = records
+    let items: Vec<std::sync::Arc<bucketstream_core::catalog::MediaItem>> = records
         .iter()
         .filter_map(|r| {
             let obj = ObjectMeta {
@@ -451,7 +459,7 @@ fn figures_for_100k_records() {
             };
             let mut item = bucketstream_core::catalog::item::from_object(SRC, "", &obj)?;
             item.meta = std::sync::Arc::new(r.meta.clone());
-            Some(item)
+            Some(std::sync::Arc::new(item))
         })
         .collect();
     let t = std::time::Instant::now();

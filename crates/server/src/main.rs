@@ -163,10 +163,9 @@ async fn serve(
     let (media, seeded) = MediaLibrary::start(&library).await;
     // The first listing runs before we announce readiness, so a bad bucket or bad
     // credentials are reported at once; the server still starts and keeps retrying. With
-    // the last listing of a bucket from the database it runs in the background instead: the
-    // library is served at once. (A folder lists in milliseconds: it is listed first.)
-    let local = library.catalog().source().kind() == "local";
-    if seeded && !local {
+    // the last listing from the database it runs in the background instead: the library is
+    // served at once (a folder of 1,000,000 files takes tens of seconds to list too).
+    if seeded {
         tracing::info!("serving the last listing; listing again in the background");
         // The refresher's first listing joins this one; a refused listing is reported the
         // same way, only later.

@@ -45,23 +45,24 @@ impl Catalog {
             .collect();
         folder_art.extend(put_art.iter().cloned());
         folder_art.sort_by(|a, b| a.key.cmp(&b.key));
-        let change = diff::diff(&old.items, &items);
         let art_changed = folder_art.len() != old.folder_art.len()
             || folder_art
                 .iter()
                 .zip(old.folder_art.iter())
                 .any(|(a, b)| a != b);
-        if change.is_empty() && !art_changed {
-            return old;
-        }
         // A seeded snapshot (not listed yet) stays unlisted: the first listing still runs.
         let refreshed_at = old.refreshed_at.map(|_| SystemTime::now());
-        let snap = Arc::new(Snapshot::new(
+        let snap = Snapshot::new(
             items,
             Arc::new(folder_art),
             old.generation + 1,
             refreshed_at,
-        ));
+        );
+        let change = diff::diff(&old.items, &snap.items);
+        if change.is_empty() && !art_changed {
+            return old;
+        }
+        let snap = Arc::new(snap);
         self.swap(snap.clone());
         tracing::info!(
             added = change.added.len(),
@@ -79,7 +80,10 @@ impl Catalog {
     /// The item a put object becomes (`None` when it is not media), as a listing would make it.
     pub fn item_of(&self, obj: &ObjectMeta) -> Option<item::MediaItem> {
         let (mut items, _) = self.items_of(std::slice::from_ref(obj));
-        items.pop().filter(|_| media::classify(&obj.key).is_some())
+        items
+            .pop()
+            .filter(|_| media::classify(&obj.key).is_some())
+            .map(Arc::unwrap_or_clone)
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::{item, Catalog, Change, Event, ItemMeta, MediaItem, Snapshot};
+use super::{item, Catalog, Change, Event, ItemId, ItemMeta, MediaItem, Snapshot};
 use crate::media;
 use crate::source::ObjectMeta;
 
@@ -42,12 +42,25 @@ impl Catalog {
     /// ends, so a restart shows the whole library at once. Does nothing once a listing has
     /// succeeded. Sends no event: clients that connect get the list as usual.
     pub async fn seed(&self, objects: &[ObjectMeta]) {
+        self.seed_with_ids(objects, &[]).await;
+    }
+
+    /// As [`Catalog::seed`], with the item ids saved with the listing (`ids[i]` for
+    /// `objects[i]`), so no key is hashed again. The saved ids are used only if the first one
+    /// is that object's id in this catalog (a listing saved under another identity is hashed).
+    pub async fn seed_with_ids(&self, objects: &[ObjectMeta], ids: &[Option<ItemId>]) {
         let _guard = self.refresh_lock.lock().await;
         let old = self.snapshot();
         if old.refreshed_at.is_some() {
             return;
         }
-        let (items, folder_art) = self.items_of(objects);
+        let trusted = objects
+            .iter()
+            .zip(ids)
+            .find_map(|(o, id)| id.map(|id| (o, id)))
+            .is_some_and(|(o, id)| item::item_id(&self.identity, &o.key) == id);
+        let ids = if trusted { ids } else { &[] };
+        let (items, folder_art) = self.items_with_ids(objects, ids);
         let snap = Arc::new(Snapshot::new(items, folder_art, old.generation + 1, None));
         self.swap(snap);
     }
@@ -55,36 +68,39 @@ impl Catalog {
     /// Applies metadata the scanner read: each item still at the version read gets it, the
     /// generation moves on and clients get the items as `changed`. Updates for items that are
     /// gone or changed since are dropped (the scanner reads the new version).
+    ///
+    /// Costs O(batch) besides copying one pointer an item: the other items are shared with
+    /// the previous snapshot, the id index too, and nothing is serialised.
     pub async fn apply_meta(&self, updates: &[MetaUpdate]) -> usize {
         if updates.is_empty() {
             return 0;
         }
         let _guard = self.refresh_lock.lock().await;
         let old = self.snapshot();
-        let mut items = old.items.clone();
-        let mut changed = Vec::new();
+        let mut replaced = Vec::new();
         for update in updates {
             let Some(index) = old.index_of(&update.id) else {
                 continue;
             };
-            let item = &mut items[index];
+            let item = &old.items[index];
             if item.etag != update.etag || item.size != update.size || item.meta == update.meta {
                 continue;
             }
-            item.meta = update.meta.clone();
-            changed.push(item.clone());
+            let mut new = MediaItem::clone(item);
+            new.meta = update.meta.clone();
+            replaced.push((index, Arc::new(new)));
         }
-        if changed.is_empty() {
+        if replaced.is_empty() {
             return 0;
         }
-        let count = changed.len();
-        let generation = old.generation + 1;
-        let snap = Arc::new(Snapshot::new(
-            items,
-            old.folder_art.clone(),
-            generation,
-            old.refreshed_at,
-        ));
+        let count = replaced.len();
+        let mut items = old.items.clone();
+        let mut changed = Vec::with_capacity(count);
+        for (index, item) in replaced {
+            changed.push(item.clone());
+            items[index] = item;
+        }
+        let snap = Arc::new(old.with_items(items, old.generation + 1));
         self.swap(snap.clone());
         let change = Change {
             changed,
@@ -94,11 +110,24 @@ impl Catalog {
         count
     }
 
-    /// The items (enriched) and the folder art among `objects`.
+    /// The items (enriched) and the folder art among `objects`. An object the current
+    /// snapshot has at the same version (key, ETag, size, modification time) keeps its item,
+    /// shared, unless the media library now knows different metadata for it: a re-listing
+    /// that finds nothing new allocates no item.
     pub(super) fn items_of(
         &self,
         objects: &[ObjectMeta],
-    ) -> (Vec<MediaItem>, Arc<Vec<ObjectMeta>>) {
+    ) -> (Vec<Arc<MediaItem>>, Arc<Vec<ObjectMeta>>) {
+        self.items_with_ids(objects, &[])
+    }
+
+    /// [`Catalog::items_of`], with the ids of the objects when known (`ids[i]` for
+    /// `objects[i]`, trusted).
+    fn items_with_ids(
+        &self,
+        objects: &[ObjectMeta],
+        ids: &[Option<ItemId>],
+    ) -> (Vec<Arc<MediaItem>>, Arc<Vec<ObjectMeta>>) {
         let prefix = self.source.prefix();
         let enrich = self
             .enrich
@@ -106,22 +135,43 @@ impl Catalog {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let old = self.snapshot();
-        let items = objects
-            .iter()
-            .filter_map(|o| item::from_object(&self.identity, prefix, o))
-            .map(|mut item| {
-                let known = enrich.as_ref().and_then(|e| e.meta(&item)).or_else(|| {
-                    // The same version in the current snapshot keeps what it had.
-                    old.get(&item.id)
-                        .filter(|o| o.etag == item.etag && o.size == item.size)
-                        .map(|o| o.meta.clone())
-                });
-                if let Some(meta) = known {
-                    item.meta = meta;
+        let mut folders = item::Folders::default();
+        let mut items = Vec::with_capacity(objects.len());
+        for (at, o) in objects.iter().enumerate() {
+            let same = old.by_key(&o.key).filter(|i| {
+                i.etag == o.etag
+                    && i.size == o.size
+                    && i.modified_ms == o.last_modified.and_then(item::millis)
+            });
+            if let Some(prev) = same {
+                let known = enrich.as_ref().and_then(|e| e.meta(prev));
+                match known {
+                    Some(meta) if !Arc::ptr_eq(&meta, &prev.meta) && meta != prev.meta => {
+                        let mut new = MediaItem::clone(prev);
+                        new.meta = meta;
+                        items.push(Arc::new(new));
+                    }
+                    _ => items.push(prev.clone()),
                 }
-                item
-            })
-            .collect();
+                folders.remember(&prev.folder);
+                continue;
+            }
+            let id = ids.get(at).copied().flatten();
+            let Some(mut item) = item::from_object_in(&self.identity, prefix, o, &mut folders, id)
+            else {
+                continue;
+            };
+            let known = enrich.as_ref().and_then(|e| e.meta(&item)).or_else(|| {
+                // The same content (only its time moved) keeps what it had.
+                old.by_key(&o.key)
+                    .filter(|p| p.etag == item.etag && p.size == item.size)
+                    .map(|p| p.meta.clone())
+            });
+            if let Some(meta) = known {
+                item.meta = meta;
+            }
+            items.push(Arc::new(item));
+        }
         let folder_art = objects
             .iter()
             .filter(|o| media::folder_art_rank(&o.key).is_some())

@@ -19,7 +19,7 @@ async fn refresh_lists_and_publishes_changes() {
     let snap = cat.refresh().await.expect("refresh");
     assert_eq!(snap.items.len(), 1);
     assert_eq!(snap.generation, 1);
-    let json: serde_json::Value = serde_json::from_slice(&snap.items_json).expect("json");
+    let json: serde_json::Value = serde_json::from_slice(&snap.to_json()).expect("json");
     assert_eq!(json[0]["key"], "a.mp3");
     assert!(matches!(events.recv().await, Ok(Event::Changed(_, _))));
 
@@ -206,7 +206,7 @@ async fn listed_items_get_what_the_library_knows_and_folder_art_is_kept_aside() 
     assert_eq!(snap.items.len(), 2, "art is not an item");
     assert_eq!(snap.items[0].meta.title.as_deref(), Some("Song A"));
     assert!(snap.items[1].meta.is_empty());
-    let json: serde_json::Value = serde_json::from_slice(&snap.items_json).expect("json");
+    let json: serde_json::Value = serde_json::from_slice(&snap.to_json()).expect("json");
     assert_eq!(json[0]["title"], "Song A");
     assert!(json[1]["title"].is_null() && json[1]["duration_ms"].is_null());
     let art: Vec<&str> = snap.folder_art.iter().map(|o| o.key.as_str()).collect();
@@ -227,7 +227,7 @@ async fn applied_metadata_is_pushed_as_changed_and_survives_a_refresh() {
         ..ItemMeta::default()
     });
     let update = |etag: Option<String>| MetaUpdate {
-        id: item.id.clone(),
+        id: item.id.to_string(),
         etag,
         size: item.size,
         meta: meta.clone(),
@@ -288,9 +288,10 @@ fn every_item_is_found_by_its_id_and_no_other_id_is() {
             last_modified: None,
         })
         .collect();
-    let items: Vec<MediaItem> = objects
+    let items: Vec<Arc<MediaItem>> = objects
         .iter()
         .filter_map(|o| item::from_object("s3://b/", "", o))
+        .map(Arc::new)
         .collect();
     let snap = Snapshot::new(items.clone(), Arc::default(), 1, None);
     for item in &items {
@@ -299,4 +300,114 @@ fn every_item_is_found_by_its_id_and_no_other_id_is() {
     assert!(snap.get(&item::item_id("s3://b/", "missing.mp3")).is_none());
     assert!(snap.get("").is_none());
     assert!(Snapshot::default().get(&items[0].id).is_none());
+}
+
+#[tokio::test]
+async fn a_flush_and_an_unchanged_listing_share_the_items_they_did_not_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["a.mp3", "b.mp3", "c.mp3"] {
+        std::fs::write(dir.path().join(name), b"xyz").expect("write");
+    }
+    let cat = catalog(dir.path());
+    let first = cat.refresh().await.expect("refresh");
+    let again = cat.refresh().await.expect("refresh");
+    for (a, b) in first.items.iter().zip(&again.items) {
+        assert!(Arc::ptr_eq(a, b), "an unchanged object keeps its item");
+    }
+    let target = &first.items[1];
+    let meta = Arc::new(ItemMeta {
+        title: Some("B".into()),
+        ..ItemMeta::default()
+    });
+    let update = MetaUpdate {
+        id: target.id.to_string(),
+        etag: target.etag.clone(),
+        size: target.size,
+        meta: meta.clone(),
+    };
+    assert_eq!(cat.apply_meta(&[update]).await, 1);
+    let after = cat.snapshot();
+    assert!(Arc::ptr_eq(&after.items[0], &first.items[0]));
+    assert!(Arc::ptr_eq(&after.items[2], &first.items[2]));
+    assert!(!Arc::ptr_eq(&after.items[1], &first.items[1]));
+    assert_eq!(after.items[1].meta, meta);
+    assert!(Arc::ptr_eq(&after.items[0].folder, &after.items[2].folder));
+    assert_eq!(after.get(&target.id).map(|i| &i.key), Some(&target.key));
+    // The streamed list is exactly the items serialised whole.
+    let whole = serde_json::to_vec(&after.items).expect("json");
+    assert_eq!(after.to_json(), whole);
+    let mut pieces = b"[".to_vec();
+    after.write_json_range(0..2, &mut pieces).expect("json");
+    after.write_json_range(2..99, &mut pieces).expect("json");
+    pieces.push(b']');
+    assert_eq!(pieces, whole);
+    assert_eq!(Snapshot::default().to_json(), b"[]");
+    // A listing after the flush keeps the flushed item too (same version, its metadata).
+    let listed = cat.refresh().await.expect("refresh");
+    assert!(Arc::ptr_eq(&listed.items[1], &after.items[1]));
+}
+
+#[tokio::test]
+async fn a_seed_uses_the_saved_ids_only_when_they_are_this_catalogs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objects: Vec<ObjectMeta> = ["a/1.mp3", "a/2.mp3", "b/cover.jpg"]
+        .iter()
+        .map(|k| ObjectMeta {
+            key: (*k).into(),
+            size: 1,
+            etag: None,
+            last_modified: None,
+        })
+        .collect();
+    let cat = catalog(dir.path());
+    let right: Vec<Option<ItemId>> = vec![
+        Some(item::item_id(cat.identity(), "a/1.mp3")),
+        Some(item::item_id(cat.identity(), "a/2.mp3")),
+        None,
+    ];
+    cat.seed_with_ids(&objects, &right).await;
+    let snap = cat.snapshot();
+    assert_eq!(snap.items.len(), 2);
+    assert_eq!(Some(snap.items[1].id), right[1]);
+    assert!(snap.get(&snap.items[0].id).is_some());
+    assert_eq!(snap.folder_art.len(), 1);
+    assert!(Arc::ptr_eq(&snap.items[0].folder, &snap.items[1].folder));
+
+    // Ids saved under another identity are not trusted: every key is hashed.
+    let cat = catalog(dir.path());
+    let wrong: Vec<Option<ItemId>> = vec![Some(item::item_id("elsewhere", "a/1.mp3")); 2];
+    cat.seed_with_ids(&objects, &wrong).await;
+    let snap = cat.snapshot();
+    assert_eq!(Some(snap.items[0].id), right[0]);
+    assert_eq!(Some(snap.items[1].id), right[1]);
+}
+
+#[test]
+fn ids_sharing_their_first_digits_are_ordered_on_the_whole_id() {
+    let ids = [
+        "00000000ffffffffffffffffffffffff",
+        "00000000000000000000000000000001",
+        "ffffffff000000000000000000000000",
+        "00000000000000000000000000000000",
+    ];
+    let items: Vec<Arc<MediaItem>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let obj = ObjectMeta {
+                key: format!("{i}.mp3"),
+                size: 1,
+                etag: None,
+                last_modified: None,
+            };
+            let mut item = item::from_object("s", "", &obj).expect("media");
+            item.id = ItemId::parse(id).expect("id");
+            Arc::new(item)
+        })
+        .collect();
+    assert_eq!(id_order(&items), [3, 1, 0, 2]);
+    let snap = Snapshot::new(items, Arc::default(), 1, None);
+    for id in ids {
+        assert_eq!(snap.get(id).map(|i| i.id.as_str()), Some(id));
+    }
 }

@@ -111,7 +111,7 @@ impl Library {
         snap.items
             .iter()
             .find(|i| i.key == moved.key)
-            .cloned()
+            .map(|i| MediaItem::clone(i))
             .ok_or(Error::NotFound)
     }
 }

@@ -1,18 +1,18 @@
 //! The WebSocket messages: one enum per direction, tagged by `"type"`.
 //!
-//! Server to client: [`ServerMessage`]. The list is never re-serialised per client or per
-//! message: `media_list` carries the snapshot's pre-serialised items
-//! ([`crate::catalog::Snapshot::items_raw`]) as a [`RawValue`], spliced in as they are, and
-//! the server caches the whole frame per generation (`server::hub`).
+//! Server to client: [`ServerMessage`]. The list is not re-serialised per client: `media_list`
+//! carries the snapshot's items, serialised into one frame that the server shares between
+//! the clients that ask for it while it is in use (`lan::hub`).
 //!
 //! Client to server: [`ClientMessage`], parsed by [`ClientMessage::parse`] (which also
 //! accepts the seed's bare text `fetch_videos`) and refused with a [`WsRefusal`] otherwise.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::value::RawValue;
 
 use super::{to_json, ErrorCode, ErrorInfo};
 use crate::cache::CacheStats;
+use std::sync::Arc;
+
 use crate::catalog::MediaItem;
 use crate::error::Error;
 
@@ -26,8 +26,8 @@ pub enum ServerMessage<'a> {
         generation: u64,
         /// Number of items.
         count: usize,
-        /// The items, as `GET /api/videos` sends them (pre-serialised).
-        items: &'a RawValue,
+        /// The items, as `GET /api/videos` sends them.
+        items: &'a [Arc<MediaItem>],
     },
     /// The answer to `fetch_videos` with the current generation: the client has the list.
     #[serde(rename = "media_list")]
@@ -46,11 +46,11 @@ pub enum ServerMessage<'a> {
         /// Number of items now.
         count: usize,
         /// New items.
-        added: &'a [MediaItem],
+        added: &'a [Arc<MediaItem>],
         /// Ids of items that are gone.
         removed: &'a [String],
         /// Items whose size, ETag or modification time changed.
-        changed: &'a [MediaItem],
+        changed: &'a [Arc<MediaItem>],
     },
     /// Refreshes started failing (`ok: false`, on connect too during an outage) or recovered.
     Status {

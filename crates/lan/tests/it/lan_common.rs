@@ -169,7 +169,7 @@ pub async fn media(server: &LanServer, dir: &Path, name: &str, len: usize) -> St
     server.state.library.refresh().await.expect("refresh");
     let snap = server.state.library.snapshot();
     let item = snap.items.iter().find(|i| i.key == name).expect("listed");
-    item.id.clone()
+    item.id.to_string()
 }
 
 /// `GET url` from `client` with `headers` (name, value); the test fails if it cannot be sent.

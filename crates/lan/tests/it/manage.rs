@@ -369,7 +369,7 @@ async fn a_lan_device_may_not_change_the_library_and_other_sites_neither() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("a.mp3"), b"a").expect("write");
     let server = LanServer::start(dir.path(), lan_options()).await;
-    let id = server.state.library.snapshot().items[0].id.clone();
+    let id = server.state.library.snapshot().items[0].id;
     let before = tree(dir.path());
     let bearer = format!("Bearer {}", server.key());
     let lan = client_from(LAN_IP);

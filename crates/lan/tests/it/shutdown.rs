@@ -41,7 +41,7 @@ async fn run_returns_once_the_last_connection_closes_and_not_before() {
     };
     let library: Arc<Library> = Library::new(config).await.expect("library");
     let snap = library.refresh().await.expect("first listing");
-    let id = snap.items[0].id.clone();
+    let id = snap.items[0].id;
     let options = LanOptions {
         shutdown_grace: Duration::from_secs(3600),
         ..lan_options()

@@ -1,8 +1,10 @@
 //! The last successful listing of each source, so that a restart shows the whole library at
-//! once, before the first listing of the store finishes.
+//! once, before the first listing of the store finishes. Each media object's item id is kept
+//! with it, so the restart does not hash every key again (1,000,000 SHA-256s).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bucketstream_core::catalog::ItemId;
 use bucketstream_core::source::ObjectMeta;
 use rusqlite::params;
 
@@ -44,18 +46,31 @@ fn join_time(secs: i64, nanos: i64) -> Option<SystemTime> {
 impl Db {
     /// Replaces the saved listing of `source` with `objects` (in their order).
     pub fn save_listing(&self, source: &str, objects: &[ObjectMeta]) -> Result<(), DbError> {
+        self.save_listing_with_ids(source, objects, &[])
+    }
+
+    /// As [`Db::save_listing`], with the item id of each object (`ids[i]` for `objects[i]`;
+    /// `None`, or missing, for objects that are not items).
+    pub fn save_listing_with_ids(
+        &self,
+        source: &str,
+        objects: &[ObjectMeta],
+        ids: &[Option<ItemId>],
+    ) -> Result<(), DbError> {
         self.with(|conn| {
             let tx = conn.transaction()?;
             let sid = ensure_source(&tx, source)?;
             tx.execute("DELETE FROM listings WHERE source_id = ?1", [sid])?;
             {
                 let mut stmt = tx.prepare_cached(
-                    "INSERT INTO listings (source_id, pos, key, size, etag, modified_s, modified_ns) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO listings (source_id, pos, key, size, etag, modified_s, modified_ns, item_id) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?;
                 for (pos, o) in objects.iter().enumerate() {
                     let (s, ns) = o.last_modified.map(split_time).unzip();
-                    stmt.execute(params![sid, i64::try_from(pos).unwrap_or(i64::MAX), o.key, sql_u64(o.size), o.etag, s, ns])?;
+                    let id = ids.get(pos).copied().flatten();
+                    let id = id.as_ref().map(ItemId::as_str);
+                    stmt.execute(params![sid, i64::try_from(pos).unwrap_or(i64::MAX), o.key, sql_u64(o.size), o.etag, s, ns, id])?;
                 }
             }
             let saved_ms = SystemTime::now()
@@ -72,6 +87,18 @@ impl Db {
 
     /// The saved listing of `source`, in its order; `None` when none was ever saved.
     pub fn load_listing(&self, source: &str) -> Result<Option<Vec<ObjectMeta>>, DbError> {
+        Ok(self
+            .load_listing_with_ids(source)?
+            .map(|(objects, _)| objects))
+    }
+
+    /// As [`Db::load_listing`], with the saved item id of each object (`None` where none
+    /// was saved, or where the text saved is not an id).
+    #[allow(clippy::type_complexity)]
+    pub fn load_listing_with_ids(
+        &self,
+        source: &str,
+    ) -> Result<Option<(Vec<ObjectMeta>, Vec<Option<ItemId>>)>, DbError> {
         self.with(|conn| {
             let Some(sid) = source_id(conn, source)? else {
                 return Ok(None);
@@ -89,9 +116,11 @@ impl Db {
                 return Ok(None);
             };
             // The count is only a capacity hint, bounded so a damaged row cannot over-allocate.
-            let mut out = Vec::with_capacity(usize::try_from(count.min(1 << 20)).unwrap_or(0));
+            let capacity = usize::try_from(count.min(1 << 21)).unwrap_or(0);
+            let mut out = Vec::with_capacity(capacity);
+            let mut ids = Vec::with_capacity(capacity);
             let mut stmt = conn.prepare_cached(
-                "SELECT key, size, etag, modified_s, modified_ns FROM listings \
+                "SELECT key, size, etag, modified_s, modified_ns, item_id FROM listings \
                  WHERE source_id = ?1 ORDER BY pos",
             )?;
             let mut rows = stmt.query([sid])?;
@@ -104,8 +133,10 @@ impl Db {
                     etag: row.get(2)?,
                     last_modified: secs.and_then(|s| join_time(s, nanos.unwrap_or(0))),
                 });
+                let id = row.get_ref(5)?.as_str_or_null().ok().flatten();
+                ids.push(id.and_then(ItemId::parse));
             }
-            Ok(Some(out))
+            Ok(Some((out, ids)))
         })
     }
 }

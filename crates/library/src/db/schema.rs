@@ -13,7 +13,8 @@ use super::DbError;
 /// Every migration, oldest first. Never edit a released one: append a new one.
 pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/001_init.sql"),
-    include_str!("sql/002_user.sql"),
+    include_str!("sql/002_listing_ids.sql"),
+    include_str!("sql/003_user.sql"),
 ];
 
 /// The schema version this build writes (the number of migrations).

@@ -46,6 +46,19 @@ impl Entry {
         }
     }
 
+    /// The key and entry of a database record, moved out of it (no copy of its strings).
+    pub fn from_record(record: Record) -> (String, Entry) {
+        let mut meta = record.meta;
+        meta.art = record.art_hash.as_deref().map(art_path);
+        let entry = Entry {
+            etag: record.etag,
+            size: record.size,
+            meta: Arc::new(meta),
+            art_hash: record.art_hash,
+        };
+        (record.key, entry)
+    }
+
     /// Whether this entry is for the version `etag`/`size`.
     pub fn is_for(&self, etag: Option<&str>, size: u64) -> bool {
         self.etag.as_deref() == etag && self.size == size

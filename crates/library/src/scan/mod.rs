@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bucketstream_core::catalog::{MetaUpdate, Snapshot};
+use bucketstream_core::catalog::{ItemId, MetaUpdate, Snapshot};
 use bucketstream_core::config::LibraryConfig;
 use bucketstream_core::source::ObjectMeta;
 use bucketstream_core::wire::ScanProgress;
@@ -87,11 +87,17 @@ impl MediaLibrary {
             source,
         })?;
         let db = Db::open_or_reset(&config.data_dir.join(DB_FILE))?;
-        let records = db.load(&source_key(&library))?;
-        let known = Arc::new(Known::new(
-            records.iter().map(|(key, r)| (key.clone(), Entry::of(r))),
-        ));
-        tracing::info!(records = known.len(), "media library opened");
+        let started = Instant::now();
+        let mut entries = Vec::new();
+        db.for_each_record(&source_key(&library), |record| {
+            entries.push(Entry::from_record(record));
+        })?;
+        let known = Arc::new(Known::new(entries));
+        tracing::info!(
+            records = known.len(),
+            load_ms = started.elapsed().as_millis(),
+            "media library opened"
+        );
         library.catalog().set_enrich(known.clone());
         Ok(Arc::new(MediaLibrary {
             library,
@@ -107,15 +113,21 @@ impl MediaLibrary {
     pub async fn seed(&self) -> Result<bool, LibraryError> {
         let db = self.db.clone();
         let source = source_key(&self.library);
-        let listing = blocking(move || db.load_listing(&source)).await??;
-        let Some(objects) = listing else {
+        let started = Instant::now();
+        let listing = blocking(move || db.load_listing_with_ids(&source)).await??;
+        let Some((objects, ids)) = listing else {
             return Ok(false);
         };
+        let loaded = started.elapsed();
+        self.library.catalog().seed_with_ids(&objects, &ids).await;
         tracing::info!(
             objects = objects.len(),
+            load_ms = loaded.as_millis(),
+            seed_ms = (started.elapsed() - loaded).as_millis(),
             "serving the last listing until the first one ends"
         );
-        self.library.catalog().seed(&objects).await;
+        // Freeing a million keys takes a while: not on the way to serving.
+        tokio::task::spawn_blocking(move || drop((objects, ids)));
         Ok(true)
     }
 
@@ -191,11 +203,11 @@ impl MediaLibrary {
 
     /// Saves the snapshot's objects as the last listing and forgets records of keys gone.
     async fn keep_listing(&self, snap: &Snapshot) -> Result<(), LibraryError> {
-        let objects = listing_of(snap);
+        let (objects, ids) = listing_of(snap);
         let db = self.db.clone();
         let source = source_key(&self.library);
         blocking(move || {
-            db.save_listing(&source, &objects)?;
+            db.save_listing_with_ids(&source, &objects, &ids)?;
             let keys = objects.iter().map(|o| o.key.as_str()).collect();
             db.retain(&source, &keys).map(|_| ())
         })
@@ -297,16 +309,20 @@ impl MediaLibrary {
             Err(err) => tracing::warn!(error = %err, "could not store scan results"),
         }
         let mut updates = Vec::with_capacity(batch.len());
-        for (record, update) in batch {
-            self.known.insert(record.key.clone(), Entry::of(&record));
+        for (record, mut update) in batch {
+            let entry = Entry::of(&record);
+            // The catalog's item and what the library knows share one copy of the metadata.
+            update.meta = entry.meta.clone();
+            self.known.insert(record.key, entry);
             updates.push(update);
         }
         self.library.catalog().apply_meta(&updates).await;
     }
 }
 
-/// The snapshot's objects (items and folder art) as a listing.
-fn listing_of(snap: &Snapshot) -> Vec<ObjectMeta> {
+/// The snapshot's objects (items and folder art) as a listing, with the item ids (`None`
+/// for folder art).
+fn listing_of(snap: &Snapshot) -> (Vec<ObjectMeta>, Vec<Option<ItemId>>) {
     let items = snap.items.iter().map(|i| ObjectMeta {
         key: i.key.clone(),
         size: i.size,
@@ -315,7 +331,9 @@ fn listing_of(snap: &Snapshot) -> Vec<ObjectMeta> {
             .modified_ms
             .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
     });
-    items.chain(snap.folder_art.iter().cloned()).collect()
+    let objects = items.chain(snap.folder_art.iter().cloned()).collect();
+    let ids = snap.items.iter().map(|i| Some(i.id)).collect();
+    (objects, ids)
 }
 
 /// The source's name in the database: its bucket and prefix (S3) or its folders' paths

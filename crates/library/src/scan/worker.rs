@@ -103,7 +103,7 @@ impl<'a> Context<'a> {
     }
 
     /// Reads `item`: its record for the database and its update for the catalog.
-    pub(super) async fn read(&self, item: MediaItem) -> (Record, MetaUpdate) {
+    pub(super) async fn read(&self, item: Arc<MediaItem>) -> (Record, MetaUpdate) {
         let counter = Arc::new(AtomicU64::new(0));
         let (mut meta, art, error) = match item.kind {
             Kind::Audio => self.audio(&item, &counter).await,
@@ -138,7 +138,7 @@ impl<'a> Context<'a> {
             tracing::debug!(key = %item.key, %reason, "tags not read");
         }
         let update = MetaUpdate {
-            id: item.id.clone(),
+            id: item.id.to_string(),
             etag: item.etag.clone(),
             size: item.size,
             meta: Entry::of(&record).meta,
@@ -198,7 +198,7 @@ impl<'a> Context<'a> {
                 None
             }
         };
-        let url = self.media_base.map(|base| format!("{base}{}", item.url));
+        let url = self.media_base.map(|base| format!("{base}{}", item.url()));
         if let (None, Some(url)) = (&info, &url) {
             match probe::probe_video(url, self.timeout).await {
                 Ok(read) => info = Some(read),

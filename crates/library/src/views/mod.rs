@@ -11,6 +11,7 @@
 mod tests;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use bucketstream_core::catalog::MediaItem;
 use bucketstream_core::media::Kind;
@@ -156,7 +157,7 @@ fn count(n: usize) -> u32 {
 }
 
 /// The albums, sorted by artist then name (case-insensitive).
-pub fn albums(items: &[MediaItem]) -> Vec<Album> {
+pub fn albums(items: &[Arc<MediaItem>]) -> Vec<Album> {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<(String, Vec<&MediaItem>)> = Vec::new();
     for item in items {
@@ -222,10 +223,11 @@ fn make_album(id: String, tracks: Vec<&MediaItem>) -> Option<Album> {
 }
 
 /// The tracks of album `album_id`, in disc, track, then name order.
-pub fn album_tracks<'a>(items: &'a [MediaItem], album_id: &str) -> Vec<&'a MediaItem> {
+pub fn album_tracks<'a>(items: &'a [Arc<MediaItem>], album_id: &str) -> Vec<&'a MediaItem> {
     let mut ids: HashMap<String, bool> = HashMap::new();
     let mut tracks: Vec<&MediaItem> = items
         .iter()
+        .map(Arc::as_ref)
         .filter(|i| {
             album_key(i).is_some_and(|key| {
                 *ids.entry(key)
@@ -238,7 +240,7 @@ pub fn album_tracks<'a>(items: &'a [MediaItem], album_id: &str) -> Vec<&'a Media
 }
 
 /// The albums of the artist `artist_id`, in [`albums`] order.
-pub fn artist_albums(items: &[MediaItem], artist_id: &str) -> Vec<Album> {
+pub fn artist_albums(items: &[Arc<MediaItem>], artist_id: &str) -> Vec<Album> {
     albums(items)
         .into_iter()
         .filter(|a| a.artist_id == artist_id)
@@ -246,7 +248,7 @@ pub fn artist_albums(items: &[MediaItem], artist_id: &str) -> Vec<Album> {
 }
 
 /// The artists (of albums and of tracks), sorted by name (case-insensitive).
-pub fn artists(items: &[MediaItem]) -> Vec<Artist> {
+pub fn artists(items: &[Arc<MediaItem>]) -> Vec<Artist> {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut out: Vec<Artist> = Vec::new();
     let mut slot_of = |name: &str, out: &mut Vec<Artist>| -> usize {
@@ -290,7 +292,7 @@ pub fn artists(items: &[MediaItem]) -> Vec<Artist> {
 }
 
 /// The genres of audio tracks, sorted by name (case-insensitive).
-pub fn genres(items: &[MediaItem]) -> Vec<Genre> {
+pub fn genres(items: &[Arc<MediaItem>]) -> Vec<Genre> {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut out: Vec<(Genre, HashSet<String>)> = Vec::new();
     for item in items.iter().filter(|i| i.kind == Kind::Audio) {

@@ -38,7 +38,7 @@ fn track(key: &str, artist: &str, album: &str, track: u32, disc: Option<u32>) ->
     )
 }
 
-fn library() -> Vec<MediaItem> {
+fn library() -> Vec<Arc<MediaItem>> {
     let mut with_art = track("kb/2.mp3", "Kind Band", "Blue", 2, Some(1));
     Arc::make_mut(&mut with_art.meta).art = Some("/art/cafe".into());
     let mut early = track("kb/1.mp3", "kind band", "BLUE", 1, None);
@@ -66,6 +66,9 @@ fn library() -> Vec<MediaItem> {
             },
         ),
     ]
+    .into_iter()
+    .map(Arc::new)
+    .collect()
 }
 
 #[test]
@@ -80,7 +83,7 @@ fn one_album_as_json() {
             "id": items
                 .iter()
                 .find(|i| i.kind == Kind::Audio && i.meta.album.as_deref() == Some("Blue"))
-                .and_then(album_id_of)
+                .and_then(|i| album_id_of(i))
                 .expect("an album track"),
             "name": "Blue",
             "artist": "Kind Band",
@@ -151,7 +154,7 @@ fn album_artist_tag_decides_and_ids_are_stable() {
             ..ItemMeta::default()
         },
     );
-    let items = vec![a, b, unknown];
+    let items: Vec<_> = [a, b, unknown].into_iter().map(Arc::new).collect();
     let albums = albums(&items);
     assert_eq!(albums.len(), 2);
     assert_eq!(
@@ -170,7 +173,10 @@ fn albums_without_album_artist_are_split_by_folder_but_not_by_disc_folder() {
         track("Best/CD1/1.mp3", "Ann", "Greatest Hits", 1, None),
         track("Best/Disc 2/1.mp3", "Bob", "Greatest Hits", 1, Some(2)),
         track("Other/1.mp3", "Cy", "Greatest Hits", 1, None),
-    ];
+    ]
+    .into_iter()
+    .map(Arc::new)
+    .collect::<Vec<_>>();
     let albums = albums(&tracks);
     assert_eq!(albums.len(), 2, "{albums:?}");
     let best = albums

@@ -3,6 +3,7 @@
 //! small sort, not a full sort).
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use memchr::memmem::Finder;
 
@@ -20,7 +21,7 @@ pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
         for item in &snap.items {
             if filters(item, query) && text.matches(item) {
                 if total >= query.offset && items.len() < query.limit {
-                    items.push(item);
+                    items.push(item.as_ref());
                 }
                 total += 1;
             }
@@ -34,6 +35,7 @@ pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
     let mut matches: Vec<&MediaItem> = snap
         .items
         .iter()
+        .map(Arc::as_ref)
         .filter(|item| filters(item, query) && text.matches(item))
         .collect();
     let total = matches.len();
@@ -68,7 +70,7 @@ pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
 /// The cheap filters: kind and folder.
 fn filters(item: &MediaItem, query: &Query) -> bool {
     query.kind.is_none_or(|kind| item.kind == kind)
-        && query.folder.as_deref().is_none_or(|f| item.folder == f)
+        && query.folder.as_deref().is_none_or(|f| &*item.folder == f)
         && query
             .under
             .as_deref()
@@ -109,7 +111,7 @@ impl TextMatch {
         let meta = &item.meta;
         let fields = [
             Some(item.name.as_str()),
-            Some(item.folder.as_str()),
+            Some(&*item.folder),
             meta.title.as_deref(),
             meta.artist.as_deref(),
             meta.album.as_deref(),

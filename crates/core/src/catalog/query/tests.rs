@@ -99,7 +99,7 @@ fn snapshot() -> Snapshot {
                 duration_ms: duration,
                 ..ItemMeta::default()
             });
-            item
+            Arc::new(item)
         })
         .collect();
     Snapshot::new(items, Arc::default(), 3, None)
@@ -360,6 +360,6 @@ fn a_page_serialises_as_total_items_generation() {
     let json = serde_json::to_value(&page).expect("json");
     assert_eq!(json["total"], ROWS.len());
     assert_eq!(json["generation"], 3);
-    let whole: serde_json::Value = serde_json::from_slice(&snap.items_json).expect("list");
+    let whole: serde_json::Value = serde_json::from_slice(&snap.to_json()).expect("list");
     assert_eq!(json["items"][0], whole[0], "items as in the whole list");
 }

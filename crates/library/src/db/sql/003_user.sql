@@ -1,4 +1,4 @@
--- Bucketstream library database, schema 2 (issue #16): what the listener did, kept across
+-- Bucketstream library database, schema 3 (issue #16): what the listener did, kept across
 -- restarts and shared by the player and the Subsonic API. Items are named by (source, key), the
 -- same identity item ids are made from, so a restart or a re-scan keeps them.
 
