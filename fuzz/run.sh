@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(range ws_message config_file lan_guard origin probe)
+[ ${#targets[@]} -gt 0 ] || targets=(range ws_message config_file lan_guard origin probe subsonic dlna subtitle)
 export RUSTC_BOOTSTRAP=1
 nice -n 10 cargo fuzz build -s none -a
 mkdir -p logs

@@ -10,8 +10,12 @@ use super::limits::{FileLimits, Limits};
 use super::net::IpNet;
 use super::Resolved;
 use crate::error::{Error, Result};
+use crate::secret::Sensitive;
 
 pub use super::layer::FileLan;
+
+/// The Subsonic user name when none is set.
+pub const DEFAULT_SUBSONIC_USER: &str = "bucketstream";
 
 /// The resolved LAN settings: everything about who the LAN server admits that is
 /// configuration (the server adds its key store and host name).
@@ -38,6 +42,17 @@ pub struct LanConfig {
     pub uploads: bool,
     /// Resource bounds.
     pub limits: Limits,
+    /// The Subsonic API's account (`/rest`); `None` (the default) keeps the API off.
+    pub subsonic: Option<SubsonicAccount>,
+}
+
+/// The one account Subsonic apps sign in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubsonicAccount {
+    /// The user name.
+    pub user: String,
+    /// The password (Subsonic's token scheme needs it in the clear to check md5(password + salt)).
+    pub password: Sensitive<String>,
 }
 
 impl Default for LanConfig {
@@ -57,11 +72,39 @@ fn from_resolved(r: Resolved, limits: Limits) -> LanConfig {
         mdns: r.mdns,
         uploads: r.lan_uploads,
         limits,
+        subsonic: None,
     }
 }
 
-/// The LAN settings of `r`, checked, with the file's `[lan.limits]` over [`Limits::default`].
-pub(super) fn resolve(r: Resolved, limits: Option<&FileLimits>) -> Result<LanConfig> {
+/// The Subsonic password: the variable `BUCKETSTREAM_SUBSONIC_PASSWORD` (already looked up,
+/// as `from_env`), else the first line of the password file. An empty password is none.
+fn subsonic_password(
+    from_env: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<Option<String>> {
+    let password = match (from_env, file) {
+        (Some(p), _) => p.to_owned(),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::Config(format!(
+                    "cannot read the Subsonic password file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            text.lines().next().unwrap_or_default().to_owned()
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(password).filter(|p| !p.is_empty()))
+}
+
+/// The LAN settings of `r`, checked, with the file's `[lan.limits]` over [`Limits::default`]
+/// and the Subsonic password from `password_env` or the password file.
+pub(super) fn resolve(
+    r: Resolved,
+    limits: Option<&FileLimits>,
+    password_env: Option<&str>,
+) -> Result<LanConfig> {
     for origin in &r.cors_origins {
         let scheme_ok = origin.starts_with("http://") || origin.starts_with("https://");
         if !scheme_ok || origin.ends_with('/') || origin == "http://" || origin == "https://" {
@@ -81,7 +124,19 @@ pub(super) fn resolve(r: Resolved, limits: Option<&FileLimits>) -> Result<LanCon
         Some(file) => file.over(Limits::default())?,
         None => Limits::default(),
     };
-    Ok(from_resolved(r, limits))
+    if r.subsonic_user.trim().is_empty() || r.subsonic_user.len() > 128 {
+        return Err(Error::Config(
+            "the Subsonic user name must be 1 to 128 characters".into(),
+        ));
+    }
+    let password = subsonic_password(password_env, r.subsonic_password_file.as_deref())?;
+    let user = r.subsonic_user.clone();
+    let mut lan = from_resolved(r, limits);
+    lan.subsonic = password.map(|p| SubsonicAccount {
+        user,
+        password: Sensitive::new(p),
+    });
+    Ok(lan)
 }
 
 #[cfg(test)]
@@ -266,5 +321,54 @@ mod tests {
         }
         assert!(parse("[lan]\nkey = \"secret\"\n", Path::new("c.toml")).is_err());
         assert!(parse("[lan.limits]\nmax_conections = 5\n", Path::new("c.toml")).is_err());
+    }
+
+    #[test]
+    fn subsonic_is_off_without_a_password() {
+        let lan = resolve_lan(&Layer::default(), &env(&[]), None).expect("ok");
+        assert_eq!(lan.subsonic, None);
+        let lan = resolve_lan(
+            &Layer::default(),
+            &env(&[("BUCKETSTREAM_SUBSONIC_PASSWORD", "")]),
+            None,
+        )
+        .expect("ok");
+        assert_eq!(lan.subsonic, None);
+    }
+
+    #[test]
+    fn subsonic_password_from_the_environment_or_a_file() {
+        let lan = resolve_lan(
+            &Layer::default(),
+            &env(&[
+                ("BUCKETSTREAM_SUBSONIC_PASSWORD", "sesame"),
+                ("BUCKETSTREAM_SUBSONIC_USER", "ann"),
+            ]),
+            None,
+        )
+        .expect("ok");
+        let account = lan.subsonic.expect("on");
+        assert_eq!(account.user, "ann");
+        assert_eq!(account.password.expose(), "sesame");
+        assert!(!format!("{account:?}").contains("sesame"));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "from file\nsecond line ignored\n").expect("write");
+        let f = file(&format!(
+            "[lan]\nsubsonic_password_file = {:?}\n",
+            path.display().to_string()
+        ));
+        let lan = resolve_lan(&Layer::default(), &env(&[]), Some(&f)).expect("ok");
+        let account = lan.subsonic.expect("on");
+        assert_eq!(account.user, DEFAULT_SUBSONIC_USER);
+        assert_eq!(account.password.expose(), "from file");
+
+        let missing = file("[lan]\nsubsonic_password_file = \"/nonexistent/pw\"\n");
+        let err = resolve_lan(&Layer::default(), &env(&[]), Some(&missing)).expect_err("refused");
+        assert!(err.to_string().contains("/nonexistent/pw"), "{err}");
+        let long = "u".repeat(129);
+        let too_long = env(&[("BUCKETSTREAM_SUBSONIC_USER", long.as_str())]);
+        assert!(resolve_lan(&Layer::default(), &too_long, None).is_err());
     }
 }

@@ -21,8 +21,8 @@ use super::limits::FileLimits;
 use super::net::IpNet;
 use super::{
     Defaults, DEFAULT_CACHE_MAX_BYTES, DEFAULT_PORT, DEFAULT_PROBE_TIMEOUT_SECS,
-    DEFAULT_REFRESH_SECS, DEFAULT_SCAN_CONCURRENCY, DEFAULT_UPLOAD_EXPIRY_SECS,
-    DEFAULT_UPLOAD_MAX_BYTES,
+    DEFAULT_REFRESH_SECS, DEFAULT_SCAN_CONCURRENCY, DEFAULT_SUBSONIC_USER,
+    DEFAULT_UPLOAD_EXPIRY_SECS, DEFAULT_UPLOAD_MAX_BYTES,
 };
 use crate::error::Result;
 use crate::secret::{Credentials, Sensitive};
@@ -162,6 +162,16 @@ settings! {
             Lan first, file uploads: Option<bool> => same,
             env ["BUCKETSTREAM_LAN_UPLOADS"] => parsed,
             arg (long = "lan-uploads", num_args = 0, default_missing_value = "true");
+        /// User name for Subsonic apps on phones and desktops (/rest) [default: bucketstream]
+        subsonic_user: Option<String> => String = |_| DEFAULT_SUBSONIC_USER.to_owned(),
+            Lan first, file subsonic_user: Option<String> => same,
+            env ["BUCKETSTREAM_SUBSONIC_USER"] => text,
+            arg (long = "subsonic-user", value_name = "NAME");
+        /// File whose first line is the Subsonic password; /rest is off without one (or set BUCKETSTREAM_SUBSONIC_PASSWORD)
+        subsonic_password_file: Option<PathBuf> => Option<PathBuf> = |_| None,
+            Lan first, file subsonic_password_file: Option<PathBuf> => same,
+            env ["BUCKETSTREAM_SUBSONIC_PASSWORD_FILE"] => path,
+            arg (long = "subsonic-password-file", value_name = "FILE");
         extra
             /// Resource bounds (see [`super::limits`]; no flag or variable).
             limits: Option<FileLimits>;

@@ -30,7 +30,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::secret::Credentials;
 pub use file::{FileCache, FileConfig, FileS3};
-pub use lan::{FileLan, LanConfig};
+pub use lan::{FileLan, LanConfig, SubsonicAccount, DEFAULT_SUBSONIC_USER};
 pub use layer::{Layer, Part, Resolved};
 use layer::{Layers, LAYER_NAMES};
 pub use library::{
@@ -244,7 +244,11 @@ impl Inputs {
             .as_ref()
             .and_then(|f| f.lan.as_ref())
             .and_then(|l| l.limits.as_ref());
-        lan::resolve(r, limits)
+        let password = self
+            .env
+            .get("BUCKETSTREAM_SUBSONIC_PASSWORD")
+            .map(String::as_str);
+        lan::resolve(r, limits, password)
     }
 }
 
