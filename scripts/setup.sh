@@ -58,10 +58,12 @@ if [ "$want_test" = 1 ]; then
   fi
   # tuspy, a tus client nobody here wrote, for the upload tests (crates/lan/tests/it/uploads_local.rs
   # looks for it in target/py; Debian's own Python is externally managed, hence the venv).
-  if ! target/py/bin/python -c "import tusclient" 2>/dev/null; then
-    echo "setup: installing tuspy from PyPI into target/py"
-    python3 -m venv target/py
-    target/py/bin/pip install --quiet --disable-pip-version-check tuspy
+  # py-sonic and py-opensonic, Subsonic clients nobody here wrote, for the Subsonic API tests
+  # (crates/lan/tests/it/subsonic.rs).
+  if ! target/py/bin/python -c "import tusclient, libsonic, libopensonic" 2>/dev/null; then
+    echo "setup: installing tuspy, py-sonic and py-opensonic from PyPI into target/py"
+    [ -x target/py/bin/pip ] || python3 -m venv target/py
+    target/py/bin/pip install --quiet --disable-pip-version-check tuspy py-sonic py-opensonic
   fi
   # shellcheck source=tests/browser/node-env.sh
   . tests/browser/node-env.sh

@@ -108,6 +108,17 @@ pub async fn art(
     decide_art(&state, hash, size, &headers).await.render()
 }
 
+/// Art `hash` at the `size` a Subsonic client asked for (`getCoverArt`), rendered like `/art`.
+pub(crate) async fn art_with_size(
+    state: ServerState,
+    hash: String,
+    size: Option<String>,
+    headers: HeaderMap,
+) -> Response {
+    let size = ArtSize::from_param(size.as_deref());
+    decide_art(&state, hash, size, &headers).await.render()
+}
+
 async fn decide_art(
     state: &ServerState,
     hash: String,
@@ -145,9 +156,9 @@ async fn decide_art(
 /// (at 100,000 items grouping takes a noticeable fraction of a second).
 pub struct Views {
     generation: u64,
-    albums: Vec<views::Album>,
-    artists: Vec<views::Artist>,
-    genres: Vec<views::Genre>,
+    pub(crate) albums: Vec<views::Album>,
+    pub(crate) artists: Vec<views::Artist>,
+    pub(crate) genres: Vec<views::Genre>,
 }
 
 /// The views of the newest generation asked for.
@@ -156,7 +167,7 @@ pub struct ViewCache(tokio::sync::Mutex<Option<Arc<Views>>>);
 
 impl ViewCache {
     /// The views of the current snapshot, made on the blocking pool when the generation moved.
-    async fn get(&self, state: &ServerState) -> Result<Arc<Views>, Error> {
+    pub(crate) async fn get(&self, state: &ServerState) -> Result<Arc<Views>, Error> {
         let snap = state.library.snapshot();
         let mut slot = self.0.lock().await;
         if let Some(views) = slot.as_ref().filter(|v| v.generation == snap.generation) {

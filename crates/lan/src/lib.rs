@@ -17,6 +17,8 @@
 //!   `/api/artists`, `/api/genres`: the grouped views ([`collection`]).
 //! - `OPTIONS|POST /api/uploads`, `HEAD|PATCH|DELETE /api/uploads/{id}`: tus 1.0.0 uploads
 //!   ([`uploads`]).
+//! - `GET|POST /rest/{method}`: the OpenSubsonic API ([`subsonic`]), off until the owner sets
+//!   a password; it needs no access key (its clients sign in themselves).
 //! - `GET /ws`, and `GET /` with an Upgrade header: the WebSocket ([`ws`]).
 //! - `GET /` and other paths: the player from `ui/` ([`ui`]).
 //!
@@ -35,6 +37,7 @@ pub mod limits;
 pub mod manage;
 pub mod media;
 pub mod options;
+pub mod subsonic;
 mod ui;
 pub mod uploads;
 pub mod ws;
@@ -77,6 +80,8 @@ pub struct ServerState {
     pub media: Option<Arc<MediaLibrary>>,
     /// Uploads in progress (`/api/uploads`), with their states read back from the data folder.
     pub uploads: Arc<bucketstream_upload::Uploads>,
+    /// The Subsonic API's failed sign-ins per client.
+    subsonic: Arc<subsonic::Gate>,
 }
 
 impl ServerState {
@@ -127,6 +132,7 @@ impl ServerState {
             gzip: Arc::default(),
             views: Arc::default(),
             media: None,
+            subsonic: Arc::default(),
         })
     }
 
@@ -163,6 +169,7 @@ pub fn router(state: ServerState) -> Router {
                 .patch(uploads::patch)
                 .delete(uploads::terminate),
         )
+        .route("/rest/{*method}", get(subsonic::rest).post(subsonic::rest))
         .route("/ws", get(ws::upgrade))
         .route("/", get(ui::root))
         .fallback(ui::asset)

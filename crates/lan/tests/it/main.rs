@@ -31,6 +31,7 @@ mod s3;
 mod s3_list;
 mod scan;
 mod shutdown;
+mod subsonic;
 mod suite;
 mod throttle;
 mod tus;

@@ -1,0 +1,230 @@
+//! The OpenSubsonic API at `/rest/*`, so Subsonic apps on phones and desktops (Symfonium,
+//! DSub, Feishin, Sublime Music…) browse and play the library through this host and its edge
+//! cache.
+//!
+//! One handler takes every method (GET or form POST, with or without `.view`): it reads the
+//! parameters, checks the account (token, password or API key; failed attempts limited per
+//! client), decides a [`Reply`] and renders it in one place, in XML or JSON as asked. The API
+//! is off (error 50 for everything) until the owner sets a password. The LAN gate's Host and
+//! resource rules apply; the pairing key does not, since these clients sign in themselves.
+
+mod browse;
+mod map;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bucketstream_subsonic::auth::{self, Account, FailureLimit};
+use bucketstream_subsonic::envelope::render;
+use bucketstream_subsonic::{params, Code, Format, Node, Params, SubsonicError};
+
+use super::ServerState;
+use browse::Ctx;
+
+/// Failed sign-ins per client before it must wait.
+const MAX_FAILURES: u32 = 10;
+/// The window those are counted in, and the wait.
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Clients whose failures are remembered.
+const MAX_CLIENTS: usize = 4096;
+/// Largest form body read.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The Subsonic API's state: the failed sign-ins per client.
+pub struct Gate {
+    failures: Mutex<FailureLimit<IpAddr>>,
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate {
+            failures: Mutex::new(FailureLimit::new(MAX_FAILURES, FAILURE_WINDOW, MAX_CLIENTS)),
+        }
+    }
+}
+
+/// What a method answers.
+enum Reply {
+    /// An answer element (or none, for `ping` and the like).
+    Body(Option<Node>),
+    /// The bytes of item `id` (with ranges), as `/media/{id}` serves them.
+    Media(String),
+    /// Art `hash` at `size`, as `/art/{hash}` serves it.
+    Art(String, Option<String>),
+}
+
+/// The one place a reply becomes HTTP.
+async fn render_reply(
+    state: ServerState,
+    reply: Result<Reply, SubsonicError>,
+    format: Format,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let body = match reply {
+        Ok(Reply::Media(id)) => {
+            return super::media::serve(State(state), Path(id), method, headers).await;
+        }
+        Ok(Reply::Art(hash, size)) => {
+            return super::collection::art_with_size(state, hash, size, headers).await;
+        }
+        Ok(Reply::Body(node)) => render(format, Ok(node.as_ref()), env!("CARGO_PKG_VERSION")),
+        Err(err) => render(format, Err(&err), env!("CARGO_PKG_VERSION")),
+    };
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// `GET|POST /rest/{method}`.
+pub async fn rest(
+    State(state): State<ServerState>,
+    Path(path): Path<String>,
+    req: Request,
+) -> Response {
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |p| p.0.ip());
+    let (parts, body) = req.into_parts();
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    // A form larger than the bound is not read: its parameters count as absent.
+    let form = if parts.method == Method::POST && is_form {
+        axum::body::to_bytes(body, MAX_FORM_BYTES).await.ok()
+    } else {
+        None
+    };
+    let params = Params::parse(parts.uri.query(), form.as_deref());
+    let format = params.format();
+    let reply = match signed_in(&state, &params, client) {
+        Ok(()) => decide(&state, &path, &params).await,
+        Err(err) => Err(err),
+    };
+    render_reply(state, reply, format, parts.method, parts.headers).await
+}
+
+/// Whether the request carries the account's credentials (and the client may try).
+fn signed_in(state: &ServerState, params: &Params, client: IpAddr) -> Result<(), SubsonicError> {
+    let Some(account) = state.options.subsonic.as_ref() else {
+        return Err(SubsonicError::new(
+            Code::NotAuthorized,
+            "the Subsonic API is off: the owner sets a password to turn it on",
+        ));
+    };
+    let now = Instant::now();
+    let mut failures = state
+        .subsonic
+        .failures
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Err(wait) = failures.allowed(&client, now) {
+        return Err(SubsonicError::new(
+            Code::WrongCredentials,
+            format!(
+                "too many failed sign-ins: try again in {} s",
+                wait.as_secs().max(1)
+            ),
+        ));
+    }
+    let account = Account {
+        user: &account.user,
+        password: account.password.expose(),
+        api_key: None,
+    };
+    let verdict = auth::credentials(params).and_then(|c| auth::check(&c, &account));
+    match &verdict {
+        Ok(()) => failures.succeeded(&client),
+        Err(e) if matches!(e.code, Code::WrongCredentials | Code::InvalidApiKey) => {
+            failures.failed(&client, now)
+        }
+        Err(_) => {}
+    }
+    verdict
+}
+
+/// The reply of method `path` (`getAlbum`, `getAlbum.view`…).
+async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Reply, SubsonicError> {
+    let name = params::method(path)
+        .ok_or_else(|| SubsonicError::not_found(&format!("method {path:?}")))?;
+    let node = |n: Node| Ok(Reply::Body(Some(n)));
+    match name {
+        "ping" => return Ok(Reply::Body(None)),
+        "getLicense" => return node(Node::new("license").attr("valid", true)),
+        "getOpenSubsonicExtensions" => {
+            return node(Node::new("openSubsonicExtensions").list(
+                "openSubsonicExtensions",
+                vec![Node::new("openSubsonicExtensions")
+                    .attr("name", "formPost")
+                    .list("versions", vec![Node::new("versions").text("1")])],
+            ))
+        }
+        "getMusicFolders" => return node(browse::music_folders("Music")),
+        "stream" | "download" => {
+            let id = params.required("id")?;
+            return if state.library.snapshot().get(id).is_some() {
+                Ok(Reply::Media(id.to_owned()))
+            } else {
+                Err(SubsonicError::not_found("song"))
+            };
+        }
+        "getCoverArt" => {
+            let id = params.required("id")?;
+            return Ok(Reply::Art(
+                id.to_owned(),
+                params.get("size").map(str::to_owned),
+            ));
+        }
+        _ => {}
+    }
+    let snap = state.library.snapshot();
+    let views = state
+        .views
+        .get(state)
+        .await
+        .map_err(|e| SubsonicError::new(Code::Generic, e.to_string()))?;
+    let listed_ms = snap
+        .refreshed_at
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+    let ctx = Ctx {
+        items: &snap.items,
+        albums: &views.albums,
+        artists: &views.artists,
+        genres: &views.genres,
+        listed_ms,
+    };
+    let found = match name {
+        "getIndexes" => browse::indexes(&ctx),
+        "getMusicDirectory" => browse::directory(&ctx, params.required("id")?)?,
+        "getArtists" => browse::artists(&ctx),
+        "getArtist" => browse::artist(&ctx, params.required("id")?)?,
+        "getAlbum" => browse::album(&ctx, params.required("id")?)?,
+        "getSong" => snap
+            .get(params.required("id")?)
+            .map(|i| map::song(i).node("song"))
+            .ok_or_else(|| SubsonicError::not_found("song"))?,
+        "getGenres" => browse::genres(&ctx),
+        "getAlbumList2" => browse::album_list2(&ctx, params)?,
+        "getRandomSongs" => browse::random_songs(&ctx, params)?,
+        "search3" => browse::search3(&ctx, params)?,
+        other => {
+            return Err(SubsonicError::not_found(&format!(
+                "method {other:?} (not offered by this server)"
+            )))
+        }
+    };
+    node(found)
+}
