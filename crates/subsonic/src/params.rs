@@ -69,7 +69,12 @@ impl Params {
 
     /// `name` as a boolean (`true`/`false`, `1`/`0`); `default` when absent; error 0 otherwise.
     pub fn flag(&self, name: &str, default: bool) -> Result<bool, SubsonicError> {
-        match self.get(name).map(str::trim) {
+        // Any case: Python clients send `True` and `False`.
+        match self
+            .get(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("") => Ok(default),
             Some("true") | Some("1") => Ok(true),
             Some("false") | Some("0") => Ok(false),
@@ -114,7 +119,7 @@ mod tests {
     #[test]
     fn typed_values() {
         let p = Params::parse(
-            Some("size=20&big=999999&neg=-1&word=x&yes=true&one=1&no=0&bad=yes"),
+            Some("size=20&big=999999&neg=-1&word=x&yes=true&one=1&no=0&bad=yes&py=True&pn=False"),
             None,
         );
         assert_eq!(p.number("size", 10, 500), Ok(20));
@@ -135,6 +140,8 @@ mod tests {
         assert_eq!(p.flag("one", false), Ok(true));
         assert_eq!(p.flag("no", true), Ok(false));
         assert_eq!(p.flag("absent", true), Ok(true));
+        assert_eq!(p.flag("py", false), Ok(true));
+        assert_eq!(p.flag("pn", true), Ok(false));
         assert!(p.flag("bad", true).is_err());
         assert_eq!(p.required("size"), Ok("20"));
         assert_eq!(

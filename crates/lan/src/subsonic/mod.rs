@@ -10,6 +10,7 @@
 
 mod browse;
 mod map;
+mod user;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
@@ -220,6 +221,9 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
         "getAlbumList2" => browse::album_list2(&ctx, params)?,
         "getRandomSongs" => browse::random_songs(&ctx, params)?,
         "search3" => browse::search3(&ctx, params)?,
+        name if USER_METHODS.contains(&name) => {
+            return user_method(state, name, params, snap.clone(), views.clone()).await
+        }
         other => {
             return Err(SubsonicError::not_found(&format!(
                 "method {other:?} (not offered by this server)"
@@ -227,4 +231,74 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
         }
     };
     node(found)
+}
+
+/// The methods that read or write the listener's data in the library database.
+const USER_METHODS: [&str; 12] = [
+    "scrobble",
+    "star",
+    "unstar",
+    "getStarred2",
+    "getPlaylists",
+    "getPlaylist",
+    "createPlaylist",
+    "updatePlaylist",
+    "deletePlaylist",
+    "getBookmarks",
+    "createBookmark",
+    "deleteBookmark",
+];
+
+/// Runs user method `name` on the blocking pool (SQLite calls block).
+async fn user_method(
+    state: &ServerState,
+    name: &str,
+    params: &Params,
+    snap: std::sync::Arc<bucketstream_core::catalog::Snapshot>,
+    views: std::sync::Arc<super::collection::Views>,
+) -> Result<Reply, SubsonicError> {
+    let media = state.media.clone().ok_or_else(|| {
+        SubsonicError::new(
+            Code::Generic,
+            "the media library (its database) is off on this server",
+        )
+    })?;
+    let user = state
+        .options
+        .subsonic
+        .as_ref()
+        .map(|a| a.user.clone())
+        .unwrap_or_default();
+    let source = state.library.catalog().identity().to_owned();
+    let (name, params) = (name.to_owned(), params.clone());
+    let done = tokio::task::spawn_blocking(move || {
+        let ctx = user::UserCtx {
+            db: media.db(),
+            source: &source,
+            snap: &snap,
+            albums: &views.albums,
+            artists: &views.artists,
+            user: &user,
+        };
+        match name.as_str() {
+            "scrobble" => user::scrobble(&ctx, &params),
+            "star" => user::star(&ctx, &params, true),
+            "unstar" => user::star(&ctx, &params, false),
+            "getStarred2" => user::starred2(&ctx).map(Some),
+            "getPlaylists" => user::playlists(&ctx).map(Some),
+            "getPlaylist" => user::playlist(&ctx, &params).map(Some),
+            "createPlaylist" => user::create_playlist(&ctx, &params).map(Some),
+            "updatePlaylist" => user::update_playlist(&ctx, &params),
+            "deletePlaylist" => user::delete_playlist(&ctx, &params),
+            "getBookmarks" => user::bookmarks(&ctx).map(Some),
+            "createBookmark" => user::bookmark(&ctx, &params, true),
+            "deleteBookmark" => user::bookmark(&ctx, &params, false),
+            other => Err(SubsonicError::not_found(&format!(
+                "method {other:?} (not offered by this server)"
+            ))),
+        }
+    })
+    .await
+    .map_err(|e| SubsonicError::new(Code::Generic, e.to_string()))?;
+    done.map(Reply::Body)
 }

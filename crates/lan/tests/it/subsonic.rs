@@ -275,6 +275,36 @@ try:
     seen["wrong_password"] = "accepted"
 except errors.SonicError as e:
     seen["wrong_password"] = type(e).__name__ + ": " + str(e)
+# The listener's data: stars, plays, a playlist and a bookmark, then read back.
+songs = album["song"]
+c.star(sids=[songs[1]["id"]], albumIds=[album["id"]], artistIds=[miles["id"]])
+st = c.getStarred2()["starred2"]
+seen["starred"] = {"songs": [x["title"] for x in st.get("song", [])],
+                   "albums": [x["name"] for x in st.get("album", [])],
+                   "artists": [x["name"] for x in st.get("artist", [])],
+                   "song_has_date": all("starred" in x for x in st.get("song", []))}
+c.unstar(artistIds=[miles["id"]])
+seen["starred_after_unstar"] = [x["name"] for x in c.getStarred2()["starred2"].get("artist", [])]
+c.scrobble(songs[0]["id"])
+c.scrobble(songs[0]["id"])
+pl = c.createPlaylist(name="Road <trip> & more", songIds=[songs[0]["id"], songs[1]["id"], songs[0]["id"]])["playlist"]
+seen["created"] = {"name": pl["name"], "songCount": pl["songCount"], "entries": [e["title"] for e in pl["entry"]]}
+c.updatePlaylist(pl["id"], name="Road trip", comment="for the car", songIdsToAdd=[everything[0]["id"]], songIndexesToRemove=[0, 2])
+pl2 = c.getPlaylist(pl["id"])["playlist"]
+seen["updated"] = {"name": pl2["name"], "comment": pl2.get("comment"), "entries": [e["title"] for e in pl2["entry"]]}
+seen["playlists"] = [p["name"] for p in c.getPlaylists()["playlists"]["playlist"]]
+c.deletePlaylist(pl["id"])
+seen["playlists_after_delete"] = len(c.getPlaylists()["playlists"].get("playlist", []))
+try:
+    c.getPlaylist(pl["id"])
+    seen["deleted_playlist"] = "found"
+except errors.SonicError as e:
+    seen["deleted_playlist"] = type(e).__name__
+c.createBookmark(songs[1]["id"], 61000, comment="solo")
+bm = c.getBookmarks()["bookmarks"]["bookmark"]
+seen["bookmarks"] = [(b["position"], b.get("comment"), b["entry"]["title"]) for b in bm]
+c.deleteBookmark(songs[1]["id"])
+seen["bookmarks_after_delete"] = len(c.getBookmarks()["bookmarks"].get("bookmark", []))
 o = libopensonic.Connection("http://" + host, user, password, port=port, app_name="it")
 seen["opensonic_ping"] = bool(o.ping())
 seen["opensonic_album"] = o.get_album(album["id"]).name
@@ -362,6 +392,30 @@ async fn subsonic_clients_browse_search_and_stream() {
         "{}",
         seen["wrong_password"]
     );
+    assert_eq!(
+        seen["starred"],
+        serde_json::json!({"songs": ["Freddie Freeloader"], "albums": ["Kind of Blue"],
+            "artists": ["Miles Davis"], "song_has_date": true})
+    );
+    assert_eq!(seen["starred_after_unstar"], serde_json::json!([]));
+    assert_eq!(
+        seen["created"],
+        serde_json::json!({"name": "Road <trip> & more", "songCount": 3,
+            "entries": ["So What", "Freddie Freeloader", "So What"]})
+    );
+    assert_eq!(
+        seen["updated"],
+        serde_json::json!({"name": "Road trip", "comment": "for the car",
+            "entries": ["Freddie Freeloader", "clip"]})
+    );
+    assert_eq!(seen["playlists"], serde_json::json!(["Road trip"]));
+    assert_eq!(seen["playlists_after_delete"], 0);
+    assert_eq!(seen["deleted_playlist"], "DataNotFoundError");
+    assert_eq!(
+        seen["bookmarks"],
+        serde_json::json!([[61000, "solo", "Freddie Freeloader"]])
+    );
+    assert_eq!(seen["bookmarks_after_delete"], 0);
     assert_eq!(seen["opensonic_ping"], true);
     assert_eq!(seen["opensonic_album"], "Kind of Blue");
 }

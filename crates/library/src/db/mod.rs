@@ -203,7 +203,7 @@ impl Db {
                     path = %path.display(),
                     moved_to = %aside.display(),
                     error = %source,
-                    "the library database was damaged: moved aside, starting a new one (tags and art will be read again)"
+                    "the library database was damaged: moved aside, starting a new one (tags and art will be read again; play counts, stars, playlists and bookmarks are in the file moved aside)"
                 );
                 Db::open(path)
             }

@@ -77,7 +77,8 @@ pub struct MediaLibrary {
 
 impl MediaLibrary {
     /// Opens the database in `library.config().library.data_dir` (a corrupt file is moved
-    /// aside and a fresh one made: the database only holds what can be read again) and
+    /// aside, never deleted, and a fresh one made: tags and art are read again; play counts,
+    /// stars, playlists and bookmarks stay in the file moved aside, named in the log) and
     /// attaches what it knows to the catalog. Blocking: call it from start-up code or
     /// `spawn_blocking`.
     pub fn open(library: Arc<Library>) -> Result<Arc<MediaLibrary>, LibraryError> {
