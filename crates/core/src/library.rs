@@ -21,6 +21,7 @@ use crate::catalog::{
 };
 use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
+use crate::source::failover::StoreHealth;
 use crate::source::{ObjectBody, Source};
 use crate::wire::ScanProgress;
 
@@ -71,6 +72,10 @@ pub struct Health {
     pub ok: bool,
     /// The edge cache's state (`None`: no cache): degraded while its disk refuses writes.
     pub cache: Option<CacheHealth>,
+    /// The S3 store as the last request to it (listing, media fetch, upload) found it, and
+    /// the endpoint in use (`None`: local folders). Unlike `ok`, which the last listing sets,
+    /// it turns false as soon as a media fetch cannot reach the store.
+    pub store: Option<StoreHealth>,
     /// The background scan of tags and art.
     pub scan: ScanProgress,
     /// What this viewer may change (the page shows its upload and manage controls from it).
@@ -210,6 +215,10 @@ impl Library {
             ok: status.last_error.is_none(),
             last_error: status.last_error.as_deref().map(ErrorInfo::from),
             cache: self.cache.as_ref().map(EdgeCache::health),
+            store: match &**source {
+                Source::S3(s3) => Some(s3.store_health(viewer == Viewer::Owner)),
+                Source::Local(_) => None,
+            },
             scan: *self.scan.borrow(),
             permissions: Permissions {
                 upload: viewer == Viewer::Owner,

@@ -343,6 +343,7 @@ impl Garage {
             bucket: bucket.to_owned(),
             region: Some(self.env["AWS_REGION"].clone()),
             endpoint: Some(self.endpoint()),
+            failover_endpoints: Vec::new(),
             prefix: String::new(),
             path_style: true,
             credentials: Some(Credentials {
