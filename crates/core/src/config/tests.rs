@@ -123,11 +123,35 @@ fn endpoints_follow_the_endpoint_without_duplicates() {
         endpoints: Some(vec!["http://x:3900".into()]),
         ..Layer::default()
     };
-    type Case<'a> = (Layer, HashMap<String, String>, Option<&'a FileConfig>, &'a str, &'a [&'a str]);
+    type Case<'a> = (
+        Layer,
+        HashMap<String, String>,
+        Option<&'a FileConfig>,
+        &'a str,
+        &'a [&'a str],
+    );
     let cases: [Case; 3] = [
-        (Layer::default(), both, None, "http://a:3900", &["http://b:3900", "http://c:3900"]),
-        (Layer::default(), HashMap::new(), Some(&only_list), "http://b:3900", &["http://c:3900"]),
-        (flags, HashMap::new(), Some(&only_list), "http://x:3900", &[]),
+        (
+            Layer::default(),
+            both,
+            None,
+            "http://a:3900",
+            &["http://b:3900", "http://c:3900"],
+        ),
+        (
+            Layer::default(),
+            HashMap::new(),
+            Some(&only_list),
+            "http://b:3900",
+            &["http://c:3900"],
+        ),
+        (
+            flags,
+            HashMap::new(),
+            Some(&only_list),
+            "http://x:3900",
+            &[],
+        ),
     ];
     for (args, env, file, endpoint, failover) in cases {
         let cfg = resolve(&args, &env, file, &defaults()).expect("ok");

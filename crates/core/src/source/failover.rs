@@ -84,7 +84,10 @@ pub fn observe(state: &State, outcome: &Outcome, endpoint: Option<&str>, now: Sy
 pub fn endpoint_index(url: &str, endpoints: &[String]) -> Option<usize> {
     endpoints.iter().position(|e| {
         let e = e.trim_end_matches('/');
-        url == e || url.strip_prefix(e).is_some_and(|rest| rest.starts_with('/'))
+        url == e
+            || url
+                .strip_prefix(e)
+                .is_some_and(|rest| rest.starts_with('/'))
     })
 }
 
@@ -132,7 +135,9 @@ impl Failover {
     /// next one (unless another request already moved on).
     pub fn record(&self, url: Option<&str>, outcome: &Outcome) {
         let index = url.and_then(|u| endpoint_index(u, &self.endpoints));
-        let endpoint = index.and_then(|i| self.endpoints.get(i)).map(String::as_str);
+        let endpoint = index
+            .and_then(|i| self.endpoints.get(i))
+            .map(String::as_str);
         {
             let mut state = self.lock();
             *state = observe(&state, outcome, endpoint, SystemTime::now());
@@ -316,11 +321,19 @@ mod tests {
         let first = observe(&State::default(), &down, None, t(9));
         let error = first.error.clone().expect("an error");
         assert_eq!(error.code, ErrorCode::EndpointUnreachable);
-        assert!(error.message.contains("connection refused"), "{}", error.message);
+        assert!(
+            error.message.contains("connection refused"),
+            "{}",
+            error.message
+        );
         let five = observe(&first, &Outcome::ServerError(500), Some("http://b"), t(10));
         let error = five.error.expect("an error");
         assert_eq!(error.code, ErrorCode::Upstream);
-        assert!(error.message.contains("HTTP 500 at http://b"), "{}", error.message);
+        assert!(
+            error.message.contains("HTTP 500 at http://b"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -336,7 +349,10 @@ mod tests {
         f.record(Some("http://b:3900/bucket"), &Outcome::Answered);
         let h = f.health(true);
         assert!(h.ok && h.error.is_none() && h.since.is_some());
-        assert_eq!((h.endpoint.as_deref(), h.endpoints), (Some("http://b:3900/"), 3));
+        assert_eq!(
+            (h.endpoint.as_deref(), h.endpoints),
+            (Some("http://b:3900/"), 3)
+        );
         assert_eq!(f.health(false).endpoint, None);
         f.record(Some("http://b:3900/bucket"), &down);
         f.record(Some("https://c/bucket"), &down);

@@ -13,6 +13,7 @@ mod cache;
 mod cache_dir;
 mod cache_faults;
 mod cluster;
+mod cluster_failover;
 mod common;
 mod counting;
 mod lan_access;
