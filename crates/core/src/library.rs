@@ -21,7 +21,7 @@ use crate::catalog::{
 };
 use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
-use crate::source::failover::StoreHealth;
+use crate::source::failover::StoreStatus;
 use crate::source::{ObjectBody, Source};
 use crate::wire::ScanProgress;
 
@@ -80,6 +80,34 @@ pub struct Health {
     pub scan: ScanProgress,
     /// What this viewer may change (the page shows its upload and manage controls from it).
     pub permissions: Permissions,
+}
+
+/// `/api/health`'s `store`: how the last request to the S3 store went.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StoreHealth {
+    /// False while the last request could not reach the store or got a 5xx answer.
+    pub ok: bool,
+    /// What went wrong (`endpoint_unreachable`, `upstream`), when not ok.
+    pub error: Option<ErrorInfo>,
+    /// Since when (HTTP date) the store has been ok, or failing; `null` before any request.
+    pub since: Option<String>,
+    /// The endpoint requests go to now (the owner only; `null` for AWS).
+    pub endpoint: Option<String>,
+    /// How many endpoints are configured (1 without `s3.endpoints`, 0 for AWS).
+    pub endpoints: usize,
+}
+
+impl StoreHealth {
+    /// The store's `status` as `viewer` may see it (the endpoint only for the owner).
+    fn new(status: StoreStatus, viewer: Viewer) -> StoreHealth {
+        StoreHealth {
+            ok: status.state.error.is_none(),
+            error: status.state.error.as_ref().map(ErrorInfo::from),
+            since: status.state.since.map(httpdate::fmt_http_date),
+            endpoint: status.endpoint.filter(|_| viewer == Viewer::Owner),
+            endpoints: status.endpoints,
+        }
+    }
 }
 
 /// What a viewer may change in the library.
@@ -216,7 +244,7 @@ impl Library {
             last_error: status.last_error.as_deref().map(ErrorInfo::from),
             cache: self.cache.as_ref().map(EdgeCache::health),
             store: match &**source {
-                Source::S3(s3) => Some(s3.store_health(viewer == Viewer::Owner)),
+                Source::S3(s3) => Some(StoreHealth::new(s3.store_status(), viewer)),
                 Source::Local(_) => None,
             },
             scan: *self.scan.borrow(),

@@ -21,10 +21,8 @@ use aws_sdk_s3::config::endpoint::{
 };
 use aws_sdk_s3::config::interceptors::FinalizerInterceptorContextRef;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
-use serde::Serialize;
 
 use crate::error::Error;
-use crate::wire::ErrorInfo;
 
 /// What one attempt of a request to the store came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,24 +36,21 @@ pub enum Outcome {
 }
 
 /// The store's state kept between requests.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct State {
     /// The last attempt's error (`None`: it was answered, or nothing was asked yet).
-    pub error: Option<ErrorInfo>,
+    pub error: Option<Error>,
     /// When the store became ok or failing (`None`: nothing asked yet).
     pub since: Option<SystemTime>,
 }
 
-/// `/api/health`'s `store`: how the last request to the store went.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct StoreHealth {
-    /// False while the last request failed to reach the store or got a 5xx.
-    pub ok: bool,
-    /// What went wrong (`endpoint_unreachable`, `upstream`), when not ok.
-    pub error: Option<ErrorInfo>,
-    /// Since when (HTTP date) the store has been ok or failing; `null` before any request.
-    pub since: Option<String>,
-    /// The endpoint requests go to now (owner only; `null` for AWS or other viewers).
+/// How the store is, as [`Failover::status`] reports it (`/api/health`'s `store` is built
+/// from it in [`crate::library`]).
+#[derive(Debug, Clone)]
+pub struct StoreStatus {
+    /// How the last request went.
+    pub state: State,
+    /// The endpoint requests go to now (`None`: AWS).
     pub endpoint: Option<String>,
     /// How many endpoints are configured (1 without `s3.endpoints`; 0 for AWS).
     pub endpoints: usize,
@@ -66,11 +61,11 @@ pub struct StoreHealth {
 pub fn observe(state: &State, outcome: &Outcome, endpoint: Option<&str>, now: SystemTime) -> State {
     let error = match outcome {
         Outcome::Answered => None,
-        Outcome::ServerError(status) => Some(ErrorInfo::from(&Error::Upstream(format!(
+        Outcome::ServerError(status) => Some(Error::Upstream(format!(
             "the store answered HTTP {status}{}",
             endpoint.map(|e| format!(" at {e}")).unwrap_or_default()
-        )))),
-        Outcome::Unreachable(reason) => Some(ErrorInfo::from(&Error::Unreachable(reason.clone()))),
+        ))),
+        Outcome::Unreachable(reason) => Some(Error::Unreachable(reason.clone())),
     };
     let changed = state.since.is_none() || state.error.is_some() != error.is_some();
     State {
@@ -160,14 +155,11 @@ impl Failover {
         }
     }
 
-    /// The store's state for `/api/health`; the endpoint only when `show_endpoint`.
-    pub fn health(&self, show_endpoint: bool) -> StoreHealth {
-        let state = self.lock().clone();
-        StoreHealth {
-            ok: state.error.is_none(),
-            error: state.error,
-            since: state.since.map(httpdate::fmt_http_date),
-            endpoint: self.in_use().filter(|_| show_endpoint).map(str::to_owned),
+    /// The store's state and the endpoint in use.
+    pub fn status(&self) -> StoreStatus {
+        StoreStatus {
+            state: self.lock().clone(),
+            endpoint: self.in_use().map(str::to_owned),
             endpoints: self.endpoints.len(),
         }
     }
@@ -320,19 +312,14 @@ mod tests {
         }
         let first = observe(&State::default(), &down, None, t(9));
         let error = first.error.clone().expect("an error");
-        assert_eq!(error.code, ErrorCode::EndpointUnreachable);
-        assert!(
-            error.message.contains("connection refused"),
-            "{}",
-            error.message
-        );
+        assert_eq!(error.code(), ErrorCode::EndpointUnreachable);
+        assert!(error.to_string().contains("connection refused"), "{error}");
         let five = observe(&first, &Outcome::ServerError(500), Some("http://b"), t(10));
         let error = five.error.expect("an error");
-        assert_eq!(error.code, ErrorCode::Upstream);
+        assert_eq!(error.code(), ErrorCode::Upstream);
         assert!(
-            error.message.contains("HTTP 500 at http://b"),
-            "{}",
-            error.message
+            error.to_string().contains("HTTP 500 at http://b"),
+            "{error}"
         );
     }
 
@@ -347,17 +334,16 @@ mod tests {
         f.record(Some("http://a:3900/bucket"), &down);
         assert_eq!(f.in_use(), Some("http://b:3900/"));
         f.record(Some("http://b:3900/bucket"), &Outcome::Answered);
-        let h = f.health(true);
-        assert!(h.ok && h.error.is_none() && h.since.is_some());
+        let s = f.status();
+        assert!(s.state.error.is_none() && s.state.since.is_some());
         assert_eq!(
-            (h.endpoint.as_deref(), h.endpoints),
+            (s.endpoint.as_deref(), s.endpoints),
             (Some("http://b:3900/"), 3)
         );
-        assert_eq!(f.health(false).endpoint, None);
         f.record(Some("http://b:3900/bucket"), &down);
         f.record(Some("https://c/bucket"), &down);
         assert_eq!(f.in_use(), Some("http://a:3900"));
-        assert!(!f.health(true).ok);
+        assert!(f.status().state.error.is_some());
         // A single endpoint stays put; AWS (none) has nothing to move.
         let one = Failover::new(vec!["http://a:3900".into()]);
         one.record(Some("http://a:3900/b"), &down);
@@ -365,6 +351,6 @@ mod tests {
         let aws = Failover::new(Vec::new());
         aws.record(Some("https://s3.amazonaws.com/b"), &down);
         assert_eq!(aws.in_use(), None);
-        assert!(!aws.health(true).ok);
+        assert!(aws.status().state.error.is_some());
     }
 }

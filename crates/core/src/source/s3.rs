@@ -21,7 +21,7 @@ use aws_sdk_s3::Client;
 use tokio_util::io::ReaderStream;
 
 use super::answer::{self, Answer, Asked};
-use super::failover::{Failover, FailoverResolver, StoreHealth, Watch};
+use super::failover::{Failover, FailoverResolver, StoreStatus, Watch};
 use super::ObjectBody;
 use crate::config::S3Config;
 use crate::error::{Error, Result};
@@ -109,10 +109,10 @@ impl S3Source {
         }
     }
 
-    /// How the last request to the store went, and the endpoint in use (shown only when
-    /// `show_endpoint`), for `/api/health`'s `store`.
-    pub fn store_health(&self, show_endpoint: bool) -> StoreHealth {
-        self.failover.health(show_endpoint)
+    /// How the last request to the store went, and the endpoint in use (`/api/health`'s
+    /// `store`).
+    pub fn store_status(&self) -> StoreStatus {
+        self.failover.status()
     }
 
     /// `s3://bucket/prefix` and the endpoint, never credentials.
