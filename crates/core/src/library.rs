@@ -360,3 +360,50 @@ impl Drop for Playing {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::source::failover::State;
+
+    /// Only the owner sees the endpoint in use (it may name internal hosts); everyone sees
+    /// whether the store answers and why not.
+    #[test]
+    fn store_health_shows_the_endpoint_to_the_owner_only() {
+        let status = StoreStatus {
+            state: State {
+                error: Some(Error::Unreachable("connection refused".into())),
+                since: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(86_400)),
+            },
+            endpoint: Some("http://10.0.0.2:3900".into()),
+            endpoints: 3,
+        };
+        let owner = StoreHealth::new(status.clone(), Viewer::Owner);
+        let lan = StoreHealth::new(status, Viewer::Lan);
+        assert_eq!(owner.endpoint.as_deref(), Some("http://10.0.0.2:3900"));
+        assert_eq!(lan.endpoint, None);
+        for h in [&owner, &lan] {
+            assert!(!h.ok);
+            assert_eq!(h.endpoints, 3);
+            assert_eq!(h.since.as_deref(), Some("Fri, 02 Jan 1970 00:00:00 GMT"));
+            let error = h.error.as_ref().expect("error");
+            assert_eq!(error.code, crate::error::ErrorCode::EndpointUnreachable);
+            assert!(
+                error.message.contains("connection refused"),
+                "{}",
+                error.message
+            );
+        }
+        let fresh = StoreHealth::new(
+            StoreStatus {
+                state: State::default(),
+                endpoint: None,
+                endpoints: 0,
+            },
+            Viewer::Owner,
+        );
+        assert!(fresh.ok && fresh.error.is_none() && fresh.since.is_none());
+    }
+}
