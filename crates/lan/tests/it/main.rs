@@ -6,7 +6,9 @@
 //!
 //! Garage: the project's test command starts one with `scripts/garage.sh` and exports
 //! `BUCKETSTREAM_TEST_GARAGE=DIR`; without it the tests start (or reuse) one under
-//! `target/garage-test`. Every test creates its own bucket.
+//! `target/garage-test`. Every test creates its own bucket. The cluster tests ([`cluster`],
+//! [`cluster_failover`]) share a three-node cluster: `$BUCKETSTREAM_TEST_GARAGE_CLUSTER`, or
+//! one under `target/garage-cluster-test`.
 
 mod byteproxy;
 mod cache;
