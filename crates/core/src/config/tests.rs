@@ -310,8 +310,20 @@ fn flags_parse_into_the_command_line_layer() {
         "/a",
         "--media-dir",
         "/b",
+        "--endpoints",
+        "http://n2:3900,http://n3:3900",
+        "--endpoints",
+        "http://n4:3900",
     ])
     .layer;
+    assert_eq!(
+        cli.endpoints,
+        Some(vec![
+            "http://n2:3900".to_owned(),
+            "http://n3:3900".to_owned(),
+            "http://n4:3900".to_owned()
+        ])
+    );
     assert_eq!(cli.mdns, Some(false));
     assert_eq!(cli.open_to_lan, Some(true));
     assert_eq!(cli.no_cache, Some(true));
