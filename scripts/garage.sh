@@ -8,8 +8,9 @@
 # A three-node cluster on loopback (replication factor 3), for failover tests:
 #   scripts/garage.sh start-cluster DIR   start nodes DIR/node1..3 (first time: connect them,
 #                                         one layout with a zone each, an access key)
-#   scripts/garage.sh stop-node DIR N     stop node N (1-3); its data stays
-#   scripts/garage.sh start-node DIR N    start node N again (same data and ports)
+#   scripts/garage.sh stop-node DIR N     stop node N (1-3), killed after 2 s; its data stays
+#   scripts/garage.sh start-node DIR N    start node N again (same data and ports) and wait
+#                                         until it and the running nodes see each other
 #   scripts/garage.sh stop DIR            on a cluster folder: stop every node
 # DIR/env is as below, with the endpoint of node 1, plus BUCKETSTREAM_TEST_S3_ENDPOINTS (the
 # three nodes' endpoints, space-separated); DIR/nodeN/env holds node N's own endpoint.
@@ -120,7 +121,8 @@ stop() {
   if [ -f "$dir/pid" ]; then
     local pid; pid=$(cat "$dir/pid")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    # Garage waits for open S3 connections (clients' idle keep-alives) before it exits.
+    for _ in $(seq 1 "${STOP_GRACE_TENTHS:-100}"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$dir/pid"
   fi
@@ -138,10 +140,38 @@ on_node() {
   ( dir=$nd; cfg=$nd/garage.toml; "$@" )
 }
 
+node_running() { # $1: node number
+  local pidfile=$cluster/node$1/pid
+  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+# Whether the node whose config is $cfg lists node id $1 (a prefix is enough) as healthy.
+sees_healthy() {
+  g status 2>/dev/null | sed -n '/HEALTHY NODES/,/FAILED NODES/p' | grep -q "^${1:0:16}"
+}
+
+# A restarted node does not always find its peers again by itself (it may list them as
+# "never seen" and the others retry with a growing backoff): connect it to every running
+# node and wait until it sees them healthy, so the cluster has its quorum when this returns.
+cluster_join() {
+  local n=$1 m id
+  for m in 1 2 3; do
+    if [ "$m" = "$n" ] || ! node_running "$m"; then continue; fi
+    id=$(on_node "$m" g node id -q)
+    # Both ways: each side then has its own connection to send requests on.
+    on_node "$n" wait_until "node $n to connect to node $m" g node connect "$id"
+    on_node "$m" wait_until "node $m to connect to node $n" g node connect "$(on_node "$n" g node id -q)"
+    on_node "$n" wait_until "node $n to see node $m healthy" sees_healthy "$id"
+  done
+}
+
 cluster_start_node() {
   local n=$1
   [ -f "$cluster/rpc_secret" ] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$cluster/rpc_secret"
+  local was_running=""
+  if node_running "$n"; then was_running=1; fi
   REPLICATION=3 RPC_SECRET=$(cat "$cluster/rpc_secret") NODE_ONLY=1 on_node "$n" start
+  if [ -f "$cluster/env" ] && [ -z "$was_running" ]; then cluster_join "$n"; fi
 }
 
 start_cluster() {
@@ -199,7 +229,8 @@ case "$cmd" in
   stop) if [ -d "$dir/node1" ]; then stop_cluster; else stop; fi ;;
   restart) stop; start ;;
   start-cluster) start_cluster ;;
-  stop-node) on_node "${3:?$usage}" stop ;;
+  # A node going down: two seconds to finish, then killed (as a crash would).
+  stop-node) STOP_GRACE_TENTHS=20 on_node "${3:?$usage}" stop ;;
   start-node) cluster_start_node "${3:?$usage}" ;;
   *) echo "$usage" >&2; exit 2 ;;
 esac

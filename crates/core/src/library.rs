@@ -21,6 +21,7 @@ use crate::catalog::{
 };
 use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
+use crate::source::failover::StoreStatus;
 use crate::source::{ObjectBody, Source};
 use crate::wire::ScanProgress;
 
@@ -71,10 +72,42 @@ pub struct Health {
     pub ok: bool,
     /// The edge cache's state (`None`: no cache): degraded while its disk refuses writes.
     pub cache: Option<CacheHealth>,
+    /// The S3 store as the last request to it (listing, media fetch, upload) found it, and
+    /// the endpoint in use (`None`: local folders). Unlike `ok`, which the last listing sets,
+    /// it turns false as soon as a media fetch cannot reach the store.
+    pub store: Option<StoreHealth>,
     /// The background scan of tags and art.
     pub scan: ScanProgress,
     /// What this viewer may change (the page shows its upload and manage controls from it).
     pub permissions: Permissions,
+}
+
+/// `/api/health`'s `store`: how the last request to the S3 store went.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StoreHealth {
+    /// False while the last request could not reach the store or got a 5xx answer.
+    pub ok: bool,
+    /// What went wrong (`endpoint_unreachable`, `upstream`), when not ok.
+    pub error: Option<ErrorInfo>,
+    /// Since when (HTTP date) the store has been ok, or failing; `null` before any request.
+    pub since: Option<String>,
+    /// The endpoint requests go to now (the owner only; `null` for AWS).
+    pub endpoint: Option<String>,
+    /// How many endpoints are configured (1 without `s3.endpoints`, 0 for AWS).
+    pub endpoints: usize,
+}
+
+impl StoreHealth {
+    /// The store's `status` as `viewer` may see it (the endpoint only for the owner).
+    fn new(status: StoreStatus, viewer: Viewer) -> StoreHealth {
+        StoreHealth {
+            ok: status.state.error.is_none(),
+            error: status.state.error.as_ref().map(ErrorInfo::from),
+            since: status.state.since.map(httpdate::fmt_http_date),
+            endpoint: status.endpoint.filter(|_| viewer == Viewer::Owner),
+            endpoints: status.endpoints,
+        }
+    }
 }
 
 /// What a viewer may change in the library.
@@ -210,6 +243,10 @@ impl Library {
             ok: status.last_error.is_none(),
             last_error: status.last_error.as_deref().map(ErrorInfo::from),
             cache: self.cache.as_ref().map(EdgeCache::health),
+            store: match &**source {
+                Source::S3(s3) => Some(StoreHealth::new(s3.store_status(), viewer)),
+                Source::Local(_) => None,
+            },
             scan: *self.scan.borrow(),
             permissions: Permissions {
                 upload: viewer == Viewer::Owner,
@@ -321,5 +358,52 @@ impl Playing {
 impl Drop for Playing {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::source::failover::State;
+
+    /// Only the owner sees the endpoint in use (it may name internal hosts); everyone sees
+    /// whether the store answers and why not.
+    #[test]
+    fn store_health_shows_the_endpoint_to_the_owner_only() {
+        let status = StoreStatus {
+            state: State {
+                error: Some(Error::Unreachable("connection refused".into())),
+                since: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(86_400)),
+            },
+            endpoint: Some("http://10.0.0.2:3900".into()),
+            endpoints: 3,
+        };
+        let owner = StoreHealth::new(status.clone(), Viewer::Owner);
+        let lan = StoreHealth::new(status, Viewer::Lan);
+        assert_eq!(owner.endpoint.as_deref(), Some("http://10.0.0.2:3900"));
+        assert_eq!(lan.endpoint, None);
+        for h in [&owner, &lan] {
+            assert!(!h.ok);
+            assert_eq!(h.endpoints, 3);
+            assert_eq!(h.since.as_deref(), Some("Fri, 02 Jan 1970 00:00:00 GMT"));
+            let error = h.error.as_ref().expect("error");
+            assert_eq!(error.code, crate::error::ErrorCode::EndpointUnreachable);
+            assert!(
+                error.message.contains("connection refused"),
+                "{}",
+                error.message
+            );
+        }
+        let fresh = StoreHealth::new(
+            StoreStatus {
+                state: State::default(),
+                endpoint: None,
+                endpoints: 0,
+            },
+            Viewer::Owner,
+        );
+        assert!(fresh.ok && fresh.error.is_none() && fresh.since.is_none());
     }
 }

@@ -89,6 +89,11 @@ settings! {
         endpoint: Option<String> => Option<String> = |_| None,
             Library first, file endpoint: Option<String> => same,
             env ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"] => text, arg (long);
+        /// More endpoints of the same store (cluster nodes), tried in turn when one is unreachable
+        endpoints: Option<Vec<String>> => Vec<String> = |_| Vec::new(),
+            Library first, file endpoints: Option<Vec<String>> => same,
+            env ["BUCKETSTREAM_S3_ENDPOINTS"] => list,
+            arg (long, value_name = "URL", value_delimiter = ',');
         /// S3 region (env: AWS_REGION)
         region: Option<String> => Option<String> = |_| None,
             Library first, file region: Option<String> => same,

@@ -97,6 +97,9 @@ pub struct S3Config {
     pub region: Option<String>,
     /// Custom endpoint for S3-compatible stores (Garage, MinIO, Ceph, R2, B2).
     pub endpoint: Option<String>,
+    /// Further endpoints of the same store (the other nodes of a cluster), tried in this
+    /// order when the one in use cannot be connected to; empty for a single endpoint.
+    pub failover_endpoints: Vec<String>,
     /// Only keys under this prefix are listed; it is stripped from display folders.
     pub prefix: String,
     /// Path-style addressing (`endpoint/bucket/key`), which most S3-compatible stores need.
@@ -256,13 +259,19 @@ fn s3_config(bucket: String, layers: &Layers, r: &Resolved) -> Result<S3Config> 
     if bucket.contains('/') || bucket.len() > 255 {
         return Err(Error::Config(format!("{bucket:?} is not a bucket name")));
     }
-    if let Some(url) = &r.endpoint {
+    let mut endpoints: Vec<String> = Vec::new();
+    for url in r.endpoint.iter().chain(&r.endpoints) {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(Error::Config(format!(
                 "endpoint {url:?} must start with http:// or https://"
             )));
         }
+        if !endpoints.iter().any(|e| same_endpoint(e, url)) {
+            endpoints.push(url.clone());
+        }
     }
+    let mut endpoints = endpoints.into_iter();
+    let endpoint = endpoints.next();
     let mut prefix = r.prefix.clone();
     if !prefix.is_empty() && !prefix.ends_with('/') {
         prefix.push('/');
@@ -270,13 +279,19 @@ fn s3_config(bucket: String, layers: &Layers, r: &Resolved) -> Result<S3Config> 
     let credentials: Option<Credentials> = layers.first(|l| l.credentials.clone());
     Ok(S3Config {
         bucket,
-        path_style: r.path_style.unwrap_or(r.endpoint.is_some()),
+        path_style: r.path_style.unwrap_or(endpoint.is_some()),
         region: r.region.clone(),
-        endpoint: r.endpoint.clone(),
+        endpoint,
+        failover_endpoints: endpoints.collect(),
         prefix,
         credentials,
         create_bucket: r.create_bucket,
     })
+}
+
+/// Whether two endpoint URLs name the same place (a trailing `/` aside).
+fn same_endpoint(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ impl S3Form {
             prefix: clean(&self.prefix),
             path_style: self.path_style,
             create_bucket: None,
+            endpoints: None,
         }
     }
 
@@ -182,9 +183,15 @@ pub fn with_lan(file: &FileConfig, enabled: bool, port: Option<u16>) -> FileConf
 }
 
 /// `file` with the library switched to the form's bucket (local folders dropped).
+/// The file's further endpoints (`s3.endpoints`, which the form does not show) are kept
+/// while the form names the same endpoint, and dropped with it.
 pub fn with_s3(file: &FileConfig, form: &S3Form) -> FileConfig {
+    let mut s3 = form.file_s3();
+    if let Some(old) = file.s3.as_ref().filter(|old| old.endpoint == s3.endpoint) {
+        s3.endpoints = old.endpoints.clone();
+    }
     FileConfig {
-        s3: Some(form.file_s3()),
+        s3: Some(s3),
         media_dirs: Vec::new(),
         ..file.clone()
     }

@@ -98,6 +98,82 @@ fn seed_variables_select_s3_with_explicit_credentials() {
     assert_eq!(creds.secret_access_key.expose(), "shh");
 }
 
+/// `s3.endpoints` adds the other nodes of a cluster after `s3.endpoint` (duplicates dropped);
+/// alone, its first entry is the endpoint.
+#[test]
+fn endpoints_follow_the_endpoint_without_duplicates() {
+    let both = env(&[
+        ("BUCKET_NAME", "media"),
+        ("AWS_ENDPOINT_URL", "http://a:3900"),
+        (
+            "BUCKETSTREAM_S3_ENDPOINTS",
+            "http://b:3900, http://a:3900/,http://c:3900",
+        ),
+    ]);
+    let only_list = FileConfig {
+        s3: Some(FileS3 {
+            bucket: Some("media".into()),
+            endpoints: Some(vec!["http://b:3900".into(), "http://c:3900".into()]),
+            ..FileS3::default()
+        }),
+        ..FileConfig::default()
+    };
+    let flags = Layer {
+        bucket: Some("media".into()),
+        endpoints: Some(vec!["http://x:3900".into()]),
+        ..Layer::default()
+    };
+    type Case<'a> = (
+        Layer,
+        HashMap<String, String>,
+        Option<&'a FileConfig>,
+        &'a str,
+        &'a [&'a str],
+    );
+    let cases: [Case; 3] = [
+        (
+            Layer::default(),
+            both,
+            None,
+            "http://a:3900",
+            &["http://b:3900", "http://c:3900"],
+        ),
+        (
+            Layer::default(),
+            HashMap::new(),
+            Some(&only_list),
+            "http://b:3900",
+            &["http://c:3900"],
+        ),
+        (
+            flags,
+            HashMap::new(),
+            Some(&only_list),
+            "http://x:3900",
+            &[],
+        ),
+    ];
+    for (args, env, file, endpoint, failover) in cases {
+        let cfg = resolve(&args, &env, file, &defaults()).expect("ok");
+        let SourceConfig::S3(s3) = cfg.source else {
+            panic!("expected S3")
+        };
+        assert_eq!(s3.endpoint.as_deref(), Some(endpoint));
+        assert_eq!(s3.failover_endpoints, failover);
+        assert!(s3.path_style, "endpoints imply path-style");
+    }
+    let bad = env_pairs_bad();
+    let err = resolve(&Layer::default(), &bad, None, &defaults()).expect_err("bad scheme");
+    assert!(err.to_string().contains("ftp://b"), "{err}");
+}
+
+fn env_pairs_bad() -> HashMap<String, String> {
+    env(&[
+        ("BUCKET_NAME", "media"),
+        ("BUCKETSTREAM_S3_ENDPOINTS", "http://a:3900,ftp://b"),
+    ])
+}
+
 #[test]
 fn cli_media_dir_beats_env_bucket() {
     let cli = Layer {
@@ -234,8 +310,20 @@ fn flags_parse_into_the_command_line_layer() {
         "/a",
         "--media-dir",
         "/b",
+        "--endpoints",
+        "http://n2:3900,http://n3:3900",
+        "--endpoints",
+        "http://n4:3900",
     ])
     .layer;
+    assert_eq!(
+        cli.endpoints,
+        Some(vec![
+            "http://n2:3900".to_owned(),
+            "http://n3:3900".to_owned(),
+            "http://n4:3900".to_owned()
+        ])
+    );
     assert_eq!(cli.mdns, Some(false));
     assert_eq!(cli.open_to_lan, Some(true));
     assert_eq!(cli.no_cache, Some(true));

@@ -5,6 +5,7 @@
 //! ([`crate::cache`]) reads through it for an S3 source.
 
 mod answer;
+pub mod failover;
 pub mod local;
 pub mod manage;
 pub mod s3;

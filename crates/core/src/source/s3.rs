@@ -21,6 +21,7 @@ use aws_sdk_s3::Client;
 use tokio_util::io::ReaderStream;
 
 use super::answer::{self, Answer, Asked};
+use super::failover::{Failover, FailoverResolver, StoreStatus, Watch};
 use super::ObjectBody;
 use crate::config::S3Config;
 use crate::error::{Error, Result};
@@ -38,6 +39,8 @@ pub struct S3Source {
     prefix: String,
     /// Endpoint for display (`None`: AWS).
     endpoint: Option<String>,
+    /// The configured endpoints, the one in use, and how the last request went.
+    failover: Arc<Failover>,
 }
 
 impl S3Source {
@@ -72,7 +75,22 @@ impl S3Source {
             loader = loader.endpoint_url(endpoint);
         }
         let shared = loader.load().await;
-        let conf = aws_sdk_s3::config::Builder::from(&shared)
+        let endpoints: Vec<String> = cfg
+            .endpoint
+            .iter()
+            .chain(&cfg.failover_endpoints)
+            .cloned()
+            .collect();
+        let several = endpoints.len() > 1;
+        let failover = Arc::new(Failover::new(endpoints));
+        let mut builder = aws_sdk_s3::config::Builder::from(&shared);
+        if several {
+            // Each attempt goes to the endpoint in use; the watch moves it on when it is
+            // unreachable, so the SDK's retry of the same request tries the next node.
+            builder = builder.endpoint_resolver(FailoverResolver::new(failover.clone()));
+        }
+        let conf = builder
+            .interceptor(Watch(failover.clone()))
             .force_path_style(cfg.path_style)
             // S3-compatible stores differ in checksum support: only when the API requires it.
             .request_checksum_calculation(
@@ -87,7 +105,14 @@ impl S3Source {
             bucket: cfg.bucket.clone(),
             prefix: cfg.prefix.clone(),
             endpoint: cfg.endpoint.clone(),
+            failover,
         }
+    }
+
+    /// How the last request to the store went, and the endpoint in use (`/api/health`'s
+    /// `store`).
+    pub fn store_status(&self) -> StoreStatus {
+        self.failover.status()
     }
 
     /// `s3://bucket/prefix` and the endpoint, never credentials.
@@ -263,7 +288,7 @@ fn looks_like_bad_credentials(message: &str) -> bool {
 }
 
 /// The error and its sources on one line (the SDK's top-level text alone says "dispatch failure").
-fn describe_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn describe_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(inner) = source {

@@ -56,6 +56,7 @@ fn nowhere() -> S3Config {
         bucket: "media".into(),
         region: Some("garage".into()),
         endpoint: Some("http://127.0.0.1:9".into()),
+        failover_endpoints: Vec::new(),
         prefix: String::new(),
         path_style: true,
         credentials: Some(Credentials {

@@ -274,6 +274,11 @@ fn garage_sh_node(cmd: &str, dir: &Path, n: u8) {
     assert!(status.success(), "garage.sh {cmd} {n} failed");
 }
 
+/// Starts (`up`) or stops node `n` (1-3) of the cluster in `dir`.
+pub fn set_node(dir: &Path, n: u8, up: bool) {
+    garage_sh_node(if up { "start-node" } else { "stop-node" }, dir, n);
+}
+
 impl Garage {
     /// The shared instance: `$BUCKETSTREAM_TEST_GARAGE`, or one under `target/garage-test`.
     pub fn shared() -> Garage {
@@ -300,21 +305,24 @@ impl Garage {
         Garage { dir, env, owned }
     }
 
-    /// A private three-node cluster (replication factor 3) in a fresh folder, stopped on
-    /// drop; the endpoint is node 1's.
-    pub fn cluster(dir: &Path) -> Garage {
-        garage_sh("start-cluster", dir);
-        Garage::read(dir.to_owned(), true)
+    /// The suite's three-node cluster: `$BUCKETSTREAM_TEST_GARAGE_CLUSTER`, or one under
+    /// `target/garage-cluster-test`, started once and left running like [`Garage::shared`];
+    /// any node a failed test left stopped is started again. Tests that stop nodes hold
+    /// [`cluster_lock`] so that only one node is down at a time.
+    pub fn shared_cluster() -> Garage {
+        let dir = std::env::var_os("BUCKETSTREAM_TEST_GARAGE_CLUSTER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target/garage-cluster-test"));
+        garage_sh("start-cluster", &dir);
+        Garage::read(dir, false)
     }
 
-    /// Stops node `n` (1-3) of a cluster.
-    pub fn stop_node(&self, n: u8) {
-        garage_sh_node("stop-node", &self.dir, n);
-    }
-
-    /// Starts node `n` (1-3) of a cluster again.
-    pub fn start_node(&self, n: u8) {
-        garage_sh_node("start-node", &self.dir, n);
+    /// The cluster's S3 endpoints, node 1 first.
+    pub fn endpoints(&self) -> Vec<String> {
+        self.env["BUCKETSTREAM_TEST_S3_ENDPOINTS"]
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn stop(&self) {
@@ -343,6 +351,7 @@ impl Garage {
             bucket: bucket.to_owned(),
             region: Some(self.env["AWS_REGION"].clone()),
             endpoint: Some(self.endpoint()),
+            failover_endpoints: Vec::new(),
             prefix: String::new(),
             path_style: true,
             credentials: Some(Credentials {
@@ -390,6 +399,13 @@ impl Garage {
             .expect("create bucket");
         name
     }
+}
+
+/// Serialises the tests that stop nodes of [`Garage::shared_cluster`] (two nodes down would
+/// leave no quorum).
+pub async fn cluster_lock() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 /// GET `url` with `Range: bytes=a-b`: the status, the body, and the error code if any.

@@ -6,13 +6,16 @@
 //!
 //! Garage: the project's test command starts one with `scripts/garage.sh` and exports
 //! `BUCKETSTREAM_TEST_GARAGE=DIR`; without it the tests start (or reuse) one under
-//! `target/garage-test`. Every test creates its own bucket.
+//! `target/garage-test`. Every test creates its own bucket. The cluster tests ([`cluster`],
+//! [`cluster_failover`]) share a three-node cluster: `$BUCKETSTREAM_TEST_GARAGE_CLUSTER`, or
+//! one under `target/garage-cluster-test`.
 
 mod byteproxy;
 mod cache;
 mod cache_dir;
 mod cache_faults;
 mod cluster;
+mod cluster_failover;
 mod common;
 mod counting;
 mod lan_access;

@@ -33,6 +33,7 @@ fn upload_child_server() {
         bucket: bucket.to_owned(),
         region: Some("garage".to_owned()),
         endpoint: Some(endpoint.to_owned()),
+        failover_endpoints: Vec::new(),
         prefix: String::new(),
         path_style: true,
         credentials: Some(bucketstream_core::secret::Credentials {
