@@ -59,11 +59,12 @@ if [ "$want_test" = 1 ]; then
   # tuspy, a tus client nobody here wrote, for the upload tests (crates/lan/tests/it/uploads_local.rs
   # looks for it in target/py; Debian's own Python is externally managed, hence the venv).
   # py-sonic and py-opensonic, Subsonic clients nobody here wrote, for the Subsonic API tests
-  # (crates/lan/tests/it/subsonic.rs).
-  if ! target/py/bin/python -c "import tusclient, libsonic, libopensonic" 2>/dev/null; then
-    echo "setup: installing tuspy, py-sonic and py-opensonic from PyPI into target/py"
+  # (crates/lan/tests/it/subsonic.rs); async-upnp-client's upnp-client, a UPnP control point,
+  # for the DLNA tests (crates/lan/tests/it/dlna.rs).
+  if ! target/py/bin/python -c "import tusclient, libsonic, libopensonic, async_upnp_client" 2>/dev/null; then
+    echo "setup: installing tuspy, py-sonic, py-opensonic and async-upnp-client from PyPI into target/py"
     [ -x target/py/bin/pip ] || python3 -m venv target/py
-    target/py/bin/pip install --quiet --disable-pip-version-check tuspy py-sonic py-opensonic
+    target/py/bin/pip install --quiet --disable-pip-version-check tuspy py-sonic py-opensonic async-upnp-client
   fi
   # shellcheck source=tests/browser/node-env.sh
   . tests/browser/node-env.sh

@@ -19,6 +19,8 @@
 //!   ([`uploads`]).
 //! - `GET|POST /rest/{method}`: the OpenSubsonic API ([`subsonic`]), off until the owner sets
 //!   a password; it needs no access key (its clients sign in themselves).
+//! - `/dlna/…`: the DLNA/UPnP MediaServer's descriptions and SOAP control ([`dlna`]), off
+//!   unless `lan.dlna`, and then only for trusted networks.
 //! - `GET /ws`, and `GET /` with an Upgrade header: the WebSocket ([`ws`]).
 //! - `GET /` and other paths: the player from `ui/` ([`ui`]).
 //!
@@ -31,6 +33,7 @@ pub mod access;
 mod api;
 pub mod collection;
 pub mod discovery;
+pub mod dlna;
 pub mod guard;
 mod hub;
 pub mod limits;
@@ -170,6 +173,9 @@ pub fn router(state: ServerState) -> Router {
                 .delete(uploads::terminate),
         )
         .route("/rest/{*method}", get(subsonic::rest).post(subsonic::rest))
+        .route("/dlna/{document}", get(dlna::document))
+        .route("/dlna/control/{service}", axum::routing::any(dlna::control))
+        .route("/dlna/events/{service}", axum::routing::any(dlna::events))
         .route("/ws", get(ws::upgrade))
         .route("/", get(ui::root))
         .fallback(ui::asset)

@@ -42,6 +42,9 @@ pub struct LanConfig {
     pub uploads: bool,
     /// Resource bounds.
     pub limits: Limits,
+    /// Answer DLNA/UPnP control points (TVs, Kodi, VLC) in the trusted networks: SSDP and the
+    /// MediaServer at `/dlna`. Default `false`: DLNA has no authentication.
+    pub dlna: bool,
     /// The Subsonic API's account (`/rest`); `None` (the default) keeps the API off.
     pub subsonic: Option<SubsonicAccount>,
 }
@@ -72,6 +75,7 @@ fn from_resolved(r: Resolved, limits: Limits) -> LanConfig {
         mdns: r.mdns,
         uploads: r.lan_uploads,
         limits,
+        dlna: r.dlna,
         subsonic: None,
     }
 }

@@ -167,6 +167,11 @@ settings! {
             Lan first, file uploads: Option<bool> => same,
             env ["BUCKETSTREAM_LAN_UPLOADS"] => parsed,
             arg (long = "lan-uploads", num_args = 0, default_missing_value = "true");
+        /// Serve the library to DLNA/UPnP TVs and players in the trusted networks [default: off]
+        dlna: Option<bool> => bool = |_| false,
+            Lan first, file dlna: Option<bool> => same,
+            env ["BUCKETSTREAM_DLNA"] => parsed,
+            arg (long = "dlna", num_args = 0, default_missing_value = "true");
         /// User name for Subsonic apps on phones and desktops (/rest) [default: bucketstream]
         subsonic_user: Option<String> => String = |_| DEFAULT_SUBSONIC_USER.to_owned(),
             Lan first, file subsonic_user: Option<String> => same,

@@ -18,6 +18,7 @@ mod cluster;
 mod cluster_failover;
 mod common;
 mod counting;
+mod dlna;
 mod lan_access;
 mod lan_common;
 mod lan_exhaust;

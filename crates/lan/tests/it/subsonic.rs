@@ -77,7 +77,7 @@ fn song(root: &Path, path: &str, tags: &[(&str, &str)], cover: Option<&Path>) {
 
 /// The library: two albums by two artists (one with a cover, one artist under "The"), a
 /// song without tags at the top, and a short video.
-fn fixtures(root: &Path) {
+pub(crate) fn fixtures(root: &Path) {
     let cover = root.join("cover-src.jpg");
     ffmpeg(&[
         "-f",
@@ -148,8 +148,8 @@ fn python() -> PathBuf {
     python
 }
 
-struct Running {
-    addr: std::net::SocketAddr,
+pub(crate) struct Running {
+    pub(crate) addr: std::net::SocketAddr,
     _library: Arc<Library>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -165,6 +165,17 @@ impl Drop for Running {
 /// A server over `root` with the Subsonic `account`; with `scan`, the media library reads the
 /// tags and art first (the call returns once the scan is done).
 async fn start(root: &Path, data: &Path, account: Option<SubsonicAccount>, scan: bool) -> Running {
+    start_with(root, data, scan, |lan| lan.subsonic = account).await
+}
+
+/// A server over `root` whose LAN settings `configure` adjusts (mDNS is off); with `scan`, it
+/// returns once the media library has read every object.
+pub(crate) async fn start_with(
+    root: &Path,
+    data: &Path,
+    scan: bool,
+    configure: impl FnOnce(&mut bucketstream_core::config::LanConfig),
+) -> Running {
     let config = Config {
         bind: [127, 0, 0, 1].into(),
         port: 0,
@@ -189,7 +200,7 @@ async fn start(root: &Path, data: &Path, account: Option<SubsonicAccount>, scan:
     library.refresh().await.expect("listing");
     let mut options = LanOptions::default();
     options.config.mdns = false;
-    options.config.subsonic = account;
+    configure(&mut options.config);
     let mut state = ServerState::with_options(library.clone(), options).expect("state");
     if let Some(media) = media {
         state = state.with_media(media);

@@ -1,0 +1,180 @@
+//! The DLNA/UPnP MediaServer driven by a control point nobody on the project wrote:
+//! `upnp-client` from PyPI's async-upnp-client (installed by `scripts/setup.sh --test`), which
+//! reads our device description, calls `Browse` through SOAP and parses the DIDL-Lite. A `res`
+//! URL it returns is then played by ffprobe and fetched byte-exact.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bucketstream_core::config::IpNet;
+use serde_json::Value;
+
+use crate::common::http;
+use crate::subsonic::{fixtures, start_with};
+
+fn upnp_client() -> PathBuf {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py/bin/upnp-client");
+    assert!(
+        bin.exists(),
+        "upnp-client is missing: run scripts/setup.sh --test (async-upnp-client from PyPI)"
+    );
+    bin
+}
+
+/// `Browse` of `object` through upnp-client: (TotalMatches, the DIDL-Lite text).
+fn browse(
+    bin: &Path,
+    device: &str,
+    object: &str,
+    flag: &str,
+    start: u32,
+    count: u32,
+) -> (u64, String) {
+    let out = Command::new(bin)
+        .args(["--timeout", "10", "call-action", device, "CD/Browse"])
+        .arg(format!("ObjectID={object}"))
+        .arg(format!("BrowseFlag={flag}"))
+        .args(["Filter=*", "SortCriteria="])
+        .arg(format!("StartingIndex={start}"))
+        .arg(format!("RequestedCount={count}"))
+        .output()
+        .expect("run upnp-client");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(text.trim()).expect("upnp-client prints JSON");
+    let outs = &v["out_parameters"];
+    let total = outs["TotalMatches"].as_u64().expect("TotalMatches");
+    (total, outs["Result"].as_str().expect("Result").to_owned())
+}
+
+/// The values of attribute-free element `name` in `xml`, in order (DIDL is flat enough).
+fn all<'a>(xml: &'a str, open: &str, close: &str) -> Vec<&'a str> {
+    xml.split(open)
+        .skip(1)
+        .filter_map(|rest| rest.split(close).next())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_control_point_browses_and_plays() {
+    let bin = upnp_client();
+    let root = tempfile::tempdir().expect("root");
+    let data = tempfile::tempdir().expect("data");
+    fixtures(root.path());
+    let server = start_with(root.path(), data.path(), true, |lan| {
+        lan.dlna = true;
+        lan.trusted_networks = vec!["127.0.0.1/32".parse::<IpNet>().expect("net")];
+    })
+    .await;
+    let device = format!("http://{}/dlna/device.xml", server.addr);
+    let dev = device.clone();
+    let bin2 = bin.clone();
+    let (root_total, root_didl, albums, album_didl, folders, clip_didl) =
+        tokio::task::spawn_blocking(move || {
+            let (root_total, root_didl) = browse(&bin2, &dev, "0", "BrowseDirectChildren", 0, 0);
+            let (_, albums) = browse(&bin2, &dev, "albums", "BrowseDirectChildren", 0, 0);
+            let album_id = all(&albums, "<container id=\"", "\"")
+                .first()
+                .copied()
+                .expect("an album")
+                .to_owned();
+            let (_, album_didl) = browse(&bin2, &dev, &album_id, "BrowseDirectChildren", 1, 1);
+            let (_, folders) = browse(&bin2, &dev, "folders", "BrowseDirectChildren", 0, 0);
+            let (_, clip_didl) = browse(&bin2, &dev, "videos", "BrowseDirectChildren", 0, 0);
+            (
+                root_total, root_didl, albums, album_didl, folders, clip_didl,
+            )
+        })
+        .await
+        .expect("join");
+    assert_eq!(root_total, 4);
+    assert_eq!(
+        all(&root_didl, "<dc:title>", "</dc:title>"),
+        ["Folders", "Albums", "Artists", "Videos"]
+    );
+    // By artist, then name (as /api/albums).
+    assert_eq!(
+        all(&albums, "<dc:title>", "</dc:title>"),
+        ["Kind of Blue", "Abbey Road"]
+    );
+    // Paged: the second track only.
+    assert_eq!(
+        all(&album_didl, "<dc:title>", "</dc:title>"),
+        ["Freddie Freeloader"]
+    );
+    assert!(album_didl.contains("DLNA.ORG_OP=01"), "{album_didl}");
+    assert_eq!(
+        all(&folders, "<dc:title>", "</dc:title>"),
+        // The DIDL is XML: the hostile file name arrives escaped, once.
+        ["Films", "Jazz", "Rock", "loose &lt;tags&gt; &amp; &quot;quotes&quot;"]
+    );
+    assert!(
+        clip_didl.contains("object.item.videoItem") && clip_didl.contains("resolution=\"160x120\"")
+    );
+
+    // The res URL plays in ffprobe and is the object's bytes.
+    let url = all(&album_didl, "\">", "</res>")
+        .into_iter()
+        .find(|u| u.starts_with("http://"))
+        .expect("a res URL")
+        .to_owned();
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+            &url,
+        ])
+        .output()
+        .expect("ffprobe");
+    let duration: f64 = String::from_utf8_lossy(&probe.stdout)
+        .trim()
+        .parse()
+        .expect("a duration");
+    assert!((1.5..3.0).contains(&duration), "{duration}");
+    let body = http()
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("body");
+    let file = std::fs::read(
+        root.path()
+            .join("Jazz/Miles Davis/Kind of Blue/02 Freddie Freeloader.mp3"),
+    )
+    .expect("file");
+    assert_eq!(body.as_ref(), file.as_slice());
+
+    // A client outside the trusted networks gets no description (the gate asks for the key;
+    // with it, the DLNA handler still answers 404 to anyone but the owner's networks).
+    let lan_client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .expect("client");
+    let resp = lan_client.get(&device).send().await.expect("get");
+    assert_eq!(resp.status(), 401);
+    assert!(!resp.text().await.expect("text").contains("urn:schemas-upnp-org"));
+}
+
+#[tokio::test]
+async fn off_by_default() {
+    let root = tempfile::tempdir().expect("root");
+    let data = tempfile::tempdir().expect("data");
+    std::fs::write(root.path().join("a.mp3"), b"x").expect("file");
+    let server = start_with(root.path(), data.path(), false, |_| {}).await;
+    let resp = http()
+        .get(format!("http://{}/dlna/device.xml", server.addr))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 404);
+}
