@@ -211,6 +211,8 @@ where
     } else {
         None
     };
+    // DLNA discovery (when `lan.dlna` is on) for as long as the server runs.
+    let _ssdp = dlna::ssdp::Ssdp::start(&state, local, state.options.ssdp_port);
     let pump = tokio::spawn(state.hub.pump());
     // Expired uploads are aborted now (those a previous run left) and then every minute.
     let sweep = tokio::spawn(state.uploads.clone().sweep_forever());

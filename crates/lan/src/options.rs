@@ -36,6 +36,9 @@ pub struct LanOptions {
     /// How long [`super::run`] lets open streams finish after shutdown starts before it
     /// closes them ([`DEFAULT_SHUTDOWN_GRACE`]; tests set their own).
     pub shutdown_grace: Duration,
+    /// The UDP port SSDP (DLNA discovery) listens on when `lan.dlna` is on: 1900, the
+    /// standard one; tests use another.
+    pub ssdp_port: u16,
 }
 
 /// How long shutdown waits for open streams by default: 5 s.
@@ -49,6 +52,7 @@ impl Default for LanOptions {
             key_store: None,
             host_name: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            ssdp_port: crate::dlna::ssdp::PORT,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! place. Discovery (SSDP) is a separate task; these routes also work given the description
 //! URL directly.
 
+pub mod ssdp;
 mod tree;
 
 use axum::extract::{Request, State};

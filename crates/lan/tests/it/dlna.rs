@@ -65,16 +65,41 @@ async fn a_control_point_browses_and_plays() {
     let root = tempfile::tempdir().expect("root");
     let data = tempfile::tempdir().expect("data");
     fixtures(root.path());
+    // A free UDP port for SSDP (the real one, 1900, may be taken on a test machine).
+    let ssdp_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("udp")
+        .port();
     let server = start_with(root.path(), data.path(), true, |lan| {
         lan.dlna = true;
         lan.trusted_networks = vec!["127.0.0.1/32".parse::<IpNet>().expect("net")];
+        lan.ssdp_port = ssdp_port;
     })
     .await;
     let device = format!("http://{}/dlna/device.xml", server.addr);
     let dev = device.clone();
     let bin2 = bin.clone();
-    let (root_total, root_didl, albums, album_didl, folders, clip_didl) =
+    let (found, root_total, root_didl, albums, album_didl, folders, clip_didl) =
         tokio::task::spawn_blocking(move || {
+            // Discovery first: a unicast M-SEARCH to our SSDP port, as UPnP 1.1 allows.
+            let out = Command::new(&bin2)
+                .args([
+                    "--timeout",
+                    "3",
+                    "search",
+                    "--bind",
+                    "127.0.0.1",
+                    "--target",
+                    "127.0.0.1",
+                ])
+                .args(["--target_port", &ssdp_port.to_string()])
+                .args([
+                    "--search_target",
+                    "urn:schemas-upnp-org:device:MediaServer:1",
+                ])
+                .output()
+                .expect("run upnp-client search");
+            let found = String::from_utf8_lossy(&out.stdout).into_owned();
             let (root_total, root_didl) = browse(&bin2, &dev, "0", "BrowseDirectChildren", 0, 0);
             let (_, albums) = browse(&bin2, &dev, "albums", "BrowseDirectChildren", 0, 0);
             let album_id = all(&albums, "<container id=\"", "\"")
@@ -86,11 +111,15 @@ async fn a_control_point_browses_and_plays() {
             let (_, folders) = browse(&bin2, &dev, "folders", "BrowseDirectChildren", 0, 0);
             let (_, clip_didl) = browse(&bin2, &dev, "videos", "BrowseDirectChildren", 0, 0);
             (
-                root_total, root_didl, albums, album_didl, folders, clip_didl,
+                found, root_total, root_didl, albums, album_didl, folders, clip_didl,
             )
         })
         .await
         .expect("join");
+    let answer: Value =
+        serde_json::from_str(found.lines().next().unwrap_or_default()).expect("a search answer");
+    assert_eq!(answer["location"], device.as_str(), "{found}");
+    assert_eq!(answer["ST"], "urn:schemas-upnp-org:device:MediaServer:1", "{found}");
     assert_eq!(root_total, 4);
     assert_eq!(
         all(&root_didl, "<dc:title>", "</dc:title>"),
@@ -110,7 +139,12 @@ async fn a_control_point_browses_and_plays() {
     assert_eq!(
         all(&folders, "<dc:title>", "</dc:title>"),
         // The DIDL is XML: the hostile file name arrives escaped, once.
-        ["Films", "Jazz", "Rock", "loose &lt;tags&gt; &amp; &quot;quotes&quot;"]
+        [
+            "Films",
+            "Jazz",
+            "Rock",
+            "loose &lt;tags&gt; &amp; &quot;quotes&quot;"
+        ]
     );
     assert!(
         clip_didl.contains("object.item.videoItem") && clip_didl.contains("resolution=\"160x120\"")
@@ -162,7 +196,11 @@ async fn a_control_point_browses_and_plays() {
         .expect("client");
     let resp = lan_client.get(&device).send().await.expect("get");
     assert_eq!(resp.status(), 401);
-    assert!(!resp.text().await.expect("text").contains("urn:schemas-upnp-org"));
+    assert!(!resp
+        .text()
+        .await
+        .expect("text")
+        .contains("urn:schemas-upnp-org"));
 }
 
 #[tokio::test]

@@ -168,13 +168,13 @@ async fn start(root: &Path, data: &Path, account: Option<SubsonicAccount>, scan:
     start_with(root, data, scan, |lan| lan.subsonic = account).await
 }
 
-/// A server over `root` whose LAN settings `configure` adjusts (mDNS is off); with `scan`, it
+/// A server over `root` whose LAN options `configure` adjusts (mDNS is off); with `scan`, it
 /// returns once the media library has read every object.
 pub(crate) async fn start_with(
     root: &Path,
     data: &Path,
     scan: bool,
-    configure: impl FnOnce(&mut bucketstream_core::config::LanConfig),
+    configure: impl FnOnce(&mut LanOptions),
 ) -> Running {
     let config = Config {
         bind: [127, 0, 0, 1].into(),
@@ -200,7 +200,7 @@ pub(crate) async fn start_with(
     library.refresh().await.expect("listing");
     let mut options = LanOptions::default();
     options.config.mdns = false;
-    configure(&mut options.config);
+    configure(&mut options);
     let mut state = ServerState::with_options(library.clone(), options).expect("state");
     if let Some(media) = media {
         state = state.with_media(media);
