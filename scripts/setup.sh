@@ -19,7 +19,7 @@ apt_pkgs=(build-essential pkg-config libssl-dev curl ca-certificates python3
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-3.0-dev libayatana-appindicator3-dev
   xvfb xauth dbus dbus-x11 gnome-keyring ffmpeg)
 if [ "$want_test" = 1 ]; then
-  apt_pkgs+=(chromium nodejs npm webkit2gtk-driver python3-venv)
+  apt_pkgs+=(chromium nodejs npm webkit2gtk-driver python3-venv minidlna curl)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -119,7 +119,10 @@ async fn a_control_point_browses_and_plays() {
     let answer: Value =
         serde_json::from_str(found.lines().next().unwrap_or_default()).expect("a search answer");
     assert_eq!(answer["location"], device.as_str(), "{found}");
-    assert_eq!(answer["ST"], "urn:schemas-upnp-org:device:MediaServer:1", "{found}");
+    assert_eq!(
+        answer["ST"], "urn:schemas-upnp-org:device:MediaServer:1",
+        "{found}"
+    );
     assert_eq!(root_total, 4);
     assert_eq!(
         all(&root_didl, "<dc:title>", "</dc:title>"),
@@ -201,6 +204,127 @@ async fn a_control_point_browses_and_plays() {
         .await
         .expect("text")
         .contains("urn:schemas-upnp-org"));
+}
+
+/// Walks a MediaServer's whole tree with async-upnp-client's library; prints the sorted,
+/// distinct (title, size) of every item found.
+const WALK: &str = r#"
+import asyncio, json, sys
+import xml.etree.ElementTree as ET
+from async_upnp_client.aiohttp import AiohttpRequester
+from async_upnp_client.client_factory import UpnpFactory
+NS = {"d": "urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/", "dc": "http://purl.org/dc/elements/1.1/"}
+async def main(url):
+    device = await UpnpFactory(AiohttpRequester(timeout=10)).async_create_device(url)
+    browse = device.service("urn:schemas-upnp-org:service:ContentDirectory:1").action("Browse")
+    todo, seen, items = ["0"], set(), set()
+    while todo:
+        oid = todo.pop()
+        if oid in seen:
+            continue
+        seen.add(oid)
+        r = await browse.async_call(ObjectID=oid, BrowseFlag="BrowseDirectChildren", Filter="*",
+                                    StartingIndex=0, RequestedCount=0, SortCriteria="")
+        root = ET.fromstring(r["Result"])
+        todo += [c.get("id") for c in root.findall("d:container", NS)]
+        for i in root.findall("d:item", NS):
+            res = i.find("d:res", NS)
+            items.add((i.find("dc:title", NS).text, int(res.get("size"))))
+    print(json.dumps(sorted(items)))
+asyncio.run(main(sys.argv[1]))
+"#;
+
+fn walk(device: &str) -> Value {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py/bin/python");
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(WALK)
+        .arg(device)
+        .output()
+        .expect("python");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(text.trim()).expect("json")
+}
+
+/// minidlna (Debian's) serving the same folder finds the same items as we do: the same titles
+/// and sizes, walking each server's whole tree with the same control point.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_items_as_minidlna() {
+    assert!(
+        Path::new("/usr/sbin/minidlnad").exists(),
+        "minidlna is missing: run scripts/setup.sh --test"
+    );
+    let root = tempfile::tempdir().expect("root");
+    let data = tempfile::tempdir().expect("data");
+    let mini = tempfile::tempdir().expect("minidlna");
+    fixtures(root.path());
+    let server = start_with(root.path(), data.path(), true, |lan| {
+        lan.dlna = true;
+        lan.ssdp_port = 0;
+    })
+    .await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let conf = mini.path().join("minidlna.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "media_dir={}\nport={port}\ndb_dir={}\nlog_dir={}\nfriendly_name=minidlna-test\n\
+             inotify=no\nnetwork_interface=lo\nlisten_ip=127.0.0.1\n",
+            root.path().display(),
+            mini.path().join("db").display(),
+            mini.path().display(),
+        ),
+    )
+    .expect("conf");
+    let mut child = Command::new("/usr/sbin/minidlnad")
+        .arg("-d")
+        .arg("-f")
+        .arg(&conf)
+        .arg("-P")
+        .arg(mini.path().join("pid"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("minidlnad");
+    let theirs_url = format!("http://127.0.0.1:{port}/rootDesc.xml");
+    let ours_url = format!("http://{}/dlna/device.xml", server.addr);
+    let (ours, theirs) = tokio::task::spawn_blocking(move || {
+        let ours = walk(&ours_url);
+        // minidlna scans at start: wait until it has found every file.
+        let mut theirs = Value::Null;
+        for _ in 0..60 {
+            if http_ok(&theirs_url) {
+                theirs = walk(&theirs_url);
+                if theirs.as_array().map(Vec::len) == ours.as_array().map(Vec::len) {
+                    break;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        (ours, theirs)
+    })
+    .await
+    .expect("join");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(ours.as_array().map(Vec::len), Some(5), "{ours}");
+    assert_eq!(ours, theirs);
+}
+
+/// Whether `url` answers 200 (blocking; for polling a process that is starting).
+fn http_ok(url: &str) -> bool {
+    Command::new("curl")
+        .args(["-sf", "-o", "/dev/null", url])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 #[tokio::test]
