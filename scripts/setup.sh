@@ -34,6 +34,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing apt packages: ${missing[*]}"
   sudo_ apt-get update -qq
   DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # minidlna is only a reference server for the DLNA tests: do not leave it running as a service.
+  if [[ " ${missing[*]} " == *" minidlna "* ]] && command -v systemctl >/dev/null; then
+    sudo_ systemctl disable --now minidlna >/dev/null 2>&1 || true
+  fi
 fi
 
 if ! command -v cargo >/dev/null; then
