@@ -218,6 +218,11 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
             .map(|i| map::song(i).node("song"))
             .ok_or_else(|| SubsonicError::not_found("song"))?,
         "getGenres" => browse::genres(&ctx),
+        "getAlbumList2"
+            if matches!(params.get("type"), Some("frequent" | "recent" | "starred")) =>
+        {
+            return user_method(state, name, params, snap.clone(), views.clone()).await
+        }
         "getAlbumList2" => browse::album_list2(&ctx, params)?,
         "getRandomSongs" => browse::random_songs(&ctx, params)?,
         "search3" => browse::search3(&ctx, params)?,
@@ -293,6 +298,10 @@ async fn user_method(
             "getBookmarks" => user::bookmarks(&ctx).map(Some),
             "createBookmark" => user::bookmark(&ctx, &params, true),
             "deleteBookmark" => user::bookmark(&ctx, &params, false),
+            "getAlbumList2" => {
+                let kind = params.get("type").unwrap_or_default().to_owned();
+                user::album_list_by_use(&ctx, &kind, &params).map(Some)
+            }
             other => Err(SubsonicError::not_found(&format!(
                 "method {other:?} (not offered by this server)"
             ))),

@@ -351,3 +351,58 @@ pub fn bookmark(
     }
     Ok(None)
 }
+
+/// `getAlbumList2` for the types that read the listener's data: `frequent` (most plays),
+/// `recent` (last played), `starred`; paged by `size` and `offset`.
+pub fn album_list_by_use(
+    ctx: &UserCtx<'_>,
+    kind: &str,
+    params: &Params,
+) -> Result<Node, SubsonicError> {
+    let size = usize::try_from(params.number("size", 10, super::browse::MAX_PAGE)?).unwrap_or(0);
+    let offset = usize::try_from(params.number("offset", 0, u64::from(u32::MAX))?).unwrap_or(0);
+    let mut scored: Vec<(u64, &views::Album)> = match kind {
+        "starred" => {
+            let stars = ctx.db.stars(ctx.source).map_err(db_error)?;
+            ctx.albums
+                .iter()
+                .filter_map(|a| {
+                    stars
+                        .get(&(StarKind::Album, a.id.clone()))
+                        .map(|ms| (*ms, a))
+                })
+                .collect()
+        }
+        _ => {
+            let plays = ctx.db.plays(ctx.source).map_err(db_error)?;
+            let mut per_album: std::collections::HashMap<String, u64> =
+                std::collections::HashMap::new();
+            for (key, p) in &plays {
+                let Some(item) = ctx.snap.by_key(key) else {
+                    continue;
+                };
+                let Some(album) = views::album_id_of(item) else {
+                    continue;
+                };
+                let e = per_album.entry(album).or_insert(0);
+                *e = if kind == "frequent" {
+                    *e + p.count
+                } else {
+                    (*e).max(p.last_ms)
+                };
+            }
+            ctx.albums
+                .iter()
+                .filter_map(|a| per_album.get(&a.id).map(|score| (*score, a)))
+                .collect()
+        }
+    };
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    let page = scored
+        .into_iter()
+        .skip(offset)
+        .take(size)
+        .map(|(_, a)| map::album(a).node())
+        .collect();
+    Ok(Node::new("albumList2").list("album", page))
+}

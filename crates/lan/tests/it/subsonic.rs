@@ -298,6 +298,9 @@ c.unstar(artistIds=[miles["id"]])
 seen["starred_after_unstar"] = [x["name"] for x in c.getStarred2()["starred2"].get("artist", [])]
 c.scrobble(songs[0]["id"])
 c.scrobble(songs[0]["id"])
+seen["frequent"] = [a["name"] for a in c.getAlbumList2("frequent")["albumList2"].get("album", [])]
+seen["recent"] = [a["name"] for a in c.getAlbumList2("recent")["albumList2"].get("album", [])]
+seen["starred_albums"] = [a["name"] for a in c.getAlbumList2("starred")["albumList2"].get("album", [])]
 pl = c.createPlaylist(name="Road <trip> & more", songIds=[songs[0]["id"], songs[1]["id"], songs[0]["id"]])["playlist"]
 seen["created"] = {"name": pl["name"], "songCount": pl["songCount"], "entries": [e["title"] for e in pl["entry"]]}
 c.updatePlaylist(pl["id"], name="Road trip", comment="for the car", songIdsToAdd=[everything[0]["id"]], songIndexesToRemove=[0, 2])
@@ -409,6 +412,9 @@ async fn subsonic_clients_browse_search_and_stream() {
             "artists": ["Miles Davis"], "song_has_date": true})
     );
     assert_eq!(seen["starred_after_unstar"], serde_json::json!([]));
+    assert_eq!(seen["frequent"], serde_json::json!(["Kind of Blue"]));
+    assert_eq!(seen["recent"], serde_json::json!(["Kind of Blue"]));
+    assert_eq!(seen["starred_albums"], serde_json::json!(["Kind of Blue"]));
     assert_eq!(
         seen["created"],
         serde_json::json!({"name": "Road <trip> & more", "songCount": 3,
