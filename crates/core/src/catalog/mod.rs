@@ -21,7 +21,7 @@ pub mod meta;
 pub mod query;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -80,6 +80,8 @@ pub struct Snapshot {
     /// Listed objects that are folder art (`cover.jpg`…, see [`crate::media::folder_art_rank`]),
     /// for tracks without embedded art. Not items: never served as media.
     pub folder_art: Arc<Vec<ObjectMeta>>,
+    /// The search index and sort orders, built by the first paged query of this snapshot.
+    index: OnceLock<query::Index>,
 }
 
 impl Default for Snapshot {
@@ -93,6 +95,7 @@ impl Default for Snapshot {
             items_json: Bytes::from_static(b"[]"),
             items_raw: empty_list(),
             folder_art: Arc::default(),
+            index: OnceLock::new(),
         }
     }
 }
@@ -122,6 +125,7 @@ impl Snapshot {
             items_json,
             items_raw,
             folder_art,
+            index: OnceLock::new(),
         }
     }
 
