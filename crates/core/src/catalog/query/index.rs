@@ -16,8 +16,10 @@
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::time::Instant;
 
-use memchr::memmem::Finder;
+use memchr::arch::all::packedpair::HeuristicFrequencyRank;
+use memchr::memmem::{Finder, FinderBuilder};
 
 use super::bits::Bits;
 use super::fold::fold_into;
@@ -73,17 +75,21 @@ impl Text {
         }
     }
 
-    /// The segments holding `word`: one scan of the whole buffer, skipping to the next
-    /// segment after each hit (so a word in every item costs one search per item).
+    /// The segments holding `word`: one scan of the whole buffer (the searcher keeps its
+    /// state from hit to hit, so a word in every item costs about one step per item); the
+    /// hits after the first in a segment are passed over.
     pub fn hits(&self, word: &Finder<'_>) -> Bits {
         let mut hits = Bits::new(self.len());
-        let mut pos = 0;
         let mut seg = 0;
-        while let Some(at) = self.buf.get(pos..).and_then(|rest| word.find(rest)) {
-            seg = self.segment_at(seg, pos + at);
+        let mut seg_end = 0;
+        for at in word.find_iter(&self.buf) {
+            if at < seg_end {
+                continue;
+            }
+            seg = self.segment_at(seg, at);
             hits.set(seg);
             match self.starts.get(seg + 1) {
-                Some(&next) => pos = next as usize,
+                Some(&end) => seg_end = end as usize,
                 None => break,
             }
         }
@@ -125,6 +131,10 @@ pub struct Index {
     folders_sorted: Vec<u32>,
     /// The video items.
     pub video: Bits,
+    /// Each byte's rank by how often it occurs in the text (0: rarest), for the substring
+    /// searcher's prefilter, which otherwise guesses from typical text (and on names made of
+    /// a few letters and digits, such as `track-000042`, guesses wrong).
+    pub ranks: ByteRanks,
     /// The sort orders, by [`order_slot`], built when first asked for.
     orders: [OnceLock<Order>; 8],
 }
@@ -198,6 +208,7 @@ impl Index {
         }
         folder_item.shrink_to_fit();
         drop(folder_ids);
+        let ranks = ByteRanks::of([text.as_ref(), folder_text.as_ref()].into_iter().flatten());
         let folder_name = |f: u32| -> &str { &snap.items[folder_item[f as usize] as usize].folder };
         let mut folders_sorted: Vec<u32> = (0..folder_item.len()).map(index).collect();
         folders_sorted.sort_unstable_by(|&a, &b| folder_name(a).cmp(folder_name(b)));
@@ -208,6 +219,7 @@ impl Index {
             folder_item,
             folders_sorted,
             video,
+            ranks,
             orders: Default::default(),
         }
     }
@@ -267,7 +279,18 @@ impl Index {
 
     /// The order of the items by `field` (built at the first call).
     pub fn order(&self, snap: &Snapshot, field: SortField) -> &Order {
-        self.orders[order_slot(field)].get_or_init(|| Order::build(snap, field))
+        self.orders[order_slot(field)].get_or_init(|| {
+            let started = Instant::now();
+            let order = Order::build(snap, field);
+            tracing::info!(
+                ?field,
+                items = snap.items.len(),
+                bytes = order.bytes(),
+                ms = started.elapsed().as_millis() as u64,
+                "sort order built"
+            );
+            order
+        })
     }
 
     /// Bytes held, sort orders included.
@@ -285,6 +308,42 @@ impl Index {
                 .filter_map(OnceLock::get)
                 .map(Order::bytes)
                 .sum::<usize>()
+    }
+}
+
+/// Bytes ranked by how often they occur in some text (0: rarest).
+#[derive(Debug, Clone, Copy)]
+pub struct ByteRanks([u8; 256]);
+
+impl ByteRanks {
+    /// The ranks of the bytes of these texts.
+    fn of<'a>(texts: impl Iterator<Item = &'a Text>) -> ByteRanks {
+        let mut counts = [0u64; 256];
+        for text in texts {
+            for &b in &text.buf {
+                counts[usize::from(b)] += 1;
+            }
+        }
+        let mut bytes: Vec<u8> = (0..=255).collect();
+        bytes.sort_by_key(|&b| counts[usize::from(b)]);
+        let mut ranks = [0u8; 256];
+        for (rank, &b) in bytes.iter().enumerate() {
+            ranks[usize::from(b)] = u8::try_from(rank).unwrap_or(u8::MAX);
+        }
+        ByteRanks(ranks)
+    }
+
+    /// A searcher for `word` whose prefilter looks for the word's rarest bytes in this text.
+    pub fn finder(&self, word: &[u8]) -> Finder<'static> {
+        FinderBuilder::new()
+            .build_forward_with_ranker(*self, word)
+            .into_owned()
+    }
+}
+
+impl HeuristicFrequencyRank for ByteRanks {
+    fn rank(&self, byte: u8) -> u8 {
+        self.0[usize::from(byte)]
     }
 }
 

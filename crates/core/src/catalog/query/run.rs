@@ -7,6 +7,8 @@
 //! 4 bytes an item; a word is one SIMD scan of the text plus one check per hit; a sorted page
 //! walks the order up to its last item (a few small matches are sorted directly instead).
 
+use std::time::Instant;
+
 use memchr::memmem::Finder;
 
 use super::bits::Bits;
@@ -23,7 +25,19 @@ const SORT_DIRECTLY: usize = 4096;
 
 /// The page of `snap` that `query` asks for (the snapshot's index is built at its first query).
 pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
-    let index = snap.index.get_or_init(|| Index::build(snap, MAX_TEXT));
+    let index = snap.index.get_or_init(|| {
+        let started = Instant::now();
+        let index = Index::build(snap, MAX_TEXT);
+        tracing::info!(
+            items = snap.items.len(),
+            bytes = index.bytes(),
+            ms = started.elapsed().as_millis() as u64,
+            generation = snap.generation,
+            text_indexed = index.text().is_some(),
+            "search index built"
+        );
+        index
+    });
     run_with(snap, index, query, SORT_DIRECTLY)
 }
 
@@ -129,7 +143,7 @@ impl Words {
         words.sort_by_key(|w| std::cmp::Reverse(w.len()));
         let finders: Vec<Finder<'static>> = words
             .iter()
-            .map(|w| Finder::new(w.as_bytes()).into_owned())
+            .map(|w| index.ranks.finder(w.as_bytes()))
             .collect();
         match index.text() {
             Some((_, folder_text)) => Words {
