@@ -22,7 +22,7 @@ pub mod meta;
 pub mod query;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::broadcast;
@@ -63,6 +63,8 @@ pub struct Snapshot {
     /// Listed objects that are folder art (`cover.jpg`…, see [`crate::media::folder_art_rank`]),
     /// for tracks without embedded art. Not items: never served as media.
     pub folder_art: Arc<Vec<ObjectMeta>>,
+    /// The search index and sort orders, built by the first paged query of this snapshot.
+    index: OnceLock<query::Index>,
 }
 
 impl Default for Snapshot {
@@ -74,6 +76,7 @@ impl Default for Snapshot {
             generation: 0,
             refreshed_at: None,
             folder_art: Arc::default(),
+            index: OnceLock::new(),
         }
     }
 }
@@ -96,6 +99,7 @@ impl Snapshot {
             generation,
             refreshed_at,
             folder_art,
+            index: OnceLock::new(),
         }
     }
 
@@ -109,6 +113,8 @@ impl Snapshot {
             generation,
             refreshed_at: self.refreshed_at,
             folder_art: self.folder_art.clone(),
+            // Items' tags changed: their searchable text and sort keys too.
+            index: OnceLock::new(),
         }
     }
 

@@ -1,65 +1,66 @@
-//! Running a [`Query`] over a [`Snapshot`]: filter, count, then order only what the page
-//! needs (a partial selection, so the first page of a million matches costs one pass and a
-//! small sort, not a full sort).
+//! Running a [`Query`] over a [`Snapshot`] with its [`Index`]: select the matches as a set of
+//! bits (one scan of the folded text for the longest word, the other words checked only on
+//! its hits), count them (`total` is exact), then cut the page from the snapshot's key order
+//! or by walking the field's [`Order`].
+//!
+//! Costs at N items: a query without words or filters is O(page); a filter is one pass over
+//! 4 bytes an item; a word is one SIMD scan of the text plus one check per hit; a sorted page
+//! walks the order up to its last item (a few small matches are sorted directly instead).
 
-use std::cmp::Ordering;
-use std::sync::Arc;
+use std::time::Instant;
 
 use memchr::memmem::Finder;
 
+use super::bits::Bits;
 use super::fold::fold_into;
-use super::{Page, Query, Sort, SortField};
+use super::index::{Index, MAX_TEXT};
+use super::order::compare;
+use super::{Page, Query, SortField};
 use crate::catalog::{MediaItem, Snapshot};
+use crate::media::Kind;
 
-/// The page of `snap` that `query` asks for.
+/// Up to this many matches, a sorted page sorts the matches rather than walking the order
+/// (which is then not built for such a query).
+const SORT_DIRECTLY: usize = 4096;
+
+/// The page of `snap` that `query` asks for (the snapshot's index is built at its first query).
 pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
-    let mut text = TextMatch::new(&query.words);
-    if query.sort == Sort::default() {
-        // Key order is the snapshot's: count, keeping only the page (no list of matches).
-        let mut total = 0;
-        let mut items = Vec::new();
-        for item in &snap.items {
-            if filters(item, query) && text.matches(item) {
-                if total >= query.offset && items.len() < query.limit {
-                    items.push(item.as_ref());
-                }
-                total += 1;
-            }
-        }
-        return Page {
-            total,
-            items,
-            generation: snap.generation,
-        };
-    }
-    let mut matches: Vec<&MediaItem> = snap
-        .items
-        .iter()
-        .map(Arc::as_ref)
-        .filter(|item| filters(item, query) && text.matches(item))
-        .collect();
-    let total = matches.len();
-    let start = query.offset.min(total);
-    let end = query.offset.saturating_add(query.limit).min(total);
-    let items = match query.sort {
-        Sort {
-            field: SortField::Key,
-            descending: true,
-        } => matches[total - end..total - start]
-            .iter()
-            .rev()
-            .copied()
-            .collect(),
-        sort => {
-            let cmp = |a: &&MediaItem, b: &&MediaItem| compare(sort, a, b);
-            if end > 0 && end < total {
-                matches.select_nth_unstable_by(end - 1, cmp);
-            }
-            matches.truncate(end);
-            matches.sort_unstable_by(cmp);
-            matches.drain(start..).collect()
-        }
+    let index = snap.index.get_or_init(|| {
+        let started = Instant::now();
+        let index = Index::build(snap, MAX_TEXT);
+        tracing::info!(
+            items = snap.items.len(),
+            bytes = index.bytes(),
+            ms = started.elapsed().as_millis() as u64,
+            generation = snap.generation,
+            text_indexed = index.text().is_some(),
+            "search index built"
+        );
+        index
+    });
+    run_with(snap, index, query, SORT_DIRECTLY)
+}
+
+/// [`run`] with this index, sorting up to `sort_directly` matches rather than walking an order.
+pub(super) fn run_with<'a>(
+    snap: &'a Snapshot,
+    index: &Index,
+    query: &Query,
+    sort_directly: usize,
+) -> Page<'a> {
+    let (set, total) = select(snap, index, query);
+    let ids = if query.offset >= total {
+        Vec::new()
+    } else {
+        page(snap, index, set.as_ref(), total, query, sort_directly)
     };
+    let items = ids
+        .into_iter()
+        .map(|i| {
+            let item: &MediaItem = &snap.items[i];
+            item
+        })
+        .collect();
     Page {
         total,
         items,
@@ -67,50 +68,207 @@ pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
     }
 }
 
-/// The cheap filters: kind and folder.
-fn filters(item: &MediaItem, query: &Query) -> bool {
-    query.kind.is_none_or(|kind| item.kind == kind)
-        && query.folder.as_deref().is_none_or(|f| &*item.folder == f)
-        && query
-            .under
-            .as_deref()
-            .is_none_or(|u| is_under(&item.folder, u))
+/// The matching items (`None`: all of them) and how many.
+fn select(snap: &Snapshot, index: &Index, query: &Query) -> (Option<Bits>, usize) {
+    let n = snap.items.len();
+    let folders = index.folders(snap, query.folder.as_deref(), query.under.as_deref());
+    let passes = |i: usize| {
+        query
+            .kind
+            .is_none_or(|kind| index.video.get(i) == (kind == Kind::Video))
+            && folders
+                .as_ref()
+                .is_none_or(|set| set.get(index.folder_of[i] as usize))
+    };
+    let filtered = query.kind.is_some() || folders.is_some();
+    if query.words.is_empty() && !filtered {
+        return (None, n);
+    }
+    let filter_set = || {
+        let mut set = Bits::new(n);
+        (0..n).filter(|&i| passes(i)).for_each(|i| set.set(i));
+        set
+    };
+    if query.words.is_empty() {
+        let set = filter_set();
+        let total = set.count();
+        return (Some(set), total);
+    }
+    let mut words = Words::new(index, &query.words);
+    let mut matches = Bits::new(n);
+    let mut total = 0;
+    let mut keep = |i: usize, checked: usize, words: &mut Words| {
+        if words.all_from(snap, index, i, checked) {
+            matches.set(i);
+            total += 1;
+        }
+    };
+    let selective = filtered && {
+        let set = filter_set();
+        // Few items pass the filters: check the words on those only.
+        if set.count() <= n / 8 || index.text().is_none() {
+            set.iter_from(0).for_each(|i| keep(i, 0, &mut words));
+            true
+        } else {
+            false
+        }
+    };
+    if !selective {
+        match words.first_hits(index) {
+            Some(hits) => hits
+                .iter_from(0)
+                .filter(|&i| passes(i))
+                .for_each(|i| keep(i, 1, &mut words)),
+            None => (0..n)
+                .filter(|&i| passes(i))
+                .for_each(|i| keep(i, 0, &mut words)),
+        }
+    }
+    (Some(matches), total)
 }
 
-/// Whether `folder` is `under` or below it (everything is under `""`).
-fn is_under(folder: &str, under: &str) -> bool {
-    under.is_empty()
-        || folder
-            .strip_prefix(under)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+/// The words of a query, longest first (the longest is usually the rarest: its hits are
+/// the candidates the others are checked on).
+struct Words {
+    finders: Vec<Finder<'static>>,
+    /// Per word, the folders whose text holds it (with an index).
+    folder_hits: Vec<Bits>,
+    /// Without an index: item by item folding.
+    slow: Option<TextMatch>,
 }
 
-/// The text filter: every word in the item's folded searchable text.
-struct TextMatch {
+impl Words {
+    fn new(index: &Index, words: &[String]) -> Words {
+        let mut words: Vec<&String> = words.iter().collect();
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let finders: Vec<Finder<'static>> = words
+            .iter()
+            .map(|w| index.ranks.finder(w.as_bytes()))
+            .collect();
+        match index.text() {
+            Some((_, folder_text)) => Words {
+                folder_hits: finders.iter().map(|f| folder_text.hits(f)).collect(),
+                finders,
+                slow: None,
+            },
+            None => Words {
+                slow: Some(TextMatch::new(finders.clone())),
+                finders,
+                folder_hits: Vec::new(),
+            },
+        }
+    }
+
+    /// The items holding the first word (in their text or their folder's).
+    fn first_hits(&self, index: &Index) -> Option<Bits> {
+        let (text, _) = index.text()?;
+        let (finder, folders) = (self.finders.first()?, self.folder_hits.first()?);
+        let mut hits = text.hits(finder);
+        if !folders.is_empty() {
+            for (i, &f) in index.folder_of.iter().enumerate() {
+                if folders.get(f as usize) {
+                    hits.set(i);
+                }
+            }
+        }
+        Some(hits)
+    }
+
+    /// Whether item `i` holds every word from the `from`-th on.
+    fn all_from(&mut self, snap: &Snapshot, index: &Index, i: usize, from: usize) -> bool {
+        if let Some(slow) = self.slow.as_mut() {
+            return slow.matches(&snap.items[i]);
+        }
+        let Some((text, _)) = index.text() else {
+            return false;
+        };
+        let folder = index.folder_of[i] as usize;
+        let own = text.segment(i);
+        self.finders
+            .iter()
+            .zip(&self.folder_hits)
+            .skip(from)
+            .all(|(finder, folders)| folders.get(folder) || finder.find(own).is_some())
+    }
+}
+
+/// The item indices of the page: from the key order, or along the sort field's order.
+fn page(
+    snap: &Snapshot,
+    index: &Index,
+    set: Option<&Bits>,
+    total: usize,
+    query: &Query,
+    sort_directly: usize,
+) -> Vec<usize> {
+    let (offset, limit) = (query.offset, query.limit);
+    let descending = query.sort.descending;
+    match (query.sort.field, set) {
+        (SortField::Key, None) => {
+            let end = offset.saturating_add(limit).min(total);
+            if descending {
+                (total - end..total - offset).rev().collect()
+            } else {
+                (offset..end).collect()
+            }
+        }
+        (SortField::Key, Some(set)) if descending => {
+            set.iter_rev_from(offset).take(limit).collect()
+        }
+        (SortField::Key, Some(set)) => set.iter_from(offset).take(limit).collect(),
+        (_, Some(set)) if total <= sort_directly => {
+            let mut ids: Vec<usize> = set.iter_from(0).collect();
+            let end = offset.saturating_add(limit).min(total);
+            let cmp = |a: &usize, b: &usize| compare(query.sort, &snap.items[*a], &snap.items[*b]);
+            if end < total {
+                ids.select_nth_unstable_by(end - 1, cmp);
+            }
+            ids.truncate(end);
+            ids.sort_unstable_by(cmp);
+            ids.drain(offset..).collect()
+        }
+        (field, None) => index
+            .order(snap, field)
+            .iter(descending, offset)
+            .take(limit)
+            .collect(),
+        (field, Some(set)) => index
+            .order(snap, field)
+            .iter(descending, 0)
+            .filter(|&i| set.get(i))
+            .skip(offset)
+            .take(limit)
+            .collect(),
+    }
+}
+
+/// Item by item matching: every word in the item's folded searchable text (name, folder,
+/// title, artist, album, each followed by `\n`, so no word spans two fields). What a search
+/// does when the text is not indexed, and the tests' reference.
+pub(super) struct TextMatch {
     finders: Vec<Finder<'static>>,
     /// The folded text of the item at hand (reused, so a search allocates once).
     buf: Vec<u8>,
 }
 
 impl TextMatch {
-    fn new(words: &[String]) -> TextMatch {
+    /// A matcher for these words.
+    pub(super) fn new(finders: Vec<Finder<'static>>) -> TextMatch {
         TextMatch {
-            finders: words
-                .iter()
-                .map(|w| Finder::new(w.as_bytes()).into_owned())
-                .collect(),
+            finders,
             buf: Vec::with_capacity(1024),
         }
     }
 
-    fn matches(&mut self, item: &MediaItem) -> bool {
+    /// Whether `item` holds every word.
+    pub(super) fn matches(&mut self, item: &MediaItem) -> bool {
         if self.finders.is_empty() {
             return true;
         }
         self.buf.clear();
         let meta = &item.meta;
         let fields = [
-            Some(item.name.as_str()),
+            Some(&*item.name),
             Some(&*item.folder),
             meta.title.as_deref(),
             meta.artist.as_deref(),
@@ -118,69 +276,8 @@ impl TextMatch {
         ];
         for field in fields.into_iter().flatten() {
             fold_into(field, &mut self.buf);
-            // Words never hold a newline, so no match spans two fields.
             self.buf.push(b'\n');
         }
         self.finders.iter().all(|f| f.find(&self.buf).is_some())
     }
-}
-
-/// `a` against `b` in `sort`'s order: missing values last in both directions, ties by key.
-fn compare(sort: Sort, a: &MediaItem, b: &MediaItem) -> Ordering {
-    let desc = sort.descending;
-    let (ma, mb) = (&a.meta, &b.meta);
-    let by_value = match sort.field {
-        SortField::Key => directed(a.key.cmp(&b.key), desc),
-        SortField::Name => directed(text_cmp(&a.name, &b.name), desc),
-        SortField::Title => directed(text_cmp(title(a), title(b)), desc),
-        SortField::Artist => {
-            missing_last(ma.artist.as_deref(), mb.artist.as_deref(), desc, text_cmp)
-        }
-        SortField::Album => missing_last(ma.album.as_deref(), mb.album.as_deref(), desc, text_cmp),
-        SortField::Modified => missing_last(a.modified_ms, b.modified_ms, desc, |x, y| x.cmp(&y)),
-        SortField::Size => directed(a.size.cmp(&b.size), desc),
-        SortField::Duration => missing_last(ma.duration_ms, mb.duration_ms, desc, |x, y| x.cmp(&y)),
-    };
-    by_value.then_with(|| a.key.cmp(&b.key))
-}
-
-fn directed(order: Ordering, descending: bool) -> Ordering {
-    if descending {
-        order.reverse()
-    } else {
-        order
-    }
-}
-
-/// The title players show: the tag, or the name without one.
-fn title(item: &MediaItem) -> &str {
-    item.meta.title.as_deref().unwrap_or(&item.name)
-}
-
-/// Two optional values in `cmp`'s order (reversed when `descending`), a missing one last.
-fn missing_last<T>(
-    a: Option<T>,
-    b: Option<T>,
-    descending: bool,
-    cmp: impl Fn(T, T) -> Ordering,
-) -> Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => directed(cmp(a, b), descending),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
-}
-
-/// Text compared by lowercased characters (no allocation).
-fn text_cmp(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        return a
-            .bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()));
-    }
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .cmp(b.chars().flat_map(char::to_lowercase))
 }
