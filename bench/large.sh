@@ -376,7 +376,7 @@ RESULT=$DATA/results-$COMMIT-$(date -u +%Y%m%d-%H%M).md
 {
     echo "| Dataset | Figure | $COMMIT |"
     echo "|---|---|---:|"
-    printf '| all | binary, date, run time, load average (1 min) at start → end | %s |\n' "$HEADING"
+    printf '| all | binary, date, run time, load average (1/5/15 min) at start → end | %s |\n' "$HEADING"
     awk -F'\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }' "$ROWS"
 } | tee "$RESULT"
 say "rows kept in $RESULT"
@@ -384,7 +384,7 @@ say "rows kept in $RESULT"
 python3 - "$OUT" "$ROWS" "$COLUMN" "$HEADING" <<'PY'
 import re, sys
 out, rows_file, column, heading = sys.argv[1:5]
-rows = [("all", "binary, date, run time, load average (1 min) at start → end", heading)]
+rows = [("all", "binary, date, run time, load average (1/5/15 min) at start → end", heading)]
 rows += [tuple(l.rstrip("\n").split("\t")) for l in open(rows_file) if l.strip()]
 try:
     text = open(out).read()
