@@ -260,6 +260,100 @@ mod tests {
         );
     }
 
+    /// A loopback WebSocket server that sends `frames` to its one client, then waits for
+    /// the close; returns the client URL.
+    async fn serve(frames: Vec<String>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            let mut ws = tokio_tungstenite::accept_async(tcp)
+                .await
+                .expect("handshake");
+            for frame in frames {
+                ws.send(Message::Text(frame.into())).await.expect("send");
+            }
+            while let Some(Ok(message)) = ws.next().await {
+                if message.is_close() {
+                    break;
+                }
+            }
+        });
+        format!("ws://{addr}/ws")
+    }
+
+    fn answer(json: &str) -> serde_json::Value {
+        serde_json::from_str(json).expect("JSON")
+    }
+
+    #[tokio::test]
+    async fn times_each_shape_of_the_list() {
+        let status = r#"{"type":"status","ok":true,"error":null}"#.to_owned();
+        let whole = r#"{"type":"media_list","generation":1,"count":2,"items":[{},{}]}"#.to_owned();
+        let none = r#"{"type":"media_list","generation":1,"count":5,"paged":true}"#.to_owned();
+        let page = |offset: u64, n: usize| {
+            let items = vec!["{}"; n].join(",");
+            format!(
+                r#"{{"type":"media_list_page","generation":1,"count":5,"offset":{offset},"items":[{items}]}}"#
+            )
+        };
+        let cases = [
+            (vec![status.clone(), whole], "whole", 1, 2),
+            (vec![none], "none", 1, 0),
+            (
+                vec![status, page(0, 2), page(2, 2), page(4, 1)],
+                "pages",
+                3,
+                5,
+            ),
+        ];
+        for (frames, mode, count, items) in cases {
+            let url = serve(frames).await;
+            let got = answer(&run(&url, Duration::from_secs(10)).await.expect("run"));
+            assert_eq!(got["mode"], mode, "{got}");
+            assert_eq!(got["frames"], count, "{got}");
+            assert_eq!(got["items"], items, "{got}");
+            assert_eq!(got["status"], 101, "{got}");
+        }
+    }
+
+    #[tokio::test]
+    async fn reports_a_refused_upgrade() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut tcp, _) = listener.accept().await.expect("accept");
+            let mut buf = [0u8; 4096];
+            let _ = tcp.read(&mut buf).await;
+            let body = r#"{"error":{"code":"bad_query","message":"list"}}"#;
+            let head = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = tcp.write_all(head.as_bytes()).await;
+            let _ = tcp.write_all(body.as_bytes()).await;
+        });
+        let url = format!("ws://{addr}/ws?list=bogus");
+        let got = answer(&run(&url, Duration::from_secs(10)).await.expect("run"));
+        assert_eq!(got["mode"], "rejected");
+        assert_eq!(got["status"], 400);
+    }
+
+    #[tokio::test]
+    async fn gives_up_at_the_deadline() {
+        let page = r#"{"type":"media_list_page","generation":1,"count":9,"offset":0,"items":[{}]}"#;
+        let url = serve(vec![page.to_owned()]).await;
+        let err = run(&url, Duration::from_millis(300))
+            .await
+            .expect_err("incomplete");
+        assert!(err.contains("1 items in 1 frames"), "{err}");
+    }
+
     #[test]
     fn reads_values_from_a_head() {
         assert_eq!(string_after(r#"{"type":"x","a":1}"#, "type"), Some("x"));
