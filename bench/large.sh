@@ -34,7 +34,9 @@
 #   BENCH_COMMIT=REV  what the column says was measured (default: git HEAD of this repo)
 #   SIZES="A B"       local sizes (default "100000 1000000"; "" for none)
 #   S3_SIZES="A"      Garage sizes (default "100000"; "" for none)
-#   COLUMN=after      which column to fill: before | after | none (print only)
+#   COLUMN=after      which column to fill: before | after | none (print only) | both (first
+#                     Before with BEFORE_BIN, default $BENCH_DATA/bin-5ba0056/bucketstream-server,
+#                     and BEFORE_COMMIT, default 5ba0056; then After: the same load for both)
 #   BENCH_OUT=FILE    the Markdown file (default BENCHMARKS.md at the repo root)
 #   BENCH_DATA=DIR    where datasets are kept (default /var/tmp/bucketstream-large)
 #   WRK_SECS=10 WRK_CONNS=4 WRK_THREADS=2
@@ -60,7 +62,14 @@ say() { printf '[large %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 now() { date +%s.%N; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-case $COLUMN in before | after | none) ;; *) die "COLUMN is before, after or none, not '$COLUMN'" ;; esac
+case $COLUMN in before | after | none | both) ;; *) die "COLUMN is before, after, both or none, not '$COLUMN'" ;; esac
+if [ "$COLUMN" = both ]; then
+    # Both columns under the same load, one after the other, with the same bench binary.
+    BEFORE_BIN=${BEFORE_BIN:-$DATA/bin-5ba0056/bucketstream-server}
+    [ -x "$BEFORE_BIN" ] || die "$BEFORE_BIN is missing (BEFORE_BIN=the server binary of the Before column)"
+    COLUMN=before BIN=$BEFORE_BIN BENCH_BIN=$BENCH BENCH_COMMIT=${BEFORE_COMMIT:-5ba0056} bash "${BASH_SOURCE[0]}"
+    COLUMN=after BIN=$BIN BENCH_BIN=$BENCH BENCH_COMMIT=$COMMIT exec bash "${BASH_SOURCE[0]}"
+fi
 for tool in "$BIN" "$BENCH"; do
     [ -x "$tool" ] || die "$tool is missing (cargo build --release -p bucketstream-server -p bucketstream-bench, or set BIN / BENCH_BIN)"
 done
