@@ -17,8 +17,10 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-/// A whole-list frame over this size is classified from its first bytes only (others are parsed).
-const PARSE_LIMIT: usize = 8 << 20;
+/// Frames up to this size are parsed as JSON; larger ones are read from their first bytes
+/// (a whole list) or have their items counted by [`count_items`] (a page: parsing 200 pages
+/// of 2.5 MB into values would add seconds of the client's own time to the figure).
+const PARSE_LIMIT: usize = 64 << 10;
 
 /// Message types that say nothing about the list (skipped while waiting for it).
 const IGNORED: &[&str] = &[
@@ -71,9 +73,15 @@ pub fn classify(text: &str) -> ListFrame {
     if kind.is_empty() || IGNORED.contains(&kind) {
         return ListFrame::Ignored;
     }
-    if text.len() > PARSE_LIMIT && kind == "media_list" && !head.contains("\"offset\":") {
-        return ListFrame::Whole {
-            count: number_after(head, "count"),
+    if text.len() > PARSE_LIMIT {
+        let count = number_after(head, "count");
+        return if kind == "media_list" && !head.contains("\"offset\":") {
+            ListFrame::Whole { count }
+        } else {
+            ListFrame::Page {
+                count,
+                items: count_items(text).unwrap_or(0),
+            }
         };
     }
     let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
@@ -90,6 +98,47 @@ pub fn classify(text: &str) -> ListFrame {
             items: items.len() as u64,
         },
     }
+}
+
+/// The number of elements of the first `"items":[...]` array in `text` (a byte scan that
+/// skips strings and nested values); `None` without one or when it is cut short.
+pub fn count_items(text: &str) -> Option<u64> {
+    let (_, rest) = text.split_once("\"items\":")?;
+    let rest = rest.trim_start().strip_prefix('[')?.as_bytes();
+    let (mut depth, mut count, mut in_string, mut escaped) = (1u32, 0u64, false, false);
+    let mut element = false; // an element started at depth 1 and was not ended by a comma
+    for &b in rest {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(count + u64::from(element));
+                }
+            }
+            b',' if depth == 1 => {
+                count += 1;
+                element = false;
+                continue;
+            }
+            b' ' | b'\n' | b'\r' | b'\t' => continue,
+            _ => {}
+        }
+        if depth >= 1 {
+            element = true;
+        }
+    }
+    None
 }
 
 /// Milliseconds of `d`, two decimals.
@@ -352,6 +401,27 @@ mod tests {
             .await
             .expect_err("incomplete");
         assert!(err.contains("1 items in 1 frames"), "{err}");
+    }
+
+    #[test]
+    fn counts_items_without_parsing() {
+        let cases: &[(&str, Option<u64>)] = &[
+            (r#"{"items":[]}"#, Some(0)),
+            (r#"{"items": [ ]}"#, Some(0)),
+            (r#"{"items":[{}]}"#, Some(1)),
+            (
+                r#"{"count":3,"items":[{"a":[1,2]},{"b":{"c":"}]"}},{"d":"x\"],{"}]}"#,
+                Some(3),
+            ),
+            (r#"{"items":[{"k":"a,b"}, {"k":"\\"}]}"#, Some(2)),
+            (r#"{"items":[1,2,3]}"#, Some(3)),
+            (r#"{"items":[{},{}"#, None),
+            (r#"{"count":3}"#, None),
+            (r#"{"items":null}"#, None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(count_items(text), *want, "{text}");
+        }
     }
 
     #[test]
