@@ -4,7 +4,8 @@
 //! The library is a local folder of N sparse `.mp3` files (1 MiB each on paper, no disk
 //! blocks), spread over subfolders like a real music collection; making 100,000 of them from
 //! Rust takes seconds where one `truncate` process per file would take minutes. The HTTP helper
-//! is a bare HTTP/1.1 GET over `std::net` so the bench needs no HTTP client crate.
+//! is a bare HTTP/1.1 GET over `std::net` (chunked answers joined) so the bench needs no
+//! HTTP client crate.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -86,9 +87,33 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<(u16,
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
     {
-        return Err("chunked answers are not handled by this bench helper".into());
+        return Ok((status, dechunk(&raw[split + 4..])?));
     }
     Ok((status, raw[split + 4..].to_vec()))
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer (RFC 9112 §7.1): the chunks joined;
+/// chunk extensions and trailers are ignored.
+pub fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = raw
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("a chunk size line without its end")?;
+        let line = std::str::from_utf8(&raw[..line_end]).map_err(|_| "a chunk size is not text")?;
+        let hex = line.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(hex, 16).map_err(|_| format!("bad chunk size {hex:?}"))?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Ok(body);
+        }
+        if raw.len() < size + 2 || &raw[size..size + 2] != b"\r\n" {
+            return Err(format!("a chunk of {size} bytes is cut short"));
+        }
+        body.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
 }
 
 /// Polls `/api/health` until the server reports `count` items, or `timeout` passes.
@@ -182,6 +207,31 @@ mod tests {
             fixture_path(99_999),
             "artist-0099/album-09/track-099999.mp3"
         );
+    }
+
+    #[test]
+    fn joins_chunks() {
+        let ok: &[(&[u8], &[u8])] = &[
+            (b"0\r\n\r\n", b""),
+            (b"5\r\nhello\r\n0\r\n\r\n", b"hello"),
+            (
+                b"3\r\n[1,\r\na;ext=1\r\n2,3,4,5,6]\r\n0\r\n\r\n",
+                b"[1,2,3,4,5,6]",
+            ),
+            (b"2\r\n\r\n\r\n0\r\nTrailer: x\r\n\r\n", b"\r\n"),
+        ];
+        for (raw, want) in ok {
+            assert_eq!(dechunk(raw).as_deref(), Ok(*want), "{raw:?}");
+        }
+        let bad: &[&[u8]] = &[
+            b"",
+            b"5\r\nhel",
+            b"zz\r\nhello\r\n0\r\n\r\n",
+            b"5\r\nhelloXX0\r\n\r\n",
+        ];
+        for raw in bad {
+            assert!(dechunk(raw).is_err(), "{raw:?}");
+        }
     }
 
     #[test]

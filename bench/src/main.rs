@@ -10,8 +10,10 @@ mod fanout;
 mod fixtures;
 mod play;
 mod report;
+mod startup;
 mod stats;
 mod wrk;
+mod wslist;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -90,6 +92,27 @@ enum Command {
         secs: f64,
         #[arg(long)]
         bitrate: f64,
+    },
+    /// Time from the process start (SINCE, Unix seconds, e.g. `date +%s.%N` just before it)
+    /// until `/api/videos?limit=1` has `total` COUNT and until the listing is reconciled
+    /// (`/api/health`'s `last_refresh` set); prints `{"serving": s, "reconciled": s}`.
+    Startup {
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long)]
+        count: u64,
+        #[arg(long)]
+        since: f64,
+        #[arg(long, default_value_t = 1800)]
+        timeout_secs: u64,
+    },
+    /// Connect to the WebSocket URL and time the list on connect (whole, count only or
+    /// pages); prints JSON with the times (ms), bytes and frames, or the refusing status.
+    WsList {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 600)]
+        timeout_secs: u64,
     },
     /// Print the Markdown header of the /api/videos table.
     WrkHeader,
@@ -202,6 +225,17 @@ fn run(command: Command) -> Result<String, String> {
             let runtime =
                 tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
             runtime.block_on(play::play(&url, start, secs, bitrate))
+        }
+        Command::Startup {
+            addr,
+            count,
+            since,
+            timeout_secs,
+        } => startup::wait(addr, count, since, Duration::from_secs(timeout_secs)),
+        Command::WsList { url, timeout_secs } => {
+            let runtime =
+                tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+            runtime.block_on(wslist::run(&url, Duration::from_secs(timeout_secs)))
         }
         Command::WrkHeader => Ok(wrk::HEADER.to_owned()),
         Command::WrkRow {
