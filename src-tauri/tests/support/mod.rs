@@ -221,10 +221,38 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// `GET base+path` over a plain TCP connection; the body.
 pub fn http_get(base: &str, path: &str) -> String {
-    http_get_full(base, path, "")
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default()
+    let full = http_get_full(base, path, "");
+    let Some((head, body)) = full.split_once("\r\n\r\n") else {
+        return String::new();
+    };
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase().starts_with("transfer-encoding:")
+            && l.to_ascii_lowercase().contains("chunked")
+    });
+    if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    }
+}
+
+/// The payload of a chunked body (`SIZE\r\nDATA\r\n`… `0\r\n\r\n`), as the streamed
+/// `/api/videos` sends it.
+fn dechunk(body: &str) -> String {
+    let mut rest = body.as_bytes();
+    let mut out = Vec::new();
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&rest[..eol]);
+        let n =
+            usize::from_str_radix(size.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        rest = &rest[eol + 2..];
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.extend_from_slice(&rest[..n]);
+        rest = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The whole response (head and body) to a GET with `headers` (`Name: value\r\n` lines).
