@@ -99,11 +99,27 @@ impl Db {
         &self,
         source: &str,
     ) -> Result<Option<(Vec<ObjectMeta>, Vec<Option<ItemId>>)>, DbError> {
+        let (mut objects, mut ids) = (Vec::new(), Vec::new());
+        let found = self.load_listing_each(source, |o, id| {
+            objects.push(o);
+            ids.push(id);
+        })?;
+        Ok(found.then_some((objects, ids)))
+    }
+
+    /// Hands each row of the saved listing of `source` to `each`, in order, with its saved
+    /// item id, without collecting them (a caller can make its items as the rows come).
+    /// False when no listing was ever saved.
+    pub fn load_listing_each(
+        &self,
+        source: &str,
+        mut each: impl FnMut(ObjectMeta, Option<ItemId>),
+    ) -> Result<bool, DbError> {
         self.with(|conn| {
             let Some(sid) = source_id(conn, source)? else {
-                return Ok(None);
+                return Ok(false);
             };
-            let count: Option<u64> = {
+            let saved: Option<u64> = {
                 let mut stmt =
                     conn.prepare_cached("SELECT count FROM listing_saves WHERE source_id = ?1")?;
                 let mut rows = stmt.query([sid])?;
@@ -112,13 +128,9 @@ impl Db {
                     None => None,
                 }
             };
-            let Some(count) = count else {
-                return Ok(None);
-            };
-            // The count is only a capacity hint, bounded so a damaged row cannot over-allocate.
-            let capacity = usize::try_from(count.min(1 << 21)).unwrap_or(0);
-            let mut out = Vec::with_capacity(capacity);
-            let mut ids = Vec::with_capacity(capacity);
+            if saved.is_none() {
+                return Ok(false);
+            }
             let mut stmt = conn.prepare_cached(
                 "SELECT key, size, etag, modified_s, modified_ns, item_id FROM listings \
                  WHERE source_id = ?1 ORDER BY pos",
@@ -127,16 +139,18 @@ impl Db {
             while let Some(row) = rows.next()? {
                 let secs: Option<i64> = row.get(3)?;
                 let nanos: Option<i64> = row.get(4)?;
-                out.push(ObjectMeta {
-                    key: row.get(0)?,
-                    size: get_u64(row, 1)?,
-                    etag: row.get(2)?,
-                    last_modified: secs.and_then(|s| join_time(s, nanos.unwrap_or(0))),
-                });
                 let id = row.get_ref(5)?.as_str_or_null().ok().flatten();
-                ids.push(id.and_then(ItemId::parse));
+                each(
+                    ObjectMeta {
+                        key: row.get(0)?,
+                        size: get_u64(row, 1)?,
+                        etag: row.get(2)?,
+                        last_modified: secs.and_then(|s| join_time(s, nanos.unwrap_or(0))),
+                    },
+                    id.and_then(ItemId::parse),
+                );
             }
-            Ok(Some((out, ids)))
+            Ok(true)
         })
     }
 }
