@@ -11,7 +11,7 @@ use rusqlite::params;
 use super::{ensure_source, get_u64, source_id, sql_u64, Db, DbError};
 
 /// `t` as (seconds, nanoseconds) from the Unix epoch, exactly (seconds negative before it).
-fn split_time(t: SystemTime) -> (i64, i64) {
+pub(super) fn split_time(t: SystemTime) -> (i64, i64) {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => (
             i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
@@ -32,7 +32,8 @@ fn split_time(t: SystemTime) -> (i64, i64) {
     }
 }
 
-fn join_time(secs: i64, nanos: i64) -> Option<SystemTime> {
+/// The time of (seconds, nanoseconds) from [`split_time`]; `None` when out of range.
+pub(super) fn join_time(secs: i64, nanos: i64) -> Option<SystemTime> {
     let nanos = u32::try_from(nanos).ok().filter(|n| *n < 1_000_000_000)?;
     if secs >= 0 {
         UNIX_EPOCH.checked_add(Duration::new(secs.unsigned_abs(), nanos))
@@ -73,6 +74,10 @@ impl Db {
                     stmt.execute(params![sid, i64::try_from(pos).unwrap_or(i64::MAX), o.key, sql_u64(o.size), o.etag, s, ns, id])?;
                 }
             }
+            tx.execute(
+                "INSERT OR REPLACE INTO listing_packs (source_id, data) VALUES (?1, ?2)",
+                params![sid, super::packed::pack(objects, ids)],
+            )?;
             let saved_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -130,6 +135,22 @@ impl Db {
             };
             if saved.is_none() {
                 return Ok(false);
+            }
+            // The packed copy when there is a whole one (one read), else the rows.
+            let packed: Option<Vec<u8>> = {
+                let mut stmt =
+                    conn.prepare_cached("SELECT data FROM listing_packs WHERE source_id = ?1")?;
+                let mut rows = stmt.query([sid])?;
+                match rows.next()? {
+                    Some(row) => row.get(0)?,
+                    None => None,
+                }
+            };
+            if let Some(data) = packed {
+                if super::packed::unpack(&data, &mut each).is_some() {
+                    return Ok(true);
+                }
+                tracing::warn!("the packed listing is damaged; reading its rows");
             }
             let mut stmt = conn.prepare_cached(
                 "SELECT key, size, etag, modified_s, modified_ns, item_id FROM listings \
