@@ -35,6 +35,7 @@ pub mod limits;
 pub mod manage;
 pub mod media;
 pub mod options;
+mod trim;
 mod ui;
 pub mod uploads;
 pub mod ws;
