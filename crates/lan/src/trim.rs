@@ -1,10 +1,10 @@
 //! Gives memory freed by large, short-lived work back to the system: the whole list streamed
 //! (hundreds of MB of JSON at 1,000,000 items, made a chunk at a time) or gzipped.
 //!
-//! glibc's allocator keeps freed blocks of its per-thread arenas resident, and chunks made
-//! on one worker thread and freed on another spread over several arenas: after a few whole
-//! lists the process kept hundreds of MB it no longer used (measured at 1,000,000 items, see
-//! BENCHMARKS.md). `malloc_trim(0)` returns those pages. Elsewhere it is a no-op.
+//! glibc's allocator keeps freed blocks of its per-thread arenas resident; `malloc_trim(0)`
+//! returns those pages. A mitigation only: at 1,000,000 items the process still held about
+//! 1 GiB after one plain and one gzipped whole list (see the report of issue #15), which this
+//! did not change; where that memory stays is not found yet. Elsewhere than glibc, a no-op.
 
 /// Returns freed heap memory to the system (glibc on Linux; nothing elsewhere). On the
 /// blocking pool when there is a runtime (it walks every arena), else here.
