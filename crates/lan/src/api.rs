@@ -45,15 +45,28 @@ fn gzip_list(snap: &Snapshot) -> std::io::Result<Bytes> {
         flate2::Compression::fast(),
     );
     snap.write_json(&mut enc)?;
-    enc.finish().map(Bytes::from)
+    let gz = enc.finish().map(Bytes::from);
+    crate::trim::release_freed_memory();
+    gz
+}
+
+/// Gives the memory of a whole list's chunks back to the system when the list is sent (or
+/// the client went away).
+struct TrimOnDrop;
+
+impl Drop for TrimOnDrop {
+    fn drop(&mut self) {
+        crate::trim::release_freed_memory();
+    }
 }
 
 /// `snap`'s items as a JSON array, as a body streamed in chunks of [`LIST_CHUNK_ITEMS`]
 /// items, each serialised when the connection is ready for it: the same bytes as
 /// serialising the list whole, with only one chunk in memory at a time.
 pub fn list_body(snap: Arc<Snapshot>) -> Body {
-    let chunks = futures_util::stream::unfold(Some((snap, 0usize)), |state| async move {
-        let (snap, at) = state?;
+    let start = Some((snap, 0usize, TrimOnDrop));
+    let chunks = futures_util::stream::unfold(start, |state| async move {
+        let (snap, at, trim) = state?;
         let end = at.saturating_add(LIST_CHUNK_ITEMS);
         let mut buf = Vec::with_capacity(LIST_CHUNK_ITEMS * 600);
         if at == 0 {
@@ -65,7 +78,7 @@ pub fn list_body(snap: Arc<Snapshot>) -> Body {
             buf.push(b']');
             None
         } else {
-            Some((snap, end))
+            Some((snap, end, trim))
         };
         Some((Ok::<_, std::convert::Infallible>(Bytes::from(buf)), next))
     });

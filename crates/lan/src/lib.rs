@@ -41,6 +41,7 @@ pub mod manage;
 pub mod media;
 pub mod options;
 pub mod subsonic;
+mod trim;
 mod ui;
 pub mod uploads;
 pub mod ws;

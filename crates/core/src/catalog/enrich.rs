@@ -1,12 +1,12 @@
 //! How items get what the media library knows of them: the [`Enrich`] hook asked at each
-//! listing, [`Catalog::seed`] (the last listing, served at start before the first listing
-//! ends) and [`Catalog::apply_meta`] (tags the scanner has just read, pushed as `changed`).
+//! listing and at the seed (`seed.rs`) and [`Catalog::apply_meta`] (tags the scanner has just
+//! read, pushed as `changed`).
 //!
 //! The catalog stays ignorant of tags and databases: it only carries [`ItemMeta`] values.
 
 use std::sync::Arc;
 
-use super::{item, Catalog, Change, Event, ItemId, ItemMeta, MediaItem, Snapshot};
+use super::{item, Catalog, Change, Event, ItemId, ItemMeta, MediaItem};
 use crate::media;
 use crate::source::ObjectMeta;
 
@@ -36,33 +36,6 @@ impl Catalog {
     /// the first listing; items already in the snapshot are enriched at once).
     pub fn set_enrich(&self, enrich: Arc<dyn Enrich>) {
         *self.enrich.write().unwrap_or_else(|p| p.into_inner()) = Some(enrich);
-    }
-
-    /// Serves `objects` (the last listing, kept by the media library) until the first listing
-    /// ends, so a restart shows the whole library at once. Does nothing once a listing has
-    /// succeeded. Sends no event: clients that connect get the list as usual.
-    pub async fn seed(&self, objects: &[ObjectMeta]) {
-        self.seed_with_ids(objects, &[]).await;
-    }
-
-    /// As [`Catalog::seed`], with the item ids saved with the listing (`ids[i]` for
-    /// `objects[i]`), so no key is hashed again. The saved ids are used only if the first one
-    /// is that object's id in this catalog (a listing saved under another identity is hashed).
-    pub async fn seed_with_ids(&self, objects: &[ObjectMeta], ids: &[Option<ItemId>]) {
-        let _guard = self.refresh_lock.lock().await;
-        let old = self.snapshot();
-        if old.refreshed_at.is_some() {
-            return;
-        }
-        let trusted = objects
-            .iter()
-            .zip(ids)
-            .find_map(|(o, id)| id.map(|id| (o, id)))
-            .is_some_and(|(o, id)| item::item_id(&self.identity, &o.key) == id);
-        let ids = if trusted { ids } else { &[] };
-        let (items, folder_art) = self.items_with_ids(objects, ids);
-        let snap = Arc::new(Snapshot::new(items, folder_art, old.generation + 1, None));
-        self.swap(snap);
     }
 
     /// Applies metadata the scanner read: each item still at the version read gets it, the

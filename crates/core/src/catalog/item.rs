@@ -277,6 +277,18 @@ pub fn from_object_in(
     folders: &mut Folders,
     id: Option<ItemId>,
 ) -> Option<MediaItem> {
+    media::classify(&obj.key)?;
+    from_object_owned(identity, prefix, obj.clone(), folders, id)
+}
+
+/// [`from_object_in`] taking the object: its key and ETag become the item's (no copy).
+pub fn from_object_owned(
+    identity: &str,
+    prefix: &str,
+    obj: ObjectMeta,
+    folders: &mut Folders,
+    id: Option<ItemId>,
+) -> Option<MediaItem> {
     let (kind, content_type) = media::classify(&obj.key)?;
     let rel = obj.key.strip_prefix(prefix).unwrap_or(&obj.key);
     let (folder, file) = match rel.rsplit_once('/') {
@@ -285,15 +297,16 @@ pub fn from_object_in(
     };
     let name = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
     let name = if name.trim().is_empty() { file } else { name };
+    let (name, folder) = (name.to_owned(), folders.intern(folder));
     Some(MediaItem {
         id: id.unwrap_or_else(|| item_id(identity, &obj.key)),
-        name: name.to_owned(),
-        key: obj.key.clone(),
-        folder: folders.intern(folder),
+        name,
+        key: obj.key,
+        folder,
         kind,
         content_type,
         size: obj.size,
-        etag: obj.etag.clone(),
+        etag: obj.etag,
         modified_ms: obj.last_modified.and_then(millis),
         meta: empty_meta(),
     })

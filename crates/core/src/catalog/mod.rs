@@ -20,6 +20,7 @@ mod enrich;
 pub mod item;
 pub mod meta;
 pub mod query;
+mod seed;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -32,6 +33,7 @@ pub use edit::Edit;
 pub use enrich::{Enrich, MetaUpdate};
 pub use item::{ItemId, MediaItem};
 pub use meta::ItemMeta;
+pub use seed::SeedRows;
 
 use crate::error::Error;
 use crate::source::{ObjectMeta, Source};

@@ -11,7 +11,7 @@ use rusqlite::params;
 use super::{ensure_source, get_u64, source_id, sql_u64, Db, DbError};
 
 /// `t` as (seconds, nanoseconds) from the Unix epoch, exactly (seconds negative before it).
-fn split_time(t: SystemTime) -> (i64, i64) {
+pub(super) fn split_time(t: SystemTime) -> (i64, i64) {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => (
             i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
@@ -32,7 +32,8 @@ fn split_time(t: SystemTime) -> (i64, i64) {
     }
 }
 
-fn join_time(secs: i64, nanos: i64) -> Option<SystemTime> {
+/// The time of (seconds, nanoseconds) from [`split_time`]; `None` when out of range.
+pub(super) fn join_time(secs: i64, nanos: i64) -> Option<SystemTime> {
     let nanos = u32::try_from(nanos).ok().filter(|n| *n < 1_000_000_000)?;
     if secs >= 0 {
         UNIX_EPOCH.checked_add(Duration::new(secs.unsigned_abs(), nanos))
@@ -73,6 +74,10 @@ impl Db {
                     stmt.execute(params![sid, i64::try_from(pos).unwrap_or(i64::MAX), o.key, sql_u64(o.size), o.etag, s, ns, id])?;
                 }
             }
+            tx.execute(
+                "INSERT OR REPLACE INTO listing_packs (source_id, data) VALUES (?1, ?2)",
+                params![sid, super::packed::pack(objects, ids)],
+            )?;
             let saved_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -99,11 +104,27 @@ impl Db {
         &self,
         source: &str,
     ) -> Result<Option<(Vec<ObjectMeta>, Vec<Option<ItemId>>)>, DbError> {
+        let (mut objects, mut ids) = (Vec::new(), Vec::new());
+        let found = self.load_listing_each(source, |o, id| {
+            objects.push(o);
+            ids.push(id);
+        })?;
+        Ok(found.then_some((objects, ids)))
+    }
+
+    /// Hands each row of the saved listing of `source` to `each`, in order, with its saved
+    /// item id, without collecting them (a caller can make its items as the rows come).
+    /// False when no listing was ever saved.
+    pub fn load_listing_each(
+        &self,
+        source: &str,
+        mut each: impl FnMut(ObjectMeta, Option<ItemId>),
+    ) -> Result<bool, DbError> {
         self.with(|conn| {
             let Some(sid) = source_id(conn, source)? else {
-                return Ok(None);
+                return Ok(false);
             };
-            let count: Option<u64> = {
+            let saved: Option<u64> = {
                 let mut stmt =
                     conn.prepare_cached("SELECT count FROM listing_saves WHERE source_id = ?1")?;
                 let mut rows = stmt.query([sid])?;
@@ -112,13 +133,25 @@ impl Db {
                     None => None,
                 }
             };
-            let Some(count) = count else {
-                return Ok(None);
+            if saved.is_none() {
+                return Ok(false);
+            }
+            // The packed copy when there is a whole one (one read), else the rows.
+            let packed: Option<Vec<u8>> = {
+                let mut stmt =
+                    conn.prepare_cached("SELECT data FROM listing_packs WHERE source_id = ?1")?;
+                let mut rows = stmt.query([sid])?;
+                match rows.next()? {
+                    Some(row) => row.get(0)?,
+                    None => None,
+                }
             };
-            // The count is only a capacity hint, bounded so a damaged row cannot over-allocate.
-            let capacity = usize::try_from(count.min(1 << 21)).unwrap_or(0);
-            let mut out = Vec::with_capacity(capacity);
-            let mut ids = Vec::with_capacity(capacity);
+            if let Some(data) = packed {
+                if super::packed::unpack(&data, &mut each).is_some() {
+                    return Ok(true);
+                }
+                tracing::warn!("the packed listing is damaged; reading its rows");
+            }
             let mut stmt = conn.prepare_cached(
                 "SELECT key, size, etag, modified_s, modified_ns, item_id FROM listings \
                  WHERE source_id = ?1 ORDER BY pos",
@@ -127,16 +160,18 @@ impl Db {
             while let Some(row) = rows.next()? {
                 let secs: Option<i64> = row.get(3)?;
                 let nanos: Option<i64> = row.get(4)?;
-                out.push(ObjectMeta {
-                    key: row.get(0)?,
-                    size: get_u64(row, 1)?,
-                    etag: row.get(2)?,
-                    last_modified: secs.and_then(|s| join_time(s, nanos.unwrap_or(0))),
-                });
                 let id = row.get_ref(5)?.as_str_or_null().ok().flatten();
-                ids.push(id.and_then(ItemId::parse));
+                each(
+                    ObjectMeta {
+                        key: row.get(0)?,
+                        size: get_u64(row, 1)?,
+                        etag: row.get(2)?,
+                        last_modified: secs.and_then(|s| join_time(s, nanos.unwrap_or(0))),
+                    },
+                    id.and_then(ItemId::parse),
+                );
             }
-            Ok(Some((out, ids)))
+            Ok(true)
         })
     }
 }

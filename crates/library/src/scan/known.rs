@@ -103,6 +103,10 @@ impl Known {
 impl Enrich for Known {
     fn meta(&self, item: &MediaItem) -> Option<Arc<ItemMeta>> {
         let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        if map.is_empty() {
+            // Nothing read yet (a first start): no key hashed for nothing.
+            return None;
+        }
         map.get(&item.key)
             .filter(|e| e.is_for(item.etag.as_deref(), item.size) && !e.meta.is_empty())
             .map(|e| e.meta.clone())

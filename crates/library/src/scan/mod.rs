@@ -115,20 +115,26 @@ impl MediaLibrary {
         let db = self.db.clone();
         let source = source_key(&self.library);
         let started = Instant::now();
-        let listing = blocking(move || db.load_listing_with_ids(&source)).await??;
-        let Some((objects, ids)) = listing else {
+        let catalog = self.library.catalog();
+        // The rows become items as they are read, on the blocking pool.
+        let mut rows = catalog.seed_rows(0);
+        let (found, rows) = blocking(move || {
+            let found = db.load_listing_each(&source, |obj, id| rows.push(obj, id));
+            (found, rows)
+        })
+        .await?;
+        if !found? {
             return Ok(false);
-        };
+        }
         let loaded = started.elapsed();
-        self.library.catalog().seed_with_ids(&objects, &ids).await;
+        let objects = rows.len();
+        catalog.finish_seed(rows).await;
         tracing::info!(
-            objects = objects.len(),
-            load_ms = loaded.as_millis(),
-            seed_ms = (started.elapsed() - loaded).as_millis(),
+            objects,
+            read_ms = loaded.as_millis(),
+            index_ms = (started.elapsed() - loaded).as_millis(),
             "serving the last listing until the first one ends"
         );
-        // Freeing a million keys takes a while: not on the way to serving.
-        tokio::task::spawn_blocking(move || drop((objects, ids)));
         Ok(true)
     }
 
