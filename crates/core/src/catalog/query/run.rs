@@ -115,6 +115,11 @@ fn select(snap: &Snapshot, index: &Index, query: &Query) -> (Option<Bits>, usize
     };
     if !selective {
         match words.first_hits(index) {
+            // One word and no filter: its hits are the matches.
+            Some(hits) if !filtered && words.finders.len() == 1 => {
+                let total = hits.count();
+                return (Some(hits), total);
+            }
             Some(hits) => hits
                 .iter_from(0)
                 .filter(|&i| passes(i))
