@@ -162,6 +162,11 @@ settings! {
             Lan first, file uploads: Option<bool> => same,
             env ["BUCKETSTREAM_LAN_UPLOADS"] => parsed,
             arg (long = "lan-uploads", num_args = 0, default_missing_value = "true");
+        /// Libraries larger than this many items are paged and searched on the server by the player, 0 = always [default: 5000]
+        paging_threshold: Option<usize> => usize = |_| super::lan::DEFAULT_PAGING_THRESHOLD,
+            Lan first, file paging_threshold: Option<usize> => same,
+            env ["BUCKETSTREAM_PAGING_THRESHOLD"] => parsed,
+            arg (long = "paging-threshold", value_name = "N");
         extra
             /// Resource bounds (see [`super::limits`]; no flag or variable).
             limits: Option<FileLimits>;

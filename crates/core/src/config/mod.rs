@@ -30,7 +30,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::secret::Credentials;
 pub use file::{FileCache, FileConfig, FileS3};
-pub use lan::{FileLan, LanConfig};
+pub use lan::{FileLan, LanConfig, DEFAULT_PAGING_THRESHOLD};
 pub use layer::{Layer, Part, Resolved};
 use layer::{Layers, LAYER_NAMES};
 pub use library::{
