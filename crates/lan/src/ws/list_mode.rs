@@ -15,7 +15,10 @@
 use std::sync::Arc;
 
 use bucketstream_core::catalog::Snapshot;
-use bucketstream_core::wire::ServerMessage;
+use bucketstream_core::wire::{Paged, ServerMessage, Unchanged};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+use crate::ServerState;
 
 /// Items per `media_list_page` when `page` is not given.
 pub const DEFAULT_PAGE: usize = 5_000;
@@ -69,6 +72,40 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListMode, String> {
         Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(ListMode::Pages(n)),
         _ => Err(format!("page must be a whole number from 1 to {MAX_PAGE}")),
     }
+}
+
+/// What the list costs on connect, on `fetch_videos` (`known`: the generation the client
+/// says it has) and on a resynchronisation, in `mode`: a frame, or pages to send.
+pub(super) fn list_for(
+    state: &ServerState,
+    mode: ListMode,
+    known: Option<u64>,
+) -> (Option<Message>, Option<PageCursor>) {
+    let snap = state.library.snapshot();
+    if known == Some(snap.generation) && snap.refreshed_at.is_some() && mode != ListMode::None {
+        let frame = text(&ServerMessage::MediaListUnchanged {
+            generation: snap.generation,
+            count: snap.items.len(),
+            unchanged: Unchanged,
+        });
+        return (Some(frame), None);
+    }
+    match mode {
+        ListMode::Whole => (Some(Message::Text(state.hub.media_list())), None),
+        ListMode::None => {
+            let frame = text(&ServerMessage::MediaListPaged {
+                generation: snap.generation,
+                count: snap.items.len(),
+                paged: Paged,
+            });
+            (Some(frame), None)
+        }
+        ListMode::Pages(page) => (None, Some(PageCursor::new(snap, page))),
+    }
+}
+
+fn text(message: &ServerMessage<'_>) -> Message {
+    Message::Text(Utf8Bytes::from(message.to_json()))
 }
 
 /// The pages of one snapshot still to send to one client.

@@ -58,16 +58,14 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use self::list_mode::{ListMode, PageCursor};
+use self::list_mode::{list_for, ListMode, PageCursor};
 use self::outbox::{Outbox, WriteEnd};
 use self::transport::{Socket, Upgrade};
 
 use super::api::error_body;
 use super::guard::Keyed;
 use super::ServerState;
-use bucketstream_core::wire::{
-    ClientMessage, ErrorBody, ErrorCode, Paged, ServerMessage, Unchanged, WsRefusal,
-};
+use bucketstream_core::wire::{ClientMessage, ErrorBody, ErrorCode, ServerMessage, WsRefusal};
 
 /// Largest client message that is parsed; longer ones get `{"type":"error","code":"too_large"}`.
 pub const MAX_MESSAGE: usize = 4 * 1024;
@@ -220,36 +218,6 @@ fn closing_for(err: &WsError) -> End {
     match err {
         WsError::Capacity(_) => End::Closed(1009, "message too big"),
         _ => End::Left,
-    }
-}
-
-/// What the list costs on connect, on `fetch_videos` (`known`: the generation the client
-/// says it has) and on a resynchronisation, in `mode`: a frame, or pages to send.
-fn list_for(
-    state: &ServerState,
-    mode: ListMode,
-    known: Option<u64>,
-) -> (Option<Message>, Option<PageCursor>) {
-    let snap = state.library.snapshot();
-    if known == Some(snap.generation) && snap.refreshed_at.is_some() && mode != ListMode::None {
-        let frame = frame(&ServerMessage::MediaListUnchanged {
-            generation: snap.generation,
-            count: snap.items.len(),
-            unchanged: Unchanged,
-        });
-        return (Some(frame), None);
-    }
-    match mode {
-        ListMode::Whole => (Some(Message::Text(state.hub.media_list())), None),
-        ListMode::None => {
-            let frame = frame(&ServerMessage::MediaListPaged {
-                generation: snap.generation,
-                count: snap.items.len(),
-                paged: Paged,
-            });
-            (Some(frame), None)
-        }
-        ListMode::Pages(page) => (None, Some(PageCursor::new(snap, page))),
     }
 }
 
