@@ -1,5 +1,6 @@
 // views.js: draws the library: a virtualized list or grid (only the rows in view exist in the
-// DOM, so 10,000 items scroll smoothly) of files, songs, album tracks, videos (poster cards),
+// DOM, so 10,000 items scroll smoothly; above the paging threshold the rows are paged.js's,
+// fetched a page at a time as they come into view, drawn as placeholders until they land) of files, songs, album tracks, videos (poster cards),
 // albums (cover cards), artists and genres; the breadcrumb; the page head of an album, artist or
 // genre; and the notices. Every piece of item data and every tag goes in as text (textContent or
 // attributes), never as markup; images come only from the server's own /art/ paths.
@@ -17,7 +18,7 @@ const OVERSCAN = 6; // rows drawn beyond each edge
 export class LibraryView {
   constructor(scroller, handlers) {
     this.scroller = scroller;
-    this.handlers = handlers; // {play(item), playNext(item), enqueue(item), manage(item, button), open(path), openGroup(summary), showFolder()}
+    this.handlers = handlers; // {play(item), playNext(item), enqueue(item), manage(item, button), open(path), openGroup(summary), showFolder(), range(first, last)}
     this.rows = [];
     this.mode = 'list';
     this.style = 'files'; // how items are drawn: "files", "songs", "tracks", "videos"
@@ -62,6 +63,36 @@ export class LibraryView {
         r.type === 'item' ? r.item.id === focus.id : r.type === 'folder' ? r.path === focus.path : r.summary.key === focus.key,
       );
       if (index >= 0) this.focusIndex(index, focus.action);
+    }
+  }
+
+  /** Row `i`: `rows` is an array, or paged.js's rows (`get(i)`, `length`, `findIndex`). */
+  row(i) {
+    return typeof this.rows.get === 'function' ? this.rows.get(i) : this.rows[i];
+  }
+
+  /** Redraws the placeholder rows whose page has arrived (paged mode); the rest stay. */
+  refresh() {
+    const { cols, rowH, colW, cardH } = this.geometry();
+    for (const [index, node] of this.nodes) {
+      if (node.dataset.pending !== '1') continue;
+      const row = this.row(index);
+      if (!row || row.type === 'pending') continue;
+      const fresh = this.build(row, index);
+      this.place(fresh, index, cols, rowH, colW, cardH);
+      node.replaceWith(fresh);
+      this.nodes.set(index, fresh);
+    }
+  }
+
+  place(node, i, cols, rowH, colW, cardH) {
+    const line = Math.floor(i / cols);
+    const col = i % cols;
+    node.style.transform =
+      this.mode === 'grid' ? `translate(${8 + col * colW}px, ${8 + line * rowH}px)` : `translateY(${8 + line * rowH}px)`;
+    if (this.mode === 'grid') {
+      node.style.width = `${colW - 12}px`;
+      node.style.height = cardH ? `${cardH}px` : '';
     }
   }
 
@@ -170,6 +201,7 @@ export class LibraryView {
     const lastLine = Math.ceil((top + height) / rowH) + OVERSCAN;
     const first = firstLine * cols;
     const last = Math.min(this.rows.length, lastLine * cols);
+    if (this.handlers.range) this.handlers.range(first, last);
     for (const [index, node] of this.nodes) {
       if (index < first || index >= last) {
         if (node.contains(document.activeElement)) continue; // keep the focused row alive
@@ -181,17 +213,8 @@ export class LibraryView {
     const fresh = document.createDocumentFragment();
     for (let i = first; i < last; i += 1) {
       if (this.nodes.has(i)) continue;
-      const node = this.build(this.rows[i], i);
-      const line = Math.floor(i / cols);
-      const col = i % cols;
-      node.style.transform =
-        this.mode === 'grid'
-          ? `translate(${8 + col * colW}px, ${8 + line * rowH}px)`
-          : `translateY(${8 + line * rowH}px)`;
-      if (this.mode === 'grid') {
-        node.style.width = `${colW - 12}px`;
-        node.style.height = cardH ? `${cardH}px` : '';
-      }
+      const node = this.build(this.row(i), i);
+      this.place(node, i, cols, rowH, colW, cardH);
       this.nodes.set(i, node);
       fresh.append(node);
     }
@@ -200,6 +223,15 @@ export class LibraryView {
 
   build(row, index) {
     const pos = { 'aria-setsize': String(this.rows.length), 'aria-posinset': String(index + 1) };
+    if (!row || row.type === 'pending') {
+      // A row whose page is on its way: a placeholder, redrawn by refresh() when it lands.
+      const grid = this.mode === 'grid';
+      return h(
+        'div',
+        { className: `${grid ? 'card' : 'row'} pending-row`, attrs: { role: 'listitem', 'aria-busy': 'true', ...pos }, dataset: { pending: '1' } },
+        h('span', { className: 'row-main' }, h('span', { className: 'kind' }), h('span', { className: 'row-text' }, h('span', { className: 'row-name', text: '…' }))),
+      );
+    }
     if (row.type === 'folder') {
       const label = `${row.count} item${row.count === 1 ? '' : 's'}`;
       const main = h(
@@ -321,8 +353,8 @@ export class LibraryView {
   onClick(ev) {
     const btn = ev.target.closest('[data-action]');
     if (!btn || !this.layer.contains(btn)) return;
-    const row = this.rows[Number(btn.dataset.index)];
-    if (!row) return;
+    const row = this.row(Number(btn.dataset.index));
+    if (!row || row.type === 'pending') return;
     const action = btn.dataset.action;
     if (action === 'open') this.handlers.open(row.path);
     else if (action === 'group') this.handlers.openGroup(row.type, row.summary);
