@@ -13,6 +13,11 @@ const LIST_ROW = 60; // px, matches .row height in player.css
 const GRID_MIN = 168; // px, smallest card width
 const GRID_ROW = 196; // px, card height plus gap
 const OVERSCAN = 6; // rows drawn beyond each edge
+// Browsers cap an element's height (Chromium about 33.5 million px, Firefox about 17.9
+// million): 1,000,000 rows of 60 px would not fit. Past this height the scrollbar stands for
+// the list at a scale (`ratio` virtual px per scrolled px) and the rows are placed relative to
+// the scroll position, so every row stays reachable.
+const MAX_PX = 8000000;
 
 /** A virtualized list/grid inside `scroller`. */
 export class LibraryView {
@@ -31,6 +36,8 @@ export class LibraryView {
     this.layer = h('div', { className: 'layer', attrs: { role: 'list', 'aria-label': 'Library' } });
     scroller.append(this.sizer, this.layer);
     this.frame = 0;
+    this.ratio = 1; // virtual px per scrolled px (1 unless the list is taller than MAX_PX)
+    this.shift = 0; // what is added to a row's virtual y to place it
     scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
     new ResizeObserver(() => this.layout()).observe(scroller);
     this.layer.addEventListener('click', (ev) => this.onClick(ev));
@@ -74,6 +81,7 @@ export class LibraryView {
   /** Redraws the placeholder rows whose page has arrived (paged mode); the rest stay. */
   refresh() {
     const { cols, rowH, colW, cardH } = this.geometry();
+    this.shift = this.scroller.scrollTop * (1 - this.ratio);
     for (const [index, node] of this.nodes) {
       if (node.dataset.pending !== '1') continue;
       const row = this.row(index);
@@ -88,8 +96,8 @@ export class LibraryView {
   place(node, i, cols, rowH, colW, cardH) {
     const line = Math.floor(i / cols);
     const col = i % cols;
-    node.style.transform =
-      this.mode === 'grid' ? `translate(${8 + col * colW}px, ${8 + line * rowH}px)` : `translateY(${8 + line * rowH}px)`;
+    const y = 8 + line * rowH + this.shift;
+    node.style.transform = this.mode === 'grid' ? `translate(${8 + col * colW}px, ${y}px)` : `translateY(${y}px)`;
     if (this.mode === 'grid') {
       node.style.width = `${colW - 12}px`;
       node.style.height = cardH ? `${cardH}px` : '';
@@ -164,7 +172,10 @@ export class LibraryView {
   layout() {
     const { cols, rowH } = this.geometry();
     const lines = Math.ceil(this.rows.length / cols);
-    this.sizer.style.height = `${lines * rowH + 16}px`;
+    const virtual = lines * rowH + 16;
+    const view = this.scroller.clientHeight || 600;
+    this.ratio = virtual > MAX_PX ? (virtual - view) / (MAX_PX - view) : 1;
+    this.sizer.style.height = `${Math.min(virtual, MAX_PX)}px`;
     if (this.cols !== cols) {
       this.cols = cols;
       this.clear();
@@ -195,7 +206,9 @@ export class LibraryView {
 
   draw() {
     const { cols, rowH, colW, cardH } = this.geometry();
-    const top = this.scroller.scrollTop;
+    const scrolled = this.scroller.scrollTop;
+    const top = scrolled * this.ratio;
+    this.shift = scrolled - top;
     const height = this.scroller.clientHeight || 600;
     const firstLine = Math.max(0, Math.floor(top / rowH) - OVERSCAN);
     const lastLine = Math.ceil((top + height) / rowH) + OVERSCAN;
@@ -210,6 +223,8 @@ export class LibraryView {
         if (node.refs) this.pool.push(node);
       }
     }
+    // At a scale, the rows kept move with the scroll position too.
+    if (this.ratio !== 1) for (const [index, node] of this.nodes) this.place(node, index, cols, rowH, colW, cardH);
     const fresh = document.createDocumentFragment();
     for (let i = first; i < last; i += 1) {
       if (this.nodes.has(i)) continue;
@@ -385,9 +400,10 @@ export class LibraryView {
     if (index < 0 || index >= this.rows.length) return;
     const { cols, rowH } = this.geometry();
     const y = 8 + Math.floor(index / cols) * rowH;
-    if (y < this.scroller.scrollTop) this.scroller.scrollTop = y - 8;
-    else if (y + rowH > this.scroller.scrollTop + this.scroller.clientHeight) {
-      this.scroller.scrollTop = y + rowH - this.scroller.clientHeight + 8;
+    const top = this.scroller.scrollTop * this.ratio;
+    if (y < top) this.scroller.scrollTop = (y - 8) / this.ratio;
+    else if (y + rowH > top + this.scroller.clientHeight) {
+      this.scroller.scrollTop = (y + rowH - this.scroller.clientHeight + 8) / this.ratio;
     }
     this.render();
     const node = this.nodes.get(index);

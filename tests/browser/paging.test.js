@@ -250,6 +250,56 @@ test('an item of a fetched page plays; a pushed change updates the count and the
   }
 });
 
+test('a list of 1,000,000 rows is taller than a browser allows: every row is still reachable', { skip }, async () => {
+  const { context, page, errors } = await openPage(server);
+  try {
+    const out = await page.evaluate(async () => {
+      const { LibraryView } = await import('/views.js');
+      const box = document.createElement('div');
+      box.style.cssText = 'position:fixed;left:0;top:0;width:800px;height:600px;overflow:auto;z-index:99;background:white';
+      document.body.append(box);
+      const item = (i) => ({ id: `i${i}`, name: `row ${i}`, key: `row ${i}`, folder: '', kind: 'audio', size: 0, modified_ms: 0, url: '/x' });
+      const rows = { length: 1000000, get: (i) => ({ type: 'item', item: item(i) }), findIndex: () => -1 };
+      const view = new LibraryView(box, { showFolder: () => false });
+      view.setRows(rows, false, 'files');
+      const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const shown = () => {
+        const b = box.getBoundingClientRect();
+        return [...box.querySelectorAll('[data-id]')]
+          .filter((n) => {
+            const r = n.getBoundingClientRect();
+            return r.top >= b.top && r.bottom <= b.bottom;
+          })
+          .map((n) => Number(n.getAttribute('aria-posinset')))
+          .sort((a, b) => a - b);
+      };
+      const out = { height: box.scrollHeight };
+      box.scrollTop = box.scrollHeight;
+      await frame();
+      out.end = shown();
+      box.scrollTop = (box.scrollHeight - box.clientHeight) / 2;
+      await frame();
+      out.middle = shown();
+      view.focusIndex(123456);
+      await frame();
+      out.focused = Number(document.activeElement.closest('[data-id]').getAttribute('aria-posinset'));
+      out.focusShown = shown().includes(123457);
+      box.remove();
+      return out;
+    });
+    assert.ok(out.height <= 8000000, `the sizer stays under the browsers' limits (${out.height})`);
+    assert.equal(out.end[out.end.length - 1], 1000000, `the last row at the end: ${out.end}`);
+    assert.ok(out.end.length >= 9, 'a screenful of rows');
+    for (let k = 1; k < out.middle.length; k += 1) assert.equal(out.middle[k], out.middle[k - 1] + 1, 'contiguous rows');
+    assert.ok(Math.abs(out.middle[0] - 500000) < 100, `the middle of the list: ${out.middle[0]}`);
+    assert.equal(out.focused, 123457);
+    assert.ok(out.focusShown, 'a focused row is scrolled into view');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('below the threshold the whole list is loaded as before', { skip }, async () => {
   const url = await serve(['--paging-threshold', '100000']);
   const { context, page, errors } = await openPage(url);
