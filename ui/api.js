@@ -8,7 +8,8 @@
 // Above the server's paging threshold (/api/health's paging_threshold; the desktop's
 // library_state) the player pages on the server instead (paged.js): pagingMode() says which,
 // the WebSocket is opened with ?list=none, and pages, folders and groups are fetched with
-// fetchPage, fetchFolders, fetchGroups and fetchAlbum (invoke in the desktop app).
+// fetchPage, fetchFolders, fetchGroups and fetchAlbum (pages and folders through invoke in the
+// desktop app: query_library and library_folders; groups from its in-process server).
 //
 // Events (subscribe with api.on(name, fn)):
 //   "list"       {items, generation}          a full list (initial load, fetch_videos, resync)
@@ -137,7 +138,7 @@ export async function pagingMode() {
 
 /** One page of /api/videos: `query` is its query string ({total, items, generation}). */
 export async function fetchPage(query, signal) {
-  if (isDesktop) return JSON.parse(await invoke('query_library', { query }));
+  if (isDesktop) return invoke('query_library', { query }); // a JSON body: parsed by invoke
   return getJson(`/api/videos?${query}`, { signal });
 }
 
@@ -145,20 +146,21 @@ export async function fetchPage(query, signal) {
 export async function fetchFolders(under, kind, signal) {
   const q = new URLSearchParams({ under: under || '' });
   if (kind) q.set('kind', kind);
-  if (isDesktop) return JSON.parse(await invoke('library_folders', { query: q.toString() }));
+  if (isDesktop) return invoke('library_folders', { query: q.toString() });
   return getJson(`/api/folders?${q}`, { signal });
 }
 
-/** The server's albums, artists or genres (`name`), as /api/albums and its siblings. */
+/**
+ * The server's albums, artists or genres (`name`), as /api/albums and its siblings (the desktop
+ * window asks its in-process server too: it is granted CORS there).
+ */
 export async function fetchGroups(name, signal) {
   if (!['albums', 'artists', 'genres'].includes(name)) return [];
-  if (isDesktop) return JSON.parse(await invoke('library_groups', { name }));
   return getJson(`/api/${name}`, { signal });
 }
 
 /** One album and its tracks ({album, tracks}). */
 export async function fetchAlbum(id, signal) {
-  if (isDesktop) return JSON.parse(await invoke('library_album', { id }));
   return getJson(`/api/albums/${encodeURIComponent(id)}`, { signal });
 }
 
@@ -180,7 +182,7 @@ export async function refresh() {
   }
   if (paged) {
     // No socket: refresh, then the count (the page fetches the rows it shows).
-    const state = isDesktop ? await invoke('refresh_library_state') : await getJson('/api/refresh', { method: 'POST' }).catch(() => getJson('/api/health'));
+    const state = await getJson('/api/refresh', { method: 'POST' }).catch(() => getJson('/api/health'));
     emit('state', { count: Number(state.count) || 0, generation: Number(state.generation) });
     return;
   }
