@@ -2,9 +2,9 @@
 // server at BENCH_URL; prints one JSON object of figures (called by bench/player.sh).
 //
 //   - first rows: from navigation start to the first item or folder row drawn;
-//   - scrolling: requestAnimationFrame gaps (p50, p99, max) while a script scrolls the list
-//     top to bottom in SCROLL_FRAMES frames (a fling), and how long the rows take to fill in
-//     after jumps to random places (the pages in view fetched);
+//   - scrolling, in Songs (every item, by title): requestAnimationFrame gaps (p50, p99, max)
+//     while a script scrolls the list top to bottom in SCROLL_FRAMES frames (a fling), and how
+//     long the rows take to fill in after jumps to random places (the pages in view fetched);
 //   - search: from a keystroke (the input event) to the rows of its answer drawn, per query
 //     (includes the player's 150 ms pause in the typing);
 //   - folders: from a click on a folder row to its rows drawn.
@@ -63,6 +63,12 @@ const settle = () =>
   );
 await settle();
 
+// Songs: every item in one list.
+await page.click('button[data-section="songs"]');
+await page.waitForFunction(() => /songs?$/.test(document.getElementById('counts').textContent) && !/^0 songs/.test(document.getElementById('counts').textContent), null, { timeout: 120000 });
+const songsCounts = await page.textContent('#counts');
+await settle();
+
 // A fling from top to bottom: one scroll step per frame, every rAF gap recorded.
 const fling = await page.evaluate(
   (frames) =>
@@ -106,9 +112,9 @@ for (let i = 0; i < 20; i += 1) {
   );
   jumps.push(ms);
 }
-await page.evaluate(() => {
-  document.getElementById('library').scrollTop = 0;
-});
+// Back to the top of Folders for the searches and folders.
+await page.click('button[data-section="folders"]');
+await page.waitForFunction(() => document.body.dataset.section === 'folders');
 await settle();
 
 // Search as you type: keystroke (the last input event) to the answer's rows drawn.
@@ -122,13 +128,13 @@ for (const q of QUERIES) {
       new Promise((resolve) => {
         const input = document.getElementById('search');
         const counts = document.getElementById('counts');
-        const before = counts.textContent;
         const start = performance.now();
         input.value = q;
         input.dispatchEvent(new Event('input', { bubbles: true }));
         const check = () => {
           const text = counts.textContent;
-          if (text !== before && /matching/.test(text) && !document.querySelector('.layer .pending-row')) resolve({ ms: performance.now() - start, counts: text });
+          // The counts say which search their rows answer (data-query).
+          if (counts.dataset.query === q && !document.querySelector('.layer .pending-row')) resolve({ ms: performance.now() - start, counts: text });
           else if (performance.now() - start > 60000) resolve({ ms: null, counts: text });
           else requestAnimationFrame(check);
         };
@@ -176,6 +182,7 @@ console.log(
   JSON.stringify({
     paged,
     counts,
+    songs: songsCounts,
     navigation_to_first_row_ms: round(firstRowMs),
     wall_to_first_row_ms: Date.now() - t0,
     fling: { frames: gaps.length, list_px: fling.height, p50_ms: round(pct(gaps, 50)), p99_ms: round(pct(gaps, 99)), max_ms: round(Math.max(...gaps)), over_50ms: gaps.filter((g) => g > 50).length },

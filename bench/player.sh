@@ -4,8 +4,9 @@
 # artist-NNNN/album-NN/track-NNNNNN.mp3, as bench/memory.sh and bench/query.sh), the page in
 # real chromium (playwright-core, as tests/browser) driven by bench/player.mjs:
 #   - time from navigation to the first rows drawn;
-#   - requestAnimationFrame gaps (p50/p99/max) during a scripted fling through the whole list,
-#     and the time the rows take to fill in after jumps to random places;
+#   - in Songs (every item, by title): requestAnimationFrame gaps (p50/p99/max) during a
+#     scripted fling through the whole list, and the time the rows take to fill in after jumps
+#     to random places;
 #   - keystroke to results drawn for a few searches (including the player's 150 ms pause);
 #   - a folder opened from its row to its rows drawn (a top folder, then one of its albums).
 # Written into BENCHMARKS.md between <!-- player:begin --> and <!-- player:end --> (replaced;
@@ -19,6 +20,7 @@
 #   BENCH_FIXTURES=DIR           keep the libraries in DIR/lib-N and reuse them when present
 #   BENCH_PLAYER_THRESHOLD=N     the server's --paging-threshold (default: the server's, 5,000)
 #   CHROMIUM=PATH                the browser (default /usr/bin/chromium)
+#   BENCH_SERVER=PATH BENCH_BIN=PATH  use these release binaries instead of building them
 # Uses $CARGO_TARGET_DIR (default target/) and builds both binaries (release) first; needs the
 # browser tests' npm packages (tests/browser: npm ci) and node 20 or later.
 set -euo pipefail
@@ -40,11 +42,16 @@ if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-say "building bucketstream-server and bucketstream-bench (release)"
-cargo build --release -p bucketstream-server
-cargo build --release -p bucketstream-bench
-SERVER=$TARGET/release/bucketstream-server
-BENCH=$TARGET/release/bucketstream-bench
+if [ -n "${BENCH_SERVER:-}" ] && [ -n "${BENCH_BIN:-}" ]; then
+    SERVER=$BENCH_SERVER
+    BENCH=$BENCH_BIN
+else
+    say "building bucketstream-server and bucketstream-bench (release)"
+    cargo build --release -p bucketstream-server
+    cargo build --release -p bucketstream-bench
+    SERVER=$TARGET/release/bucketstream-server
+    BENCH=$TARGET/release/bucketstream-bench
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bucketstream-player-bench.XXXXXX")
 SERVER_PID=""
@@ -84,7 +91,7 @@ f, j = data["fling"], data["jump_fill"]
 searches = "; ".join(f"`{s['q']}` {s['ms']} ms ({s['counts']})" for s in data["searches"])
 folders = "; ".join(f"{x['name']} {x['ms']} ms" for x in data["folders"])
 mode = "paged" if data["paged"] == "true" else "whole list"
-print(f"| {count:,} | {mode} | {data['navigation_to_first_row_ms']} ms | {f['p50_ms']} / {f['p99_ms']} / {f['max_ms']} ms ({f['frames']} frames, {f['over_50ms']} over 50 ms) | {data['settle_after_fling_ms']} ms | {j['p50_ms']} / {j['max_ms']} ms | {searches} | {folders} | {rss} MiB | {load} |")
+print(f"| {count:,} | {mode}, {data['songs']} | {data['navigation_to_first_row_ms']} ms | {f['p50_ms']} / {f['p99_ms']} / {f['max_ms']} ms ({f['frames']} frames, {f['over_50ms']} over 50 ms) | {data['settle_after_fling_ms']} ms | {j['p50_ms']} / {j['max_ms']} ms | {searches} | {folders} | {rss} MiB | {load} |")
 if data["errors"]:
     print(f"| | *page errors: {'; '.join(data['errors'])}* | | | | | | | | |")
 PY

@@ -194,6 +194,8 @@ function paint() {
   let text = rows.counts;
   if (rows.searching) text += ` matching, of ${library.size.toLocaleString()}`;
   $('counts').textContent = library.loaded ? text : '';
+  // The search the rows on screen answer (paged mode: the previous one until the next lands).
+  $('counts').dataset.query = rows.query !== undefined ? rows.query : library.query;
   status.paint(library, rows);
   document.body.dataset.loaded = String(library.loaded);
   if (library.loaded && !restored) restoreSession();

@@ -107,6 +107,7 @@ class ViewData {
   constructor(key, params, fallback) {
     this.key = key;
     this.params = params;
+    this.query = params.q || ''; // the search these rows answer
     this.fallback = fallback && fallback.key === key ? fallback : null;
     this.head = this.fallback ? this.fallback.head : [];
     this.total = this.fallback ? this.fallback.total : 0;
@@ -243,7 +244,7 @@ export class PagedLibrary {
     const params = viewParams(this);
     const key = `${JSON.stringify(params)}\u0000${this.section}\u0000${JSON.stringify(this.page)}`;
     if (!params) {
-      this.want = { key, abort: new AbortController(), stop() { this.abort.abort(); } };
+      this.want = { key, query: this.query.trim(), abort: new AbortController(), stop() { this.abort.abort(); } };
       this.loadGroups(this.want);
       return;
     }
@@ -329,7 +330,7 @@ export class PagedLibrary {
     if (this.want !== want) return;
     this.want = null;
     if (this.shown instanceof ViewData) this.shown.stop();
-    this.shown = { key: want.key, rows, pageGroup };
+    this.shown = { key: want.key, query: want.query, rows, pageGroup };
     this.changed('data');
   }
 
@@ -359,8 +360,10 @@ export class PagedLibrary {
   rows() {
     if (this.cache) return this.cache;
     const s = this.shown;
-    const searching = this.query.trim() !== '';
-    const out = { rows: [], style: 'files', itemCount: 0, audio: 0, video: 0, folders: 0, searching, counts: plural(this.count, 'item'), empty: null, pending: !s };
+    // The rows on screen may still answer the previous search while the next one loads.
+    const query = s ? s.query : this.query.trim();
+    const searching = query !== '';
+    const out = { rows: [], style: 'files', itemCount: 0, audio: 0, video: 0, folders: 0, searching, query, counts: plural(this.count, 'item'), empty: null, pending: !s };
     if (s instanceof ViewData) {
       out.rows = new PagedRows(s);
       out.itemCount = s.total;

@@ -93,9 +93,16 @@ async function settled(page) {
 
 /** Scrolls the list to `top` px and waits for its rows. */
 async function scrollTo(page, top) {
-  await page.$eval('#library', (el, y) => {
-    el.scrollTop = y;
-  }, top);
+  await page.$eval(
+    '#library',
+    (el, y) =>
+      new Promise((resolve) => {
+        el.scrollTop = y;
+        // The view draws on the next frame: wait for it before looking at the rows.
+        requestAnimationFrame(() => requestAnimationFrame(resolve));
+      }),
+    top,
+  );
   await until(() => settled(page), 'the rows in view to load');
 }
 

@@ -3,8 +3,14 @@
 //! draw a folder level without the list.
 //!
 //! Pure functions over a [`Snapshot`]: [`parse`] checks the query's pairs, [`subfolders`]
-//! counts in one pass over the items (no index kept, so memory per item is unchanged). A
-//! folder's count is the items in it and below, as the player's own tree counts them.
+//! counts (no index kept, so memory per item is unchanged). A folder's count is the items in
+//! it and below, as the player's own tree counts them.
+//!
+//! The snapshot is sorted by key, and every key is the source prefix followed by the item's
+//! path below it, so the items under a folder are one contiguous run, and so are those of each
+//! subfolder: without a kind filter a level is counted with binary searches, a few per
+//! subfolder (1,000 subfolders of 1,000,000 items: about 20,000 comparisons instead of a pass
+//! over the million). With a kind filter the items of the run are looked at one by one.
 
 use std::collections::BTreeMap;
 
@@ -79,6 +85,71 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<FolderQue
 
 /// The subfolders of `query.under` in `snap`, with their counts.
 pub fn subfolders(snap: &Snapshot, query: &FolderQuery) -> Folders {
+    if query.kind.is_some() {
+        return subfolders_by_pass(snap, query);
+    }
+    let items = &snap.items;
+    let under = query.under.as_str();
+    // The run of items below `under`: paths starting with "under/" ("" holds everything).
+    let (start, end) = if under.is_empty() {
+        (0, items.len())
+    } else {
+        let low = format!("{under}/");
+        let high = format!("{under}0"); // '0' follows '/'
+        (
+            items.partition_point(|it| path(it) < low.as_str()),
+            items.partition_point(|it| path(it) < high.as_str()),
+        )
+    };
+    let skip = if under.is_empty() { 0 } else { under.len() + 1 };
+    let mut folders = Vec::new();
+    let mut direct = 0;
+    let mut i = start;
+    while i < end {
+        let rest = path(&items[i]).get(skip..).unwrap_or("");
+        let Some(slash) = rest.find('/') else {
+            direct += 1;
+            i += 1;
+            continue;
+        };
+        let child = &rest[..slash];
+        let head = &path(&items[i])[..skip + slash + 1];
+        // The child's run: every path starting with "under/child/", from here on.
+        let run = items[i..end]
+            .partition_point(|it| path(it).starts_with(head))
+            .max(1);
+        folders.push(Folder {
+            name: child.to_owned(),
+            path: head[..head.len() - 1].to_owned(),
+            count: run,
+        });
+        i += run;
+    }
+    folders.sort_by(|a, b| a.name.cmp(&b.name));
+    Folders {
+        generation: snap.generation,
+        under: under.to_owned(),
+        items: direct,
+        folders,
+    }
+}
+
+/// The item's path below the source prefix (`folder/file`, or `file` at the top): the end of
+/// its key.
+fn path(item: &super::MediaItem) -> &str {
+    let key = item.key.as_str();
+    let file = key.rsplit('/').next().unwrap_or(key);
+    let len = if item.folder.is_empty() {
+        file.len()
+    } else {
+        item.folder.len() + 1 + file.len()
+    };
+    key.get(key.len().saturating_sub(len)..).unwrap_or(key)
+}
+
+/// [`subfolders`] by looking at every item (with a kind filter, and as the reference the fast
+/// path is tested against).
+fn subfolders_by_pass(snap: &Snapshot, query: &FolderQuery) -> Folders {
     let under = query.under.as_str();
     let mut children: BTreeMap<&str, usize> = BTreeMap::new();
     let mut direct = 0;
@@ -135,16 +206,21 @@ mod tests {
     use crate::source::ObjectMeta;
 
     fn snapshot(keys: &[&str]) -> Snapshot {
+        snapshot_under("", keys)
+    }
+
+    /// A snapshot of a source whose keys all start with `prefix`.
+    fn snapshot_under(prefix: &str, keys: &[&str]) -> Snapshot {
         let items = keys
             .iter()
             .map(|key| {
                 let obj = ObjectMeta {
-                    key: (*key).into(),
+                    key: format!("{prefix}{key}"),
                     size: 1,
                     etag: None,
                     last_modified: None,
                 };
-                from_object("test", "", &obj).expect("media")
+                from_object("test", prefix, &obj).expect("media")
             })
             .collect();
         Snapshot::new(items, std::sync::Arc::default(), 4, None)
@@ -198,6 +274,26 @@ mod tests {
         );
         assert_eq!(videos.items, 0);
         assert_eq!(shown(&videos), want(&[("b", "a/b", 1), ("x", "a/x", 1)]));
+        for under in ["", "a", "a/b", "a/b/c", "a b", "z", "nope", "a/x"] {
+            let q = FolderQuery {
+                under: under.into(),
+                kind: None,
+            };
+            let (fast, pass) = (subfolders(&snap, &q), subfolders_by_pass(&snap, &q));
+            assert_eq!(shown(&fast), shown(&pass), "{under:?}");
+            assert_eq!(fast.items, pass.items, "{under:?}");
+        }
+        // Behind a source prefix (an S3 `prefix`): the same answers.
+        let keys = ["top.mp3", "a/1.mp3", "a/b/2.mp3", "a b/4.mp3", "z/6.mp3"];
+        let (plain, prefixed) = (snapshot(&keys), snapshot_under("lib/", &keys));
+        for under in ["", "a", "a/b", "z"] {
+            let q = FolderQuery {
+                under: under.into(),
+                kind: None,
+            };
+            let (a, b) = (subfolders(&plain, &q), subfolders(&prefixed, &q));
+            assert_eq!((shown(&a), a.items), (shown(&b), b.items), "{under:?}");
+        }
         let leaf = subfolders(
             &snap,
             &FolderQuery {
