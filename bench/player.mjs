@@ -65,7 +65,7 @@ await settle();
 
 // Songs: every item in one list.
 await page.click('button[data-section="songs"]');
-await page.waitForFunction(() => /songs?$/.test(document.getElementById('counts').textContent) && !/^0 songs/.test(document.getElementById('counts').textContent), null, { timeout: 120000 });
+await page.waitForFunction(() => /^[\d,]+ songs?\b/.test(document.getElementById('counts').textContent) && !/^0 songs/.test(document.getElementById('counts').textContent), null, { timeout: 120000 });
 const songsCounts = await page.textContent('#counts');
 await settle();
 
