@@ -18,6 +18,13 @@ import { fetchPage, fetchFolders, fetchGroups, fetchAlbum } from './api.js';
 /** Items per page fetched from the server. */
 export const PAGE = 100;
 
+/**
+ * How long the rows in view must stay put before their pages are asked for: a fling through a
+ * million rows then costs one request where it stops, not one per frame (the server cannot
+ * take back a page it is cutting when the page gives up on it).
+ */
+export const SETTLE_MS = 90;
+
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
 /** The toolbar's sorts as the server's `sort` (names sort by file name in Folders). */
@@ -193,9 +200,30 @@ export class PagedLibrary {
     if (this.onChange) this.onChange(reason, detail);
   }
 
-  /** The rows in view moved (views.js): fetch the pages they need, abort the others. */
+  /**
+   * The rows in view moved (views.js): once they stay put for SETTLE_MS, fetch the pages they
+   * need and abort the others.
+   */
   setRange(first, last) {
     this.range = [first, last];
+    clearTimeout(this.rangeTimer);
+    const data = this.shown instanceof ViewData ? this.shown : null;
+    if (!data || this.want) return;
+    const need = pagesFor(first, last, data.head.length, data.total);
+    // Requests for pages scrolled past are given up at once.
+    for (const [n, ctl] of data.inflight) {
+      if (!need.includes(n)) {
+        ctl.abort();
+        data.inflight.delete(n);
+      }
+    }
+    // Pages already here or on their way: nothing to wait for.
+    if (need.every((n) => data.pages.has(n) || data.inflight.has(n))) return;
+    this.rangeTimer = setTimeout(() => this.fetchRange(), SETTLE_MS);
+  }
+
+  fetchRange() {
+    const [first, last] = this.range;
     const data = this.shown instanceof ViewData ? this.shown : null;
     if (!data || this.want) return;
     const need = new Set(pagesFor(first, last, data.head.length, data.total));
@@ -278,7 +306,7 @@ export class PagedLibrary {
     this.shown = data;
     data.fallback = null;
     this.changed('data');
-    this.setRange(...this.range);
+    this.fetchRange();
   }
 
   /** The grouped sections: the server's lists, fetched once per generation. */
