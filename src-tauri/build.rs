@@ -15,6 +15,9 @@ const COMMANDS: &[&str] = &[
     "create_bucket",
     "delete_item",
     "move_item",
+    "library_state",
+    "query_library",
+    "library_folders",
 ];
 
 fn main() {

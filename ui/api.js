@@ -5,8 +5,15 @@
 // it calls the commands list_library, refresh_library and media_base through invoke, and opens
 // the WebSocket at media_base + "/ws" for live updates. Everything else in ui/ calls this module.
 //
+// Above the server's paging threshold (/api/health's paging_threshold; the desktop's
+// library_state) the player pages on the server instead (paged.js): pagingMode() says which,
+// the WebSocket is opened with ?list=none, and pages, folders and groups are fetched with
+// fetchPage, fetchFolders, fetchGroups and fetchAlbum (pages and folders through invoke in the
+// desktop app: query_library and library_folders; groups from its in-process server).
+//
 // Events (subscribe with api.on(name, fn)):
 //   "list"       {items, generation}          a full list (initial load, fetch_videos, resync)
+//   "state"      {count, generation}          paged mode: the library's size (no items)
 //   "changed"    {added, removed, changed, generation, count}
 //   "status"     {ok, error: {code, message} | null}   the catalog's refresh health
 //   "connection" {state: "connecting"|"open"|"closed", retryIn?: ms, attempts}
@@ -26,6 +33,7 @@ let generation = -1;
 let started = false;
 let connectionState = 'closed';
 let pingTimer = 0;
+let paged = false; // the library is paged on the server (decided once, by pagingMode())
 
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 15000;
@@ -102,6 +110,60 @@ export async function listLibrary() {
   return Array.isArray(items) ? items : []; // an empty body: nothing listed yet
 }
 
+/**
+ * Whether the library is above the server's paging threshold: {paged, count, threshold}. Asked
+ * once before the player starts; a server that cannot be asked (down, old) means whole lists.
+ */
+export async function pagingMode() {
+  let state = null;
+  try {
+    if (isDesktop) state = await invoke('library_state');
+    else {
+      const ctl = new AbortController();
+      const timer = setTimeout(() => ctl.abort(), 3000);
+      try {
+        state = await getJson('/api/health', { signal: ctl.signal });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  } catch {
+    state = null;
+  }
+  const count = state && Number(state.count);
+  const threshold = state && Number(state.paging_threshold);
+  paged = Number.isFinite(count) && Number.isFinite(threshold) && count > threshold;
+  return { paged, count: paged ? count : 0, threshold: Number.isFinite(threshold) ? threshold : null, generation: paged ? Number(state.generation) : -1 };
+}
+
+/** One page of /api/videos: `query` is its query string ({total, items, generation}). */
+export async function fetchPage(query, signal) {
+  if (isDesktop) return invoke('query_library', { query }); // a JSON body: parsed by invoke
+  return getJson(`/api/videos?${query}`, { signal });
+}
+
+/** The subfolders of `under` with their counts ({generation, under, items, folders}). */
+export async function fetchFolders(under, kind, signal) {
+  const q = new URLSearchParams({ under: under || '' });
+  if (kind) q.set('kind', kind);
+  if (isDesktop) return invoke('library_folders', { query: q.toString() });
+  return getJson(`/api/folders?${q}`, { signal });
+}
+
+/**
+ * The server's albums, artists or genres (`name`), as /api/albums and its siblings (the desktop
+ * window asks its in-process server too: it is granted CORS there).
+ */
+export async function fetchGroups(name, signal) {
+  if (!['albums', 'artists', 'genres'].includes(name)) return [];
+  return getJson(`/api/${name}`, { signal });
+}
+
+/** One album and its tracks ({album, tracks}). */
+export async function fetchAlbum(id, signal) {
+  return getJson(`/api/albums/${encodeURIComponent(id)}`, { signal });
+}
+
 /** Server health, or null where it cannot be asked (the desktop app). */
 export async function health() {
   if (isDesktop) return null;
@@ -116,6 +178,12 @@ export async function refresh() {
   if (socket && socket.readyState === WebSocket.OPEN) {
     // With the generation we hold, an unchanged library is answered without the items.
     socket.send(generation >= 0 ? JSON.stringify({ type: 'fetch_videos', generation }) : 'fetch_videos');
+    return;
+  }
+  if (paged) {
+    // No socket: refresh, then the count (the page fetches the rows it shows).
+    const state = await getJson('/api/refresh', { method: 'POST' }).catch(() => getJson('/api/health'));
+    emit('state', { count: Number(state.count) || 0, generation: Number(state.generation) });
     return;
   }
   let items;
@@ -133,9 +201,10 @@ export async function refresh() {
 }
 
 function wsUrl() {
-  if (base) return base.replace(/^http/, 'ws') + '/ws';
+  const list = paged ? '?list=none' : '';
+  if (base) return `${base.replace(/^http/, 'ws')}/ws${list}`;
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${location.host}/ws`;
+  return `${proto}//${location.host}/ws${list}`;
 }
 
 function setConnection(state, extra = {}) {
@@ -164,6 +233,11 @@ function handleMessage(text) {
   if (!msg || typeof msg !== 'object') return;
   switch (msg.type) {
     case 'media_list':
+      if (msg.paged === true) {
+        generation = typeof msg.generation === 'number' ? msg.generation : -1;
+        emit('state', { count: typeof msg.count === 'number' ? msg.count : 0, generation });
+        return;
+      }
       if (!Array.isArray(msg.items)) return;
       // The same generation arrives again on reconnect: nothing to redo then.
       if (typeof msg.generation === 'number' && msg.generation === generation) return;
@@ -264,13 +338,15 @@ export async function start() {
   if (started) return;
   started = true;
   await mediaBase();
-  if (isDesktop) {
+  if (paged) {
+    // The WebSocket's first frame says the count; nothing whole is fetched.
+  } else if (isDesktop) {
     listLibrary()
       .then((items) => emit('list', { items, generation: -1 }))
       .catch((err) => emit('status', { ok: false, error: { code: 'desktop', message: String(err) } }));
   } else {
     setTimeout(() => {
-      if (generation === -1 && connectionState !== 'open') {
+      if (!paged && generation === -1 && connectionState !== 'open') {
         listLibrary()
           .then((items) => {
             if (generation === -1) emit('list', { items, generation: -1 });
@@ -288,6 +364,7 @@ export async function start() {
     window.addEventListener('bucketstream:library-changed', (ev) => {
       const next = ev.detail && ev.detail.mediaBase;
       if (typeof next === 'string' && next) base = next.replace(/\/+$/, '');
+      if (paged) return; // the reconnected WebSocket brings the new count
       listLibrary()
         .then((items) => emit('list', { items, generation: -1 }))
         .catch((err) => emit('status', { ok: false, error: { code: 'desktop', message: String(err) } }));
@@ -309,6 +386,11 @@ export const api = {
   mediaUrl,
   artUrl,
   listLibrary,
+  pagingMode,
+  fetchPage,
+  fetchFolders,
+  fetchGroups,
+  fetchAlbum,
   health,
   refresh,
   reconnect,

@@ -3,9 +3,15 @@
 // (Folders, Songs, Albums, Artists, Genres, Videos) and their pages (an album, an artist, a
 // genre: each a history entry), the queue, the player bar, the status messages, the keyboard
 // shortcuts and, in the desktop app only, the settings view owned by ui/desktop/.
+//
+// Above the server's paging threshold (lan.paging_threshold, 5,000 items by default) the model
+// is paged.js's PagedLibrary instead of library.js's Library: the same interface, with the
+// list paged, searched and grouped on the server. The choice is made once, before the first
+// paint, from /api/health (the desktop's library_state).
 
 import { api, on, isDesktop } from './api.js';
 import { Library, SORTS, SECTIONS } from './library.js';
+import { PagedLibrary } from './paged.js';
 import { LibraryView, renderCrumbs, renderPageHead } from './views.js';
 import { displayTitle } from './groups.js';
 import { Queue, QueuePanel } from './queue.js';
@@ -22,7 +28,9 @@ const $ = (id) => document.getElementById(id);
 for (const el of document.querySelectorAll('[data-icon]')) el.prepend(icon(el.dataset.icon));
 
 const prefs = load('view', {});
-const library = new Library(onLibraryChange);
+const mode = await api.pagingMode();
+const library = mode.paged ? new PagedLibrary(onLibraryChange) : new Library(onLibraryChange);
+document.body.dataset.paged = String(mode.paged);
 library.sort = SORTS[prefs.sort] ? prefs.sort : 'name-asc';
 library.kind = ['all', 'audio', 'video'].includes(prefs.kind) ? prefs.kind : 'all';
 {
@@ -58,6 +66,10 @@ const view = new LibraryView($('library'), {
     navigate({ section: `${type}s`, page: { type, key: summary.key } });
   },
   showFolder: () => library.query !== '' || library.folder === '',
+  // Paged mode: the rows in view, so that only their pages are fetched.
+  range: (first, last) => {
+    if (library.setRange) library.setRange(first, last);
+  },
 });
 view.setMode(modeFor());
 
@@ -86,7 +98,20 @@ let paintFrame = 0;
 let keepScroll = true;
 let pendingMeasure = false; // a list arrived: measure list -> rows drawn (read by the perf test)
 
+let refreshFrame = 0;
+
 function onLibraryChange(reason, detail) {
+  if (reason === 'page') {
+    // A fetched page landed (paged mode): only its placeholder rows are redrawn.
+    if (!refreshFrame) {
+      refreshFrame = requestAnimationFrame(() => {
+        refreshFrame = 0;
+        view.refresh();
+        view.setCurrent(player.item ? player.item.id : null);
+      });
+    }
+    return;
+  }
   if (reason === 'view') keepScroll = false;
   if (reason === 'delta' && detail) {
     // Tags filling in during a scan are not worth a word each time; files coming and going are.
@@ -169,6 +194,8 @@ function paint() {
   let text = rows.counts;
   if (rows.searching) text += ` matching, of ${library.size.toLocaleString()}`;
   $('counts').textContent = library.loaded ? text : '';
+  // The search the rows on screen answer (paged mode: the previous one until the next lands).
+  $('counts').dataset.query = rows.query !== undefined ? rows.query : library.query;
   status.paint(library, rows);
   document.body.dataset.loaded = String(library.loaded);
   if (library.loaded && !restored) restoreSession();
@@ -383,7 +410,9 @@ $('search').addEventListener('input', (ev) => {
   clearTimeout(queryTimer);
   const text = ev.target.value;
   // Instant for short lists; a short pause while typing keeps 10,000 items responsive.
-  queryTimer = setTimeout(() => library.set({ query: text.trim() }), library.size > 2000 ? 60 : 0);
+  // Paged: the server searches, so wait for a pause in the typing (150 ms) before asking.
+  const pause = library.paged ? 150 : library.size > 2000 ? 60 : 0;
+  queryTimer = setTimeout(() => library.set({ query: text.trim() }), pause);
 });
 for (const btn of document.querySelectorAll('[data-kind]')) btn.addEventListener('click', () => setKind(btn.dataset.kind));
 for (const btn of document.querySelectorAll('[data-view]')) {
@@ -440,6 +469,9 @@ on('list', ({ items }) => {
   library.replace(items);
 });
 on('changed', (delta) => library.apply(delta));
+on('state', (state) => {
+  if (library.setState) library.setState(state);
+});
 on('scan', (scan) => status.setScan(scan));
 on('status', (s) => {
   status.setCatalog(s);

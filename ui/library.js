@@ -59,7 +59,7 @@ const ART = /^\/art\/[0-9a-fA-F]{8,128}(\.[a-z]{3,4})?$/;
 const MAX_TEXT = 1024; // the server's bound; kept here too (tag text is hostile data)
 
 /** Accepts only well-formed items (the server's shape); anything else is dropped. */
-function valid(item) {
+export function valid(item) {
   return (
     item &&
     typeof item.id === 'string' &&
@@ -69,7 +69,7 @@ function valid(item) {
   );
 }
 
-function normalise(item) {
+export function normalise(item) {
   const out = {
     ...item,
     key: typeof item.key === 'string' ? item.key : item.name,
@@ -358,7 +358,7 @@ export function parentOf(path) {
 }
 
 /** "1 album", "12 albums". */
-function plural(n, word) {
+export function plural(n, word) {
   return `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
 }
 

@@ -136,6 +136,8 @@ export class Status {
           actions: [{ label: 'Refresh', run: this.actions.refresh }],
         };
       }
+    } else if (view.pending) {
+      state = { kind: 'loading', title: 'Loading the library…' };
     } else if (view.rows.length === 0 && view.empty && !library.query) {
       state = { kind: 'no-results', title: view.empty.title, text: view.empty.text };
     } else if (view.rows.length === 0) {

@@ -1,5 +1,6 @@
 // views.js: draws the library: a virtualized list or grid (only the rows in view exist in the
-// DOM, so 10,000 items scroll smoothly) of files, songs, album tracks, videos (poster cards),
+// DOM, so 10,000 items scroll smoothly; above the paging threshold the rows are paged.js's,
+// fetched a page at a time as they come into view, drawn as placeholders until they land) of files, songs, album tracks, videos (poster cards),
 // albums (cover cards), artists and genres; the breadcrumb; the page head of an album, artist or
 // genre; and the notices. Every piece of item data and every tag goes in as text (textContent or
 // attributes), never as markup; images come only from the server's own /art/ paths.
@@ -12,12 +13,17 @@ const LIST_ROW = 60; // px, matches .row height in player.css
 const GRID_MIN = 168; // px, smallest card width
 const GRID_ROW = 196; // px, card height plus gap
 const OVERSCAN = 6; // rows drawn beyond each edge
+// Browsers cap an element's height (Chromium about 33.5 million px, Firefox about 17.9
+// million): 1,000,000 rows of 60 px would not fit. Past this height the scrollbar stands for
+// the list at a scale (`ratio` virtual px per scrolled px) and the rows are placed relative to
+// the scroll position, so every row stays reachable.
+const MAX_PX = 8000000;
 
 /** A virtualized list/grid inside `scroller`. */
 export class LibraryView {
   constructor(scroller, handlers) {
     this.scroller = scroller;
-    this.handlers = handlers; // {play(item), playNext(item), enqueue(item), manage(item, button), open(path), openGroup(summary), showFolder()}
+    this.handlers = handlers; // {play(item), playNext(item), enqueue(item), manage(item, button), open(path), openGroup(summary), showFolder(), range(first, last)}
     this.rows = [];
     this.mode = 'list';
     this.style = 'files'; // how items are drawn: "files", "songs", "tracks", "videos"
@@ -30,6 +36,8 @@ export class LibraryView {
     this.layer = h('div', { className: 'layer', attrs: { role: 'list', 'aria-label': 'Library' } });
     scroller.append(this.sizer, this.layer);
     this.frame = 0;
+    this.ratio = 1; // virtual px per scrolled px (1 unless the list is taller than MAX_PX)
+    this.shift = 0; // what is added to a row's virtual y to place it
     scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
     new ResizeObserver(() => this.layout()).observe(scroller);
     this.layer.addEventListener('click', (ev) => this.onClick(ev));
@@ -62,6 +70,37 @@ export class LibraryView {
         r.type === 'item' ? r.item.id === focus.id : r.type === 'folder' ? r.path === focus.path : r.summary.key === focus.key,
       );
       if (index >= 0) this.focusIndex(index, focus.action);
+    }
+  }
+
+  /** Row `i`: `rows` is an array, or paged.js's rows (`get(i)`, `length`, `findIndex`). */
+  row(i) {
+    return typeof this.rows.get === 'function' ? this.rows.get(i) : this.rows[i];
+  }
+
+  /** Redraws the placeholder rows whose page has arrived (paged mode); the rest stay. */
+  refresh() {
+    const { cols, rowH, colW, cardH } = this.geometry();
+    this.shift = this.scroller.scrollTop * (1 - this.ratio);
+    for (const [index, node] of this.nodes) {
+      if (node.dataset.pending !== '1') continue;
+      const row = this.row(index);
+      if (!row || row.type === 'pending') continue;
+      const fresh = this.build(row, index);
+      this.place(fresh, index, cols, rowH, colW, cardH);
+      node.replaceWith(fresh);
+      this.nodes.set(index, fresh);
+    }
+  }
+
+  place(node, i, cols, rowH, colW, cardH) {
+    const line = Math.floor(i / cols);
+    const col = i % cols;
+    const y = 8 + line * rowH + this.shift;
+    node.style.transform = this.mode === 'grid' ? `translate(${8 + col * colW}px, ${y}px)` : `translateY(${y}px)`;
+    if (this.mode === 'grid') {
+      node.style.width = `${colW - 12}px`;
+      node.style.height = cardH ? `${cardH}px` : '';
     }
   }
 
@@ -133,7 +172,10 @@ export class LibraryView {
   layout() {
     const { cols, rowH } = this.geometry();
     const lines = Math.ceil(this.rows.length / cols);
-    this.sizer.style.height = `${lines * rowH + 16}px`;
+    const virtual = lines * rowH + 16;
+    const view = this.scroller.clientHeight || 600;
+    this.ratio = virtual > MAX_PX ? (virtual - view) / (MAX_PX - view) : 1;
+    this.sizer.style.height = `${Math.min(virtual, MAX_PX)}px`;
     if (this.cols !== cols) {
       this.cols = cols;
       this.clear();
@@ -164,12 +206,15 @@ export class LibraryView {
 
   draw() {
     const { cols, rowH, colW, cardH } = this.geometry();
-    const top = this.scroller.scrollTop;
+    const scrolled = this.scroller.scrollTop;
+    const top = scrolled * this.ratio;
+    this.shift = scrolled - top;
     const height = this.scroller.clientHeight || 600;
     const firstLine = Math.max(0, Math.floor(top / rowH) - OVERSCAN);
     const lastLine = Math.ceil((top + height) / rowH) + OVERSCAN;
     const first = firstLine * cols;
     const last = Math.min(this.rows.length, lastLine * cols);
+    if (this.handlers.range) this.handlers.range(first, last);
     for (const [index, node] of this.nodes) {
       if (index < first || index >= last) {
         if (node.contains(document.activeElement)) continue; // keep the focused row alive
@@ -178,20 +223,13 @@ export class LibraryView {
         if (node.refs) this.pool.push(node);
       }
     }
+    // At a scale, the rows kept move with the scroll position too.
+    if (this.ratio !== 1) for (const [index, node] of this.nodes) this.place(node, index, cols, rowH, colW, cardH);
     const fresh = document.createDocumentFragment();
     for (let i = first; i < last; i += 1) {
       if (this.nodes.has(i)) continue;
-      const node = this.build(this.rows[i], i);
-      const line = Math.floor(i / cols);
-      const col = i % cols;
-      node.style.transform =
-        this.mode === 'grid'
-          ? `translate(${8 + col * colW}px, ${8 + line * rowH}px)`
-          : `translateY(${8 + line * rowH}px)`;
-      if (this.mode === 'grid') {
-        node.style.width = `${colW - 12}px`;
-        node.style.height = cardH ? `${cardH}px` : '';
-      }
+      const node = this.build(this.row(i), i);
+      this.place(node, i, cols, rowH, colW, cardH);
       this.nodes.set(i, node);
       fresh.append(node);
     }
@@ -200,6 +238,15 @@ export class LibraryView {
 
   build(row, index) {
     const pos = { 'aria-setsize': String(this.rows.length), 'aria-posinset': String(index + 1) };
+    if (!row || row.type === 'pending') {
+      // A row whose page is on its way: a placeholder, redrawn by refresh() when it lands.
+      const grid = this.mode === 'grid';
+      return h(
+        'div',
+        { className: `${grid ? 'card' : 'row'} pending-row`, attrs: { role: 'listitem', 'aria-busy': 'true', ...pos }, dataset: { pending: '1' } },
+        h('span', { className: 'row-main' }, h('span', { className: 'kind' }), h('span', { className: 'row-text' }, h('span', { className: 'row-name', text: '…' }))),
+      );
+    }
     if (row.type === 'folder') {
       const label = `${row.count} item${row.count === 1 ? '' : 's'}`;
       const main = h(
@@ -321,8 +368,8 @@ export class LibraryView {
   onClick(ev) {
     const btn = ev.target.closest('[data-action]');
     if (!btn || !this.layer.contains(btn)) return;
-    const row = this.rows[Number(btn.dataset.index)];
-    if (!row) return;
+    const row = this.row(Number(btn.dataset.index));
+    if (!row || row.type === 'pending') return;
     const action = btn.dataset.action;
     if (action === 'open') this.handlers.open(row.path);
     else if (action === 'group') this.handlers.openGroup(row.type, row.summary);
@@ -353,9 +400,10 @@ export class LibraryView {
     if (index < 0 || index >= this.rows.length) return;
     const { cols, rowH } = this.geometry();
     const y = 8 + Math.floor(index / cols) * rowH;
-    if (y < this.scroller.scrollTop) this.scroller.scrollTop = y - 8;
-    else if (y + rowH > this.scroller.scrollTop + this.scroller.clientHeight) {
-      this.scroller.scrollTop = y + rowH - this.scroller.clientHeight + 8;
+    const top = this.scroller.scrollTop * this.ratio;
+    if (y < top) this.scroller.scrollTop = (y - 8) / this.ratio;
+    else if (y + rowH > top + this.scroller.clientHeight) {
+      this.scroller.scrollTop = (y + rowH - this.scroller.clientHeight + 8) / this.ratio;
     }
     this.render();
     const node = this.nodes.get(index);

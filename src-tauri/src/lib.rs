@@ -10,6 +10,7 @@ pub mod commands;
 pub mod error;
 pub mod lan;
 pub mod memory_tuning;
+pub mod paging;
 pub mod rendering;
 pub mod state;
 
@@ -58,6 +59,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> taur
         commands::create_bucket,
         commands::delete_item,
         commands::move_item,
+        paging::library_state,
+        paging::query_library,
+        paging::library_folders,
     ])
 }
 

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bucketstream_core::app::{self, ConnectionReport};
@@ -70,6 +71,8 @@ pub struct Desktop {
     library: RwLock<Arc<Library>>,
     /// The in-process server (serialises restarts).
     lan: Mutex<Lan>,
+    /// `lan.paging_threshold` of the settings in force (the player asks with `library_state`).
+    paging_threshold: AtomicUsize,
 }
 
 impl Desktop {
@@ -87,6 +90,7 @@ impl Desktop {
         let desktop = Desktop {
             library: RwLock::new(Library::new(config.clone()).await?),
             lan: Mutex::new(Lan::new(opts.lan_keys.clone())),
+            paging_threshold: AtomicUsize::new(lan.paging_threshold),
             opts,
         };
         let library = desktop.library();
@@ -102,9 +106,16 @@ impl Desktop {
         }
     }
 
+    /// Above this many items the player pages on the server (`lan.paging_threshold`).
+    pub fn paging_threshold(&self) -> usize {
+        self.paging_threshold.load(Ordering::Relaxed)
+    }
+
     /// Re-reads the settings, rebuilds the library and restarts the server.
     async fn reload(&self) -> Result<(), DesktopError> {
         let (config, _, lan_config) = load(&self.opts).await?;
+        self.paging_threshold
+            .store(lan_config.paging_threshold, Ordering::Relaxed);
         let library = Library::new(config.clone()).await?;
         // One restart at a time: the lock is held from stop to start.
         let mut lan = self.lan.lock().await;

@@ -199,7 +199,9 @@ start_server "$work/server.log" --bucket "$BS_BUCKET" --endpoint "$S3_ENDPOINT" 
   --region "${AWS_REGION:-garage}" --refresh-secs 2
 port=$server_port
 # (No tag scan there: its 10,000 empty files hold none, and the scale test measures the list.)
-start_server "$work/server-big.log" --media-dir "$big" --refresh-secs 3600 --no-scan
+# perf.test.js measures the whole-list mode at 10,000 items, above the default paging threshold
+# (5,000): this server keeps whole lists (paging.test.js and bench/player.sh measure paging).
+start_server "$work/server-big.log" --media-dir "$big" --refresh-secs 3600 --no-scan --paging-threshold 1000000
 big_port=$server_port
 # An empty bucket and an empty local folder: the player's empty states.
 mkdir -p "$work/empty-dir"

@@ -80,6 +80,10 @@ pub struct Health {
     pub scan: ScanProgress,
     /// What this viewer may change (the page shows its upload and manage controls from it).
     pub permissions: Permissions,
+    /// Above this many items the player pages, searches and groups on the server
+    /// (`lan.paging_threshold`, which the LAN server applies over [`Library::health_for`]'s
+    /// default).
+    pub paging_threshold: usize,
 }
 
 /// `/api/health`'s `store`: how the last request to the S3 store went.
@@ -253,6 +257,7 @@ impl Library {
                 manage: viewer == Viewer::Owner,
                 max_upload_bytes: self.config.library.upload_max_bytes,
             },
+            paging_threshold: crate::config::DEFAULT_PAGING_THRESHOLD,
         }
     }
 

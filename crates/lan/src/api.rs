@@ -246,10 +246,12 @@ pub async fn health(State(state): State<ServerState>, req: Request) -> Response 
     resp
 }
 
-/// The library's health for `viewer`, with this server's upload permission (`lan.uploads`).
+/// The library's health for `viewer`, with this server's upload permission (`lan.uploads`)
+/// and paging threshold (`lan.paging_threshold`).
 fn health_for(state: &ServerState, viewer: Viewer) -> bucketstream_core::library::Health {
     let mut health = state.library.health_for(viewer);
     health.permissions.upload = super::uploads::may_upload(state, viewer);
+    health.paging_threshold = state.options.paging_threshold;
     health
 }
 

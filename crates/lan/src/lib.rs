@@ -34,6 +34,7 @@ mod api;
 pub mod collection;
 pub mod discovery;
 pub mod dlna;
+mod folders;
 pub mod guard;
 mod hub;
 pub mod limits;
@@ -151,6 +152,7 @@ impl ServerState {
 pub fn router(state: ServerState) -> Router {
     Router::new()
         .route("/api/videos", get(api::videos))
+        .route("/api/folders", get(folders::folders))
         .route("/api/health", get(api::health))
         .route("/api/refresh", post(api::refresh))
         .route("/api/stats", get(api::stats))

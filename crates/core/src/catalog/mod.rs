@@ -17,6 +17,7 @@
 pub mod diff;
 mod edit;
 mod enrich;
+pub mod folders;
 pub mod item;
 pub mod meta;
 pub mod query;

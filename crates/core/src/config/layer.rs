@@ -182,6 +182,11 @@ settings! {
             Lan first, file subsonic_password_file: Option<PathBuf> => same,
             env ["BUCKETSTREAM_SUBSONIC_PASSWORD_FILE"] => path,
             arg (long = "subsonic-password-file", value_name = "FILE");
+        /// Libraries larger than this many items are paged and searched on the server by the player, 0 = always [default: 5000]
+        paging_threshold: Option<usize> => usize = |_| super::lan::DEFAULT_PAGING_THRESHOLD,
+            Lan first, file paging_threshold: Option<usize> => same,
+            env ["BUCKETSTREAM_PAGING_THRESHOLD"] => parsed,
+            arg (long = "paging-threshold", value_name = "N");
         extra
             /// Resource bounds (see [`super::limits`]; no flag or variable).
             limits: Option<FileLimits>;

@@ -30,7 +30,9 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::secret::Credentials;
 pub use file::{FileCache, FileConfig, FileS3};
-pub use lan::{FileLan, LanConfig, SubsonicAccount, DEFAULT_SUBSONIC_USER};
+pub use lan::{
+    FileLan, LanConfig, SubsonicAccount, DEFAULT_PAGING_THRESHOLD, DEFAULT_SUBSONIC_USER,
+};
 pub use layer::{Layer, Part, Resolved};
 use layer::{Layers, LAYER_NAMES};
 pub use library::{

@@ -22,7 +22,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub use crate::error::ErrorCode;
-pub use ws::{ClientMessage, ScanProgress, ServerMessage, Unchanged, WsRefusal};
+pub use ws::{ClientMessage, Paged, ScanProgress, ServerMessage, Unchanged, WsRefusal};
 
 use crate::error::Error;
 

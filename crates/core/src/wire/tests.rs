@@ -61,6 +61,26 @@ fn server_messages_have_their_exact_json() {
             "{\"type\":\"media_list\",\"generation\":9,\"count\":1002,\"unchanged\":true}".into(),
         ),
         (
+            ServerMessage::MediaListPaged {
+                generation: 9,
+                count: 1_000_000,
+                paged: Paged,
+            },
+            "{\"type\":\"media_list\",\"generation\":9,\"count\":1000000,\"paged\":true}".into(),
+        ),
+        (
+            ServerMessage::MediaListPage {
+                generation: 5,
+                count: 7001,
+                offset: 7000,
+                items: &added,
+            },
+            format!(
+                "{{\"type\":\"media_list_page\",\"generation\":5,\"count\":7001,\"offset\":7000,\
+                 \"items\":[{ITEM_JSON}]}}"
+            ),
+        ),
+        (
             ServerMessage::LibraryChanged {
                 generation: 4,
                 count: 2,
@@ -239,7 +259,7 @@ fn quoted_after<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = &'a 
 
 #[test]
 fn readme_check_finds_drift() {
-    let good = "`{\"type\":\"media_list\"}` `{\"type\":\"library_changed\"}` \
+    let good = "`{\"type\":\"media_list\"}` `{\"type\":\"media_list_page\"}` `{\"type\":\"library_changed\"}` \
                 {\"type\":\"status\"} {\"type\":\"error\",\"code\":\"malformed|unknown_type\"} \
                 {\"type\":\"pong\"} {\"type\":\"stats\"} {\"type\":\"scan_progress\"} {\"type\":\"fetch_videos\"} {\"type\":\"ping\"}";
     let problems = readme_problems(good);

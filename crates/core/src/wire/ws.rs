@@ -39,6 +39,29 @@ pub enum ServerMessage<'a> {
         /// Always `true`.
         unchanged: Unchanged,
     },
+    /// What a client that connected with `/ws?list=none` gets on connect and in answer to
+    /// `fetch_videos`: the generation and count only (it pages with `GET /api/videos`).
+    #[serde(rename = "media_list")]
+    MediaListPaged {
+        /// The snapshot's generation.
+        generation: u64,
+        /// Number of items.
+        count: usize,
+        /// Always `true`: the items are not sent.
+        paged: Paged,
+    },
+    /// One page of the list, for a client that connected with `/ws?list=pages`: the pages of
+    /// one snapshot follow each other in order, `offset` 0 first, until `count` items came.
+    MediaListPage {
+        /// The snapshot's generation (the same on every page of one list).
+        generation: u64,
+        /// Number of items in the whole list.
+        count: usize,
+        /// Position of this page's first item in the list.
+        offset: usize,
+        /// The page's items, as `GET /api/videos` sends them.
+        items: &'a [Arc<MediaItem>],
+    },
     /// Pushed to everyone when a refresh changes the library.
     LibraryChanged {
         /// The new generation.
@@ -93,6 +116,16 @@ pub struct ScanProgress {
     pub fetched_bytes: u64,
 }
 
+/// The `paged: true` of a `media_list` without items for a client that pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paged;
+
+impl Serialize for Paged {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(true)
+    }
+}
+
 /// The `unchanged: true` of a `media_list` without items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unchanged;
@@ -105,8 +138,9 @@ impl Serialize for Unchanged {
 
 impl ServerMessage<'_> {
     /// Every `type` the server sends.
-    pub const TYPES: [&'static str; 7] = [
+    pub const TYPES: [&'static str; 8] = [
         "media_list",
+        "media_list_page",
         "library_changed",
         "status",
         "error",

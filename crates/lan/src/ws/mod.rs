@@ -35,7 +35,12 @@
 //!
 //! Messages longer than 16 KiB (the list) are sent as fragments ([`transport`]); clients
 //! receive them whole.
+//!
+//! The query of the WebSocket URL chooses how the list is sent ([`list_mode`]): whole (the
+//! default), `list=none` (the generation and count only) or `list=pages` (`media_list_page`
+//! frames, one at a time as the client reads them).
 
+pub mod list_mode;
 mod outbox;
 pub mod transport;
 
@@ -43,7 +48,7 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use axum::extract::{Extension, State};
+use axum::extract::{Extension, Query, State};
 use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::StreamExt;
@@ -53,15 +58,14 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
+use self::list_mode::{list_for, ListMode, PageCursor};
 use self::outbox::{Outbox, WriteEnd};
 use self::transport::{Socket, Upgrade};
 
 use super::api::error_body;
 use super::guard::Keyed;
 use super::ServerState;
-use bucketstream_core::wire::{
-    ClientMessage, ErrorBody, ErrorCode, ServerMessage, Unchanged, WsRefusal,
-};
+use bucketstream_core::wire::{ClientMessage, ErrorBody, ErrorCode, ServerMessage, WsRefusal};
 
 /// Largest client message that is parsed; longer ones get `{"type":"error","code":"too_large"}`.
 pub const MAX_MESSAGE: usize = 4 * 1024;
@@ -139,6 +143,14 @@ pub async fn upgrade(
     ws: Upgrade,
 ) -> Response {
     let keyed = keyed.is_some_and(|Extension(Keyed(k))| k);
+    let mode = match Query::<Vec<(String, String)>>::try_from_uri(&ws.uri) {
+        Ok(Query(pairs)) => list_mode::parse(&pairs),
+        Err(rejection) => Err(rejection.body_text()),
+    };
+    let mode = match mode {
+        Ok(mode) => mode,
+        Err(bad) => return error_body(&ErrorBody::new(ErrorCode::BadQuery, bad)),
+    };
     let limits = &state.options.limits;
     // In-process requests have no peer; they count as one trusted client.
     let ip = ws.peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip());
@@ -163,7 +175,7 @@ pub async fn upgrade(
         .read_buffer_size(READ_BUFFER);
     let max_queued = limits.ws_max_queued_bytes;
     ws.on_upgrade(config, move |socket| async move {
-        let end = session(&state, socket, keyed).await;
+        let end = session(&state, socket, keyed, mode).await;
         drop(client);
         match end {
             End::Left | End::Closed(..) => tracing::trace!(?peer, ?end, "WebSocket ended"),
@@ -209,7 +221,7 @@ fn closing_for(err: &WsError) -> End {
     }
 }
 
-async fn session(state: &ServerState, socket: Socket, keyed: bool) -> End {
+async fn session(state: &ServerState, socket: Socket, keyed: bool, mode: ListMode) -> End {
     let limits = &state.options.limits;
     let mut rate = RateLimit::new(limits.ws_messages_per_sec, limits.ws_burst);
     let mut refused_in_a_row: u32 = 0;
@@ -220,7 +232,10 @@ async fn session(state: &ServerState, socket: Socket, keyed: bool) -> End {
     let mut closing = hub.closing();
     let (mut sink, mut stream) = socket.split();
     let outbox = Outbox::new(limits.ws_max_queued_bytes);
-    outbox.push(Message::Text(hub.media_list()));
+    let (first, mut pages) = list_for(state, mode, None);
+    if let Some(first) = first {
+        outbox.push(first);
+    }
     if let Some(status) = hub.failing_status() {
         outbox.push(Message::Text(status));
     }
@@ -259,8 +274,13 @@ async fn session(state: &ServerState, socket: Socket, keyed: bool) -> End {
                     }
                     Some(Ok(Message::Text(text))) => {
                         refused_in_a_row = 0;
-                        match while_writing(answer(state, &text), &mut writer).await {
-                            Ok(out) => out,
+                        match while_writing(answer(state, &text, mode), &mut writer).await {
+                            Ok((out, fresh)) => {
+                                if fresh.is_some() {
+                                    pages = fresh;
+                                }
+                                out
+                            }
                             Err(WriteEnd::Failed(err)) => return End::WriteFailed(err),
                             Err(WriteEnd::Drained) => return End::Left,
                         }
@@ -274,10 +294,22 @@ async fn session(state: &ServerState, socket: Socket, keyed: bool) -> End {
                 Ok(frame) => vec![Message::Text(frame)],
                 // Too slow to keep up with changes: resynchronise with the whole list.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    vec![Message::Text(hub.media_list())]
+                    let (frame, fresh) = list_for(state, mode, None);
+                    if fresh.is_some() {
+                        pages = fresh;
+                    }
+                    frame.into_iter().collect()
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break End::Left,
             },
+            // The next page of a list sent in pages, once the previous one has been taken.
+            () = outbox.room(), if pages.is_some() => {
+                let next = pages.as_mut().and_then(PageCursor::next_frame);
+                if pages.as_ref().is_some_and(PageCursor::is_done) {
+                    pages = None;
+                }
+                next.map(|f| Message::Text(Utf8Bytes::from(f))).into_iter().collect()
+            }
             _ = ping.tick() => {
                 if last_seen.elapsed() > IDLE_LIMIT {
                     break End::Silent;
@@ -344,33 +376,33 @@ async fn linger(sink: SplitSink<Socket, Message>, stream: SplitStream<Socket>) {
     let _ = io.shutdown().await;
 }
 
-async fn answer(state: &ServerState, text: &str) -> Vec<Message> {
+/// The frames answering `text`, and for `fetch_videos` in `list=pages` the pages to send.
+async fn answer(
+    state: &ServerState,
+    text: &str,
+    mode: ListMode,
+) -> (Vec<Message>, Option<PageCursor>) {
     match parse_client(text) {
-        Ok(ClientMessage::Ping) => vec![frame(&ServerMessage::Pong)],
-        Ok(ClientMessage::Stats) => vec![frame(&ServerMessage::Stats {
-            cache: state.library.cache_stats(),
-        })],
+        Ok(ClientMessage::Ping) => (vec![frame(&ServerMessage::Pong)], None),
+        Ok(ClientMessage::Stats) => (
+            vec![frame(&ServerMessage::Stats {
+                cache: state.library.cache_stats(),
+            })],
+            None,
+        ),
         Ok(ClientMessage::FetchVideos { generation }) => {
             let mut out = Vec::with_capacity(2);
-            if let Err(err) = state.library.request_refresh().await.into_result() {
-                out.push(frame(&ServerMessage::status(Some(&err))));
-            }
+            let failed = state.library.request_refresh().await.into_result().err();
             // The list always follows: fresh on success, the last good one on failure; just
             // its generation when the client says it already has that one.
-            let snap = state.library.snapshot();
-            let list = if generation == Some(snap.generation) && snap.refreshed_at.is_some() {
-                frame(&ServerMessage::MediaListUnchanged {
-                    generation: snap.generation,
-                    count: snap.items.len(),
-                    unchanged: Unchanged,
-                })
-            } else {
-                Message::Text(state.hub.media_list())
-            };
-            out.insert(0, list);
-            out
+            let (list, pages) = list_for(state, mode, generation);
+            out.extend(list);
+            if let Some(err) = failed {
+                out.push(frame(&ServerMessage::status(Some(&err))));
+            }
+            (out, pages)
         }
-        Err(refusal) => vec![error_frame(refusal)],
+        Err(refusal) => (vec![error_frame(refusal)], None),
     }
 }
 

@@ -37,6 +37,8 @@ struct Queue {
 pub struct Outbox {
     queue: Mutex<Queue>,
     ready: Notify,
+    /// Signalled each time a message has been written (for [`Outbox::room`]).
+    written: Notify,
     max_bytes: usize,
 }
 
@@ -55,6 +57,7 @@ impl Outbox {
         Outbox {
             queue: Mutex::new(Queue::default()),
             ready: Notify::new(),
+            written: Notify::new(),
             max_bytes,
         }
     }
@@ -109,6 +112,20 @@ impl Outbox {
         let mut q = self.lock();
         if q.msgs.is_empty() && q.msgs.capacity() > KEEP {
             q.msgs.shrink_to(KEEP);
+        }
+        drop(q);
+        self.written.notify_one();
+    }
+
+    /// Resolves when no data message waits (at most the one being written is owed): the
+    /// moment to queue the next page of a list sent in pages, so that a client is never owed
+    /// more than two pages.
+    pub async fn room(&self) {
+        loop {
+            if self.lock().bytes == 0 {
+                return;
+            }
+            self.written.notified().await;
         }
     }
 

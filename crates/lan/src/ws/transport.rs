@@ -43,6 +43,8 @@ pub struct Upgrade {
     on_upgrade: OnUpgrade,
     /// The TCP peer (absent only for in-process requests without a connection).
     pub peer: Option<SocketAddr>,
+    /// The request's URI (its query chooses how the list is sent: `super::list_mode`).
+    pub uri: axum::http::Uri,
 }
 
 /// Why a request cannot be upgraded: a status and words for the client.
@@ -127,6 +129,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
             key,
             on_upgrade,
             peer,
+            uri: parts.uri.clone(),
         })
     }
 }

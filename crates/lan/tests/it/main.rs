@@ -42,3 +42,4 @@ mod tus;
 mod upload_kill;
 mod uploads;
 mod uploads_local;
+mod ws_list;
