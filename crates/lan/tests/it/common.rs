@@ -443,3 +443,17 @@ impl Drop for Garage {
         }
     }
 }
+
+/// Runs ffmpeg quietly with `args` (overwriting outputs); panics with its error output.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg runs (the test command installs it)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

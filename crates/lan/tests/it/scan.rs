@@ -18,7 +18,7 @@ use bucketstream_library::MediaLibrary;
 use serde_json::Value;
 
 use crate::byteproxy::ByteProxy;
-use crate::common::{eventually, http, local_source, put, Garage};
+use crate::common::{eventually, ffmpeg, http, local_source, put, Garage};
 
 /// The per-object budget of the issue: 256 KiB plus the object's own art.
 const BUDGET: u64 = 256 << 10;
@@ -88,19 +88,6 @@ const FIXTURES: &[Fixture] = &[
         has_art: true,
     },
 ];
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs (the test command installs it)");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// The fixture folder (made once per test run).
 fn fixtures() -> &'static Path {

@@ -17,23 +17,10 @@ use bucketstream_library::MediaLibrary;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::common::{eventually, http, local_source};
+use crate::common::{eventually, ffmpeg, http, local_source};
 
 const USER: &str = "ann";
 const PASSWORD: &str = "open sesame & more";
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs (the test command installs it)");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A song of `secs` seconds with tags, at `path` under `root`.
 fn song(root: &Path, path: &str, tags: &[(&str, &str)], cover: Option<&Path>) {
