@@ -73,7 +73,9 @@ if [ "$want_test" = 1 ]; then
   # shellcheck source=tests/browser/node-env.sh
   . tests/browser/node-env.sh
   browser_node_env "$PWD"
-  if [ -f tests/browser/package-lock.json ] && [ ! -d tests/browser/node_modules ]; then
+  # Also when the lock file lists packages the installed ones lack (a package added since).
+  if [ -f tests/browser/package-lock.json ] && { [ ! -d tests/browser/node_modules ] ||
+    [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; }; then
     echo "setup: installing the browser tests' npm packages"
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -480,3 +480,67 @@ async fn xml_by_default_errors_in_the_envelope_and_off_without_a_password() {
     let v: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(v["subsonic-response"]["error"]["code"], 50, "{body}");
 }
+
+/// The same library through `subsonic-api` from npm (`tests/browser/subsonic-client.mjs`;
+/// installed with the browser tests' packages by `scripts/setup.sh --test`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_npm_subsonic_api_client_browses_streams_and_edits() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    assert!(
+        repo.join("tests/browser/node_modules/subsonic-api")
+            .exists(),
+        "subsonic-api is missing: run scripts/setup.sh --test"
+    );
+    let root = tempfile::tempdir().expect("root");
+    let data = tempfile::tempdir().expect("data");
+    fixtures(root.path());
+    let account = SubsonicAccount {
+        user: USER.into(),
+        password: Sensitive::new(PASSWORD.into()),
+    };
+    let server = start(root.path(), data.path(), Some(account), true).await;
+    let url = format!("http://{}", server.addr);
+    let script = repo.join("tests/browser/subsonic-client.mjs");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .args([url.as_str(), USER, PASSWORD])
+            .output()
+            .expect("run node (the test command installs it)")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim()).expect("json from node");
+    assert_eq!(seen["ping"], "ok");
+    assert_eq!(seen["folders"], serde_json::json!(["Music"]));
+    assert_eq!(seen["index"], serde_json::json!(["Films", "Jazz", "Rock"]));
+    assert_eq!(seen["rock"], serde_json::json!(["The Beatles"]));
+    assert_eq!(
+        seen["artists"],
+        serde_json::json!(["The Beatles", "Miles Davis"])
+    );
+    assert_eq!(
+        seen["album"],
+        serde_json::json!({"name": "Abbey Road", "songs": ["Come Together"]})
+    );
+    assert_eq!(seen["search"], serde_json::json!(["Come Together"]));
+    assert_eq!(seen["stream_status"], 200);
+    let path = seen["stream_path"].as_str().expect("path");
+    let bytes = std::fs::read(root.path().join(path)).expect("song file");
+    assert_eq!(seen["stream_sha256"], hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(
+        seen["playlist"],
+        serde_json::json!({"name": "From node", "songCount": 1})
+    );
+    assert_eq!(seen["playlists_after"], 0);
+    assert_eq!(
+        seen["wrong"],
+        serde_json::json!({"status": "failed", "code": 40})
+    );
+}
