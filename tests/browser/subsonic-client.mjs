@@ -1,12 +1,12 @@
 // subsonic-client.mjs: drives the server's OpenSubsonic API with subsonic-api from npm (a client
 // nobody on the project wrote), for crates/lan/tests/it/subsonic.rs. Usage:
-//   node tests/browser/subsonic-client.mjs URL USER PASSWORD
+//   node tests/browser/subsonic-client.mjs URL USER PASSWORD [API_KEY]
 // Prints one JSON object of what it saw (browsing by folder and by tags, a search, a stream's
 // sha256, cover art's first bytes, a playlist round trip, a wrong password's error).
 import { createHash } from 'node:crypto';
 import { SubsonicAPI } from 'subsonic-api';
 
-const [url, username, password] = process.argv.slice(2);
+const [url, username, password, apiKey] = process.argv.slice(2);
 const api = new SubsonicAPI({ url, auth: { username, password } });
 const seen = {};
 seen.ping = (await api.ping()).status;
@@ -35,4 +35,5 @@ seen.playlists_after = ((await api.getPlaylists()).playlists.playlist ?? []).len
 const wrong = new SubsonicAPI({ url, auth: { username, password: 'wrong' } });
 const refused = await wrong.ping();
 seen.wrong = { status: refused.status, code: refused.error?.code };
+if (apiKey) seen.api_key_ping = (await new SubsonicAPI({ url, auth: { apiKey } }).ping()).status;
 console.log(JSON.stringify(seen));

@@ -61,6 +61,9 @@ pub struct SubsonicAccount {
     pub user: String,
     /// The password (Subsonic's token scheme needs it in the clear to check md5(password + salt)).
     pub password: Sensitive<String>,
+    /// An API key for OpenSubsonic's `apiKeyAuthentication` (`BUCKETSTREAM_SUBSONIC_API_KEY`),
+    /// for apps that sign in with a key instead of the password. `None`: keys are refused.
+    pub api_key: Option<Sensitive<String>>,
 }
 
 /// The default paging threshold: 5,000 items. Below it the whole list is about 2.6 MB of
@@ -120,6 +123,7 @@ pub(super) fn resolve(
     r: Resolved,
     limits: Option<&FileLimits>,
     password_env: Option<&str>,
+    api_key_env: Option<&str>,
 ) -> Result<LanConfig> {
     for origin in &r.cors_origins {
         let scheme_ok = origin.starts_with("http://") || origin.starts_with("https://");
@@ -148,9 +152,13 @@ pub(super) fn resolve(
     let password = subsonic_password(password_env, r.subsonic_password_file.as_deref())?;
     let user = r.subsonic_user.clone();
     let mut lan = from_resolved(r, limits);
+    let api_key = api_key_env
+        .filter(|k| !k.is_empty())
+        .map(|k| Sensitive::new(k.to_owned()));
     lan.subsonic = password.map(|p| SubsonicAccount {
         user,
         password: Sensitive::new(p),
+        api_key,
     });
     Ok(lan)
 }
@@ -366,6 +374,7 @@ mod tests {
         let account = lan.subsonic.expect("on");
         assert_eq!(account.user, "ann");
         assert_eq!(account.password.expose(), "sesame");
+        assert_eq!(account.api_key, None);
         assert!(!format!("{account:?}").contains("sesame"));
 
         let dir = tempfile::tempdir().expect("tempdir");

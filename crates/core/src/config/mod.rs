@@ -253,7 +253,11 @@ impl Inputs {
             .env
             .get("BUCKETSTREAM_SUBSONIC_PASSWORD")
             .map(String::as_str);
-        lan::resolve(r, limits, password)
+        let api_key = self
+            .env
+            .get("BUCKETSTREAM_SUBSONIC_API_KEY")
+            .map(String::as_str);
+        lan::resolve(r, limits, password, api_key)
     }
 }
 

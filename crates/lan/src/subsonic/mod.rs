@@ -143,7 +143,7 @@ fn signed_in(state: &ServerState, params: &Params, client: IpAddr) -> Result<(),
     let account = Account {
         user: &account.user,
         password: account.password.expose(),
-        api_key: None,
+        api_key: account.api_key.as_ref().map(|k| k.expose().as_str()),
     };
     let verdict = auth::credentials(params).and_then(|c| auth::check(&c, &account));
     match &verdict {
@@ -165,12 +165,23 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
         "ping" => return Ok(Reply::Body(None)),
         "getLicense" => return node(Node::new("license").attr("valid", true)),
         "getOpenSubsonicExtensions" => {
-            return node(Node::new("openSubsonicExtensions").list(
-                "openSubsonicExtensions",
-                vec![Node::new("openSubsonicExtensions")
-                    .attr("name", "formPost")
-                    .list("versions", vec![Node::new("versions").text("1")])],
-            ))
+            let extension = |name: &str| {
+                Node::new("openSubsonicExtensions")
+                    .attr("name", name)
+                    .list("versions", vec![Node::new("versions").text("1")])
+            };
+            let mut offered = vec![extension("formPost")];
+            let has_key = state
+                .options
+                .subsonic
+                .as_ref()
+                .is_some_and(|a| a.api_key.is_some());
+            if has_key {
+                offered.push(extension("apiKeyAuthentication"));
+            }
+            return node(
+                Node::new("openSubsonicExtensions").list("openSubsonicExtensions", offered),
+            );
         }
         "getMusicFolders" => return node(browse::music_folders("Music")),
         "stream" | "download" => {

@@ -21,6 +21,7 @@ use crate::common::{eventually, ffmpeg, http, local_source};
 
 const USER: &str = "ann";
 const PASSWORD: &str = "open sesame & more";
+const API_KEY: &str = "k3y-for-apps";
 
 /// A song of `secs` seconds with tags, at `path` under `root`.
 fn song(root: &Path, path: &str, tags: &[(&str, &str)], cover: Option<&Path>) {
@@ -321,6 +322,7 @@ async fn subsonic_clients_browse_search_and_stream() {
     let account = SubsonicAccount {
         user: USER.into(),
         password: Sensitive::new(PASSWORD.into()),
+        api_key: None,
     };
     let server = start(root.path(), data.path(), Some(account), true).await;
     let addr = server.addr;
@@ -432,6 +434,7 @@ async fn xml_by_default_errors_in_the_envelope_and_off_without_a_password() {
     let account = SubsonicAccount {
         user: USER.into(),
         password: Sensitive::new(PASSWORD.into()),
+        api_key: Some(Sensitive::new(API_KEY.into())),
     };
     let on = start(root.path(), data.path(), Some(account), false).await;
     let get = |server: &Running, q: &str| {
@@ -454,6 +457,17 @@ async fn xml_by_default_errors_in_the_envelope_and_off_without_a_password() {
         body.contains("status=\"ok\"") && body.contains("xmlns=\"http://subsonic.org/restapi\""),
         "{body}"
     );
+    // OpenSubsonic's apiKeyAuthentication: offered, accepted, and its errors.
+    let (_, _, body) = get(
+        &on,
+        &format!("getOpenSubsonicExtensions?apiKey={API_KEY}&f=json"),
+    )
+    .await;
+    assert!(body.contains("\"apiKeyAuthentication\""), "{body}");
+    let (_, _, body) = get(&on, "ping?apiKey=wrong&f=json").await;
+    assert!(body.contains("\"code\":44"), "{body}");
+    let (_, _, body) = get(&on, &format!("ping?apiKey={API_KEY}&u={USER}&f=json")).await;
+    assert!(body.contains("\"code\":43"), "{body}");
     let (_, _, body) = get(&on, "ping?p=x&f=json").await;
     let v: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(v["subsonic-response"]["error"]["code"], 10, "{body}");
@@ -497,6 +511,7 @@ async fn the_npm_subsonic_api_client_browses_streams_and_edits() {
     let account = SubsonicAccount {
         user: USER.into(),
         password: Sensitive::new(PASSWORD.into()),
+        api_key: Some(Sensitive::new(API_KEY.into())),
     };
     let server = start(root.path(), data.path(), Some(account), true).await;
     let url = format!("http://{}", server.addr);
@@ -504,7 +519,7 @@ async fn the_npm_subsonic_api_client_browses_streams_and_edits() {
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .arg(script)
-            .args([url.as_str(), USER, PASSWORD])
+            .args([url.as_str(), USER, PASSWORD, API_KEY])
             .output()
             .expect("run node (the test command installs it)")
     })
