@@ -17,7 +17,14 @@ step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 garage_dir=$(mktemp -d "${TMPDIR:-/tmp}/bucketstream-garage.XXXXXX")
-cleanup() { scripts/garage.sh stop "$garage_dir" || true; rm -rf "$garage_dir"; }
+cleanup() {
+  scripts/garage.sh stop "$garage_dir" || true
+  rm -rf "$garage_dir"
+  # The it suite's three-node cluster (started on first use under target/) is not left running.
+  if [ -d target/garage-cluster-test/node1 ]; then
+    scripts/garage.sh stop target/garage-cluster-test >/dev/null 2>&1 || true
+  fi
+}
 trap cleanup EXIT
 step "starting Garage on loopback ($garage_dir)"
 scripts/garage.sh start "$garage_dir"
