@@ -12,11 +12,13 @@
 //! subfolder (1,000 subfolders of 1,000,000 items: about 20,000 comparisons instead of a pass
 //! over the million). With a kind filter the items of the run are looked at one by one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::Snapshot;
+use super::query::fold::fold;
+use super::{MediaItem, Snapshot};
 use crate::media::Kind;
 
 /// A folder's subfolder.
@@ -81,6 +83,33 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<FolderQue
         }
     }
     Ok(query)
+}
+
+/// One folder level for browsing clients (Subsonic's `getMusicDirectory`, DLNA's `Browse`):
+/// the names of the folders directly under `path` (`""` is the top), sorted case- and
+/// accent-insensitively, and the items directly in it, in key order.
+pub fn level<'a>(items: &'a [Arc<MediaItem>], path: &str) -> (Vec<String>, Vec<&'a MediaItem>) {
+    let mut folders = BTreeSet::new();
+    let mut here = Vec::new();
+    for item in items {
+        let folder: &str = &item.folder;
+        if folder == path {
+            here.push(&**item);
+            continue;
+        }
+        let rest = if path.is_empty() {
+            Some(folder)
+        } else {
+            folder.strip_prefix(path).and_then(|r| r.strip_prefix('/'))
+        };
+        if let Some(first) = rest
+            .and_then(|r| r.split('/').next())
+            .filter(|f| !f.is_empty())
+        {
+            folders.insert((fold(first), first.to_owned()));
+        }
+    }
+    (folders.into_iter().map(|(_, f)| f).collect(), here)
 }
 
 /// The subfolders of `query.under` in `snap`, with their counts.

@@ -4,10 +4,9 @@
 //! id, `i:` and an item id), so a `Browse` needs no table, and each answer is a pure function
 //! of the snapshot and its views.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use bucketstream_core::catalog::query::fold::fold;
+use bucketstream_core::catalog::folders;
 use bucketstream_core::catalog::MediaItem;
 use bucketstream_core::media::Kind;
 use bucketstream_dlna::didl::{Container, ContainerClass, Entry, Item, ItemClass, Res};
@@ -116,23 +115,7 @@ impl Tree<'_> {
 
     /// The folders directly under `path` and the items directly in it.
     fn folder_children(&self, path: &str) -> (Vec<String>, Vec<&MediaItem>) {
-        let mut folders = BTreeSet::new();
-        let mut here = Vec::new();
-        for item in self.items {
-            let folder: &str = &item.folder;
-            if folder == path {
-                here.push(&**item);
-            } else if let Some(rest) = if path.is_empty() {
-                Some(folder)
-            } else {
-                folder.strip_prefix(path).and_then(|r| r.strip_prefix('/'))
-            } {
-                if let Some(first) = rest.split('/').next().filter(|f| !f.is_empty()) {
-                    folders.insert((fold(first), first.to_owned()));
-                }
-            }
-        }
-        (folders.into_iter().map(|(_, f)| f).collect(), here)
+        folders::level(self.items, path)
     }
 
     /// The object `id` itself (`BrowseMetadata`).

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use bucketstream_core::catalog::folders;
 use bucketstream_core::catalog::query::fold::fold;
 use bucketstream_core::catalog::MediaItem;
 use bucketstream_core::media::Kind;
@@ -40,37 +41,10 @@ pub fn music_folders(name: &str) -> Node {
     )
 }
 
-/// The folders directly under `path` (names, sorted) and the items directly in it.
-fn folder_contents<'a>(
-    items: &'a [Arc<MediaItem>],
-    path: &str,
-) -> (Vec<String>, Vec<&'a MediaItem>) {
-    let mut folders = HashSet::new();
-    let mut here = Vec::new();
-    for item in items {
-        let folder: &str = &item.folder;
-        if folder == path {
-            here.push(&**item);
-            continue;
-        }
-        let rest = if path.is_empty() {
-            Some(folder)
-        } else {
-            folder.strip_prefix(path).and_then(|r| r.strip_prefix('/'))
-        };
-        if let Some(rest) = rest.filter(|r| !r.is_empty()) {
-            folders.insert(rest.split('/').next().unwrap_or(rest).to_owned());
-        }
-    }
-    let mut folders: Vec<String> = folders.into_iter().collect();
-    folders.sort_by_cached_key(|f| fold(f));
-    (folders, here)
-}
-
 /// `getIndexes`: the top folders A–Z (as `artist` entries, as Subsonic has them) and the
 /// files at the top.
 pub fn indexes(ctx: &Ctx<'_>) -> Node {
-    let (folders, here) = folder_contents(ctx.items, "");
+    let (folders, here) = folders::level(ctx.items, "");
     let nodes: Vec<Node> = folders
         .iter()
         .map(|f| {
@@ -93,7 +67,7 @@ pub fn indexes(ctx: &Ctx<'_>) -> Node {
 /// `getMusicDirectory`: a folder's subfolders, then its files.
 pub fn directory(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
     let path = map::folder_path(id).ok_or_else(|| SubsonicError::not_found("directory"))?;
-    let (folders, here) = folder_contents(ctx.items, &path);
+    let (folders, here) = folders::level(ctx.items, &path);
     if !path.is_empty() && folders.is_empty() && here.is_empty() {
         return Err(SubsonicError::not_found("directory"));
     }
