@@ -38,10 +38,9 @@ const TABLE: &[(&str, Kind, &str)] = &[
 pub fn classify(key: &str) -> Option<(Kind, &'static str)> {
     let name = key.rsplit('/').next().unwrap_or(key);
     let (_, ext) = name.rsplit_once('.')?;
-    let ext = ext.to_ascii_lowercase();
     TABLE
         .iter()
-        .find(|(e, _, _)| *e == ext)
+        .find(|(e, _, _)| e.eq_ignore_ascii_case(ext))
         .map(|(_, kind, mime)| (*kind, *mime))
 }
 

@@ -38,6 +38,12 @@ impl Catalog {
         *self.enrich.write().unwrap_or_else(|p| p.into_inner()) = Some(enrich);
     }
 
+    /// Waits until a listing in progress (if any) has ended: one that starts after this
+    /// returns asks the [`Enrich`] hook as it is now.
+    pub async fn settle(&self) {
+        drop(self.refresh_lock.lock().await);
+    }
+
     /// Applies metadata the scanner read: each item still at the version read gets it, the
     /// generation moves on and clients get the items as `changed`. Updates for items that are
     /// gone or changed since are dropped (the scanner reads the new version).

@@ -121,6 +121,12 @@ impl Snapshot {
         }
     }
 
+    /// Builds the search index now if it was not yet (on a blocking thread after a start,
+    /// so the first search does not wait for it).
+    pub fn warm_index(&self) {
+        query::run::index_of(self);
+    }
+
     /// The item with this id.
     pub fn get(&self, id: &str) -> Option<&MediaItem> {
         self.index_of(id).map(|i| &*self.items[i])

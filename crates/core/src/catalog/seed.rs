@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{item, Catalog, Enrich, ItemId, MediaItem, Snapshot};
+use super::{item, Catalog, Enrich, ItemId, ItemMeta, MediaItem, Snapshot};
 use crate::media;
 use crate::source::ObjectMeta;
 
@@ -29,6 +29,12 @@ pub struct SeedRows {
 impl SeedRows {
     /// Adds one row of the saved listing (its item id when one was saved).
     pub fn push(&mut self, obj: ObjectMeta, id: Option<ItemId>) {
+        self.push_with_meta(obj, id, None);
+    }
+
+    /// As [`SeedRows::push`], with what was known of the item when the listing was saved
+    /// (then the [`Enrich`] hook is not asked: at start it may not have loaded yet).
+    pub fn push_with_meta(&mut self, obj: ObjectMeta, id: Option<ItemId>, meta: Option<ItemMeta>) {
         if media::folder_art_rank(&obj.key).is_some() {
             self.folder_art.push(obj.clone());
         }
@@ -42,10 +48,27 @@ impl SeedRows {
         else {
             return;
         };
-        if let Some(meta) = self.enrich.as_ref().and_then(|e| e.meta(&item)) {
-            item.meta = meta;
+        match meta {
+            Some(meta) if !meta.is_empty() => item.meta = Arc::new(meta),
+            _ => {
+                if let Some(meta) = self.enrich.as_ref().and_then(|e| e.meta(&item)) {
+                    item.meta = meta;
+                }
+            }
         }
         self.items.push(Arc::new(item));
+    }
+
+    /// Adds the items of `next`, made from the rows that follow this one's (the saved
+    /// listing read in runs on several threads, joined in order).
+    pub fn append(&mut self, next: SeedRows) {
+        let mut next_items = next.items;
+        if self.items.is_empty() {
+            std::mem::swap(&mut self.items, &mut next_items);
+        } else {
+            self.items.append(&mut next_items);
+        }
+        self.folder_art.extend(next.folder_art);
     }
 
     /// Items made so far.

@@ -2,9 +2,10 @@
 //! once, before the first listing of the store finishes. Each media object's item id is kept
 //! with it, so the restart does not hash every key again (1,000,000 SHA-256s).
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bucketstream_core::catalog::ItemId;
+use bucketstream_core::catalog::{ItemId, ItemMeta};
 use bucketstream_core::source::ObjectMeta;
 use rusqlite::params;
 
@@ -58,6 +59,18 @@ impl Db {
         objects: &[ObjectMeta],
         ids: &[Option<ItemId>],
     ) -> Result<(), DbError> {
+        self.save_listing_items(source, objects, ids, &[])
+    }
+
+    /// As [`Db::save_listing_with_ids`], with what is known of each item (`metas[i]` for
+    /// `objects[i]`), kept in the packed copy so a restart serves tags at once.
+    pub fn save_listing_items(
+        &self,
+        source: &str,
+        objects: &[ObjectMeta],
+        ids: &[Option<ItemId>],
+        metas: &[Arc<ItemMeta>],
+    ) -> Result<(), DbError> {
         self.with(|conn| {
             let tx = conn.transaction()?;
             let sid = ensure_source(&tx, source)?;
@@ -76,7 +89,7 @@ impl Db {
             }
             tx.execute(
                 "INSERT OR REPLACE INTO listing_packs (source_id, data) VALUES (?1, ?2)",
-                params![sid, super::packed::pack(objects, ids)],
+                params![sid, super::packed::pack(objects, ids, metas)],
             )?;
             let saved_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -87,6 +100,41 @@ impl Db {
             )?;
             tx.commit()?;
             Ok(())
+        })
+    }
+
+    /// Replaces only the packed copy of the saved listing of `source` (after a scan: the same
+    /// objects, with what the scan read of them), when `objects` is the listing saved (same
+    /// count); false, changing nothing, otherwise.
+    pub fn save_listing_pack(
+        &self,
+        source: &str,
+        objects: &[ObjectMeta],
+        ids: &[Option<ItemId>],
+        metas: &[Arc<ItemMeta>],
+    ) -> Result<bool, DbError> {
+        let data = super::packed::pack(objects, ids, metas);
+        self.with(|conn| {
+            let Some(sid) = source_id(conn, source)? else {
+                return Ok(false);
+            };
+            let count: Option<u64> = {
+                let mut stmt =
+                    conn.prepare_cached("SELECT count FROM listing_saves WHERE source_id = ?1")?;
+                let mut rows = stmt.query([sid])?;
+                match rows.next()? {
+                    Some(row) => Some(get_u64(row, 0)?),
+                    None => None,
+                }
+            };
+            if count != u64::try_from(objects.len()).ok() {
+                return Ok(false);
+            }
+            conn.execute(
+                "INSERT OR REPLACE INTO listing_packs (source_id, data) VALUES (?1, ?2)",
+                params![sid, data],
+            )?;
+            Ok(true)
         })
     }
 
@@ -120,37 +168,50 @@ impl Db {
         source: &str,
         mut each: impl FnMut(ObjectMeta, Option<ItemId>),
     ) -> Result<bool, DbError> {
+        if let Some(data) = self.load_listing_packed(source)? {
+            if super::packed::unpack(&data, &mut each).is_some() {
+                return Ok(true);
+            }
+            tracing::warn!("the packed listing is damaged; reading its rows");
+        }
+        self.load_listing_rows(source, each)
+    }
+
+    /// The packed copy of the saved listing of `source` (one read; see [`super::packed`]),
+    /// when a listing was saved with one. Not checked: [`super::packed::split`] and
+    /// [`super::packed::unpack_part`] refuse a damaged one, and the rows are then read
+    /// with [`Db::load_listing_rows`].
+    pub fn load_listing_packed(&self, source: &str) -> Result<Option<Vec<u8>>, DbError> {
+        self.with(|conn| {
+            let Some(sid) = source_id(conn, source)? else {
+                return Ok(None);
+            };
+            if !listing_saved(conn, sid)? {
+                return Ok(None);
+            }
+            let mut stmt =
+                conn.prepare_cached("SELECT data FROM listing_packs WHERE source_id = ?1")?;
+            let mut rows = stmt.query([sid])?;
+            Ok(match rows.next()? {
+                Some(row) => row.get(0)?,
+                None => None,
+            })
+        })
+    }
+
+    /// As [`Db::load_listing_each`], from the rows of the saved listing only (one row an
+    /// object: what is read when there is no whole packed copy).
+    pub fn load_listing_rows(
+        &self,
+        source: &str,
+        mut each: impl FnMut(ObjectMeta, Option<ItemId>),
+    ) -> Result<bool, DbError> {
         self.with(|conn| {
             let Some(sid) = source_id(conn, source)? else {
                 return Ok(false);
             };
-            let saved: Option<u64> = {
-                let mut stmt =
-                    conn.prepare_cached("SELECT count FROM listing_saves WHERE source_id = ?1")?;
-                let mut rows = stmt.query([sid])?;
-                match rows.next()? {
-                    Some(row) => Some(get_u64(row, 0)?),
-                    None => None,
-                }
-            };
-            if saved.is_none() {
+            if !listing_saved(conn, sid)? {
                 return Ok(false);
-            }
-            // The packed copy when there is a whole one (one read), else the rows.
-            let packed: Option<Vec<u8>> = {
-                let mut stmt =
-                    conn.prepare_cached("SELECT data FROM listing_packs WHERE source_id = ?1")?;
-                let mut rows = stmt.query([sid])?;
-                match rows.next()? {
-                    Some(row) => row.get(0)?,
-                    None => None,
-                }
-            };
-            if let Some(data) = packed {
-                if super::packed::unpack(&data, &mut each).is_some() {
-                    return Ok(true);
-                }
-                tracing::warn!("the packed listing is damaged; reading its rows");
             }
             let mut stmt = conn.prepare_cached(
                 "SELECT key, size, etag, modified_s, modified_ns, item_id FROM listings \
@@ -174,6 +235,13 @@ impl Db {
             Ok(true)
         })
     }
+}
+
+/// Whether a listing of source `sid` was ever saved.
+fn listing_saved(conn: &rusqlite::Connection, sid: i64) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM listing_saves WHERE source_id = ?1")?;
+    let mut rows = stmt.query([sid])?;
+    Ok(rows.next()?.is_some())
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 mod art_store;
 mod listing;
-mod packed;
+pub mod packed;
 mod records;
 pub mod schema;
 mod user;

@@ -1,13 +1,15 @@
 //! [`Known`]: what the database holds for each key, in memory, as the catalog's [`Enrich`].
 //!
-//! Loaded once from SQLite at start and updated by the scanner, so a listing attaches tags
+//! Loaded once from SQLite just after the start has served the saved listing (whose packed
+//! copy carries the items' metadata, so serving does not wait for this load) and updated by
+//! the scanner, so a listing attaches tags
 //! without touching the database, and the scanner knows at once which object versions it
 //! has already read (successfully or not): those are never read again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use bucketstream_core::catalog::{Enrich, ItemMeta, MediaItem};
+use bucketstream_core::catalog::{Enrich, ItemMeta, MediaItem, MetaUpdate};
 
 use crate::db::Record;
 
@@ -87,6 +89,43 @@ impl Known {
     pub fn insert(&self, key: String, entry: Entry) {
         let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
         map.insert(key, entry);
+    }
+
+    /// Replaces every entry with those of `records` (the database's, loaded after the start
+    /// has served the saved listing).
+    pub fn fill(&self, records: impl IntoIterator<Item = (String, Entry)>) {
+        let map: HashMap<String, Entry> = records.into_iter().collect();
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = map;
+    }
+
+    /// What `items` lack of what is known (their version's entry holds other metadata), as
+    /// updates for the catalog; where an item already holds the same metadata, the entry
+    /// takes the item's copy, so the two share it instead of keeping it twice.
+    pub fn reconcile(&self, items: &[Arc<MediaItem>]) -> Vec<MetaUpdate> {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        let mut updates = Vec::new();
+        for item in items {
+            let Some(entry) = map.get_mut(&item.key) else {
+                continue;
+            };
+            if !entry.is_for(item.etag.as_deref(), item.size) || entry.meta.is_empty() {
+                continue;
+            }
+            if Arc::ptr_eq(&entry.meta, &item.meta) {
+                continue;
+            }
+            if *entry.meta == *item.meta {
+                entry.meta = item.meta.clone();
+            } else {
+                updates.push(MetaUpdate {
+                    id: item.id.to_string(),
+                    etag: item.etag.clone(),
+                    size: item.size,
+                    meta: entry.meta.clone(),
+                });
+            }
+        }
+        updates
     }
 
     /// Number of entries.

@@ -18,6 +18,7 @@
 
 mod fetch;
 mod known;
+mod seed;
 mod worker;
 
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bucketstream_core::catalog::{ItemId, MetaUpdate, Snapshot};
+use bucketstream_core::catalog::{ItemId, ItemMeta, MetaUpdate, Snapshot};
 use bucketstream_core::config::LibraryConfig;
 use bucketstream_core::source::ObjectMeta;
 use bucketstream_core::wire::ScanProgress;
@@ -73,32 +74,25 @@ pub struct MediaLibrary {
     config: LibraryConfig,
     /// Bytes fetched from the store for tags and art since start.
     fetched: Arc<AtomicU64>,
+    /// True once [`Known`] holds the database's records (the scan waits for it).
+    known_ready: watch::Sender<bool>,
 }
 
 impl MediaLibrary {
     /// Opens the database in `library.config().library.data_dir` (a corrupt file is moved
     /// aside, never deleted, and a fresh one made: tags and art are read again; play counts,
     /// stars, playlists and bookmarks stay in the file moved aside, named in the log) and
-    /// attaches what it knows to the catalog. Blocking: call it from start-up code or
-    /// `spawn_blocking`.
-    pub fn open(library: Arc<Library>) -> Result<Arc<MediaLibrary>, LibraryError> {
+    /// attaches its [`Known`] to the catalog, empty until [`MediaLibrary::start`] has it
+    /// load the records. Blocking: call it from start-up code or `spawn_blocking`.
+    fn open(library: Arc<Library>) -> Result<Arc<MediaLibrary>, LibraryError> {
         let config = library.config().library.clone();
         std::fs::create_dir_all(&config.data_dir).map_err(|source| LibraryError::DataDir {
             path: config.data_dir.clone(),
             source,
         })?;
         let db = Db::open_or_reset(&config.data_dir.join(DB_FILE))?;
-        let started = Instant::now();
-        let mut entries = Vec::new();
-        db.for_each_record(&source_key(&library), |record| {
-            entries.push(Entry::from_record(record));
-        })?;
-        let known = Arc::new(Known::new(entries));
-        tracing::info!(
-            records = known.len(),
-            load_ms = started.elapsed().as_millis(),
-            "media library opened"
-        );
+        // Empty until `load_known` has read the records (after the start has served).
+        let known = Arc::new(Known::default());
         library.catalog().set_enrich(known.clone());
         Ok(Arc::new(MediaLibrary {
             library,
@@ -106,40 +100,12 @@ impl MediaLibrary {
             known,
             config,
             fetched: Arc::default(),
+            known_ready: watch::Sender::new(false),
         }))
     }
 
-    /// Serves the last listing the database kept until the first listing ends; whether
-    /// there was one.
-    pub async fn seed(&self) -> Result<bool, LibraryError> {
-        let db = self.db.clone();
-        let source = source_key(&self.library);
-        let started = Instant::now();
-        let catalog = self.library.catalog();
-        // The rows become items as they are read, on the blocking pool.
-        let mut rows = catalog.seed_rows(0);
-        let (found, rows) = blocking(move || {
-            let found = db.load_listing_each(&source, |obj, id| rows.push(obj, id));
-            (found, rows)
-        })
-        .await?;
-        if !found? {
-            return Ok(false);
-        }
-        let loaded = started.elapsed();
-        let objects = rows.len();
-        catalog.finish_seed(rows).await;
-        tracing::info!(
-            objects,
-            read_ms = loaded.as_millis(),
-            index_ms = (started.elapsed() - loaded).as_millis(),
-            "serving the last listing until the first one ends"
-        );
-        Ok(true)
-    }
-
     /// What both binaries call at start: opens the media library of `library` and serves
-    /// its last listing. `(None, false)` (logged) when the database cannot be opened: the
+    /// its last listing, then loads the records in the background (the scan waits for them). `(None, false)` (logged) when the database cannot be opened: the
     /// library then plays without tags, as before. The flag says whether a listing was
     /// served (then the first listing can run in the background).
     pub async fn start(library: &Arc<Library>) -> (Option<Arc<MediaLibrary>>, bool) {
@@ -162,6 +128,7 @@ impl MediaLibrary {
                 false
             }
         };
+        tokio::spawn(media.clone().load_known());
         (Some(media), seeded)
     }
 
@@ -183,6 +150,13 @@ impl MediaLibrary {
         let catalog = self.library.catalog();
         let mut events = catalog.subscribe();
         let mut saved: Option<SystemTime> = None;
+        let mut ready = self.known_ready.subscribe();
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return,
+            loaded = ready.wait_for(|ready| *ready) => if loaded.is_err() {
+                return;
+            },
+        }
         loop {
             let snap = catalog.snapshot();
             if snap.refreshed_at.is_some() && snap.refreshed_at != saved {
@@ -210,11 +184,11 @@ impl MediaLibrary {
 
     /// Saves the snapshot's objects as the last listing and forgets records of keys gone.
     async fn keep_listing(&self, snap: &Snapshot) -> Result<(), LibraryError> {
-        let (objects, ids) = listing_of(snap);
+        let (objects, ids, metas) = listing_of(snap);
         let db = self.db.clone();
         let source = source_key(&self.library);
         blocking(move || {
-            db.save_listing_with_ids(&source, &objects, &ids)?;
+            db.save_listing_items(&source, &objects, &ids, &metas)?;
             let keys = objects.iter().map(|o| o.key.as_str()).collect();
             db.retain(&source, &keys).map(|_| ())
         })
@@ -300,6 +274,26 @@ impl MediaLibrary {
             fetched_bytes = figures.fetched_bytes,
             "scan finished"
         );
+        if !*stop.borrow() {
+            self.keep_pack(snap).await;
+        }
+    }
+
+    /// After a scan: the packed copy of the saved listing gets what the scan read, so the
+    /// next start serves it at once (only while the catalog still serves that listing).
+    async fn keep_pack(&self, scanned: &Snapshot) {
+        let snap = self.library.catalog().snapshot();
+        if snap.refreshed_at.is_none() || snap.refreshed_at != scanned.refreshed_at {
+            return;
+        }
+        let (objects, ids, metas) = listing_of(&snap);
+        let db = self.db.clone();
+        let source = source_key(&self.library);
+        match blocking(move || db.save_listing_pack(&source, &objects, &ids, &metas)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "could not keep the scan in the listing"),
+            Err(err) => tracing::warn!(error = %err, "could not keep the scan in the listing"),
+        }
     }
 
     /// Writes a batch to the database, then to memory and the catalog (which pushes it).
@@ -329,7 +323,8 @@ impl MediaLibrary {
 
 /// The snapshot's objects (items and folder art) as a listing, with the item ids (`None`
 /// for folder art).
-fn listing_of(snap: &Snapshot) -> (Vec<ObjectMeta>, Vec<Option<ItemId>>) {
+#[allow(clippy::type_complexity)]
+fn listing_of(snap: &Snapshot) -> (Vec<ObjectMeta>, Vec<Option<ItemId>>, Vec<Arc<ItemMeta>>) {
     let items = snap.items.iter().map(|i| ObjectMeta {
         key: i.key.clone(),
         size: i.size,
@@ -340,7 +335,8 @@ fn listing_of(snap: &Snapshot) -> (Vec<ObjectMeta>, Vec<Option<ItemId>>) {
     });
     let objects = items.chain(snap.folder_art.iter().cloned()).collect();
     let ids = snap.items.iter().map(|i| Some(i.id)).collect();
-    (objects, ids)
+    let metas = snap.items.iter().map(|i| i.meta.clone()).collect();
+    (objects, ids, metas)
 }
 
 /// The source's name in the database: its bucket and prefix (S3) or its folders' paths

@@ -34,7 +34,7 @@ mod index;
 mod index_tests;
 mod order;
 mod parse;
-mod run;
+pub(crate) mod run;
 #[cfg(test)]
 mod tests;
 

@@ -24,8 +24,18 @@ use crate::media::Kind;
 const SORT_DIRECTLY: usize = 4096;
 
 /// The page of `snap` that `query` asks for (the snapshot's index is built at its first query).
+/// A page in key order with no word and no filter (what a client asks first, and what a
+/// restart is timed by) needs no index: it is cut straight from the snapshot.
 pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
-    let index = snap.index.get_or_init(|| {
+    if needs_no_index(query) {
+        return plain(snap, query);
+    }
+    run_with(snap, index_of(snap), query, SORT_DIRECTLY)
+}
+
+/// The index of `snap`, built now if it was not yet.
+pub(crate) fn index_of(snap: &Snapshot) -> &Index {
+    snap.index.get_or_init(|| {
         let started = Instant::now();
         let index = Index::build(snap, MAX_TEXT);
         tracing::info!(
@@ -37,8 +47,37 @@ pub fn run<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
             "search index built"
         );
         index
-    });
-    run_with(snap, index, query, SORT_DIRECTLY)
+    })
+}
+
+/// Whether `query` is a page in key order of every item.
+fn needs_no_index(query: &Query) -> bool {
+    query.words.is_empty()
+        && query.folder.is_none()
+        && query.under.is_none()
+        && query.kind.is_none()
+        && query.sort.field == SortField::Key
+}
+
+/// The page of a query that [`needs_no_index`]: a range of the key-sorted snapshot.
+fn plain<'a>(snap: &'a Snapshot, query: &Query) -> Page<'a> {
+    let total = snap.items.len();
+    let start = query.offset.min(total);
+    let end = query.offset.saturating_add(query.limit).min(total);
+    let items = if query.sort.descending {
+        snap.items[total - end..total - start]
+            .iter()
+            .rev()
+            .map(|item| &**item)
+            .collect()
+    } else {
+        snap.items[start..end].iter().map(|item| &**item).collect()
+    };
+    Page {
+        total,
+        items,
+        generation: snap.generation,
+    }
 }
 
 /// [`run`] with this index, sorting up to `sort_directly` matches rather than walking an order.
