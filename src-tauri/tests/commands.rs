@@ -384,3 +384,52 @@ fn subsonic_password_in_the_real_keyring() {
             .map(|c| c.secret_access_key.expose().clone())
     });
 }
+
+/// The window's player keeps resume positions on its in-process server: a cross-origin `PUT`
+/// from `tauri://localhost` after a CORS preflight that allows it, then read back.
+#[test]
+fn the_window_saves_resume_positions_on_its_server() {
+    let h = Harness::new(MemStore::new());
+    let items = h.ok("list_library", json!({}));
+    let id = items[0]["id"].as_str().expect("an item id").to_owned();
+    let base = h.ok("media_base", json!({}));
+    let base = base.as_str().expect("media base").to_owned();
+    let host = base.trim_start_matches("http://").to_owned();
+    let send = |request: String| {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&host).expect("connect");
+        stream.write_all(request.as_bytes()).expect("request");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("reply");
+        reply
+    };
+    let path = format!("/api/items/{id}/position");
+    let preflight = send(format!(
+        "OPTIONS {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: tauri://localhost\r\n\
+         Access-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: content-type\r\n\
+         Connection: close\r\n\r\n"
+    ));
+    let lower = preflight.to_ascii_lowercase();
+    assert!(lower.starts_with("http/1.1 204"), "{preflight}");
+    assert!(
+        lower
+            .lines()
+            .any(|l| l.starts_with("access-control-allow-methods:") && l.contains("put")),
+        "{preflight}"
+    );
+    let body = r#"{"position_ms": 4200}"#;
+    let put = send(format!(
+        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: tauri://localhost\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(put.starts_with("HTTP/1.1 200"), "{put}");
+    assert!(
+        put.to_ascii_lowercase()
+            .contains("access-control-allow-origin: tauri://localhost"),
+        "{put}"
+    );
+    let read = support::http_get(&base, &path);
+    let v: Value = serde_json::from_str(&read).expect("json");
+    assert_eq!(v["position_ms"], 4200, "{read}");
+}
