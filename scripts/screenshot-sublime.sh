@@ -134,22 +134,23 @@ say "running Sublime Music under Xvfb"
 HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_DATA_HOME="$home/.local/share" \
 XDG_CACHE_HOME="$home/.cache" XDG_RUNTIME_DIR="$work/run" NO_AT_BRIDGE=1 OUT="$out" \
   xvfb-run -a -s "-screen 0 1280x820x24" dbus-run-session -- sh -c '
-    sublime-music >"$HOME/sublime.log" 2>&1 &
+    # In a process group of its own: it forks a helper that outlives a plain kill.
+    setsid sublime-music >"$HOME/sublime.log" 2>&1 &
     app=$!
     # The window, then time for the albums and their covers to arrive over /rest.
     for _ in $(seq 1 100); do
       win=$(xdotool search --name "Sublime Music" 2>/dev/null | head -n1) && [ -n "$win" ] && break
       sleep 0.3
     done
-    [ -n "${win:-}" ] || { echo "no Sublime Music window" >&2; cat "$HOME/sublime.log" >&2; kill $app; exit 1; }
+    stop() { kill -- -$app 2>/dev/null; sleep 2; kill -9 -- -$app 2>/dev/null; wait $app 2>/dev/null; }
+    [ -n "${win:-}" ] || { echo "no Sublime Music window" >&2; cat "$HOME/sublime.log" >&2; stop; exit 1; }
     xdotool windowsize "$win" 1280 820 windowmove "$win" 0 0 2>/dev/null || true
     sleep 12
     # Open the first album: its tracks show under the grid.
     xdotool mousemove 178 220 click 1
     sleep 5
     import -window root "$OUT"
-    kill $app 2>/dev/null
-    wait $app 2>/dev/null
+    stop
     exit 0
   '
 say "wrote $out"
