@@ -12,6 +12,8 @@ const COMMANDS: &[&str] = &[
     "import_env",
     "lan_status",
     "set_lan",
+    "set_subsonic",
+    "set_dlna",
     "create_bucket",
     "delete_item",
     "move_item",

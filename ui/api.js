@@ -10,6 +10,8 @@
 // the WebSocket is opened with ?list=none, and pages, folders and groups are fetched with
 // fetchPage, fetchFolders, fetchGroups and fetchAlbum (pages and folders through invoke in the
 // desktop app: query_library and library_folders; groups from its in-process server).
+// Resume positions live on the server (fetchPosition, sendPosition: /api/items/{id}/position,
+// the same rows as Subsonic's bookmarks), the desktop window's included.
 //
 // Events (subscribe with api.on(name, fn)):
 //   "list"       {items, generation}          a full list (initial load, fetch_videos, resync)
@@ -162,6 +164,30 @@ export async function fetchGroups(name, signal) {
 /** One album and its tracks ({album, tracks}). */
 export async function fetchAlbum(id, signal) {
   return getJson(`/api/albums/${encodeURIComponent(id)}`, { signal });
+}
+
+/**
+ * The server's resume position of item `id`: {id, position_ms, changed_ms}, both null when it
+ * has none. It is the item's Subsonic bookmark, so a phone's bookmark is where this player
+ * resumes. Throws when the server cannot say (no media library there, offline).
+ */
+export async function fetchPosition(id, signal) {
+  return getJson(`/api/items/${encodeURIComponent(id)}/position`, { signal });
+}
+
+/**
+ * Saves `ms` as the server's resume position of item `id`, or forgets it (`ms` null: played to
+ * the end, or back at the top). `keepalive` lets it outlive the page (pagehide).
+ */
+export async function sendPosition(id, ms, { keepalive = false } = {}) {
+  const path = `/api/items/${encodeURIComponent(id)}/position`;
+  if (ms === null) return getJson(path, { method: 'DELETE', keepalive });
+  return getJson(path, {
+    method: 'PUT',
+    keepalive,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ position_ms: Math.max(0, Math.round(ms)) }),
+  });
 }
 
 /** Server health, or null where it cannot be asked (the desktop app). */
@@ -391,6 +417,8 @@ export const api = {
   fetchFolders,
   fetchGroups,
   fetchAlbum,
+  fetchPosition,
+  sendPosition,
   health,
   refresh,
   reconnect,

@@ -4,20 +4,31 @@
 // the Media Session API (title, artist, album, cover), and turns playback failures into a clear
 // message with a download link. Before the media has loaded, the seek bar shows the length the
 // library read from the file (duration_ms).
+//
+// Resume positions are kept on the server (the item's Subsonic bookmark: a phone's bookmark is
+// where this player resumes, and a pause here is a bookmark the phone sees), written at most every
+// SERVER_EVERY ms while playing and at once on pause, on a change of item and when the page hides;
+// and in localStorage as before, which stands in when the server has none or cannot be reached.
+// Of the two, the newer wins.
 
 import { h, setIcon, formatTime, load, save, forget, throttle } from './util.js';
-import { mediaUrl, artUrl } from './api.js';
+import { mediaUrl, artUrl, fetchPosition, sendPosition } from './api.js';
 import { displayTitle } from './groups.js';
 
 const $ = (id) => document.getElementById(id);
 const RESUME_MIN = 3; // seconds: closer to either end than this starts from the top
+const SERVER_EVERY = 5000; // ms: the least time between two position saves to the server while playing
+const SERVER_WAIT = 3000; // ms: how long the server's position is awaited before the browser's is used
 
 export class Player {
   constructor({ onEnded, onNext, onPrev, onError, onIdle }) {
     this.media = $('media');
     this.stage = $('video-stage');
     this.item = null;
-    this.pendingSeek = null;
+    this.resuming = false; // until the resume point is decided, no position is stored
+    this.resume = Promise.resolve(null);
+    this.remote = { id: null, t: undefined }; // what the server holds, as far as we know
+    this.sentAt = 0;
     this.stageHidden = false;
     this.callbacks = { onEnded, onNext, onPrev, onError, onIdle };
     this.els = {
@@ -82,7 +93,7 @@ export class Player {
     m.addEventListener('play', () => this.syncPlaying());
     m.addEventListener('pause', () => {
       this.syncPlaying();
-      this.storePosition();
+      this.storePosition(true);
     });
     m.addEventListener('playing', () => this.hideError());
     m.addEventListener('timeupdate', () => {
@@ -101,13 +112,16 @@ export class Player {
     });
     m.addEventListener('loadedmetadata', () => this.onMetadata());
     m.addEventListener('ended', () => {
-      if (this.item) forget(`pos.${this.item.id}`);
+      if (this.item) {
+        forget(`pos.${this.item.id}`);
+        this.tellServer(this.item.id, null, true);
+      }
       this.callbacks.onEnded();
     });
     m.addEventListener('error', () => this.onMediaError());
-    window.addEventListener('pagehide', () => this.storePosition());
+    window.addEventListener('pagehide', () => this.storePosition(true));
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') this.storePosition();
+      if (document.visibilityState === 'hidden') this.storePosition(true);
     });
     if (!document.pictureInPictureEnabled) e.pip.dataset.unsupported = 'true';
     document.addEventListener('fullscreenchange', () => {
@@ -120,16 +134,16 @@ export class Player {
   }
 
   /**
-   * Loads `item`; `autoplay` starts it. A remembered position is restored once the metadata is
-   * known.
+   * Loads `item`; `autoplay` starts it. A remembered position (the server's, or this browser's)
+   * is restored once the metadata is known.
    */
   load(item, { autoplay = true } = {}) {
-    this.storePosition();
+    this.storePosition(true);
     this.item = item;
     save('current', item.id);
     this.hideError();
-    const saved = load(`pos.${item.id}`, null);
-    this.pendingSeek = saved && Number.isFinite(saved.t) ? saved.t : null;
+    this.resuming = true;
+    this.resume = this.resumePoint(item);
     const m = this.media;
     m.src = mediaUrl(item);
     m.playbackRate = Number(this.els.speed.value) || 1;
@@ -253,21 +267,72 @@ export class Player {
 
   onMetadata() {
     const m = this.media;
-    const t = this.pendingSeek;
-    this.pendingSeek = null;
-    if (t !== null && t > RESUME_MIN && t < m.duration - RESUME_MIN) m.currentTime = t;
+    const item = this.item;
+    this.resume.then((t) => {
+      // Once per load: a later loadedmetadata (a reload after an error) keeps the time it has.
+      if (this.item !== item || !this.resuming) return;
+      this.resuming = false;
+      if (t !== null && t > RESUME_MIN && t < m.duration - RESUME_MIN) m.currentTime = t;
+      this.syncTime();
+    });
     this.syncTime();
     this.updateSession();
   }
 
-  storePosition() {
-    const m = this.media;
-    if (!this.item || this.pendingSeek !== null || !Number.isFinite(m.duration)) return;
-    if (m.currentTime > RESUME_MIN && m.currentTime < m.duration - RESUME_MIN) {
-      save(`pos.${this.item.id}`, { t: Math.round(m.currentTime * 10) / 10, d: m.duration, at: Date.now() });
-    } else if (m.currentTime <= RESUME_MIN) {
-      forget(`pos.${this.item.id}`);
+  /**
+   * Where to resume `item`, in seconds (null: from the top): the newer of the server's position
+   * and this browser's; the browser's alone when the server has none or does not answer within
+   * SERVER_WAIT.
+   */
+  async resumePoint(item) {
+    const saved = load(`pos.${item.id}`, null);
+    const local = saved && Number.isFinite(saved.t) ? saved : null;
+    let remote;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), SERVER_WAIT);
+    try {
+      const got = await fetchPosition(item.id, abort.signal);
+      remote = got && Number.isFinite(got.position_ms) ? { t: got.position_ms / 1000, at: got.changed_ms || 0 } : null;
+    } catch {
+      remote = undefined; // unknown: the server is not asked to forget what it may hold
+    } finally {
+      clearTimeout(timer);
     }
+    if (this.item === item) this.remote = { id: item.id, t: remote ? remote.t : remote };
+    if (remote && !(local && Number.isFinite(local.at) && local.at > remote.at)) return remote.t;
+    return local ? local.t : null;
+  }
+
+  /**
+   * Remembers where the current item is: in this browser, and on the server (at once when `now`,
+   * otherwise at most every SERVER_EVERY ms). Near the top it forgets; near the end it keeps the
+   * last position until the item ends.
+   */
+  storePosition(now = false) {
+    const m = this.media;
+    if (!this.item || this.resuming || !Number.isFinite(m.duration)) return;
+    const id = this.item.id;
+    if (m.currentTime > RESUME_MIN && m.currentTime < m.duration - RESUME_MIN) {
+      const t = Math.round(m.currentTime * 10) / 10;
+      save(`pos.${id}`, { t, d: m.duration, at: Date.now() });
+      this.tellServer(id, t, now);
+    } else if (m.currentTime <= RESUME_MIN) {
+      forget(`pos.${id}`);
+      this.tellServer(id, null, now);
+    }
+  }
+
+  /** Saves position `t` (seconds; null forgets) of item `id` on the server when it changed. */
+  tellServer(id, t, now) {
+    if (this.remote.id === id && this.remote.t === t) return;
+    if (!now && Date.now() - this.sentAt < SERVER_EVERY) return;
+    this.sentAt = Date.now();
+    this.remote = { id, t };
+    const keepalive = document.visibilityState === 'hidden'; // the page may be going away
+    sendPosition(id, t === null ? null : t * 1000, { keepalive }).catch(() => {
+      // Not saved there (offline, no media library): the browser's copy stands in.
+      if (this.remote.id === id && this.remote.t === t) this.remote = { id, t: undefined };
+    });
   }
 
   storeSettings() {

@@ -95,6 +95,23 @@ pub async fn set_lan(
     Ok(state.set_lan(enabled, port).await?)
 }
 
+/// Turns the Subsonic API on (`password` given: the user name and password go to the OS
+/// keyring) or off (`password` null: the stored sign-in is forgotten).
+#[tauri::command]
+pub async fn set_subsonic(
+    state: State<'_, Desktop>,
+    user: String,
+    password: Option<String>,
+) -> Result<LanStatus, IpcError> {
+    Ok(state.set_subsonic(user, password).await?)
+}
+
+/// Turns the DLNA media server on or off.
+#[tauri::command]
+pub async fn set_dlna(state: State<'_, Desktop>, enabled: bool) -> Result<LanStatus, IpcError> {
+    Ok(state.set_dlna(enabled).await?)
+}
+
 /// What [`create_bucket`] did.
 #[derive(Debug, Serialize)]
 pub struct BucketCreated {

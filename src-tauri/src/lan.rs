@@ -52,6 +52,10 @@ pub struct LanStatus {
     pub qr_svg: Option<String>,
     /// Something the user should know (a busy port, a failed bind).
     pub note: Option<String>,
+    /// The Subsonic API's user name when the API is on (a password is set); `None`: off.
+    pub subsonic_user: Option<String>,
+    /// Whether the DLNA media server answers (trusted networks only).
+    pub dlna: bool,
 }
 
 /// A running server and its background refresher.
@@ -59,6 +63,8 @@ struct Running {
     addr: SocketAddr,
     requested: SocketAddr,
     note: Option<String>,
+    subsonic_user: Option<String>,
+    dlna: bool,
     hub: Arc<Hub>,
     access: Arc<Access>,
     stop: oneshot::Sender<()>,
@@ -167,6 +173,8 @@ impl Lan {
         // The window's page also uploads to /api/uploads (tus-js-client: PATCH, and it reads
         // Location and Upload-Offset), which a page of another origin may do only with CORS.
         let mut settings = settings;
+        let subsonic_user = settings.subsonic.as_ref().map(|a| a.user.clone());
+        let dlna = settings.dlna;
         for origin in server::desktop_origins() {
             if !settings.cors_origins.contains(&origin) {
                 settings.cors_origins.push(origin);
@@ -206,6 +214,8 @@ impl Lan {
             addr,
             requested: want,
             note,
+            subsonic_user,
+            dlna,
             hub,
             access,
             stop,
@@ -262,6 +272,8 @@ impl Lan {
             local_url: format!("http://127.0.0.1:{}/", run.addr.port()),
             clients: run.hub.clients(),
             note: run.note.clone(),
+            subsonic_user: run.subsonic_user.clone(),
+            dlna: run.dlna,
         })
     }
 }

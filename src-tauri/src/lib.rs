@@ -56,6 +56,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> taur
         commands::import_env,
         commands::lan_status,
         commands::set_lan,
+        commands::set_subsonic,
+        commands::set_dlna,
         commands::create_bucket,
         commands::delete_item,
         commands::move_item,

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bucketstream_core::app::{self, ConnectionReport};
+use bucketstream_core::config::apps::{self, SUBSONIC_ACCOUNT};
 use bucketstream_core::config::settings::{
     self, desktop_inputs, KeyringState, S3Form, SettingsView, ACCOUNT,
 };
@@ -249,6 +250,34 @@ impl Desktop {
         self.lan_status().await
     }
 
+    /// Turns the Subsonic API on with `user` and `password`, kept in the OS keyring, or off
+    /// (`password` `None`: the stored sign-in is forgotten); restarts the server in place.
+    pub async fn set_subsonic(
+        &self,
+        user: String,
+        password: Option<String>,
+    ) -> Result<LanStatus, DesktopError> {
+        match password {
+            Some(password) => {
+                let creds = apps::subsonic_credentials(&user, &password)?;
+                self.secret(move |s| s.save(SUBSONIC_ACCOUNT, &creds))
+                    .await?;
+            }
+            None => self.secret(|s| s.forget(SUBSONIC_ACCOUNT)).await?,
+        }
+        self.reload().await?;
+        self.lan_status().await
+    }
+
+    /// Turns the DLNA media server on or off (`[lan] dlna` in the settings file); restarts the
+    /// server in place.
+    pub async fn set_dlna(&self, on: bool) -> Result<LanStatus, DesktopError> {
+        let file = apps::with_dlna(&read_file(&self.opts.config_file)?, on);
+        file::save(&self.opts.config_file, &file)?;
+        self.reload().await?;
+        self.lan_status().await
+    }
+
     /// Stops the server (on exit).
     pub async fn shutdown(&self) {
         self.lan.lock().await.stop().await;
@@ -327,7 +356,20 @@ async fn load(opts: &Options) -> Result<(Config, KeyringState, LanConfig), Deskt
         tracing::warn!(%err, "LAN settings unusable; using the safe defaults");
         LanConfig::default()
     });
-    Ok((config, state, lan))
+    // The Subsonic sign-in the owner set in the window, from the keyring.
+    let store = opts.secrets.clone();
+    let subsonic = match tokio::task::spawn_blocking(move || store.load(SUBSONIC_ACCOUNT)).await? {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::warn!(%err, "keyring not usable; the Subsonic API follows the environment");
+            None
+        }
+    };
+    Ok((
+        config,
+        state,
+        apps::with_stored_subsonic(lan, subsonic.as_ref()),
+    ))
 }
 
 /// The variables of a `.env` and the name to show for it.

@@ -280,3 +280,156 @@ fn move_delete_and_create_bucket_commands() {
     assert_eq!(err["code"], "bucket_name_invalid", "{err}");
     h.assert_secret_never_leaked();
 }
+
+/// The Subsonic sign-in set from the window: stored in `store` under `subsonic`, `/rest/ping`
+/// then signs in with it; cleared, `/rest` is off (error 50) and the entry is gone. DLNA's
+/// switch lands in the settings file and the server answers `/dlna` only while it is on.
+/// `stored` reads the keyring entry's password back (through the store, not the app).
+fn subsonic_and_dlna_from_the_window(
+    store: impl bucketstream_core::secret::SecretStore + 'static,
+    stored: impl Fn() -> Option<String>,
+) {
+    let h = Harness::new(store);
+    let ping = |password: &str| {
+        let base = h.ok("media_base", json!({}));
+        let body = support::http_get(
+            base.as_str().unwrap_or(""),
+            &format!("/rest/ping?u=ann&p={password}&v=1.16.1&c=t&f=json"),
+        );
+        let v: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("json: {body}"));
+        v["subsonic-response"].clone()
+    };
+    let off = h.ok("lan_status", json!({}));
+    assert_eq!(
+        (off["subsonic_user"].clone(), off["dlna"].clone()),
+        (Value::Null, json!(false))
+    );
+    assert_eq!(
+        ping(SECRET)["error"]["code"],
+        50,
+        "off until a password is set"
+    );
+
+    let on = h.ok(
+        "set_subsonic",
+        json!({ "user": " ann ", "password": SECRET }),
+    );
+    assert_eq!(on["subsonic_user"], "ann");
+    assert_eq!(
+        stored().as_deref(),
+        Some(SECRET),
+        "the password is in the keyring"
+    );
+    assert_eq!(ping(SECRET)["status"], "ok");
+    assert_eq!(ping("wrong")["error"]["code"], 40);
+
+    // Bad input: refused with the config code, the sign-in kept.
+    let err = h.err("set_subsonic", json!({ "user": "", "password": "x" }));
+    assert_eq!(err["code"], "config", "{err}");
+    let err = h.err("set_subsonic", json!({ "user": "ann", "password": "" }));
+    assert_eq!(err["code"], "config", "{err}");
+    assert_eq!(ping(SECRET)["status"], "ok", "still on");
+
+    let dlna = h.ok("set_dlna", json!({ "enabled": true }));
+    assert_eq!(dlna["dlna"], true);
+    assert!(
+        h.config_text().contains("dlna = true"),
+        "{}",
+        h.config_text()
+    );
+    let base = h.ok("media_base", json!({}));
+    let device = support::http_get_full(base.as_str().unwrap_or(""), "/dlna/device.xml", "");
+    assert!(device.starts_with("HTTP/1.1 200"), "{device}");
+    assert_eq!(
+        ping(SECRET)["status"],
+        "ok",
+        "the sign-in survives the restart"
+    );
+    let dlna = h.ok("set_dlna", json!({ "enabled": false }));
+    assert_eq!(dlna["dlna"], false);
+    let base = h.ok("media_base", json!({}));
+    let device = support::http_get_full(base.as_str().unwrap_or(""), "/dlna/device.xml", "");
+    assert!(device.starts_with("HTTP/1.1 404"), "{device}");
+
+    let cleared = h.ok("set_subsonic", json!({ "user": "ann", "password": null }));
+    assert_eq!(cleared["subsonic_user"], Value::Null);
+    assert_eq!(stored(), None, "the keyring entry is gone");
+    assert_eq!(ping(SECRET)["error"]["code"], 50, "off again");
+    h.assert_secret_never_leaked();
+}
+
+#[test]
+fn subsonic_and_dlna_switch_from_the_window() {
+    let store = MemStore::new();
+    let read = store.clone();
+    subsonic_and_dlna_from_the_window(store, move || read.secret_of("subsonic"));
+}
+
+/// The same against a real Secret Service (gnome-keyring under `dbus-run-session`, started by
+/// `tests/run-keyring.sh` with `BUCKETSTREAM_SECRET_SERVICE_TEST=1`), through the app's own
+/// keyring store under a test service name.
+#[test]
+fn subsonic_password_in_the_real_keyring() {
+    if std::env::var("BUCKETSTREAM_SECRET_SERVICE_TEST").map_or(true, |v| v != "1") {
+        eprintln!("skipped: set BUCKETSTREAM_SECRET_SERVICE_TEST=1 under a Secret Service");
+        return;
+    }
+    use bucketstream_core::secret::SecretStore;
+    let store = bucketstream_keyring::KeyringStore::new("bucketstream-desktop-test");
+    store.forget("subsonic").expect("a clean entry");
+    let read = store.clone();
+    subsonic_and_dlna_from_the_window(store, move || {
+        read.load("subsonic")
+            .expect("keyring readable")
+            .map(|c| c.secret_access_key.expose().clone())
+    });
+}
+
+/// The window's player keeps resume positions on its in-process server: a cross-origin `PUT`
+/// from `tauri://localhost` after a CORS preflight that allows it, then read back.
+#[test]
+fn the_window_saves_resume_positions_on_its_server() {
+    let h = Harness::new(MemStore::new());
+    let items = h.ok("list_library", json!({}));
+    let id = items[0]["id"].as_str().expect("an item id").to_owned();
+    let base = h.ok("media_base", json!({}));
+    let base = base.as_str().expect("media base").to_owned();
+    let host = base.trim_start_matches("http://").to_owned();
+    let send = |request: String| {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&host).expect("connect");
+        stream.write_all(request.as_bytes()).expect("request");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("reply");
+        reply
+    };
+    let path = format!("/api/items/{id}/position");
+    let preflight = send(format!(
+        "OPTIONS {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: tauri://localhost\r\n\
+         Access-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: content-type\r\n\
+         Connection: close\r\n\r\n"
+    ));
+    let lower = preflight.to_ascii_lowercase();
+    assert!(lower.starts_with("http/1.1 204"), "{preflight}");
+    assert!(
+        lower
+            .lines()
+            .any(|l| l.starts_with("access-control-allow-methods:") && l.contains("put")),
+        "{preflight}"
+    );
+    let body = r#"{"position_ms": 4200}"#;
+    let put = send(format!(
+        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: tauri://localhost\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(put.starts_with("HTTP/1.1 200"), "{put}");
+    assert!(
+        put.to_ascii_lowercase()
+            .contains("access-control-allow-origin: tauri://localhost"),
+        "{put}"
+    );
+    let read = support::http_get(&base, &path);
+    let v: Value = serde_json::from_str(&read).expect("json");
+    assert_eq!(v["position_ms"], 4200, "{read}");
+}

@@ -4,8 +4,10 @@
 //! `tests/run.sh`, which starts Garage, Xvfb, a session bus with gnome-keyring, and
 //! tauri-driver, with a throwaway HOME). The app starts on the local sample folder; the test
 //! sees that library, opens the settings page, types the Garage bucket and key into the form,
-//! saves, and waits for the bucket's item to replace the samples. Every IPC and HTTP reply it
-//! sees is written to `BUCKETSTREAM_E2E_CAPTURE` for the leak grep that follows.
+//! saves, and waits for the bucket's item to replace the samples; then it turns the Subsonic API
+//! on (user and password typed into the settings view) and off again, signing in over `/rest`
+//! each time. Every IPC and HTTP reply it sees is written to `BUCKETSTREAM_E2E_CAPTURE` for the
+//! leak grep that follows.
 
 mod support;
 
@@ -319,4 +321,54 @@ fn window_plays_local_then_switches_to_the_bucket() {
     capture(&support::http_get(&base, "/api/videos"));
     capture(&support::http_get(&base, "/api/health"));
     capture(&d.invoke("lan_status", json!({})).to_string());
+
+    // Subsonic apps from the settings view: a password (containing the test secret, so the
+    // leak grep also covers it) turns /rest on; "Turn off" turns it off again.
+    let password = format!("{}-subsonic", s3.secret);
+    let enc: String = password.bytes().map(|b| format!("{b:02x}")).collect();
+    let ping = |base: &str| {
+        let body = support::http_get(
+            base,
+            &format!("/rest/ping?u=owner&p=enc:{enc}&v=1.16.1&c=e2e&f=json"),
+        );
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        v["subsonic-response"].clone()
+    };
+    assert_eq!(
+        ping(&base)["error"]["code"],
+        50,
+        "off until a password is set"
+    );
+    // The card sits below the LAN card: in view first, or WebKit calls it not interactable.
+    d.js(
+        "document.querySelector('#bs-apps').scrollIntoView({block: 'center'}); return true;",
+        json!([]),
+    );
+    d.type_into("#bs-subsonic-user", "owner");
+    d.type_into("#bs-subsonic-password", &password);
+    d.click("#bs-subsonic-on");
+    let on = d.wait_for("Subsonic on", |d| {
+        let v = d.js("const s = document.querySelector('#bs-subsonic-state'); return s.dataset.on === 'true' ? [s.textContent, document.querySelector('#bs-subsonic-password').value] : null;", json!([]));
+        v.as_array().cloned()
+    });
+    capture(&Value::Array(on.clone()).to_string());
+    assert_eq!(on[1], "", "the password field is cleared");
+    let base = d.invoke("media_base", json!({}));
+    let base = base["ok"].as_str().expect("media base").to_owned();
+    assert_eq!(
+        ping(&base)["status"],
+        "ok",
+        "signed in with the password set in the window"
+    );
+    d.click("#bs-subsonic-off");
+    d.wait_for("Subsonic off", |d| {
+        let v = d.js(
+            "return document.querySelector('#bs-subsonic-state').dataset.on === 'false' || null;",
+            json!([]),
+        );
+        v.as_bool()
+    });
+    let base = d.invoke("media_base", json!({}));
+    let base = base["ok"].as_str().expect("media base").to_owned();
+    assert_eq!(ping(&base)["error"]["code"], 50, "off again");
 }

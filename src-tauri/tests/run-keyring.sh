@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Keyring round trip against a real Secret Service: gnome-keyring-daemon under dbus-run-session,
+# Keyring round trip against a real Secret Service (and the desktop's Subsonic password through it): gnome-keyring-daemon under dbus-run-session,
 # with a throwaway HOME so no real keyring is touched. Exits non-zero on failure.
 #
 #   src-tauri/tests/run-keyring.sh        (from anywhere; needs Debian packages dbus, gnome-keyring)
@@ -16,6 +16,7 @@ export CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
 export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
 
 cargo test -p bucketstream-keyring --test secret_service --no-run
+cargo test -p bucketstream-desktop --test commands --no-run
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bs-keyring.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -27,6 +28,7 @@ XDG_RUNTIME_DIR="$tmp/run" BUCKETSTREAM_SECRET_SERVICE_TEST=1 \
   dbus-run-session -- sh -c '
     # An empty line (not an empty stdin) unlocks a new login keyring with an empty password.
     echo "" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    exec cargo test -p bucketstream-keyring --test secret_service -- --test-threads=1 --nocapture
+    cargo test -p bucketstream-keyring --test secret_service -- --test-threads=1 --nocapture &&
+    exec cargo test -p bucketstream-desktop --test commands subsonic_password_in_the_real_keyring -- --nocapture
   '
 echo "run-keyring.sh: Secret Service round trip passed"

@@ -195,8 +195,11 @@ start_server() {
 }
 
 say "starting bucketstream-server (bucket $BS_BUCKET)"
-start_server "$work/server.log" --bucket "$BS_BUCKET" --endpoint "$S3_ENDPOINT" \
-  --region "${AWS_REGION:-garage}" --refresh-secs 2
+# With the Subsonic API on: bookmarks.test.js makes bookmarks as a phone app would.
+export BS_SUBSONIC_USER=browser BS_SUBSONIC_PASSWORD="resume-$$"
+BUCKETSTREAM_SUBSONIC_PASSWORD="$BS_SUBSONIC_PASSWORD" \
+  start_server "$work/server.log" --bucket "$BS_BUCKET" --endpoint "$S3_ENDPOINT" \
+  --region "${AWS_REGION:-garage}" --refresh-secs 2 --subsonic-user "$BS_SUBSONIC_USER"
 port=$server_port
 # (No tag scan there: its 10,000 empty files hold none, and the scale test measures the list.)
 # perf.test.js measures the whole-list mode at 10,000 items, above the default paging threshold

@@ -1,4 +1,5 @@
-// Bucketstream desktop settings: S3 bucket (secret kept in the OS keyring), .env import, LAN sharing.
+// Bucketstream desktop settings: S3 bucket (secret kept in the OS keyring), .env import, LAN sharing,
+// and other apps: the Subsonic API's sign-in (password in the OS keyring) and the DLNA switch.
 //
 // Loaded only inside the Tauri app. The player calls `mount(sectionEl, api)`; the standalone
 // page desktop/index.html does the same. Every action is one Tauri command; errors arrive
@@ -254,6 +255,7 @@ export function mount(section, api) {
     }
     lanNote.hidden = !l.note;
     lanNote.textContent = l.note || '';
+    showApps(l);
   }
 
   applyLan.addEventListener('click', () => run(applyLan, async () => {
@@ -270,10 +272,61 @@ export function mount(section, api) {
     el('div', { class: 'bs-actions' }, applyLan),
     lanState, lanNote, urlList, qr);
 
+  // Other apps: Subsonic apps (on once a password is set; it lives in the OS keyring) and DLNA.
+  const subsonicUser = el('input', { id: 'bs-subsonic-user', autocomplete: 'off', spellcheck: 'false', placeholder: 'bucketstream' });
+  const subsonicPassword = el('input', { id: 'bs-subsonic-password', type: 'password', autocomplete: 'new-password' });
+  const subsonicOn = el('button', { type: 'button', id: 'bs-subsonic-on', text: 'Save and turn on' });
+  const subsonicOff = el('button', { type: 'button', id: 'bs-subsonic-off', text: 'Turn off' });
+  const subsonicState = el('p', { id: 'bs-subsonic-state' });
+  const dlnaToggle = el('input', { id: 'bs-dlna', type: 'checkbox' });
+  let userTouched = false;
+  subsonicUser.addEventListener('input', () => { userTouched = true; });
+
+  function showApps(l) {
+    subsonicState.textContent = l.subsonic_user
+      ? `Subsonic apps: on, as "${l.subsonic_user}" (at this computer's address, path /rest)`
+      : 'Subsonic apps: off (set a password to turn them on)';
+    subsonicState.dataset.on = String(Boolean(l.subsonic_user));
+    subsonicOff.disabled = !l.subsonic_user;
+    if (!userTouched && l.subsonic_user) subsonicUser.value = l.subsonic_user;
+    dlnaToggle.checked = Boolean(l.dlna);
+  }
+
+  subsonicOn.addEventListener('click', () => run(subsonicOn, async () => {
+    const user = subsonicUser.value.trim() || 'bucketstream';
+    const l = await invoke('set_subsonic', { user, password: subsonicPassword.value });
+    subsonicPassword.value = '';
+    userTouched = false;
+    showLan(l);
+    say(`Subsonic apps can sign in as "${user}". The password is in the OS keyring.`, 'ok', 'subsonic');
+    libraryChanged();
+  }));
+  subsonicOff.addEventListener('click', () => run(subsonicOff, async () => {
+    const l = await invoke('set_subsonic', { user: subsonicUser.value.trim() || 'bucketstream', password: null });
+    showLan(l);
+    say('Subsonic apps are off; the password was removed from the OS keyring.', 'ok', 'subsonic');
+    libraryChanged();
+  }));
+  dlnaToggle.addEventListener('change', () => run(dlnaToggle, async () => {
+    const l = await invoke('set_dlna', { enabled: dlnaToggle.checked });
+    showLan(l);
+    say(l.dlna ? 'DLNA is on: TVs on trusted networks can browse the library.' : 'DLNA is off.', 'ok', 'dlna');
+    libraryChanged();
+  }));
+  const appsCard = el('div', { class: 'bs-card', id: 'bs-apps' },
+    el('h3', { text: 'Apps on phones and TVs' }),
+    el('p', { text: 'Subsonic apps (DSub, Symfonium, Sublime Music…) sign in with this user name and password.' }),
+    field('User name', subsonicUser),
+    field('Password', subsonicPassword, 'Kept in the OS keyring, never shown again'),
+    el('div', { class: 'bs-actions' }, subsonicOn, subsonicOff),
+    subsonicState,
+    el('label', { class: 'bs-check' }, dlnaToggle,
+      el('span', { text: 'DLNA: let TVs and media players on trusted networks browse (no sign-in)' })));
+
   section.append(
     el('h2', { text: 'Library and sharing' }),
     status, keyringWarning, envWarning, message,
-    el('div', { class: 'bs-grid' }, form, el('div', {}, lanCard, importCard)));
+    el('div', { class: 'bs-grid' }, form, el('div', {}, lanCard, appsCard, importCard)));
 
   async function refreshLan() {
     try {

@@ -12,6 +12,8 @@
 //! - `POST /api/refresh`: lists the source now; answers like `/api/health`.
 //! - `POST /api/bucket`, `DELETE /api/items/{id}`, `POST /api/items/{id}/move`: the owner's
 //!   changes to the library ([`manage`]).
+//! - `GET|PUT|DELETE /api/items/{id}/position`: the item's resume position, the same row as its
+//!   Subsonic bookmark ([`positions`]).
 //! - `GET|HEAD /media/{id}`: the object, with byte ranges ([`media`]).
 //! - `GET /art/{hash}`: cover art and posters; `GET /api/albums`, `/api/albums/{id}`,
 //!   `/api/artists`, `/api/genres`: the grouped views ([`collection`]).
@@ -41,6 +43,7 @@ pub mod limits;
 pub mod manage;
 pub mod media;
 pub mod options;
+pub mod positions;
 pub mod subsonic;
 mod trim;
 mod ui;
@@ -159,6 +162,12 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/bucket", post(manage::create_bucket))
         .route("/api/items/{id}", delete(manage::delete_item))
         .route("/api/items/{id}/move", post(manage::move_item))
+        .route(
+            "/api/items/{id}/position",
+            get(positions::get_position)
+                .put(positions::put_position)
+                .delete(positions::delete_position),
+        )
         .route("/media/{id}", get(media::serve))
         .route("/art/{hash}", get(collection::art))
         .route("/api/albums", get(collection::albums))

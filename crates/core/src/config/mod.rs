@@ -13,6 +13,7 @@
 //! `config` depends on nothing of the LAN server: [`IpNet`] and [`Limits`] live here and the
 //! server imports them.
 
+pub mod apps;
 pub mod declare;
 pub mod file;
 pub mod lan;

@@ -325,10 +325,11 @@ fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {
         let h = resp.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         // PATCH, DELETE and the tus headers: the desktop window (`tauri://localhost`) uploads
-        // to `/api/uploads` with tus-js-client, which must read `Location` and `Upload-Offset`.
+        // to `/api/uploads` with tus-js-client, which must read `Location` and `Upload-Offset`;
+        // PUT: it saves resume positions (`/api/items/{id}/position`).
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, HEAD, POST, PATCH, DELETE"),
+            HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE"),
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,

@@ -10,6 +10,7 @@
 
 mod browse;
 mod map;
+mod rating;
 mod user;
 
 use std::net::{IpAddr, SocketAddr};
@@ -230,7 +231,10 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
             .ok_or_else(|| SubsonicError::not_found("song"))?,
         "getGenres" => browse::genres(&ctx),
         "getAlbumList2"
-            if matches!(params.get("type"), Some("frequent" | "recent" | "starred")) =>
+            if matches!(
+                params.get("type"),
+                Some("frequent" | "recent" | "starred" | "highest")
+            ) =>
         {
             return user_method(state, name, params, snap.clone(), views.clone()).await
         }
@@ -250,8 +254,9 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
 }
 
 /// The methods that read or write the listener's data in the library database.
-const USER_METHODS: [&str; 12] = [
+const USER_METHODS: [&str; 13] = [
     "scrobble",
+    "setRating",
     "star",
     "unstar",
     "getStarred2",
@@ -309,6 +314,10 @@ async fn user_method(
             "getBookmarks" => user::bookmarks(&ctx).map(Some),
             "createBookmark" => user::bookmark(&ctx, &params, true),
             "deleteBookmark" => user::bookmark(&ctx, &params, false),
+            "setRating" => rating::set_rating(&ctx, &params),
+            "getAlbumList2" if params.get("type") == Some("highest") => {
+                rating::highest(&ctx, &params).map(Some)
+            }
             "getAlbumList2" => {
                 let kind = params.get("type").unwrap_or_default().to_owned();
                 user::album_list_by_use(&ctx, &kind, &params).map(Some)

@@ -16,13 +16,14 @@ use bucketstream_subsonic::{Code, Node, Params, SubsonicError};
 use super::map;
 
 /// Now, in ms since the Unix epoch.
-fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn db_error(e: impl std::fmt::Display) -> SubsonicError {
+/// A database failure as Subsonic's error 0.
+pub(super) fn db_error(e: impl std::fmt::Display) -> SubsonicError {
     SubsonicError::new(Code::Generic, format!("library database: {e}"))
 }
 

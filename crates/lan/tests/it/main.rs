@@ -10,6 +10,7 @@
 //! [`cluster_failover`]) share a three-node cluster: `$BUCKETSTREAM_TEST_GARAGE_CLUSTER`, or
 //! one under `target/garage-cluster-test`.
 
+mod apps_wire;
 mod byteproxy;
 mod cache;
 mod cache_dir;
@@ -30,6 +31,7 @@ mod local_races;
 mod manage;
 mod paging;
 mod paths;
+mod positions;
 mod proxy;
 mod s3;
 mod s3_list;

@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
 pub use records::Record;
-pub use user::{Bookmark, Playlist, PlaylistEdit, Plays, StarKind};
+pub use user::{Bookmark, Playlist, PlaylistEdit, Plays, StarKind, MAX_RATING};
 
 use crate::art::ArtError;
 

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/001_init.sql"),
     include_str!("sql/002_listing_ids.sql"),
     include_str!("sql/003_user.sql"),
+    include_str!("sql/004_ratings.sql"),
 ];
 
 /// The schema version this build writes (the number of migrations).

@@ -1,21 +1,23 @@
 //! What the listener did, kept in the library database: play counts, stars and bookmarks
-//! (here) and playlists ([`playlists`]). The Subsonic API and the player read and write the
+//! (here), playlists ([`playlists`]) and ratings ([`ratings`]). The Subsonic API and the player read and write the
 //! same rows, so a song starred on a phone is starred in the desktop window.
 //!
 //! Items are named by their key in a source (the identity item ids are made from). Albums and
 //! artists are named by their view ids, which are stable across restarts and re-scans.
 
 mod playlists;
+mod ratings;
 
 use std::collections::HashMap;
 
 use rusqlite::{params, OptionalExtension};
 
 pub use playlists::{Playlist, PlaylistEdit};
+pub use ratings::MAX_RATING;
 
 use super::{ensure_source, get_u64, source_id, sql_u64, Db, DbError};
 
-/// What a star is on.
+/// What a star or a rating is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StarKind {
     /// A song or video, by key.
@@ -188,6 +190,32 @@ impl Db {
         })
     }
 
+    /// Moves the resume position of `key` (the player's bookmark): made when missing, its
+    /// comment (set through Subsonic) kept when there is one. The player and Subsonic's
+    /// `createBookmark` write the same row, so a position saved in one is where the other resumes.
+    pub fn set_position(
+        &self,
+        source: &str,
+        key: &str,
+        position_ms: u64,
+        at_ms: u64,
+    ) -> Result<Bookmark, DbError> {
+        self.with(|conn| {
+            let sid = ensure_source(conn, source)?;
+            conn.prepare_cached(
+                "INSERT INTO bookmarks (source_id, key, position_ms, comment, created_ms, changed_ms) \
+                 VALUES (?1, ?2, ?3, NULL, ?4, ?4) ON CONFLICT (source_id, key) DO UPDATE SET \
+                 position_ms = excluded.position_ms, changed_ms = excluded.changed_ms \
+                 RETURNING key, position_ms, comment, created_ms, changed_ms",
+            )?
+            .query_row(
+                params![sid, key, sql_u64(position_ms), sql_u64(at_ms)],
+                bookmark_row,
+            )
+            .map_err(DbError::from)
+        })
+    }
+
     /// Deletes the bookmark of `key`; whether there was one.
     pub fn delete_bookmark(&self, source: &str, key: &str) -> Result<bool, DbError> {
         self.with(|conn| {
@@ -220,18 +248,21 @@ impl Db {
                 "SELECT key, position_ms, comment, created_ms, changed_ms FROM bookmarks \
                  WHERE source_id = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY changed_ms DESC, key",
             )?;
-            let rows = stmt.query_map(params![sid, key], |row| {
-                Ok(Bookmark {
-                    key: row.get(0)?,
-                    position_ms: get_u64(row, 1)?,
-                    comment: row.get(2)?,
-                    created_ms: get_u64(row, 3)?,
-                    changed_ms: get_u64(row, 4)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![sid, key], bookmark_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
     }
+}
+
+/// A bookmark from a row of (key, position_ms, comment, created_ms, changed_ms).
+fn bookmark_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Bookmark> {
+    Ok(Bookmark {
+        key: row.get(0)?,
+        position_ms: get_u64(row, 1)?,
+        comment: row.get(2)?,
+        created_ms: get_u64(row, 3)?,
+        changed_ms: get_u64(row, 4)?,
+    })
 }
 
 /// Whether a row exists for `sql` with `args` (shared by the playlist checks).

@@ -125,3 +125,63 @@ fn playlists_round_trip() {
     assert!(db.playlist(SRC, id).expect("get").is_none());
     assert!(db.playlist(SRC, other).expect("get").is_some());
 }
+
+#[test]
+fn the_player_moves_a_position_and_keeps_a_subsonic_comment() {
+    let (_dir, db) = open();
+    let made = db.set_position(SRC, "talk.mp3", 5_000, 10).expect("made");
+    assert_eq!(
+        (
+            made.position_ms,
+            made.comment,
+            made.created_ms,
+            made.changed_ms
+        ),
+        (5_000, None, 10, 10)
+    );
+    db.set_bookmark(SRC, "talk.mp3", 7_000, Some("chapter 2"), 20)
+        .expect("through Subsonic");
+    let moved = db.set_position(SRC, "talk.mp3", 9_000, 30).expect("moved");
+    assert_eq!(
+        (
+            moved.position_ms,
+            moved.comment.as_deref(),
+            moved.created_ms,
+            moved.changed_ms
+        ),
+        (9_000, Some("chapter 2"), 10, 30)
+    );
+    assert_eq!(db.bookmark(SRC, "talk.mp3").expect("get"), Some(moved));
+    assert_eq!(db.bookmarks("/other").expect("list"), []);
+}
+
+#[test]
+fn ratings_set_move_and_go() {
+    let (dir, db) = open();
+    db.set_rating(SRC, StarKind::Album, "al-1", 4, 10)
+        .expect("rate");
+    db.set_rating(SRC, StarKind::Album, "al-1", 5, 20)
+        .expect("rerate");
+    db.set_rating(SRC, StarKind::Item, "a.mp3", 2, 30)
+        .expect("rate");
+    db.set_rating(SRC, StarKind::Artist, "never", 0, 30)
+        .expect("remove nothing");
+    assert!(
+        db.set_rating(SRC, StarKind::Item, "a.mp3", 6, 40).is_err(),
+        "the table refuses 6"
+    );
+    drop(db);
+    let db = Db::open(&dir.path().join("library.db")).expect("reopen");
+    let ratings = db.ratings(SRC).expect("ratings");
+    assert_eq!(ratings.len(), 2);
+    assert_eq!(ratings[&(StarKind::Album, "al-1".into())], 5);
+    assert_eq!(
+        ratings[&(StarKind::Item, "a.mp3".into())],
+        2,
+        "6 left it as it was"
+    );
+    db.set_rating(SRC, StarKind::Album, "al-1", 0, 50)
+        .expect("remove");
+    assert_eq!(db.ratings(SRC).expect("ratings").len(), 1);
+    assert!(db.ratings("/other").expect("ratings").is_empty());
+}

@@ -1,0 +1,134 @@
+//! Ratings through Subsonic: `setRating` (1 to 5 on a song, an album or an artist; 0 removes
+//! it) and `getAlbumList2?type=highest` (rated albums, best first), kept in the library
+//! database like the stars ([`bucketstream_library::db::Db::set_rating`]).
+
+use std::collections::HashMap;
+
+use bucketstream_library::db::{StarKind, MAX_RATING};
+use bucketstream_library::views;
+use bucketstream_subsonic::{Node, Params, SubsonicError};
+
+use super::map;
+use super::user::{db_error, now_ms, UserCtx};
+
+/// `setRating`: `id` (a song, album or artist id) and `rating` (0 to 5).
+pub fn set_rating(ctx: &UserCtx<'_>, params: &Params) -> Result<Option<Node>, SubsonicError> {
+    let id = params.required("id")?;
+    params.required("rating")?;
+    let rating = params.number("rating", 0, u64::from(MAX_RATING))?;
+    let rating = u8::try_from(rating).unwrap_or(MAX_RATING);
+    let (kind, target) = if let Some(item) = ctx.snap.get(id) {
+        (StarKind::Item, item.key.clone())
+    } else if ctx.albums.iter().any(|a| a.id == id) {
+        (StarKind::Album, id.to_owned())
+    } else if ctx.artists.iter().any(|a| a.id == id) {
+        (StarKind::Artist, id.to_owned())
+    } else {
+        return Err(SubsonicError::not_found(&format!(
+            "song, album or artist {id:?}"
+        )));
+    };
+    ctx.db
+        .set_rating(ctx.source, kind, &target, rating, now_ms())
+        .map_err(db_error)?;
+    Ok(None)
+}
+
+/// The order of `highest`: rating (highest first), then plays of the album's songs (most
+/// first), then name.
+pub fn highest_order<'a>(
+    albums: &'a [views::Album],
+    ratings: &HashMap<String, u8>,
+    plays: &HashMap<String, u64>,
+) -> Vec<(&'a views::Album, u8)> {
+    let mut rated: Vec<(&views::Album, u8)> = albums
+        .iter()
+        .filter_map(|a| ratings.get(&a.id).map(|r| (a, *r)))
+        .collect();
+    rated.sort_by(|(a, ra), (b, rb)| {
+        rb.cmp(ra)
+            .then_with(|| plays.get(&b.id).cmp(&plays.get(&a.id)))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    rated
+}
+
+/// `getAlbumList2?type=highest`: albums rated through `setRating`, best first (ties: the more
+/// played first), each with its `userRating`; unrated albums are not listed. Paged by `size`
+/// and `offset`.
+pub fn highest(ctx: &UserCtx<'_>, params: &Params) -> Result<Node, SubsonicError> {
+    let size = usize::try_from(params.number("size", 10, super::browse::MAX_PAGE)?).unwrap_or(0);
+    let offset = usize::try_from(params.number("offset", 0, u64::from(u32::MAX))?).unwrap_or(0);
+    let ratings: HashMap<String, u8> = ctx
+        .db
+        .ratings(ctx.source)
+        .map_err(db_error)?
+        .into_iter()
+        .filter(|((kind, _), _)| *kind == StarKind::Album)
+        .map(|((_, id), r)| (id, r))
+        .collect();
+    let mut plays: HashMap<String, u64> = HashMap::new();
+    for (key, p) in ctx.db.plays(ctx.source).map_err(db_error)? {
+        if let Some(album) = ctx.snap.by_key(&key).and_then(|i| views::album_id_of(i)) {
+            *plays.entry(album).or_insert(0) += p.count;
+        }
+    }
+    let page = highest_order(ctx.albums, &ratings, &plays)
+        .into_iter()
+        .skip(offset)
+        .take(size)
+        .map(|(a, r)| map::album(a).node().attr("userRating", u32::from(r)))
+        .collect();
+    Ok(Node::new("albumList2").list("album", page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn album(id: &str, name: &str) -> views::Album {
+        views::Album {
+            id: id.into(),
+            name: name.into(),
+            artist: "A".into(),
+            artist_id: "a".into(),
+            year: None,
+            track_count: 1,
+            duration_ms: None,
+            art: None,
+        }
+    }
+
+    #[test]
+    fn highest_is_by_rating_then_plays_then_name_and_leaves_out_the_unrated() {
+        let albums = [
+            album("1", "Blue"),
+            album("2", "Abbey Road"),
+            album("3", "Kind of Blue"),
+            album("4", "Unrated"),
+            album("5", "Also four"),
+        ];
+        let ratings: HashMap<String, u8> = [("1", 4), ("2", 4), ("3", 5), ("5", 4)]
+            .into_iter()
+            .map(|(id, r)| (id.to_owned(), r))
+            .collect();
+        let plays: HashMap<String, u64> = [("1", 7), ("4", 100)]
+            .into_iter()
+            .map(|(id, n)| (id.to_owned(), n))
+            .collect();
+        let order: Vec<(&str, u8)> = highest_order(&albums, &ratings, &plays)
+            .into_iter()
+            .map(|(a, r)| (a.name.as_str(), r))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("Kind of Blue", 5),
+                ("Blue", 4),
+                ("Abbey Road", 4),
+                ("Also four", 4)
+            ]
+        );
+        assert!(highest_order(&albums, &HashMap::new(), &plays).is_empty());
+    }
+}
