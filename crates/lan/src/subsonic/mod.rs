@@ -68,7 +68,7 @@ async fn render_reply(
 ) -> Response {
     let body = match reply {
         Ok(Reply::Media(id)) => {
-            return super::media::serve(State(state), Path(id), method, headers).await;
+            return super::media::serve(State(state), Path(id), method, None, headers).await;
         }
         Ok(Reply::Art(hash, size)) => {
             return super::collection::art_with_size(state, hash, size, headers).await;
