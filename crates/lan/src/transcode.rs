@@ -21,7 +21,9 @@ use bucketstream_core::config::TranscodeConfig;
 use bucketstream_core::error::{Error, ErrorCode};
 use bucketstream_core::media::Kind;
 use bucketstream_core::wire::ErrorBody;
-use bucketstream_transcode::ffmpeg::{self, Input, Manager, Output, Request, TranscodeError};
+use bucketstream_transcode::ffmpeg::{
+    self, Input, Manager, Output, Request, Served, TranscodeError,
+};
 
 /// Seconds a client is told to wait when every transcode slot is taken.
 pub const RETRY_AFTER_SECS: u64 = 5;
@@ -153,6 +155,13 @@ fn render(answer: Answer) -> Response {
             if let Ok(v) = HeaderValue::from_str(&start) {
                 h.insert("x-start", v);
             }
+            // How it was had: a new ffmpeg, one another client started, or the cache.
+            let how = match out.source {
+                Served::Started => "started",
+                Served::Joined => "joined",
+                Served::Cached => "cached",
+            };
+            h.insert("x-transcode", HeaderValue::from_static(how));
             resp
         }
     }
