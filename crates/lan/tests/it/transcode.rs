@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bucketstream_core::config::{CacheConfig, Config, LibraryConfig, SourceConfig};
+use bucketstream_core::config::{CacheConfig, Config, LanConfig, LibraryConfig, SourceConfig};
 use bucketstream_core::Library;
 use bucketstream_lan::{self as server, LanOptions, ServerState};
 use futures_util::StreamExt;
@@ -124,12 +124,17 @@ impl Srv {
         let library = Library::with_client_refresh_interval(config, Duration::ZERO)
             .await
             .expect("library");
-        let mut options = LanOptions::default();
         // Not even loopback is trusted: ffmpeg must come in with the internal token.
-        options.trusted_networks = Vec::new();
-        options.transcode.cache_dir = Some(tmp.path().join("transcode"));
-        options.transcode.max_concurrent = 4;
-        options.shutdown_grace = Duration::from_secs(1);
+        let mut lan = LanConfig {
+            trusted_networks: Vec::new(),
+            ..LanConfig::default()
+        };
+        lan.transcode.cache_dir = Some(tmp.path().join("transcode"));
+        lan.transcode.max_concurrent = 4;
+        let mut options = LanOptions {
+            shutdown_grace: Duration::from_secs(1),
+            ..LanOptions::from_config(lan)
+        };
         tweak(&mut options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -216,7 +216,9 @@ mod tests {
     #[test]
     fn modes_give_their_codecs() {
         let url = "http://127.0.0.1:1/media/abc";
-        let cases: &[(Profile, &[&[&str]], &[&str])] = &[
+        /// A profile, argument runs it must have, and arguments it must not.
+        type Case<'a> = (Profile, &'a [&'a [&'a str]], &'a [&'a str]);
+        let cases: &[Case] = &[
             (
                 profile(Mode::Remux, 0, None),
                 &[&["-c", "copy"]],

@@ -130,7 +130,9 @@ mod tests {
     #[test]
     fn bad_queries_say_why() {
         let long = "x".repeat(65);
-        let cases: &[(&[(&str, &str)], bool, &str)] = &[
+        /// A query, whether the item is audio, and a word the refusal names.
+        type Case<'a> = (&'a [(&'a str, &'a str)], bool, &'a str);
+        let cases: &[Case] = &[
             (&[("mode", "hls")], false, "mode"),
             (&[("mode", "full"), ("mode", "full")], false, "twice"),
             (&[("start", "-1")], false, "start"),
