@@ -8,8 +8,8 @@
 //! `.part` file into an entry ([`cache`]); a client of a run that fails sees its stream cut,
 //! never a short output passed off as whole.
 //!
-//! Resources: at most [`Settings::max_concurrent`] ffmpeg processes ([`TranscodeError::Busy`]
-//! beyond), each niced and in its own process group, killed when its last client leaves, when
+//! Resources: at most [`Settings::max_concurrent`] ffmpeg processes (a new one waits up to
+//! [`QUEUE_WAIT`] for a slot, then [`TranscodeError::Busy`]), each niced and in its own process group, killed when its last client leaves, when
 //! the same session asks for another stream (a seek elsewhere), or at [`Manager::stop_all`].
 
 pub mod args;
@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 pub use args::{AudioCodec, Input, Mode, Profile};
 pub use tail::Tail;
@@ -101,6 +101,16 @@ pub enum Served {
     Cached,
 }
 
+/// What one look under the lock found.
+enum Step {
+    /// A finished entry.
+    Cached(Output),
+    /// A run to read, and how it was had.
+    Read(Arc<Job>, std::fs::File, Served),
+    /// No slot free: wait for one.
+    Wait,
+}
+
 /// A finished entry.
 #[derive(Debug, Clone)]
 struct Done {
@@ -147,6 +157,9 @@ impl Inner {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+/// How long a stream waits for a free slot before [`TranscodeError::Busy`].
+pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Sessions remembered at most (older ones are forgotten, their streams left running).
 const MAX_SESSIONS: usize = 4096;
@@ -200,62 +213,22 @@ impl Manager {
     /// a run in progress, or from a new ffmpeg.
     pub async fn open(&self, req: Request) -> Result<Output, TranscodeError> {
         let name = cache::entry_name(&req.id, req.etag.as_deref(), &req.profile);
-        let abort = req.session.as_ref().map(|s| self.session(s));
-        let dir = &self.inner.settings.cache_dir;
-        let (job, file, source) = {
-            let mut st = self.inner.lock();
-            st.clock += 1;
-            let clock = st.clock;
-            if let Some(done) = st.done.get_mut(&name) {
-                done.used = clock;
-                let done = done.clone();
-                match std::fs::File::open(dir.join(cache::entry_file(&name))) {
-                    Ok(file) => {
-                        let body = Tail::finished(file, done.size, abort);
-                        return Ok(Output {
-                            start_ms: done.start_ms,
-                            content_type: done.content_type,
-                            source: Served::Cached,
-                            body,
-                        });
-                    }
-                    // Deleted behind our back: make it again.
-                    Err(_) => {
-                        st.done.remove(&name);
+        let mut abort = req.session.as_ref().map(|s| self.session(s));
+        let mut permit: Option<OwnedSemaphorePermit> = None;
+        let (job, file, source) = loop {
+            match self.step(&name, &req, &mut abort, &mut permit)? {
+                Step::Cached(out) => return Ok(out),
+                Step::Read(job, file, source) => break (job, file, source),
+                Step::Wait => {
+                    // Queue briefly: a run whose client just left or sought elsewhere gives
+                    // its slot back within moments. Then look again: another client may
+                    // have started the same run meanwhile.
+                    let wait = self.inner.permits.clone().acquire_owned();
+                    match tokio::time::timeout(QUEUE_WAIT, wait).await {
+                        Ok(Ok(p)) => permit = Some(p),
+                        _ => return Err(TranscodeError::Busy(self.inner.settings.max_concurrent)),
                     }
                 }
-            }
-            if let Some(job) = st.running.get(&name).cloned() {
-                let file = std::fs::File::open(dir.join(&job.part))?;
-                job.join();
-                (job, file, Served::Joined)
-            } else {
-                let permit = self
-                    .inner
-                    .permits
-                    .clone()
-                    .try_acquire_owned()
-                    .map_err(|_| TranscodeError::Busy(self.inner.settings.max_concurrent))?;
-                let run = self.inner.runs.fetch_add(1, Ordering::Relaxed);
-                let part = cache::part_file(&name, run);
-                let writer = std::fs::File::create(dir.join(&part))?;
-                let file = std::fs::File::open(dir.join(&part))?;
-                let content_type = args::content_type(&req.input, &req.profile);
-                let job = Arc::new(Job::new(name.clone(), part, content_type));
-                let child = match job::spawn(&self.inner.settings.ffmpeg, &req) {
-                    Ok(child) => child,
-                    Err(err) => {
-                        let _ = std::fs::remove_file(dir.join(&job.part));
-                        return Err(err);
-                    }
-                };
-                st.running.insert(name.clone(), job.clone());
-                let inner = self.inner.clone();
-                let (job2, start_ms) = (job.clone(), req.profile.start_ms);
-                tokio::spawn(async move {
-                    job::run(inner, job2, child, writer, start_ms, permit).await;
-                });
-                (job, file, Served::Started)
             }
         };
         // From here the reader is counted: dropping `body` (an error below, or the client
@@ -285,6 +258,72 @@ impl Manager {
             source,
             body,
         })
+    }
+
+    /// One look at the cache and the runs under the lock: a cached entry, a run to read
+    /// (joined, or started with a slot), or [`Step::Wait`] for a slot.
+    fn step(
+        &self,
+        name: &str,
+        req: &Request,
+        abort: &mut Option<watch::Receiver<bool>>,
+        permit: &mut Option<OwnedSemaphorePermit>,
+    ) -> Result<Step, TranscodeError> {
+        let dir = &self.inner.settings.cache_dir;
+        let mut st = self.inner.lock();
+        st.clock += 1;
+        let clock = st.clock;
+        if let Some(done) = st.done.get_mut(name) {
+            done.used = clock;
+            let done = done.clone();
+            match std::fs::File::open(dir.join(cache::entry_file(name))) {
+                Ok(file) => {
+                    let body = Tail::finished(file, done.size, abort.take());
+                    return Ok(Step::Cached(Output {
+                        start_ms: done.start_ms,
+                        content_type: done.content_type,
+                        source: Served::Cached,
+                        body,
+                    }));
+                }
+                // Deleted behind our back: make it again.
+                Err(_) => {
+                    st.done.remove(name);
+                }
+            }
+        }
+        if let Some(job) = st.running.get(name).cloned() {
+            let file = std::fs::File::open(dir.join(&job.part))?;
+            job.join();
+            return Ok(Step::Read(job, file, Served::Joined));
+        } else {
+            let Some(permit) = permit
+                .take()
+                .or_else(|| self.inner.permits.clone().try_acquire_owned().ok())
+            else {
+                return Ok(Step::Wait);
+            };
+            let run = self.inner.runs.fetch_add(1, Ordering::Relaxed);
+            let part = cache::part_file(name, run);
+            let writer = std::fs::File::create(dir.join(&part))?;
+            let file = std::fs::File::open(dir.join(&part))?;
+            let content_type = args::content_type(&req.input, &req.profile);
+            let job = Arc::new(Job::new(name.to_owned(), part, content_type));
+            let child = match job::spawn(&self.inner.settings.ffmpeg, req) {
+                Ok(child) => child,
+                Err(err) => {
+                    let _ = std::fs::remove_file(dir.join(&job.part));
+                    return Err(err);
+                }
+            };
+            st.running.insert(name.to_owned(), job.clone());
+            let inner = self.inner.clone();
+            let (job2, start_ms) = (job.clone(), req.profile.start_ms);
+            tokio::spawn(async move {
+                job::run(inner, job2, child, writer, start_ms, permit).await;
+            });
+            Ok(Step::Read(job, file, Served::Started))
+        }
     }
 
     /// Kills every ffmpeg now (the server is stopping); their clients' streams are cut.
