@@ -65,13 +65,24 @@ pub async fn serve(
     Path(id): Path<String>,
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    render(decide(&state, &id, params).await)
+    let pairs = params.map(|Query(p)| p).map_err(|r| r.body_text());
+    stream(&state, &id, pairs).await
+}
+
+/// Item `id` with the query `pairs` (or why the query was unreadable): what `/transcode`
+/// answers, and Subsonic's `stream?maxBitRate=` too.
+pub async fn stream(
+    state: &ServerState,
+    id: &str,
+    pairs: Result<Vec<(String, String)>, String>,
+) -> Response {
+    render(decide(state, id, pairs).await)
 }
 
 async fn decide(
     state: &ServerState,
     id: &str,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    pairs: Result<Vec<(String, String)>, String>,
 ) -> Answer {
     let refused = |code, message: String| Answer::Refused(ErrorBody::new(code, message), None);
     if !looks_like_id(id) {
@@ -82,10 +93,7 @@ async fn decide(
         return Answer::Refused(ErrorBody::from(&Error::NotFound), None);
     };
     let audio_item = item.kind == Kind::Audio;
-    let asked = match params {
-        Ok(Query(pairs)) => ffmpeg::query::parse(&pairs, audio_item),
-        Err(rejection) => Err(rejection.body_text()),
-    };
+    let asked = pairs.and_then(|pairs| ffmpeg::query::parse(&pairs, audio_item));
     let asked = match asked {
         Ok(asked) => asked,
         Err(why) => return refused(ErrorCode::BadQuery, why),

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bucketstream_core::config::{CacheConfig, Config, LanConfig, LibraryConfig, SourceConfig};
+use bucketstream_core::config::{
+    CacheConfig, Config, LanConfig, LibraryConfig, SourceConfig, SubsonicAccount,
+};
+use bucketstream_core::secret::Sensitive;
 use bucketstream_core::Library;
 use bucketstream_lan::{self as server, LanOptions, ServerState};
 use futures_util::StreamExt;
@@ -499,4 +502,45 @@ async fn missing_ffmpeg_bad_queries_and_bad_sources_are_clear_errors() {
         (status, _) => assert_eq!(status, 422),
     }
     assert_eq!(srv.ffmpegs(), 0);
+}
+
+#[tokio::test]
+async fn subsonic_stream_below_the_bitrate_is_transcoded_raw_is_not() {
+    let srv = Srv::start(|o| {
+        o.subsonic = Some(SubsonicAccount {
+            user: "ann".into(),
+            password: Sensitive::new("pw".into()),
+            api_key: None,
+        });
+    })
+    .await;
+    let id = srv.id("song.wma").await;
+    let rest = |q: &str| {
+        reqwest::Client::new()
+            .get(format!(
+                "http://{}/rest/stream.view?u=ann&p=pw&v=1.16.1&c=t&id={id}{q}",
+                srv.addr
+            ))
+            .send()
+    };
+    let resp = rest("&maxBitRate=64").await.expect("stream");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "content-type"), "audio/mp4");
+    let (codecs, duration) = probe(&resp.bytes().await.expect("body"));
+    assert_eq!(codecs, ["aac"]);
+    assert!((duration - SECS).abs() < 0.6, "{duration}");
+    let resp = rest("&maxBitRate=64&format=opus").await.expect("stream");
+    assert_eq!(header(&resp, "content-type"), "audio/webm");
+    let (codecs, _) = probe(&resp.bytes().await.expect("body"));
+    assert_eq!(codecs, ["opus"]);
+    for q in ["&maxBitRate=64&format=raw", "", "&maxBitRate=0"] {
+        let resp = rest(q).await.expect("stream");
+        assert_eq!(header(&resp, "content-type"), "audio/x-ms-wma", "{q}");
+        let raw = std::fs::read(fixtures().join("song.wma")).expect("fixture");
+        assert_eq!(
+            resp.bytes().await.expect("body"),
+            raw,
+            "{q}: the bytes as they are"
+        );
+    }
 }
