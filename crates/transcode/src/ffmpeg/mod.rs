@@ -296,34 +296,33 @@ impl Manager {
             let file = std::fs::File::open(dir.join(&job.part))?;
             job.join();
             return Ok(Step::Read(job, file, Served::Joined));
-        } else {
-            let Some(permit) = permit
-                .take()
-                .or_else(|| self.inner.permits.clone().try_acquire_owned().ok())
-            else {
-                return Ok(Step::Wait);
-            };
-            let run = self.inner.runs.fetch_add(1, Ordering::Relaxed);
-            let part = cache::part_file(name, run);
-            let writer = std::fs::File::create(dir.join(&part))?;
-            let file = std::fs::File::open(dir.join(&part))?;
-            let content_type = args::content_type(&req.input, &req.profile);
-            let job = Arc::new(Job::new(name.to_owned(), part, content_type));
-            let child = match job::spawn(&self.inner.settings.ffmpeg, req) {
-                Ok(child) => child,
-                Err(err) => {
-                    let _ = std::fs::remove_file(dir.join(&job.part));
-                    return Err(err);
-                }
-            };
-            st.running.insert(name.to_owned(), job.clone());
-            let inner = self.inner.clone();
-            let (job2, start_ms) = (job.clone(), req.profile.start_ms);
-            tokio::spawn(async move {
-                job::run(inner, job2, child, writer, start_ms, permit).await;
-            });
-            Ok(Step::Read(job, file, Served::Started))
         }
+        let Some(permit) = permit
+            .take()
+            .or_else(|| self.inner.permits.clone().try_acquire_owned().ok())
+        else {
+            return Ok(Step::Wait);
+        };
+        let run = self.inner.runs.fetch_add(1, Ordering::Relaxed);
+        let part = cache::part_file(name, run);
+        let writer = std::fs::File::create(dir.join(&part))?;
+        let file = std::fs::File::open(dir.join(&part))?;
+        let content_type = args::content_type(&req.input, &req.profile);
+        let job = Arc::new(Job::new(name.to_owned(), part, content_type));
+        let child = match job::spawn(&self.inner.settings.ffmpeg, req) {
+            Ok(child) => child,
+            Err(err) => {
+                let _ = std::fs::remove_file(dir.join(&job.part));
+                return Err(err);
+            }
+        };
+        st.running.insert(name.to_owned(), job.clone());
+        let inner = self.inner.clone();
+        let (job2, start_ms) = (job.clone(), req.profile.start_ms);
+        tokio::spawn(async move {
+            job::run(inner, job2, child, writer, start_ms, permit).await;
+        });
+        Ok(Step::Read(job, file, Served::Started))
     }
 
     /// Kills every ffmpeg now (the server is stopping); their clients' streams are cut.
