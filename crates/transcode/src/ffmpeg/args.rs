@@ -85,7 +85,7 @@ pub const DEFAULT_AUDIO_KBPS: u32 = 192;
 pub const AUDIO_KBPS: (u32, u32) = (16, 512);
 /// Seconds between forced keyframes in a full transcode: each starts a fragment, so this is
 /// about the longest a player waits for its first bytes after ffmpeg starts encoding.
-pub const KEYFRAME_SECS: u32 = 2;
+pub const KEYFRAME_SECS: u32 = 1;
 /// How long ffmpeg waits for a read of the source before it gives up, microseconds.
 pub const READ_TIMEOUT_US: u64 = 20_000_000;
 

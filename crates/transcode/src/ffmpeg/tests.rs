@@ -141,25 +141,10 @@ async fn bound_missing_tool_and_bad_input_are_errors() {
         Some(TranscodeError::Failed(why)) => assert!(!why.is_empty()),
         other => panic!("{other:?}"),
     }
-    // The failed run gave its slot back; a held stream takes it.
-    let held = m.open(request(&url, Mode::Full, 0)).await.expect("held");
-    let busy = m.open(request(&url, Mode::Full, 1000)).await.err();
-    if held.source == Served::Started && m.running() == 1 {
-        assert!(matches!(busy, Some(TranscodeError::Busy(1))), "{busy:?}");
-    }
-    drop(held);
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("cache"))
-        .expect("dir")
-        .flatten()
-        .map(|e| e.file_name())
-        .filter(|n| n.to_string_lossy().ends_with(".part"))
-        .collect();
-    // Parts of stopped runs are deleted by their task; give it a moment.
-    for _ in 0..100 {
-        if m.running() == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let _ = leftovers;
+    // The failed run gave its slot back (the bound is 1): the next stream starts.
+    let next = m
+        .open(request(&url, Mode::Remux, 0))
+        .await
+        .expect("a slot is free");
+    assert_eq!(next.source, Served::Started);
 }
