@@ -443,6 +443,9 @@ export class Player {
     } catch {
       if (err.code === 2) why = 'The connection to the server was lost while loading it.';
     }
+    // The element's error says nothing of why: the server's answer does (learnStart may not
+    // have had it yet).
+    if (this.streaming() && !this.streamError) await this.learnStart(item, transcodePath(item, this.path.mode, this.asked, null), this.asked);
     const stream = this.streaming() && this.streamError;
     if (stream) why = ERROR_HELP[stream.code] ? ERROR_HELP[stream.code].join(': ') : `It could not be converted here: ${stream.message}`;
     if (item !== this.item) return;

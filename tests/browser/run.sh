@@ -229,10 +229,14 @@ start_server "$work/server-bad.log" --bucket "no-such-bucket-$$" --endpoint "$S3
 bad_port=$server_port
 start_server "$work/server-tx.log" --media-dir "$tx" --refresh-secs 3600
 tx_port=$server_port
+# The same folder on a host without ffmpeg: the player says so and offers the download.
+start_server "$work/server-noff.log" --media-dir "$tx" --refresh-secs 3600 --no-scan --ffmpeg /nonexistent/ffmpeg
+noff_port=$server_port
 fixture_count=$(find "$fx" -type f | wc -l)
 wait_health "http://127.0.0.1:$port" "$fixture_count"
 wait_health "http://127.0.0.1:$big_port" 10000
 wait_health "http://127.0.0.1:$tx_port" 6
+wait_health "http://127.0.0.1:$noff_port" 6
 
 export BS_URL="http://127.0.0.1:$port"
 export BS_BIG_URL="http://127.0.0.1:$big_port"
@@ -240,6 +244,7 @@ export BS_BAD_URL="http://127.0.0.1:$bad_port"
 export BS_EMPTY_URL="http://127.0.0.1:$empty_port"
 export BS_LOCAL_EMPTY_URL="http://127.0.0.1:$local_port"
 export BS_TX_URL="http://127.0.0.1:$tx_port"
+export BS_NOFF_URL="http://127.0.0.1:$noff_port"
 for url in "$BS_BAD_URL" "$BS_EMPTY_URL" "$BS_LOCAL_EMPTY_URL"; do
   for _ in $(seq 1 100); do
     python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/api/health', timeout=2)" "$url" 2>/dev/null && break

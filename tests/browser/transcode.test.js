@@ -3,7 +3,7 @@
 // chromium each fixture (mkv H.264+AC3, HEVC mp4, AVI MPEG-4+MP3, MPEG-2 TS, WMA, AC3) plays
 // with picture and sound decoded (currentTime advances, the decoded byte counts grow), seeks
 // to the middle and plays on from there with the time display right, and no ffmpeg is left
-// once the page closes.
+// once the page closes; without ffmpeg on the host the player says so and offers the download.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -171,3 +171,16 @@ for (const [name, video] of FIXTURES) {
     await until(async () => ffmpegs() === 0, 'no ffmpeg once the page closed', 15000);
   });
 }
+
+test('without ffmpeg on the host the player says so and offers the download', async () => {
+  const { context, page } = await open(browser, { path: process.env.BS_NOFF_URL + '/' });
+  await page.click('.layer [data-id] .row-main:has(.row-name:text-is("Film mkv"))');
+  await page.waitForSelector('#player-error:not([hidden])', { timeout: 20000 });
+  const text = await page.textContent('#player-error');
+  assert.match(text, /Cannot play “Film mkv”/);
+  assert.match(text, /needs ffmpeg/);
+  const link = page.locator('#player-error a');
+  assert.equal(await link.getAttribute('download'), 'Film mkv.mkv');
+  assert.match(await link.getAttribute('href'), /\/media\/[0-9a-f]{32}$/);
+  await context.close();
+});

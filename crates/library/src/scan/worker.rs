@@ -169,9 +169,14 @@ impl<'a> Context<'a> {
                     Some(format!("reader failed: {err}")),
                 ),
             };
-        // What the tag reader does not understand (WMA, AC3, DTS): its length and codec from
-        // ffprobe through the server's `/media`, so the player can show and seek a transcode.
-        if let (None, Some(base)) = (meta.duration_ms, self.media_base) {
+        // What the tag reader does not understand (WMA, AC3, DTS; not any unreadable file,
+        // whose bytes ffprobe would read at length): its length and codec from ffprobe through
+        // the server's `/media`, so the player can show and seek a transcode.
+        let foreign = matches!(
+            item.content_type,
+            "audio/x-ms-wma" | "audio/ac3" | "audio/vnd.dts"
+        );
+        if let (true, None, Some(base)) = (foreign, meta.duration_ms, self.media_base) {
             let url = format!("{base}{}", item.url());
             if let Ok(info) = probe::probe_video(&url, self.timeout).await {
                 if info.duration_ms.is_some() {
