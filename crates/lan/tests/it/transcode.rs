@@ -208,16 +208,24 @@ impl Srv {
 
     /// ffmpeg processes reading this server's `/media`.
     fn ffmpegs(&self) -> usize {
+        self.ffmpeg_pids().len()
+    }
+
+    /// Their process ids.
+    fn ffmpeg_pids(&self) -> Vec<u32> {
         let needle = format!("127.0.0.1:{}/media/", self.addr.port());
         let Ok(procs) = std::fs::read_dir("/proc") else {
-            return 0;
+            return Vec::new();
         };
         procs
             .flatten()
-            .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
-            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-            .filter(|c| c.contains("ffmpeg") && c.contains(&needle))
-            .count()
+            .filter_map(|p| {
+                let pid: u32 = p.file_name().to_str()?.parse().ok()?;
+                let cmd = std::fs::read(p.path().join("cmdline")).ok()?;
+                let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+                (cmd.contains("ffmpeg") && cmd.contains(&needle)).then_some(pid)
+            })
+            .collect()
     }
 
     fn stop(&mut self) {
@@ -366,6 +374,19 @@ async fn two_clients_of_a_running_ffmpeg_share_it() {
     let b = srv.transcode("film.mkv", "mode=remux").await;
     assert_eq!(header(&b, "x-transcode"), "joined");
     assert_eq!(srv.ffmpegs(), 1, "one ffmpeg for two clients");
+    // Niced, and the leader of its own process group (killed as a group).
+    let pid = srv.ffmpeg_pids()[0];
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        fields.get(2),
+        Some(&pid.to_string().as_str()),
+        "pgrp: {stat}"
+    );
+    assert_eq!(fields.get(16), Some(&"10"), "nice: {stat}");
     let (mut a, mut b) = (a.bytes_stream(), b.bytes_stream());
     let (first_a, first_b) = (a.next().await, b.next().await);
     let (first_a, first_b) = (
