@@ -148,3 +148,42 @@ async fn bound_missing_tool_and_bad_input_are_errors() {
         .expect("a slot is free");
     assert_eq!(next.source, Served::Started);
 }
+
+#[tokio::test]
+async fn entries_over_the_cap_are_evicted_least_recently_used_first() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let url = fixture(tmp.path());
+    // The output's size, from a manager without a cap that matters.
+    let probe = manager(&tmp.path().join("probe"), "ffmpeg", 1);
+    let one = drain(
+        probe
+            .open(request(&url, Mode::Remux, 0))
+            .await
+            .expect("one"),
+    )
+    .await;
+    // Room for that output, not for it and another.
+    let m = Manager::new(Settings {
+        ffmpeg: "ffmpeg".into(),
+        max_concurrent: 1,
+        cache_dir: tmp.path().join("cache"),
+        cache_max_bytes: one.len() as u64 + 1000,
+    })
+    .expect("manager");
+    assert_eq!(
+        drain(m.open(request(&url, Mode::Remux, 0)).await.expect("one")).await,
+        one
+    );
+    let again = m.open(request(&url, Mode::Remux, 0)).await.expect("again");
+    assert_eq!(again.source, Served::Cached);
+    drop(again);
+    drain(m.open(request(&url, Mode::Remux, 1000)).await.expect("two")).await;
+    // The first entry was the least recently used: gone, made again.
+    let first = m.open(request(&url, Mode::Remux, 0)).await.expect("first");
+    assert_eq!(first.source, Served::Started);
+    assert_eq!(drain(first).await, one, "the same output again");
+    let files = std::fs::read_dir(tmp.path().join("cache"))
+        .expect("dir")
+        .count();
+    assert_eq!(files, 1, "only what fits is kept");
+}
