@@ -93,6 +93,11 @@ export async function mediaBase() {
   return base;
 }
 
+/** The URL of a server path (`/transcode/…`): same origin, or the desktop's own server. */
+export function serverUrl(path) {
+  return base + path;
+}
+
 /** The URL that plays `item`. */
 export function mediaUrl(item) {
   return base + item.url;

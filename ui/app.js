@@ -369,7 +369,7 @@ function advance(auto) {
 }
 
 function back() {
-  if (player.media.currentTime > 3) {
+  if (player.position() > 3) {
     player.seekTo(0);
     return;
   }

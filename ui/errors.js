@@ -16,4 +16,5 @@ export const ERROR_HELP = {
   upstream: ["The storage answered with an error", "Bucketstream keeps retrying; its log has the details."],
   no_keyring: ["No keyring is available", "Credentials cannot be saved. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or use an AWS profile (~/.aws/credentials), then restart."],
   lan_bind: ["The media server cannot start", "Choose another port in the LAN settings."],
+  ffmpeg_missing: ["This item needs ffmpeg to play", "The browser cannot play this format as it is, and the host has no ffmpeg to convert it: install ffmpeg on the host (Debian: apt install ffmpeg), or download the file."],
 };

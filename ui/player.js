@@ -5,14 +5,24 @@
 // message with a download link. Before the media has loaded, the seek bar shows the length the
 // library read from the file (duration_ms).
 //
+// What the browser cannot play as it is plays through /transcode (playpath.js picks direct,
+// remux, audio or full transcode). A transcoded stream starts `offset` seconds into the item:
+// the seek bar shows the whole length from the metadata and the time is offset + currentTime;
+// a seek inside what is buffered is a normal seek, one outside reloads the stream from there.
+// `player.offset` is the current offset, and the media element fires `offsetchange`
+// ({detail: {offset}}) whenever it changes (subtitles shift their cues by it).
+//
 // Resume positions are kept on the server (the item's Subsonic bookmark: a phone's bookmark is
 // where this player resumes, and a pause here is a bookmark the phone sees), written at most every
 // SERVER_EVERY ms while playing and at once on pause, on a change of item and when the page hides;
 // and in localStorage as before, which stands in when the server has none or cannot be reached.
-// Of the two, the newer wins.
+// Of the two, the newer wins. A transcode starts at the resume point itself, so it waits for it.
 
 import { h, setIcon, formatTime, load, save, forget, throttle } from './util.js';
-import { mediaUrl, artUrl, fetchPosition, sendPosition } from './api.js';
+import { mediaUrl, serverUrl, fetchPosition, sendPosition } from './api.js';
+import { choosePath, fallbackPath, transcodePath, inRanges, browserCaps } from './playpath.js';
+import { ERROR_HELP } from './errors.js';
+import { updateSession, updatePosition } from './mediasession.js';
 import { displayTitle } from './groups.js';
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +39,11 @@ export class Player {
     this.resume = Promise.resolve(null);
     this.remote = { id: null, t: undefined }; // what the server holds, as far as we know
     this.sentAt = 0;
+    this.path = { how: 'direct' };
+    this.offset = 0;
+    this.streamError = null;
+    this.session = Math.random().toString(36).slice(2, 12);
+    this.caps = browserCaps();
     this.stageHidden = false;
     this.callbacks = { onEnded, onNext, onPrev, onError, onIdle };
     this.els = {
@@ -71,8 +86,7 @@ export class Player {
     e.prev.addEventListener('click', () => this.callbacks.onPrev());
     e.next.addEventListener('click', () => this.callbacks.onNext());
     e.seek.addEventListener('input', () => {
-      if (!Number.isFinite(m.duration)) return;
-      m.currentTime = Number(e.seek.value);
+      this.seekTo(Number(e.seek.value));
       this.syncTime();
     });
     e.mute.addEventListener('click', () => this.toggleMute());
@@ -135,7 +149,7 @@ export class Player {
 
   /**
    * Loads `item`; `autoplay` starts it. A remembered position (the server's, or this browser's)
-   * is restored once the metadata is known.
+   * is restored once the metadata is known; a transcode starts there.
    */
   load(item, { autoplay = true } = {}) {
     this.storePosition(true);
@@ -145,7 +159,10 @@ export class Player {
     this.resuming = true;
     this.resume = this.resumePoint(item);
     const m = this.media;
-    m.src = mediaUrl(item);
+    this.path = choosePath(item, this.caps);
+    this.streamError = null;
+    if (this.streaming()) this.streamFromResume(item, autoplay);
+    else this.setSource(0);
     m.playbackRate = Number(this.els.speed.value) || 1;
     m.defaultPlaybackRate = m.playbackRate;
     this.showText(item);
@@ -157,8 +174,24 @@ export class Player {
     this.syncTime();
     this.els.buffered.style.background = '';
     this.updateSession();
+    if (this.streaming()) return;
     if (autoplay) this.play();
     else m.load();
+  }
+
+  /** Starts the transcode of `item` at its resume point once that is known. */
+  async streamFromResume(item, autoplay) {
+    this.setOffset(0);
+    this.media.removeAttribute('src');
+    const t = await this.resume;
+    if (this.item !== item || !this.resuming) return;
+    this.resuming = false;
+    const told = item.duration_ms ? item.duration_ms / 1000 : NaN;
+    const start = t !== null && t > RESUME_MIN && !(t > told - RESUME_MIN) ? t : 0;
+    this.setSource(start);
+    this.syncTime();
+    if (autoplay) this.play();
+    else this.media.load();
   }
 
   /** The title, artist and album of `item` in the player bar, the video view and the tab. */
@@ -213,14 +246,89 @@ export class Player {
   }
 
   seekBy(seconds) {
-    const m = this.media;
-    if (!this.item || !Number.isFinite(m.duration)) return;
-    m.currentTime = Math.min(m.duration, Math.max(0, m.currentTime + seconds));
+    if (this.item) this.seekTo(this.position() + seconds);
   }
 
+  /** Seeks to `seconds` into the item; a transcode outside its buffered part restarts there. */
   seekTo(seconds) {
     const m = this.media;
-    if (Number.isFinite(m.duration)) m.currentTime = Math.min(m.duration, Math.max(0, seconds));
+    const len = this.length();
+    if (!this.item || !Number.isFinite(len)) return;
+    const t = Math.min(len, Math.max(0, seconds));
+    if (!this.streaming()) {
+      m.currentTime = t;
+      return;
+    }
+    const rel = t - this.offset;
+    const ranges = [];
+    for (let i = 0; i < m.buffered.length; i += 1) ranges.push([m.buffered.start(i), m.buffered.end(i)]);
+    if (rel >= 0 && inRanges(ranges, rel)) {
+      m.currentTime = rel;
+      return;
+    }
+    const playing = !m.paused;
+    this.setSource(t);
+    if (playing) this.play();
+    this.syncTime();
+  }
+
+  /** Whether the item plays through /transcode. */
+  streaming() {
+    return this.path.how === 'transcode';
+  }
+
+  /** Seconds into the item. */
+  position() {
+    return this.offset + (this.media.currentTime || 0);
+  }
+
+  /** The item's length: the media's own, or (transcoding, or before it loads) the library's. */
+  length() {
+    const d = this.media.duration;
+    if (!this.streaming() && Number.isFinite(d) && d > 0) return d;
+    return this.item && this.item.duration_ms ? this.item.duration_ms / 1000 : NaN;
+  }
+
+  /** Points the element at the item (direct, or a transcode from `start` seconds). */
+  setSource(start) {
+    const item = this.item;
+    if (!this.streaming()) {
+      this.setOffset(0);
+      this.media.src = mediaUrl(item);
+      return;
+    }
+    this.setOffset(start);
+    this.media.src = serverUrl(transcodePath(item, this.path.mode, start, this.session));
+    this.learnStart(item, transcodePath(item, this.path.mode, start, null), start);
+  }
+
+  /**
+   * The element cannot read response headers: the same stream asked again (it joins the run,
+   * no second ffmpeg) gives X-Start, where the stream's zero really is, or the error.
+   */
+  async learnStart(item, path, start) {
+    const ctl = new AbortController();
+    try {
+      const resp = await fetch(serverUrl(path), { signal: ctl.signal, cache: 'no-store' });
+      if (item !== this.item || this.asked !== start) return;
+      if (resp.ok) {
+        const x = Number(resp.headers.get('x-start'));
+        if (Number.isFinite(x)) this.setOffset(x, start);
+      } else {
+        const body = await resp.json().catch(() => null);
+        this.streamError = body && body.error ? body.error : { code: '', message: `HTTP ${resp.status}` };
+      }
+    } catch {
+      /* the element's own request says what went wrong */
+    } finally {
+      ctl.abort();
+    }
+  }
+
+  setOffset(offset, asked = offset) {
+    this.asked = asked;
+    this.offset = offset;
+    this.media.dispatchEvent(new CustomEvent('offsetchange', { detail: { offset } }));
   }
 
   volumeBy(delta) {
@@ -270,7 +378,7 @@ export class Player {
     const item = this.item;
     this.resume.then((t) => {
       // Once per load: a later loadedmetadata (a reload after an error) keeps the time it has.
-      if (this.item !== item || !this.resuming) return;
+      if (this.item !== item || !this.resuming || this.streaming()) return;
       this.resuming = false;
       if (t !== null && t > RESUME_MIN && t < m.duration - RESUME_MIN) m.currentTime = t;
       this.syncTime();
@@ -309,14 +417,15 @@ export class Player {
    * last position until the item ends.
    */
   storePosition(now = false) {
-    const m = this.media;
-    if (!this.item || this.resuming || !Number.isFinite(m.duration)) return;
+    const len = this.length();
+    if (!this.item || this.resuming || !Number.isFinite(len)) return;
     const id = this.item.id;
-    if (m.currentTime > RESUME_MIN && m.currentTime < m.duration - RESUME_MIN) {
-      const t = Math.round(m.currentTime * 10) / 10;
-      save(`pos.${id}`, { t, d: m.duration, at: Date.now() });
+    const at = this.position();
+    if (at > RESUME_MIN && at < len - RESUME_MIN) {
+      const t = Math.round(at * 10) / 10;
+      save(`pos.${id}`, { t, d: len, at: Date.now() });
       this.tellServer(id, t, now);
-    } else if (m.currentTime <= RESUME_MIN) {
+    } else if (at <= RESUME_MIN) {
       forget(`pos.${id}`);
       this.tellServer(id, null, now);
     }
@@ -350,18 +459,18 @@ export class Player {
 
   syncTime() {
     const m = this.media;
-    const d = m.duration;
-    const known = Number.isFinite(d) && d > 0;
-    // Until the media says, the length read from the file's tags stands in (not seekable yet).
-    const told = this.item && this.item.duration_ms ? this.item.duration_ms / 1000 : NaN;
-    const shown = known ? d : told;
-    this.els.seek.max = known ? String(d) : Number.isFinite(told) ? String(told) : '0';
+    // Until the media says, the length read from the file's tags stands in (not seekable yet);
+    // a transcode always shows it (its stream starts at the offset and has no length).
+    const d = this.length();
+    const known = (this.streaming() || Number.isFinite(m.duration)) && Number.isFinite(d) && d > 0;
+    const now = known ? Math.min(d, this.position()) : 0;
+    this.els.seek.max = Number.isFinite(d) ? String(d) : '0';
     this.els.seek.disabled = !known;
-    this.els.seek.value = known ? String(m.currentTime) : '0';
-    this.els.seek.style.setProperty('--played', known ? `${((m.currentTime / d) * 100).toFixed(2)}%` : '0%');
-    this.els.cur.textContent = formatTime(known ? m.currentTime : 0);
-    this.els.dur.textContent = formatTime(shown);
-    this.els.seek.setAttribute('aria-valuetext', `${formatTime(known ? m.currentTime : 0)} of ${formatTime(shown)}`);
+    this.els.seek.value = String(now);
+    this.els.seek.style.setProperty('--played', known ? `${((now / d) * 100).toFixed(2)}%` : '0%');
+    this.els.cur.textContent = formatTime(now);
+    this.els.dur.textContent = formatTime(d);
+    this.els.seek.setAttribute('aria-valuetext', `${formatTime(now)} of ${formatTime(d)}`);
     this.syncBuffered();
     this.updatePosition();
   }
@@ -369,12 +478,12 @@ export class Player {
   /** Paints the buffered ranges behind the seek bar. */
   syncBuffered() {
     const m = this.media;
-    const d = m.duration;
+    const d = this.length();
     if (!Number.isFinite(d) || d <= 0) return;
     const stops = [];
     for (let i = 0; i < m.buffered.length; i += 1) {
-      const a = ((m.buffered.start(i) / d) * 100).toFixed(2);
-      const b = ((m.buffered.end(i) / d) * 100).toFixed(2);
+      const a = (((this.offset + m.buffered.start(i)) / d) * 100).toFixed(2);
+      const b = (((this.offset + m.buffered.end(i)) / d) * 100).toFixed(2);
       stops.push(`transparent ${a}%, var(--buffered) ${a}%, var(--buffered) ${b}%, transparent ${b}%`);
     }
     this.els.buffered.style.background = stops.length ? `linear-gradient(to right, ${stops.join(', ')})` : '';
@@ -395,6 +504,19 @@ export class Player {
     const item = this.item;
     const err = this.media.error;
     if (!item || !err || !this.media.getAttribute('src')) return;
+    // Once: a guess that failed (direct play without codec metadata, a remux) is transcoded.
+    const next = this.triedFallback === item ? null : fallbackPath(item, this.path);
+    if (next) {
+      this.triedFallback = item;
+      this.path = next;
+      if (this.resuming && this.streaming()) {
+        this.streamFromResume(item, true);
+        return;
+      }
+      this.setSource(this.streaming() ? this.position() : 0);
+      this.play();
+      return;
+    }
     let why = 'This browser cannot play this file (its format or codec is not supported here).';
     try {
       const resp = await fetch(mediaUrl(item), { method: 'HEAD', cache: 'no-store' });
@@ -402,6 +524,11 @@ export class Player {
     } catch {
       if (err.code === 2) why = 'The connection to the server was lost while loading it.';
     }
+    // The element's error says nothing of why: the server's answer does (learnStart may not
+    // have had it yet).
+    if (this.streaming() && !this.streamError) await this.learnStart(item, transcodePath(item, this.path.mode, this.asked, null), this.asked);
+    const stream = this.streaming() && this.streamError;
+    if (stream) why = ERROR_HELP[stream.code] ? ERROR_HELP[stream.code].join(': ') : `It could not be converted here: ${stream.message}`;
     if (item !== this.item) return;
     const link = h('a', { className: 'btn', href: mediaUrl(item), text: 'Download' });
     link.setAttribute('download', item.key.split('/').pop() || item.name);
@@ -427,59 +554,14 @@ export class Player {
     document.body.classList.remove('has-error');
   }
 
-  /**
-   * Media Session: title, artist, album and artwork (the cover at 300 and 1000 px, else the
-   * app's icon), and the transport actions (media keys, lock screen). Untagged files show their
-   * folder instead.
-   */
+  /** Media Session: the item's metadata and the transport actions (mediasession.js). */
   updateSession() {
-    if (!('mediaSession' in navigator) || !this.item) return;
-    const s = navigator.mediaSession;
-    const item = this.item;
-    const artwork = item.art
-      ? [300, 1000].map((n) => ({ src: new URL(artUrl(item.art, n), document.baseURI).href, sizes: `${n}x${n}` }))
-      : [{ src: new URL('icon.svg', document.baseURI).href, sizes: '512x512', type: 'image/svg+xml' }];
-    try {
-      s.metadata = new MediaMetadata({
-        title: displayTitle(item),
-        artist: item.artist || item.album_artist || item.folder || 'Bucketstream',
-        album: item.album || (item.folder ? item.folder.split('/').pop() : 'Library'),
-        artwork,
-      });
-    } catch {
-      /* MediaMetadata missing */
-    }
-    if (this.sessionBound) return;
-    this.sessionBound = true;
-    const set = (action, fn) => {
-      try {
-        s.setActionHandler(action, fn);
-      } catch {
-        /* action unsupported */
-      }
-    };
-    set('play', () => this.play());
-    set('pause', () => this.media.pause());
-    set('previoustrack', () => this.callbacks.onPrev());
-    set('nexttrack', () => this.callbacks.onNext());
-    set('seekbackward', (d) => this.seekBy(-(d.seekOffset || 10)));
-    set('seekforward', (d) => this.seekBy(d.seekOffset || 10));
-    set('seekto', (d) => this.seekTo(d.seekTime));
+    updateSession(this);
   }
 
+  /** Media Session: the position on the lock screen. */
   updatePosition() {
-    const m = this.media;
-    if (!('mediaSession' in navigator) || !navigator.mediaSession.setPositionState) return;
-    if (!Number.isFinite(m.duration) || m.duration <= 0) return;
-    try {
-      navigator.mediaSession.setPositionState({
-        duration: m.duration,
-        playbackRate: m.playbackRate || 1,
-        position: Math.min(m.currentTime, m.duration),
-      });
-    } catch {
-      /* ignore */
-    }
+    updatePosition(this);
   }
 }
 

@@ -145,6 +145,18 @@ ff -f lavfi -i "testsrc2=size=320x180:rate=10:duration=6" -f lavfi -i "sine=freq
   -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p -c:a aac -b:a 32k -ac 1 \
   -metadata title="Evening Ferry" -movflags +faststart "$fx/Films/Ferry.mp4"
 
+# What browsers do not play as it is (transcode.test.js), served from a local folder by a
+# server of its own: ten seconds each, small, with sound.
+tx="$work/transcode"
+mkdir -p "$tx"
+txv=(-f lavfi -i "testsrc2=size=320x180:rate=25:duration=10" -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=10")
+ff "${txv[@]}" -c:v libx264 -g 25 -pix_fmt yuv420p -c:a ac3 "$tx/Film mkv.mkv"
+ff "${txv[@]}" -c:v libx265 -tag:v hvc1 -g 25 -pix_fmt yuv420p -c:a aac "$tx/Film hevc.mp4"
+ff "${txv[@]}" -c:v mpeg4 -c:a libmp3lame "$tx/Film avi.avi"
+ff "${txv[@]}" -c:v mpeg2video -c:a mp2 "$tx/Film ts.ts"
+ff -f lavfi -i "sine=frequency=523:sample_rate=44100:duration=10" -c:a wmav2 "$tx/Song wma.wma"
+ff -f lavfi -i "sine=frequency=587:sample_rate=48000:duration=10" -c:a ac3 "$tx/Song ac3.ac3"
+
 export BS_BUCKET="bucketstream-ui-$(date +%s)-$$"
 node "$here/lib/harness.js" upload "$BS_BUCKET" "$fx"
 
@@ -218,15 +230,24 @@ local_port=$server_port
 start_server "$work/server-bad.log" --bucket "no-such-bucket-$$" --endpoint "$S3_ENDPOINT" \
   --region "${AWS_REGION:-garage}" --refresh-secs 30
 bad_port=$server_port
+start_server "$work/server-tx.log" --media-dir "$tx" --refresh-secs 3600
+tx_port=$server_port
+# The same folder on a host without ffmpeg: the player says so and offers the download.
+start_server "$work/server-noff.log" --media-dir "$tx" --refresh-secs 3600 --no-scan --ffmpeg /nonexistent/ffmpeg
+noff_port=$server_port
 fixture_count=$(find "$fx" -type f | wc -l)
 wait_health "http://127.0.0.1:$port" "$fixture_count"
 wait_health "http://127.0.0.1:$big_port" 10000
+wait_health "http://127.0.0.1:$tx_port" 6
+wait_health "http://127.0.0.1:$noff_port" 6
 
 export BS_URL="http://127.0.0.1:$port"
 export BS_BIG_URL="http://127.0.0.1:$big_port"
 export BS_BAD_URL="http://127.0.0.1:$bad_port"
 export BS_EMPTY_URL="http://127.0.0.1:$empty_port"
 export BS_LOCAL_EMPTY_URL="http://127.0.0.1:$local_port"
+export BS_TX_URL="http://127.0.0.1:$tx_port"
+export BS_NOFF_URL="http://127.0.0.1:$noff_port"
 for url in "$BS_BAD_URL" "$BS_EMPTY_URL" "$BS_LOCAL_EMPTY_URL"; do
   for _ in $(seq 1 100); do
     python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/api/health', timeout=2)" "$url" 2>/dev/null && break

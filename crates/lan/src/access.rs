@@ -66,7 +66,13 @@ pub struct Access {
     open_to_lan: bool,
     trusted: Vec<IpNet>,
     rotations: watch::Sender<u64>,
+    /// The token of this process's own helpers (ffmpeg reading `/media` for a transcode):
+    /// made at start, never stored, never sent anywhere but loopback.
+    internal: Sensitive<String>,
 }
+
+/// The header that carries [`Access::internal_token`] on the server's own loopback requests.
+pub const INTERNAL_HEADER: &str = "x-bucketstream-internal";
 
 impl Access {
     /// Loads the key from the options' store, making and saving one when there is none.
@@ -91,6 +97,7 @@ impl Access {
             open_to_lan: options.open_to_lan,
             trusted: options.trusted_networks.clone(),
             rotations: watch::channel(0).0,
+            internal: generate_key()?,
         })
     }
 
@@ -122,6 +129,19 @@ impl Access {
     /// Whether the server is open to the whole LAN.
     pub fn open_to_lan(&self) -> bool {
         self.open_to_lan
+    }
+
+    /// The token the server's own helpers send in [`INTERNAL_HEADER`] (ffmpeg's reads of
+    /// `/media`): they pass the gate from loopback even when loopback is not trusted.
+    pub fn internal_token(&self) -> &str {
+        self.internal.expose()
+    }
+
+    /// Whether a request from `ip` with `header` is one of the server's own helpers.
+    pub fn internal(&self, ip: std::net::IpAddr, header: Option<&str>) -> bool {
+        ip.is_loopback()
+            && header
+                .is_some_and(|h| constant_time_eq(h.as_bytes(), self.internal.expose().as_bytes()))
     }
 
     /// Whether a client at `ip` needs no key (by address alone).

@@ -15,6 +15,8 @@
 //! - `GET|PUT|DELETE /api/items/{id}/position`: the item's resume position, the same row as its
 //!   Subsonic bookmark ([`positions`]).
 //! - `GET|HEAD /media/{id}`: the object, with byte ranges ([`media`]).
+//! - `GET /transcode/{id}`: the item remuxed or transcoded by ffmpeg as fragmented MP4, from
+//!   any start ([`transcode`]).
 //! - `GET /art/{hash}`: cover art and posters; `GET /api/albums`, `/api/albums/{id}`,
 //!   `/api/artists`, `/api/genres`: the grouped views ([`collection`]).
 //! - `OPTIONS|POST /api/uploads`, `HEAD|PATCH|DELETE /api/uploads/{id}`: tus 1.0.0 uploads
@@ -45,6 +47,7 @@ pub mod media;
 pub mod options;
 pub mod positions;
 pub mod subsonic;
+pub mod transcode;
 mod trim;
 mod ui;
 pub mod uploads;
@@ -90,6 +93,12 @@ pub struct ServerState {
     pub uploads: Arc<bucketstream_upload::Uploads>,
     /// The Subsonic API's failed sign-ins per client.
     subsonic: Arc<subsonic::Gate>,
+    /// Remux and transcode with ffmpeg (`/transcode`); `None` when its cache folder cannot
+    /// be made.
+    pub transcode: Option<bucketstream_transcode::ffmpeg::Manager>,
+    /// `http://127.0.0.1:PORT`: where this server's own helpers (ffmpeg) read `/media`; set
+    /// by [`run`] once it knows its port.
+    pub self_base: Arc<std::sync::OnceLock<String>>,
 }
 
 impl ServerState {
@@ -122,6 +131,7 @@ impl ServerState {
                 .with_origins(&options.allowed_hosts, &trusted),
         );
         let hub = Hub::new(library.clone());
+        let transcode = transcode::manager(&options.transcode);
         let uploads = Arc::new(bucketstream_upload::Uploads::open(
             library.clone(),
             bucketstream_upload::Settings {
@@ -141,6 +151,8 @@ impl ServerState {
             views: Arc::default(),
             media: None,
             subsonic: Arc::default(),
+            transcode,
+            self_base: Arc::default(),
         })
     }
 
@@ -169,6 +181,7 @@ pub fn router(state: ServerState) -> Router {
                 .delete(positions::delete_position),
         )
         .route("/media/{id}", get(media::serve))
+        .route("/transcode/{id}", get(transcode::serve))
         .route("/art/{hash}", get(collection::art))
         .route("/api/albums", get(collection::albums))
         .route("/api/albums/{id}", get(collection::album))
@@ -237,17 +250,19 @@ where
         hub.close_all();
         let _ = stop_tx.send(true);
     });
-    // The scan reads videos through this server's own `/media` (so through the edge cache).
-    let scan = state.media.clone().map(|media| {
-        let host = match local.ip() {
-            ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
-            ip if ip.is_unspecified() => "[::1]".to_owned(),
-            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-            ip => ip.to_string(),
-        };
-        let base = format!("http://{host}:{}", local.port());
-        tokio::spawn(media.run(Some(base), stop_rx.clone()))
-    });
+    // The scan and ffmpeg read through this server's own `/media` (so through the edge cache).
+    let host = match local.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+        ip if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let base = format!("http://{host}:{}", local.port());
+    let _ = state.self_base.set(base.clone());
+    let scan = state
+        .media
+        .clone()
+        .map(|media| tokio::spawn(media.run(Some(base), stop_rx.clone())));
     let caps = limits::Caps::new(&state.options.limits, limits::nofile::raise());
     tracing::debug!(
         total = caps.total,
@@ -258,11 +273,16 @@ where
     let grace = state.options.shutdown_grace;
     let signals = limits::Shutdown::new(stop_rx, force_rx, done_tx);
     // Returns once it has stopped accepting, dropping its own `done` sender.
+    let transcoder = state.transcode.clone();
     limits::accept_loop(listener, app, state, signals, caps).await;
     // `recv` gives `None` once every connection's sender is gone: all have finished.
     if tokio::time::timeout(grace, done_rx.recv()).await.is_err() {
         tracing::info!("shutdown grace over; closing remaining connections");
         let _ = force_tx.send(true);
+    }
+    // No ffmpeg outlives the server.
+    if let Some(transcode) = &transcoder {
+        transcode.stop_all();
     }
     pump.abort();
     sweep.abort();

@@ -21,6 +21,7 @@ pub async fn serve(
     State(state): State<ServerState>,
     Path(id): Path<String>,
     method: Method,
+    internal: Option<axum::Extension<super::guard::Internal>>,
     headers: HeaderMap,
 ) -> Response {
     if !looks_like_id(&id) {
@@ -30,7 +31,14 @@ pub async fn serve(
     let Some(item) = snap.get(&id) else {
         return error_response(&Error::NotFound);
     };
-    if let Some(direct) = state.library.direct_url(item).await {
+    // The server's own ffmpeg reads through the edge cache, never a presigned URL (its
+    // token header must not travel to the store).
+    let internal = internal.is_some_and(|i| i.0 .0);
+    let direct = match internal {
+        true => None,
+        false => state.library.direct_url(item).await,
+    };
+    if let Some(direct) = direct {
         return match direct {
             Ok(url) => {
                 let mut resp = StatusCode::TEMPORARY_REDIRECT.into_response();

@@ -52,6 +52,35 @@ pub struct LanConfig {
     pub dlna: bool,
     /// The Subsonic API's account (`/rest`); `None` (the default) keeps the API off.
     pub subsonic: Option<SubsonicAccount>,
+    /// Remux and transcode with ffmpeg (`/transcode/{id}`).
+    pub transcode: TranscodeConfig,
+}
+
+/// The `[transcode]` settings: where ffmpeg is, how many run at once, where outputs go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscodeConfig {
+    /// The ffmpeg program (`transcode.ffmpeg`); default `ffmpeg` from `PATH`.
+    pub ffmpeg: std::path::PathBuf,
+    /// Most ffmpeg processes at once (`transcode.max_concurrent`); default half the cores,
+    /// at least 1.
+    pub max_concurrent: usize,
+    /// Folder of outputs (`transcode.cache_dir`), emptied of earlier outputs at start;
+    /// `None`: a folder of its own under the system's temporary folder.
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// Most bytes of finished outputs kept (`transcode.cache_max_bytes`).
+    pub cache_max_bytes: u64,
+}
+
+/// The transcode cache's default cap: 2 GiB, about two hours of 720p H.264 at 2.5 Mbit/s.
+pub const DEFAULT_TRANSCODE_CACHE_BYTES: u64 = 2 << 30;
+
+/// Half the cores, at least 1: ffmpeg takes a core or more per full transcode, and the
+/// server, the desktop window and the scan need the rest.
+pub fn default_max_transcodes() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get() / 2)
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// The one account Subsonic apps sign in with.
@@ -92,6 +121,12 @@ fn from_resolved(r: Resolved, limits: Limits) -> LanConfig {
         limits,
         dlna: r.dlna,
         subsonic: None,
+        transcode: TranscodeConfig {
+            ffmpeg: r.transcode_ffmpeg,
+            max_concurrent: r.transcode_max_concurrent,
+            cache_dir: r.transcode_cache_dir,
+            cache_max_bytes: r.transcode_cache_max_bytes,
+        },
     }
 }
 

@@ -191,6 +191,30 @@ settings! {
             /// Resource bounds (see [`super::limits`]; no flag or variable).
             limits: Option<FileLimits>;
     }
+    /// The `[transcode]` table: remux and transcode with ffmpeg (see [`super::lan`]).
+    table transcode: FileTranscode {
+        /// The ffmpeg program that remuxes and transcodes for browsers [default: ffmpeg on PATH]
+        transcode_ffmpeg: Option<PathBuf> => PathBuf = |_| PathBuf::from("ffmpeg"),
+            Lan first, file ffmpeg: Option<PathBuf> => same,
+            env ["BUCKETSTREAM_FFMPEG"] => path,
+            arg (long = "ffmpeg", value_name = "PATH");
+        /// Most ffmpeg processes at once; more streams get 503 transcode_busy [default: half the cores, at least 1]
+        transcode_max_concurrent: Option<usize> => usize = |_| super::lan::default_max_transcodes(),
+            Lan first, file max_concurrent: Option<usize> => same,
+            env ["BUCKETSTREAM_TRANSCODE_MAX_CONCURRENT"] => parsed,
+            arg (long = "transcode-max-concurrent", value_name = "N"), range 1..=64;
+        /// Folder of transcoded outputs, emptied at start [default: the OS cache folder's bucketstream/transcode]
+        transcode_cache_dir: Option<PathBuf> => Option<PathBuf> =
+            |d| d.cache_dir.as_ref().and_then(|c| c.parent()).map(|p| p.join("transcode")),
+            Lan first, file cache_dir: Option<PathBuf> => same,
+            env ["BUCKETSTREAM_TRANSCODE_CACHE_DIR"] => path,
+            arg (long = "transcode-cache-dir", value_name = "DIR");
+        /// Transcode cache size cap in bytes, least recently used out first [default: 2 GiB]
+        transcode_cache_max_bytes: Option<u64> => u64 = |_| super::lan::DEFAULT_TRANSCODE_CACHE_BYTES,
+            Lan first, file cache_max_bytes: Option<u64> => same,
+            env ["BUCKETSTREAM_TRANSCODE_CACHE_MAX_BYTES"] => parsed,
+            arg (long = "transcode-cache-max-bytes", value_name = "BYTES");
+    }
 }
 
 /// Which half of the configuration a setting belongs to. Each half is read on its own, so
@@ -347,7 +371,7 @@ mod tests {
     /// "unknown field" error of each table lists exactly the table's keys.
     #[test]
     fn every_file_key_is_a_key_of_the_file_and_nothing_else_is() {
-        let tables = ["", "s3", "cache", "lan"];
+        let tables = ["", "s3", "cache", "lan", "transcode"];
         let mut listed = Vec::new();
         for table in tables {
             let text = match table {
@@ -366,7 +390,7 @@ mod tests {
             }
         }
         let declared: HashSet<&str> = SETTINGS.iter().map(|s| s.file_key).collect();
-        let not_settings = ["s3", "cache", "lan", "lan.limits"];
+        let not_settings = ["s3", "cache", "lan", "lan.limits", "transcode"];
         for key in &listed {
             assert!(
                 declared.contains(key.as_str()) || not_settings.contains(&key.as_str()),

@@ -32,8 +32,10 @@ use crate::error::{Error, Result};
 use crate::secret::Credentials;
 pub use file::{FileCache, FileConfig, FileS3};
 pub use lan::{
-    FileLan, LanConfig, SubsonicAccount, DEFAULT_PAGING_THRESHOLD, DEFAULT_SUBSONIC_USER,
+    default_max_transcodes, FileLan, LanConfig, SubsonicAccount, TranscodeConfig,
+    DEFAULT_PAGING_THRESHOLD, DEFAULT_SUBSONIC_USER, DEFAULT_TRANSCODE_CACHE_BYTES,
 };
+pub use layer::FileTranscode;
 pub use layer::{Layer, Part, Resolved};
 use layer::{Layers, LAYER_NAMES};
 pub use library::{

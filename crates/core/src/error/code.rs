@@ -118,11 +118,18 @@ pub enum ErrorCode {
     // Paging and search (`crate::catalog::query`, `GET /api/videos?…`).
     /// A paging or search parameter that is refused (unknown, repeated, out of range).
     BadQuery,
+    // Remux and transcode (`/transcode/{id}`).
+    /// ffmpeg is not installed on the host: the item can only be downloaded.
+    FfmpegMissing,
+    /// As many transcodes as allowed are running (`Retry-After` says when to try again).
+    TranscodeBusy,
+    /// ffmpeg could not convert the item (unreadable or unsupported source).
+    TranscodeFailed,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 48] = [
+    pub const ALL: [ErrorCode; 51] = [
         ErrorCode::Config,
         ErrorCode::FolderUnreadable,
         ErrorCode::CacheDirForeign,
@@ -171,6 +178,9 @@ impl ErrorCode {
         ErrorCode::ChecksumMismatch,
         ErrorCode::UploadGone,
         ErrorCode::BadQuery,
+        ErrorCode::FfmpegMissing,
+        ErrorCode::TranscodeBusy,
+        ErrorCode::TranscodeFailed,
     ];
 
     /// The code as it appears on the wire (`"no_such_bucket"`).
@@ -224,6 +234,9 @@ impl ErrorCode {
             ErrorCode::ChecksumMismatch => "checksum_mismatch",
             ErrorCode::UploadGone => "upload_gone",
             ErrorCode::BadQuery => "bad_query",
+            ErrorCode::FfmpegMissing => "ffmpeg_missing",
+            ErrorCode::TranscodeBusy => "transcode_busy",
+            ErrorCode::TranscodeFailed => "transcode_failed",
         }
     }
 
@@ -242,7 +255,7 @@ impl ErrorCode {
             TusVersion => 412,
             TooLarge => 413,
             UnsupportedType => 415,
-            TooLargeToCopy => 422,
+            TooLargeToCopy | TranscodeFailed => 422,
             // tus's checksum extension: "460 Checksum Mismatch".
             ChecksumMismatch => 460,
             WrongHost => 421,
@@ -250,7 +263,7 @@ impl ErrorCode {
             Config | FolderUnreadable | CacheDirForeign | CacheDirUnusable | Io | NoKeyring
             | Keyring | EnvFile | LanBind | LanKey | Internal => 500,
             BadCredentials | AccessDenied | NoSuchBucket | Upstream | StoreBadAnswer => 502,
-            Changed | Busy => 503,
+            Changed | Busy | FfmpegMissing | TranscodeBusy => 503,
             EndpointUnreachable => 504,
         }
     }
@@ -315,6 +328,12 @@ impl ErrorCode {
                 "No keyring is available",
                 "Credentials cannot be saved. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or use \
                  an AWS profile (~/.aws/credentials), then restart.",
+            ),
+            FfmpegMissing => (
+                "This item needs ffmpeg to play",
+                "The browser cannot play this format as it is, and the host has no ffmpeg to \
+                 convert it: install ffmpeg on the host (Debian: apt install ffmpeg), or \
+                 download the file.",
             ),
             LanBind => (
                 "The media server cannot start",

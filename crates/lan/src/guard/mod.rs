@@ -43,6 +43,11 @@ use bucketstream_core::wire::{ErrorBody, ErrorCode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keyed(pub bool);
 
+/// Put on every request: whether it is one of the server's own helpers (ffmpeg reading
+/// `/media` with [`super::access::INTERNAL_HEADER`]); `/media` then never redirects it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Internal(pub bool);
+
 /// The local address (this machine's address and the server's port) the request's
 /// connection arrived on; put on each request by [`super::limits::accept_loop`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +150,13 @@ pub async fn gate(State(state): State<ServerState>, mut req: Request, next: Next
         return with_cors(StatusCode::NO_CONTENT.into_response(), origin.as_deref());
     }
     // Decided once here; handlers read it from the request (`Viewer`, `Keyed`).
-    let trusted = peer.is_some_and(|p| state.access.trusted(p.ip()));
+    let internal_header = header_str(
+        req.headers(),
+        header::HeaderName::from_static(super::access::INTERNAL_HEADER),
+    );
+    let internal = peer.is_some_and(|p| state.access.internal(p.ip(), internal_header));
+    // The server's own helpers (ffmpeg reading `/media` for a transcode) count as the owner.
+    let trusted = internal || peer.is_some_and(|p| state.access.trusted(p.ip()));
     let keyed = match admit(&state, trusted, &req) {
         Admit::Pass => false,
         Admit::Keyed => true,
@@ -156,6 +167,7 @@ pub async fn gate(State(state): State<ServerState>, mut req: Request, next: Next
         }
     };
     req.extensions_mut().insert(Keyed(keyed));
+    req.extensions_mut().insert(Internal(internal));
     req.extensions_mut()
         .insert(if trusted { Viewer::Owner } else { Viewer::Lan });
     let resp = next.run(req).await;

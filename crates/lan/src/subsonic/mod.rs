@@ -57,6 +57,8 @@ enum Reply {
     Media(String),
     /// Art `hash` at `size`, as `/art/{hash}` serves it.
     Art(String, Option<String>),
+    /// Item `id` transcoded with these `/transcode` parameters (`stream?maxBitRate=`).
+    Transcode(String, Vec<(String, String)>),
 }
 
 /// The one place a reply becomes HTTP.
@@ -69,7 +71,10 @@ async fn render_reply(
 ) -> Response {
     let body = match reply {
         Ok(Reply::Media(id)) => {
-            return super::media::serve(State(state), Path(id), method, headers).await;
+            return super::media::serve(State(state), Path(id), method, None, headers).await;
+        }
+        Ok(Reply::Transcode(id, query)) => {
+            return super::transcode::stream(&state, &id, Ok(query)).await;
         }
         Ok(Reply::Art(hash, size)) => {
             return super::collection::art_with_size(state, hash, size, headers).await;
@@ -157,6 +162,31 @@ fn signed_in(state: &ServerState, params: &Params, client: IpAddr) -> Result<(),
     verdict
 }
 
+/// The `/transcode` parameters of `stream?maxBitRate=N&format=F` for an item of `kind` at
+/// `bitrate` kbit/s: an audio item at a lower bitrate than its own (or than unknown), as AAC,
+/// or Opus for `format=opus`. `None` (the bytes as they are): `format=raw`, no or zero
+/// `maxBitRate`, not below the item's, or a video.
+pub fn transcode_query(
+    kind: bucketstream_core::media::Kind,
+    bitrate: Option<u32>,
+    max_bit_rate: Option<&str>,
+    format: Option<&str>,
+) -> Option<Vec<(String, String)>> {
+    let max: u32 = max_bit_rate?.trim().parse().ok().filter(|m| *m > 0)?;
+    let lower = bitrate.is_none_or(|b| max < b);
+    if kind != bucketstream_core::media::Kind::Audio || format == Some("raw") || !lower {
+        return None;
+    }
+    let mut query = vec![
+        ("mode".to_owned(), "audio".to_owned()),
+        ("max_bitrate".to_owned(), max.to_string()),
+    ];
+    if format == Some("opus") {
+        query.push(("codec".to_owned(), "opus".to_owned()));
+    }
+    Some(query)
+}
+
 /// The reply of method `path` (`getAlbum`, `getAlbum.view`…).
 async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Reply, SubsonicError> {
     let name = params::method(path)
@@ -187,11 +217,23 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
         "getMusicFolders" => return node(browse::music_folders("Music")),
         "stream" | "download" => {
             let id = params.required("id")?;
-            return if state.library.snapshot().get(id).is_some() {
-                Ok(Reply::Media(id.to_owned()))
-            } else {
-                Err(SubsonicError::not_found("song"))
+            let snap = state.library.snapshot();
+            let Some(item) = snap.get(id) else {
+                return Err(SubsonicError::not_found("song"));
             };
+            let lower = match name {
+                "stream" => transcode_query(
+                    item.kind,
+                    item.meta.bitrate_kbps,
+                    params.get("maxBitRate"),
+                    params.get("format"),
+                ),
+                _ => None,
+            };
+            return Ok(match lower {
+                Some(query) => Reply::Transcode(id.to_owned(), query),
+                None => Reply::Media(id.to_owned()),
+            });
         }
         "getCoverArt" => {
             let id = params.required("id")?;
@@ -330,4 +372,47 @@ async fn user_method(
     .await
     .map_err(|e| SubsonicError::new(Code::Generic, e.to_string()))?;
     done.map(Reply::Body)
+}
+
+#[cfg(test)]
+mod transcode_tests {
+    use super::transcode_query;
+    use bucketstream_core::media::Kind;
+
+    #[test]
+    fn stream_transcodes_only_audio_below_its_bitrate() {
+        let q = |kind, bitrate, max, format| {
+            transcode_query(kind, bitrate, max, format).map(|q| {
+                q.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            })
+        };
+        let a = Kind::Audio;
+        let cases = [
+            (
+                q(a, Some(320), Some("128"), None),
+                Some("mode=audio&max_bitrate=128"),
+            ),
+            (
+                q(a, None, Some("96"), Some("mp3")),
+                Some("mode=audio&max_bitrate=96"),
+            ),
+            (
+                q(a, Some(900), Some("64"), Some("opus")),
+                Some("mode=audio&max_bitrate=64&codec=opus"),
+            ),
+            (q(a, Some(128), Some("128"), None), None),
+            (q(a, Some(128), Some("320"), None), None),
+            (q(a, Some(320), Some("128"), Some("raw")), None),
+            (q(a, Some(320), Some("0"), None), None),
+            (q(a, Some(320), None, None), None),
+            (q(a, Some(320), Some("x"), None), None),
+            (q(Kind::Video, Some(3000), Some("128"), None), None),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got.as_deref(), want);
+        }
+    }
 }

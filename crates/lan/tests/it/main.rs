@@ -40,6 +40,7 @@ mod shutdown;
 mod subsonic;
 mod suite;
 mod throttle;
+mod transcode;
 mod tus;
 mod upload_kill;
 mod uploads;

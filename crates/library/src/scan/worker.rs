@@ -158,15 +158,36 @@ impl<'a> Context<'a> {
             timeout: self.timeout,
             ..ProbeLimits::default()
         };
-        match tokio::task::spawn_blocking(move || probe::probe(&fetch, &name, size, &limits)).await
-        {
-            Ok(probed) => (probed.meta, probed.art, probed.error),
-            Err(err) => (
-                ItemMeta::default(),
-                None,
-                Some(format!("reader failed: {err}")),
-            ),
+        let (mut meta, art, mut error) =
+            match tokio::task::spawn_blocking(move || probe::probe(&fetch, &name, size, &limits))
+                .await
+            {
+                Ok(probed) => (probed.meta, probed.art, probed.error),
+                Err(err) => (
+                    ItemMeta::default(),
+                    None,
+                    Some(format!("reader failed: {err}")),
+                ),
+            };
+        // What the tag reader does not understand (WMA, AC3, DTS; not any unreadable file,
+        // whose bytes ffprobe would read at length): its length and codec from ffprobe through
+        // the server's `/media`, so the player can show and seek a transcode.
+        let foreign = matches!(
+            item.content_type,
+            "audio/x-ms-wma" | "audio/ac3" | "audio/vnd.dts"
+        );
+        if let (true, None, Some(base)) = (foreign, meta.duration_ms, self.media_base) {
+            let url = format!("{base}{}", item.url());
+            if let Ok(info) = probe::probe_video(&url, self.timeout).await {
+                if info.duration_ms.is_some() {
+                    meta.duration_ms = info.duration_ms;
+                    meta.audio_codec = meta.audio_codec.or(info.audio_codec);
+                    meta.title = meta.title.or(info.title);
+                    error = None;
+                }
+            }
         }
+        (meta, art, error)
     }
 
     /// A video: its facts from the container itself, read with small ranged reads like audio

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The issue #17 benchmark: how long a player waits for the first playable bytes of a remux,
+# an audio transcode and a full transcode (720p source), from the start and after a seek,
+# through bucketstream-server's /transcode (ffmpeg reading the server's own /media over
+# loopback), side by side with ffmpeg alone writing its first fragment from the same file
+# (the floor); and the CPU seconds each path costs per minute of media.
+#
+#   bash bench/transcode.sh      # prints Markdown; with BENCH_OUT, also writes the section
+#
+# "First playable bytes" is the end of the first `mdat` after a `moof` (one whole fragment:
+# what a <video> needs before it can show a frame), timed from the request (or ffmpeg's
+# start). Each figure is the median of RUNS runs with a fresh start time (so no run is a cache
+# hit). The seek is a new request from the middle (start=MID), as the player sends it.
+# CPU: user+system seconds of ffmpeg alone converting the whole file, per minute of media.
+#
+# Knobs: BIN (server binary; default $CARGO_TARGET_DIR/debug/bucketstream-server — the
+# server only relays ffmpeg's bytes), RUNS=5, BENCH_OUT=FILE (replace the section between
+# <!-- transcode:begin --> and <!-- transcode:end -->), BENCH_DATA (fixtures kept between
+# runs; default /var/tmp/bucketstream-transcode). Needs ffmpeg, python3, curl.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/bucketstream-server}
+RUNS=${RUNS:-5}
+DATA=${BENCH_DATA:-/var/tmp/bucketstream-transcode}
+OUT=${BENCH_OUT:-}
+work=$(mktemp -d "${TMPDIR:-/tmp}/bs-transcode-bench.XXXXXX")
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$DATA/media"
+ff() { ffmpeg -nostdin -v error -y "$@"; }
+# One minute of 720p at 25 fps, keyframes every 2 s: H.264 + AC3 in mkv (remux and audio
+# transcode), HEVC + AAC in mp4 (full transcode).
+src=(-f lavfi -i "testsrc2=size=1280x720:rate=25:duration=60" -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=60")
+[ -s "$DATA/media/film.mkv" ] || ff "${src[@]}" -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p -c:a ac3 "$DATA/media/film.mkv"
+[ -s "$DATA/media/hevc.mp4" ] || ff "${src[@]}" -c:v libx265 -preset ultrafast -tag:v hvc1 -g 50 -pix_fmt yuv420p -c:a aac "$DATA/media/hevc.mp4"
+
+"$BIN" --bind 127.0.0.1 --port 0 --media-dir "$DATA/media" --no-scan --no-mdns --refresh-secs 0 \
+  --data-dir "$work/data" --transcode-cache-dir "$work/transcode" --transcode-max-concurrent 1 \
+  >"$work/server.log" 2>&1 &
+server_pid=$!
+port=
+for _ in $(seq 1 300); do
+  port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/server.log" | head -n1 || true)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { tail "$work/server.log" >&2; exit 1; }
+
+python3 - "$port" "$DATA/media" "$RUNS" "$OUT" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'PY'
+import json, os, resource, statistics, subprocess, sys, time, urllib.request
+
+port, media, runs, out, commit = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+base = f"http://127.0.0.1:{port}"
+items = {i["key"]: i for i in json.load(urllib.request.urlopen(base + "/api/videos"))}
+
+def first_fragment(read):
+    """Reads until the end of the first mdat after a moof; returns the bytes read."""
+    buf, moof, pos = b"", False, 0
+    while True:
+        piece = read(65536)
+        if not piece:
+            raise RuntimeError("stream ended before a fragment")
+        buf += piece
+        while len(buf) - pos >= 8:
+            size = int.from_bytes(buf[pos:pos + 4], "big")
+            kind = buf[pos + 4:pos + 8]
+            if size == 1:
+                if len(buf) - pos < 16:
+                    break
+                size = int.from_bytes(buf[pos + 8:pos + 16], "big")
+            if kind == b"moof":
+                moof = True
+            if kind == b"mdat" and moof:
+                if len(buf) >= pos + size:
+                    return len(buf)
+                break
+            pos += size
+            if pos > len(buf):
+                break
+
+def via_server(key, mode, start):
+    url = f"{base}/transcode/{items[key]['id']}?mode={mode}&start={start}"
+    t0 = time.monotonic()
+    with urllib.request.urlopen(url) as resp:
+        first_fragment(resp.read)
+        return time.monotonic() - t0
+
+ARGS = {
+    "remux": ["-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy"],
+    "audio": ["-map", "0:v:0?", "-map", "0:a:0?", "-c:v", "copy", "-c:a", "aac", "-ac", "2", "-b:a", "192k"],
+    "full": ["-map", "0:v:0?", "-map", "0:a:0?", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+             "-pix_fmt", "yuv420p", "-vf", "scale=-2:min(720\\,ih)", "-force_key_frames", "expr:gte(t,n_forced*1)",
+             "-c:a", "aac", "-ac", "2", "-b:a", "192k"],
+}
+FRAG = ["-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof+delay_moov", "pipe:1"]
+
+def alone(key, mode, start, whole=False):
+    cmd = ["ffmpeg", "-nostdin", "-v", "error"] + (["-ss", str(start)] if start else []) + \
+          ["-i", os.path.join(media, key)] + ARGS[mode] + FRAG
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    if whole:
+        p.stdout.read()
+        p.wait()
+        return time.monotonic() - t0
+    first_fragment(p.stdout.read)
+    took = time.monotonic() - t0
+    p.kill()
+    p.wait()
+    return took
+
+def median_ms(f):
+    return round(statistics.median(f(i) for i in range(runs)) * 1000)
+
+rows = []
+for label, key, mode in [("remux (mkv H.264+AC3 → fMP4)", "film.mkv", "remux"),
+                         ("audio transcode (AC3 → AAC, video copied)", "film.mkv", "audio"),
+                         ("full transcode (720p HEVC → H.264 720p)", "hevc.mp4", "full")]:
+    start = median_ms(lambda i: via_server(key, mode, round(0.001 * (i + 1), 3)))
+    seek = median_ms(lambda i: via_server(key, mode, 30 + i))
+    floor = median_ms(lambda i: alone(key, mode, 0))
+    floor_seek = median_ms(lambda i: alone(key, mode, 30))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = alone(key, mode, 0, whole=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rows.append(f"| {label} | {start} | {seek} | {floor} | {floor_seek} | {cpu:.1f} | {wall:.1f} |")
+
+table = "\n".join([
+    "| path | start, via server (ms) | seek to 0:30, via server (ms) | start, ffmpeg alone (ms) | seek, ffmpeg alone (ms) | CPU s per minute of media | wall s for the minute |",
+    "|---|---|---|---|---|---|---|",
+    *rows,
+])
+print(table)
+if out:
+    text = open(out).read()
+    section = (f"<!-- transcode:begin -->\n_Measured by `bench/transcode.sh` at {commit}, median of {runs} runs, "
+               f"{time.strftime('%Y-%m-%d')}; 1 minute of 720p/25 fps, keyframes every 2 s._\n\n{table}\n<!-- transcode:end -->")
+    a, b = text.find("<!-- transcode:begin -->"), text.find("<!-- transcode:end -->")
+    if a >= 0 and b > a:
+        text = text[:a] + section + text[b + len("<!-- transcode:end -->"):]
+    else:
+        text = text.rstrip("\n") + "\n\n## Remux and transcode (issue #17)\n\n" + section + "\n"
+    open(out, "w").write(text)
+PY

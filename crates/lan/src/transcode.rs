@@ -1,0 +1,176 @@
+//! `GET /transcode/{id}?mode=remux|audio|full&start=SECONDS&max_bitrate=KBPS&codec=aac|opus&session=S`:
+//! the item as one fragmented MP4 (WebM for Opus) from `start`, made by ffmpeg reading this
+//! server's own loopback `/media/{id}` (so its ranged reads go through the edge cache).
+//!
+//! The work is [`bucketstream_transcode::ffmpeg`]'s (process, cache, sharing, bounds); this
+//! handler parses the query, decides an [`Answer`] and renders it in one place. The stream's
+//! real start (`X-Start`, seconds) can be before `start`: copied video starts at a keyframe.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+
+use super::api::error_body;
+use super::ServerState;
+use bucketstream_core::catalog::item::looks_like_id;
+use bucketstream_core::config::TranscodeConfig;
+use bucketstream_core::error::{Error, ErrorCode};
+use bucketstream_core::media::Kind;
+use bucketstream_core::wire::ErrorBody;
+use bucketstream_transcode::ffmpeg::{
+    self, Input, Manager, Output, Request, Served, TranscodeError,
+};
+
+/// Seconds a client is told to wait when every transcode slot is taken.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+/// The manager for `config`: outputs go to its cache folder, or to a folder of this server's
+/// own under the temporary folder. `None` (logged) when the folder cannot be made.
+pub fn manager(config: &TranscodeConfig) -> Option<Manager> {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let cache_dir = config.cache_dir.clone().unwrap_or_else(|| {
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        std::env::temp_dir().join(format!("bucketstream-transcode-{}-{n}", std::process::id()))
+    });
+    let settings = ffmpeg::Settings {
+        ffmpeg: config.ffmpeg.clone(),
+        max_concurrent: config.max_concurrent,
+        cache_dir,
+        cache_max_bytes: config.cache_max_bytes,
+    };
+    match Manager::new(settings) {
+        Ok(m) => Some(m),
+        Err(err) => {
+            tracing::warn!(error = %err, "transcoding is off: its cache folder cannot be used");
+            None
+        }
+    }
+}
+
+/// What the handler decided.
+enum Answer {
+    /// The stream.
+    Stream(Output),
+    /// An error, with `Retry-After` when waiting helps.
+    Refused(ErrorBody, Option<u64>),
+}
+
+/// The handler.
+pub async fn serve(
+    State(state): State<ServerState>,
+    Path(id): Path<String>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let pairs = params.map(|Query(p)| p).map_err(|r| r.body_text());
+    stream(&state, &id, pairs).await
+}
+
+/// Item `id` with the query `pairs` (or why the query was unreadable): what `/transcode`
+/// answers, and Subsonic's `stream?maxBitRate=` too.
+pub async fn stream(
+    state: &ServerState,
+    id: &str,
+    pairs: Result<Vec<(String, String)>, String>,
+) -> Response {
+    render(decide(state, id, pairs).await)
+}
+
+async fn decide(
+    state: &ServerState,
+    id: &str,
+    pairs: Result<Vec<(String, String)>, String>,
+) -> Answer {
+    let refused = |code, message: String| Answer::Refused(ErrorBody::new(code, message), None);
+    if !looks_like_id(id) {
+        return Answer::Refused(ErrorBody::from(&Error::NotFound), None);
+    }
+    let snap = state.library.snapshot();
+    let Some(item) = snap.get(id) else {
+        return Answer::Refused(ErrorBody::from(&Error::NotFound), None);
+    };
+    let audio_item = item.kind == Kind::Audio;
+    let asked = pairs.and_then(|pairs| ffmpeg::query::parse(&pairs, audio_item));
+    let asked = match asked {
+        Ok(asked) => asked,
+        Err(why) => return refused(ErrorCode::BadQuery, why),
+    };
+    let (Some(manager), Some(base)) = (&state.transcode, state.self_base.get()) else {
+        return refused(
+            ErrorCode::Internal,
+            "transcoding is not running on this server (see its log)".into(),
+        );
+    };
+    let req = Request {
+        id: item.id.to_string(),
+        etag: item.etag.clone(),
+        profile: asked.profile,
+        input: Input {
+            url: format!("{base}/media/{}", item.id),
+            headers: Some(format!(
+                "{}: {}\r\n",
+                super::access::INTERNAL_HEADER,
+                state.access.internal_token()
+            )),
+            audio_item,
+        },
+        session: asked.session,
+    };
+    match manager.open(req).await {
+        Ok(out) => {
+            tracing::debug!(id, source = ?out.source, start_ms = out.start_ms, "transcode");
+            Answer::Stream(out)
+        }
+        Err(err) => {
+            let code = match &err {
+                TranscodeError::FfmpegMissing(_) => ErrorCode::FfmpegMissing,
+                TranscodeError::Busy(_) => ErrorCode::TranscodeBusy,
+                TranscodeError::Failed(_) => ErrorCode::TranscodeFailed,
+                TranscodeError::Io(_) => ErrorCode::Io,
+            };
+            if code == ErrorCode::Io {
+                tracing::warn!(id, error = %err, "transcode cache");
+            }
+            let retry = (code == ErrorCode::TranscodeBusy).then_some(RETRY_AFTER_SECS);
+            Answer::Refused(ErrorBody::new(code, err.to_string()), retry)
+        }
+    }
+}
+
+fn render(answer: Answer) -> Response {
+    match answer {
+        Answer::Refused(body, retry) => {
+            let mut resp = error_body(&body);
+            if let Some(secs) = retry {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            resp
+        }
+        Answer::Stream(out) => {
+            let start = ffmpeg::args::seconds(out.start_ms);
+            let mut resp = Response::new(Body::from_stream(out.body));
+            *resp.status_mut() = StatusCode::OK;
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(out.content_type),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Ok(v) = HeaderValue::from_str(&start) {
+                h.insert("x-start", v);
+            }
+            // How it was had: a new ffmpeg, one another client started, or the cache.
+            let how = match out.source {
+                Served::Started => "started",
+                Served::Joined => "joined",
+                Served::Cached => "cached",
+            };
+            h.insert("x-transcode", HeaderValue::from_static(how));
+            resp
+        }
+    }
+}
