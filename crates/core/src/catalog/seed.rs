@@ -20,7 +20,8 @@ pub struct SeedRows {
     enrich: Option<Arc<dyn Enrich>>,
     folders: item::Folders,
     items: Vec<Arc<MediaItem>>,
-    folder_art: Vec<ObjectMeta>,
+    /// Objects kept aside (folder art, subtitle files).
+    aside: Vec<ObjectMeta>,
     /// Whether saved ids are used: decided on the first row that has one (its id must be
     /// the one this catalog gives its key; a listing saved under another identity is not).
     trusted: Option<bool>,
@@ -29,8 +30,8 @@ pub struct SeedRows {
 impl SeedRows {
     /// Adds one row of the saved listing (its item id when one was saved).
     pub fn push(&mut self, obj: ObjectMeta, id: Option<ItemId>) {
-        if media::folder_art_rank(&obj.key).is_some() {
-            self.folder_art.push(obj.clone());
+        if media::kept_aside(&obj.key) {
+            self.aside.push(obj.clone());
         }
         let id = id.filter(|id| {
             *self
@@ -90,7 +91,7 @@ impl Catalog {
                 .clone(),
             folders: item::Folders::default(),
             items: Vec::with_capacity(capacity),
-            folder_art: Vec::new(),
+            aside: Vec::new(),
             trusted: None,
         }
     }
@@ -105,7 +106,7 @@ impl Catalog {
         }
         let mut items = rows.items;
         items.shrink_to_fit();
-        let snap = Snapshot::new(items, Arc::new(rows.folder_art), old.generation + 1, None);
+        let snap = Snapshot::new(items, Arc::new(rows.aside), old.generation + 1, None);
         self.swap(Arc::new(snap));
     }
 }

@@ -118,11 +118,14 @@ pub enum ErrorCode {
     // Paging and search (`crate::catalog::query`, `GET /api/videos?…`).
     /// A paging or search parameter that is refused (unknown, repeated, out of range).
     BadQuery,
+    // Subtitles (`/subtitles/{id}/{sub}.vtt`).
+    /// A subtitle file or track that cannot be read or converted to WebVTT.
+    SubtitleUnreadable,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 48] = [
+    pub const ALL: [ErrorCode; 49] = [
         ErrorCode::Config,
         ErrorCode::FolderUnreadable,
         ErrorCode::CacheDirForeign,
@@ -171,6 +174,7 @@ impl ErrorCode {
         ErrorCode::ChecksumMismatch,
         ErrorCode::UploadGone,
         ErrorCode::BadQuery,
+        ErrorCode::SubtitleUnreadable,
     ];
 
     /// The code as it appears on the wire (`"no_such_bucket"`).
@@ -224,6 +228,7 @@ impl ErrorCode {
             ErrorCode::ChecksumMismatch => "checksum_mismatch",
             ErrorCode::UploadGone => "upload_gone",
             ErrorCode::BadQuery => "bad_query",
+            ErrorCode::SubtitleUnreadable => "subtitle_unreadable",
         }
     }
 
@@ -242,7 +247,7 @@ impl ErrorCode {
             TusVersion => 412,
             TooLarge => 413,
             UnsupportedType => 415,
-            TooLargeToCopy => 422,
+            TooLargeToCopy | SubtitleUnreadable => 422,
             // tus's checksum extension: "460 Checksum Mismatch".
             ChecksumMismatch => 460,
             WrongHost => 421,

@@ -327,8 +327,8 @@ impl MediaLibrary {
     }
 }
 
-/// The snapshot's objects (items and folder art) as a listing, with the item ids (`None`
-/// for folder art).
+/// The snapshot's objects (items, folder art and subtitle files) as a listing, with the
+/// item ids (`None` for the objects that are not items).
 fn listing_of(snap: &Snapshot) -> (Vec<ObjectMeta>, Vec<Option<ItemId>>) {
     let items = snap.items.iter().map(|i| ObjectMeta {
         key: i.key.clone(),
@@ -338,7 +338,10 @@ fn listing_of(snap: &Snapshot) -> (Vec<ObjectMeta>, Vec<Option<ItemId>>) {
             .modified_ms
             .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
     });
-    let objects = items.chain(snap.folder_art.iter().cloned()).collect();
+    let objects = items
+        .chain(snap.folder_art.iter().cloned())
+        .chain(snap.subtitles.iter().cloned())
+        .collect();
     let ids = snap.items.iter().map(|i| Some(i.id)).collect();
     (objects, ids)
 }
