@@ -13,6 +13,8 @@
 //! - `POST /api/bucket`, `DELETE /api/items/{id}`, `POST /api/items/{id}/move`: the owner's
 //!   changes to the library ([`manage`]).
 //! - `GET|HEAD /media/{id}`: the object, with byte ranges ([`media`]).
+//! - `GET /api/items/{id}/subtitles`, `GET /subtitles/{id}/{sub}.vtt`: a video's subtitle
+//!   tracks and each as WebVTT ([`subtitles`]).
 //! - `GET /art/{hash}`: cover art and posters; `GET /api/albums`, `/api/albums/{id}`,
 //!   `/api/artists`, `/api/genres`: the grouped views ([`collection`]).
 //! - `OPTIONS|POST /api/uploads`, `HEAD|PATCH|DELETE /api/uploads/{id}`: tus 1.0.0 uploads
@@ -42,6 +44,7 @@ pub mod manage;
 pub mod media;
 pub mod options;
 pub mod subsonic;
+pub mod subtitles;
 mod trim;
 mod ui;
 pub mod uploads;
@@ -87,6 +90,11 @@ pub struct ServerState {
     pub uploads: Arc<bucketstream_upload::Uploads>,
     /// The Subsonic API's failed sign-ins per client.
     subsonic: Arc<subsonic::Gate>,
+    /// Where ffprobe and ffmpeg read this server's own `/media` (`http://127.0.0.1:PORT`),
+    /// set by [`run`] once the listener's address is known; unset in [`router`]-only tests.
+    pub media_base: Arc<std::sync::OnceLock<String>>,
+    /// Subtitle tracks found inside videos, and WebVTT converted on the host ([`subtitles`]).
+    subtitles: Arc<subtitles::Subtitles>,
 }
 
 impl ServerState {
@@ -119,6 +127,9 @@ impl ServerState {
                 .with_origins(&options.allowed_hosts, &trusted),
         );
         let hub = Hub::new(library.clone());
+        let subtitles = Arc::new(subtitles::Subtitles::new(
+            &library.config().library.data_dir,
+        ));
         let uploads = Arc::new(bucketstream_upload::Uploads::open(
             library.clone(),
             bucketstream_upload::Settings {
@@ -138,6 +149,8 @@ impl ServerState {
             views: Arc::default(),
             media: None,
             subsonic: Arc::default(),
+            media_base: Arc::default(),
+            subtitles,
         })
     }
 
@@ -160,6 +173,8 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/items/{id}", delete(manage::delete_item))
         .route("/api/items/{id}/move", post(manage::move_item))
         .route("/media/{id}", get(media::serve))
+        .route("/api/items/{id}/subtitles", get(subtitles::list))
+        .route("/subtitles/{id}/{track}", get(subtitles::vtt))
         .route("/art/{hash}", get(collection::art))
         .route("/api/albums", get(collection::albums))
         .route("/api/albums/{id}", get(collection::album))
@@ -228,17 +243,14 @@ where
         hub.close_all();
         let _ = stop_tx.send(true);
     });
-    // The scan reads videos through this server's own `/media` (so through the edge cache).
-    let scan = state.media.clone().map(|media| {
-        let host = match local.ip() {
-            ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
-            ip if ip.is_unspecified() => "[::1]".to_owned(),
-            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-            ip => ip.to_string(),
-        };
-        let base = format!("http://{host}:{}", local.port());
-        tokio::spawn(media.run(Some(base), stop_rx.clone()))
-    });
+    // The scan, and ffprobe/ffmpeg for subtitles, read videos through this server's own
+    // `/media` (so through the edge cache).
+    let base = media_base(local);
+    let _ = state.media_base.set(base.clone());
+    let scan = state
+        .media
+        .clone()
+        .map(|media| tokio::spawn(media.run(Some(base), stop_rx.clone())));
     let caps = limits::Caps::new(&state.options.limits, limits::nofile::raise());
     tracing::debug!(
         total = caps.total,
@@ -261,4 +273,16 @@ where
         scan.abort();
     }
     Ok(())
+}
+
+/// The URL of a server listening on `local` as this machine reaches it (`http://127.0.0.1:PORT`
+/// for a server on every interface).
+fn media_base(local: std::net::SocketAddr) -> String {
+    let host = match local.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+        ip if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    format!("http://{host}:{}", local.port())
 }

@@ -53,12 +53,7 @@ impl Catalog {
             aside.len() != old_aside.len() || aside.iter().zip(old_aside).any(|(a, b)| a != b);
         // A seeded snapshot (not listed yet) stays unlisted: the first listing still runs.
         let refreshed_at = old.refreshed_at.map(|_| SystemTime::now());
-        let snap = Snapshot::new(
-            items,
-            Arc::new(aside),
-            old.generation + 1,
-            refreshed_at,
-        );
+        let snap = Snapshot::new(items, Arc::new(aside), old.generation + 1, refreshed_at);
         let change = diff::diff(&old.items, &snap.items);
         if change.is_empty() && !art_changed {
             return old;

@@ -48,7 +48,12 @@ pub fn embedded_tracks(json: &Value) -> Vec<EmbeddedTrack> {
             };
             let flag = |name: &str| s["disposition"][name].as_u64() == Some(1);
             let title = tag("title")
-                .map(|t| t.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+                .map(|t| {
+                    t.chars()
+                        .filter(|c| !c.is_control())
+                        .take(200)
+                        .collect::<String>()
+                })
                 .filter(|t| !t.trim().is_empty());
             Some(EmbeddedTrack {
                 index,

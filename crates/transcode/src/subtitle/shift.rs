@@ -133,7 +133,10 @@ mod tests {
                  00:00:58.500 --> 00:01:00.500\n<c>sung</c> <00:00:59.500>on <00:00:03.500>time\n\n\
                  00:00:58.500 --> 00:00:59.500\nshort form\n",
             ),
-            (3_600_000, "WEBVTT - a film\nKind: captions\n\nNOTE made by hand\n"),
+            (
+                3_600_000,
+                "WEBVTT - a film\nKind: captions\n\nNOTE made by hand\n",
+            ),
         ];
         for (offset, want) in table {
             assert_eq!(shift(VTT, *offset), *want, "offset {offset}");
@@ -149,7 +152,16 @@ mod tests {
         );
         assert_eq!(shift("", 1000), "");
         assert_eq!(shift("WEBVTT", 1000), "WEBVTT\n");
-        assert_eq!(inline_timestamps("a < b <i>x</i> <99:99>", 5), "a < b <i>x</i> <99:99>");
-        assert_eq!(shift("WEBVTT\n\n00:00:05.000 --> 00:00:06.000\n\u{1F3B5} <b>x\n", u64::MAX), "WEBVTT\n");
+        assert_eq!(
+            inline_timestamps("a < b <i>x</i> <99:99>", 5),
+            "a < b <i>x</i> <99:99>"
+        );
+        assert_eq!(
+            shift(
+                "WEBVTT\n\n00:00:05.000 --> 00:00:06.000\n\u{1F3B5} <b>x\n",
+                u64::MAX
+            ),
+            "WEBVTT\n"
+        );
     }
 }

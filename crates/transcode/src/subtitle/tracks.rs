@@ -139,7 +139,12 @@ mod tests {
 
     #[test]
     fn the_list_names_sidecars_then_embedded_tracks() {
-        let keys = ["v/Film.mp4", "v/Film.eng.srt", "v/Film.srt", "v/Film.de.forced.ass"];
+        let keys = [
+            "v/Film.mp4",
+            "v/Film.eng.srt",
+            "v/Film.srt",
+            "v/Film.de.forced.ass",
+        ];
         let side = super::super::sidecars("v/Film.mp4", keys);
         let embedded = [
             EmbeddedTrack {
