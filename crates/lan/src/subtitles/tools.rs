@@ -1,10 +1,12 @@
 //! ffprobe and ffmpeg for subtitle tracks inside a video, both reading this server's own
 //! loopback `/media` URL (so ranged reads through the edge cache): ffprobe lists the subtitle
-//! streams from the header; ffmpeg extracts one as WebVTT, reading the whole file.
+//! streams from the header; ffmpeg extracts one as SubRip, reading the whole file, which the
+//! same converter as sidecar files turns into WebVTT (so both get the same markup rules).
 
 use std::time::Duration;
 
 use bucketstream_library::probe::{run_tool, ProbeError};
+use bucketstream_transcode::subtitle::{self, Format};
 use serde_json::Value;
 
 use super::SubtitleError;
@@ -36,7 +38,10 @@ pub(super) async fn probe(url: &str, timeout: Duration) -> Result<Value, ProbeEr
     serde_json::from_slice(&out).map_err(|e| ProbeError::BadOutput(e.to_string()))
 }
 
-/// The subtitle stream `index` (`-map 0:s:N`) of `url` as WebVTT, by ffmpeg.
+/// The subtitle stream `index` (`-map 0:s:N`) of `url` as WebVTT: extracted by ffmpeg as
+/// SubRip with the container's own times (`-copyts`: no shift for a stream that starts
+/// before 0, such as AAC's priming), then converted. A track without cues is an empty
+/// document.
 pub(super) async fn extract(
     url: String,
     index: usize,
@@ -44,7 +49,7 @@ pub(super) async fn extract(
 ) -> Result<String, SubtitleError> {
     let map = format!("0:s:{index}");
     let args = [
-        "-v", "error", "-nostdin", "-i", &url, "-map", &map, "-f", "webvtt", "-",
+        "-v", "error", "-nostdin", "-copyts", "-i", &url, "-map", &map, "-f", "srt", "-",
     ];
     let out = run_tool("ffmpeg", &args, timeout)
         .await
@@ -54,13 +59,13 @@ pub(super) async fn extract(
             )),
             other => SubtitleError::Unreadable(other.to_string()),
         })?;
-    let text = String::from_utf8_lossy(&out).into_owned();
-    if !text.trim_start_matches('\u{FEFF}').starts_with("WEBVTT") {
-        return Err(SubtitleError::Unreadable(
-            "ffmpeg gave no WebVTT for the track".to_owned(),
-        ));
+    if out.iter().all(u8::is_ascii_whitespace) {
+        return Ok("WEBVTT\n".to_owned());
     }
-    Ok(text)
+    tokio::task::spawn_blocking(move || subtitle::to_webvtt(&out, Format::Srt))
+        .await
+        .map_err(|e| SubtitleError::Unreadable(e.to_string()))?
+        .map_err(|e| SubtitleError::Unreadable(e.to_string()))
 }
 
 #[cfg(test)]
