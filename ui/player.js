@@ -3,11 +3,12 @@
 // mute, speed), the video view (fullscreen, picture-in-picture), per-item resume positions and
 // the Media Session API (title, artist, album, cover), and turns playback failures into a clear
 // message with a download link. Before the media has loaded, the seek bar shows the length the
-// library read from the file (duration_ms).
+// library read from the file (duration_ms). Subtitles are subtitles.js's.
 
 import { h, setIcon, formatTime, load, save, forget, throttle } from './util.js';
 import { mediaUrl, artUrl } from './api.js';
 import { displayTitle } from './groups.js';
+import { Subtitles } from './subtitles.js';
 
 const $ = (id) => document.getElementById(id);
 const RESUME_MIN = 3; // seconds: closer to either end than this starts from the top
@@ -47,6 +48,7 @@ export class Player {
     this.els.speed.value = String(settings.speed || 1);
     this.savePosition = throttle(() => this.storePosition(), 1000);
     this.bind();
+    this.subtitles = new Subtitles(this);
     this.syncVolume();
     this.syncPlaying();
   }
@@ -135,6 +137,7 @@ export class Player {
     m.playbackRate = Number(this.els.speed.value) || 1;
     m.defaultPlaybackRate = m.playbackRate;
     this.showText(item);
+    this.subtitles.load(item);
     this.els.now.disabled = item.kind !== 'video';
     this.els.pip.hidden = item.kind !== 'video' || pipUnsupported(this.els.pip);
     this.els.fullscreen.hidden = item.kind !== 'video';
@@ -172,6 +175,7 @@ export class Player {
   /** Leaves nothing loaded (the current item vanished from a restored session). */
   unload() {
     this.item = null;
+    this.subtitles.clear();
     this.media.removeAttribute('src');
     this.media.load();
     this.showStage(false, true);
