@@ -128,6 +128,7 @@ test('sidecar and embedded subtitles show at their time, and the language is rem
   await page.keyboard.press('Enter');
   await until(() => page.isVisible('#cc-menu'), 'the menu opens');
   assert.deepEqual(await menuItems(page), ['Off *', 'French']);
+  await page.screenshot({ path: 'screenshots/subtitles-menu.png' });
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Off');
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
