@@ -296,3 +296,44 @@ async fn sidecar_and_embedded_subtitles_as_webvtt() {
         );
     }
 }
+
+/// A local folder: file names with a newline, quotes and `..` in them keep their sidecars, and
+/// a sidecar changed on disk is converted again (its version is part of the stored name).
+#[tokio::test]
+async fn local_sidecars_with_hostile_names_and_a_changed_file() {
+    let (mp4, _) = fixtures();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stem = "Nuit \"blanche\"\n..é";
+    std::fs::copy(mp4, dir.path().join(format!("{stem}.mp4"))).expect("copy");
+    let srt = dir.path().join(format!("{stem}.fr.srt"));
+    std::fs::write(&srt, SRT).expect("srt");
+    let server = TestServer::start(crate::common::local_source(dir.path()), None).await;
+    server.refresh().await;
+    let items = server.by_key().await;
+    assert_eq!(items.len(), 1, "{:?}", items.keys());
+    let id = items[&format!("{stem}.mp4")]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let list = server.get_json(&format!("/api/items/{id}/subtitles")).await;
+    assert_eq!(list[0]["language"], "fr");
+    let path = format!("/subtitles/{id}/s0.vtt");
+    assert_eq!(
+        vtt(&server, &path).await,
+        (SRT_VTT.to_owned(), "miss".into())
+    );
+    // The file changes (another size): the next listing sees it, and it is converted again.
+    std::fs::write(
+        &srt,
+        "1\n00:00:01,000 --> 00:00:02,000\nChanged, longer text\n",
+    )
+    .expect("srt");
+    server.refresh().await;
+    assert_eq!(
+        vtt(&server, &path).await,
+        (
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nChanged, longer text\n".to_owned(),
+            "miss".into()
+        )
+    );
+}
