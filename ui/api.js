@@ -111,6 +111,17 @@ export function artUrl(path, size) {
   return `${base}${path}?size=${size}`;
 }
 
+/** The URL of `item`'s subtitle track list. */
+export function subtitlesUrl(item) {
+  return `${base}/api/items/${encodeURIComponent(item.id)}/subtitles`;
+}
+
+/** The URL of `item`'s subtitle track `sub` as WebVTT, its cues moved `offset` seconds earlier. */
+export function subtitleUrl(item, sub, offset = 0) {
+  const url = `${base}/subtitles/${encodeURIComponent(item.id)}/${encodeURIComponent(sub)}.vtt`;
+  return offset > 0 ? `${url}?offset=${offset}` : url;
+}
+
 /** The whole library as an array of items. */
 export async function listLibrary() {
   const items = isDesktop ? await invoke('list_library') : await getJson('/api/videos');

@@ -4,6 +4,7 @@
 //   ← / →        seek back / forward 5 s (shift: 30 s)
 //   ↑ / ↓        volume up / down (outside lists and menus, where arrows move the selection)
 //   /            search        n / p  next / previous        f  fullscreen        m  mute
+//   c            subtitles on / off (a video with subtitles)
 //   Escape       clears the search when in it; closes the queue panel otherwise
 //   ?            shows this list
 //
@@ -94,6 +95,10 @@ export function bindKeys(ctx) {
       case 'M':
         player.toggleMute();
         break;
+      case 'c':
+      case 'C':
+        if (player.subtitles && player.subtitles.toggle()) ev.preventDefault();
+        break;
       case '?':
         showHelp();
         ev.preventDefault();
@@ -113,6 +118,7 @@ export const SHORTCUTS = [
   ['N / P', 'Next / previous'],
   ['F', 'Fullscreen (video)'],
   ['M', 'Mute'],
+  ['C', 'Subtitles on or off'],
   ['Esc', 'Clear the search or close the queue'],
   ['?', 'This list'],
 ];

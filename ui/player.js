@@ -24,6 +24,7 @@ import { choosePath, fallbackPath, transcodePath, inRanges, browserCaps } from '
 import { ERROR_HELP } from './errors.js';
 import { updateSession, updatePosition } from './mediasession.js';
 import { displayTitle } from './groups.js';
+import { Subtitles } from './subtitles.js';
 
 const $ = (id) => document.getElementById(id);
 const RESUME_MIN = 3; // seconds: closer to either end than this starts from the top
@@ -73,6 +74,7 @@ export class Player {
     this.els.speed.value = String(settings.speed || 1);
     this.savePosition = throttle(() => this.storePosition(), 1000);
     this.bind();
+    this.subtitles = new Subtitles(this);
     this.syncVolume();
     this.syncPlaying();
   }
@@ -166,6 +168,7 @@ export class Player {
     m.playbackRate = Number(this.els.speed.value) || 1;
     m.defaultPlaybackRate = m.playbackRate;
     this.showText(item);
+    this.subtitles.load(item);
     this.els.now.disabled = item.kind !== 'video';
     this.els.pip.hidden = item.kind !== 'video' || pipUnsupported(this.els.pip);
     this.els.fullscreen.hidden = item.kind !== 'video';
@@ -219,6 +222,7 @@ export class Player {
   /** Leaves nothing loaded (the current item vanished from a restored session). */
   unload() {
     this.item = null;
+    this.subtitles.clear();
     this.media.removeAttribute('src');
     this.media.load();
     this.showStage(false, true);

@@ -156,6 +156,23 @@ ff "${txv[@]}" -c:v mpeg4 -c:a libmp3lame "$tx/Film avi.avi"
 ff "${txv[@]}" -c:v mpeg2video -c:a mp2 "$tx/Film ts.ts"
 ff -f lavfi -i "sine=frequency=523:sample_rate=44100:duration=10" -c:a wmav2 "$tx/Song wma.wma"
 ff -f lavfi -i "sine=frequency=587:sample_rate=48000:duration=10" -c:a ac3 "$tx/Song ac3.ac3"
+# Subtitles (subtitles.test.js), served from a local folder by a server of their own (the
+# files beside the videos are not items, so they stay out of the main bucket's counts): two
+# videos with sidecar SRT/WebVTT files and one mp4 with a French mov_text track inside.
+subs="$work/subs"
+mkdir -p "$subs"
+printf '1\n00:00:01,000 --> 00:00:05,000\nHello from the <i>English</i> track\n\n2\n00:00:05,500 --> 00:00:09,000\nSecond English line\n' >"$subs/Film.en.srt"
+printf 'WEBVTT\n\n00:00:01.000 --> 00:00:09.000\nHallo aus der deutschen Spur\n' >"$subs/Film.de.vtt"
+printf '1\n00:00:01,000 --> 00:00:09,000\nThe second film, in English\n' >"$subs/Second.en.srt"
+printf '1\n00:00:01,000 --> 00:00:09,000\nLe second film\n' >"$subs/Second.fr.srt"
+printf '1\n00:00:01,000 --> 00:00:09,000\nBonjour de la piste incluse\n' >"$work/inside.srt"
+for name in Film Second; do
+  ff -f lavfi -i "testsrc2=size=320x180:rate=10:duration=10" -f lavfi -i "sine=frequency=262:duration=10" \
+    -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p -c:a aac -b:a 32k -ac 1 -movflags +faststart "$subs/$name.mp4"
+done
+ff -f lavfi -i "testsrc2=size=320x180:rate=10:duration=10" -f lavfi -i "sine=frequency=330:duration=10" \
+  -i "$work/inside.srt" -map 0:v -map 1:a -map 2 -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p \
+  -c:a aac -b:a 32k -ac 1 -c:s mov_text -metadata:s:s:0 language=fra -movflags +faststart "$subs/Inside.mp4"
 
 export BS_BUCKET="bucketstream-ui-$(date +%s)-$$"
 node "$here/lib/harness.js" upload "$BS_BUCKET" "$fx"
@@ -240,6 +257,12 @@ wait_health "http://127.0.0.1:$port" "$fixture_count"
 wait_health "http://127.0.0.1:$big_port" 10000
 wait_health "http://127.0.0.1:$tx_port" 6
 wait_health "http://127.0.0.1:$noff_port" 6
+start_server "$work/server-subs.log" --media-dir "$subs" --refresh-secs 30 --no-scan
+subs_port=$server_port
+fixture_count=$(find "$fx" -type f | wc -l)
+wait_health "http://127.0.0.1:$port" "$fixture_count"
+wait_health "http://127.0.0.1:$big_port" 10000
+wait_health "http://127.0.0.1:$subs_port" 3
 
 export BS_URL="http://127.0.0.1:$port"
 export BS_BIG_URL="http://127.0.0.1:$big_port"
@@ -248,6 +271,7 @@ export BS_EMPTY_URL="http://127.0.0.1:$empty_port"
 export BS_LOCAL_EMPTY_URL="http://127.0.0.1:$local_port"
 export BS_TX_URL="http://127.0.0.1:$tx_port"
 export BS_NOFF_URL="http://127.0.0.1:$noff_port"
+export BS_SUBS_URL="http://127.0.0.1:$subs_port"
 for url in "$BS_BAD_URL" "$BS_EMPTY_URL" "$BS_LOCAL_EMPTY_URL"; do
   for _ in $(seq 1 100); do
     python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/api/health', timeout=2)" "$url" 2>/dev/null && break

@@ -72,6 +72,23 @@ pub fn folder_art_rank(key: &str) -> Option<usize> {
     Some(stem * ART_EXTS.len() + ext)
 }
 
+/// Extensions of subtitle files offered beside videos (SRT, WebVTT, ASS/SSA).
+const SUBTITLE_EXTS: [&str; 4] = ["srt", "vtt", "ass", "ssa"];
+
+/// Whether `key` is a subtitle file (`.srt`, `.vtt`, `.ass`, `.ssa`, any case): kept aside
+/// by the catalog for the videos beside it, never an item.
+pub fn is_subtitle(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| SUBTITLE_EXTS.iter().any(|e| e.eq_ignore_ascii_case(ext)))
+}
+
+/// Whether the catalog keeps `key` aside (not an item, but needed beside items): folder art
+/// and subtitle files.
+pub fn kept_aside(key: &str) -> bool {
+    folder_art_rank(key).is_some() || is_subtitle(key)
+}
+
 /// The Content-Type of any UI asset, for the embedded file server.
 pub fn asset_type(path: &str) -> String {
     mime_guess::from_path(path)
@@ -83,6 +100,18 @@ pub fn asset_type(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subtitles_are_kept_aside_and_never_media() {
+        for key in ["a/Film.en.srt", "Film.VTT", "x/y.Ass", "z.ssa"] {
+            assert!(is_subtitle(key) && kept_aside(key), "{key}");
+            assert_eq!(classify(key), None, "{key}");
+        }
+        for key in ["a/srt", "a.srt/b.mp4", "Film.sub", "Film.txt"] {
+            assert!(!is_subtitle(key), "{key}");
+        }
+        assert!(kept_aside("a/cover.jpg") && !kept_aside("a/b.mp3"));
+    }
 
     #[test]
     fn folder_art_is_recognised_and_ranked() {

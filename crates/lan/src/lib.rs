@@ -17,6 +17,8 @@
 //! - `GET|HEAD /media/{id}`: the object, with byte ranges ([`media`]).
 //! - `GET /transcode/{id}`: the item remuxed or transcoded by ffmpeg as fragmented MP4, from
 //!   any start ([`transcode`]).
+//! - `GET /api/items/{id}/subtitles`, `GET /subtitles/{id}/{sub}.vtt`: a video's subtitle
+//!   tracks and each as WebVTT ([`subtitles`]).
 //! - `GET /art/{hash}`: cover art and posters; `GET /api/albums`, `/api/albums/{id}`,
 //!   `/api/artists`, `/api/genres`: the grouped views ([`collection`]).
 //! - `OPTIONS|POST /api/uploads`, `HEAD|PATCH|DELETE /api/uploads/{id}`: tus 1.0.0 uploads
@@ -47,6 +49,7 @@ pub mod media;
 pub mod options;
 pub mod positions;
 pub mod subsonic;
+pub mod subtitles;
 pub mod transcode;
 mod trim;
 mod ui;
@@ -96,9 +99,12 @@ pub struct ServerState {
     /// Remux and transcode with ffmpeg (`/transcode`); `None` when its cache folder cannot
     /// be made.
     pub transcode: Option<bucketstream_transcode::ffmpeg::Manager>,
-    /// `http://127.0.0.1:PORT`: where this server's own helpers (ffmpeg) read `/media`; set
-    /// by [`run`] once it knows its port.
-    pub self_base: Arc<std::sync::OnceLock<String>>,
+    /// Where this server's own helpers (the scan, ffprobe, ffmpeg) read its `/media`
+    /// (`http://127.0.0.1:PORT`), set by [`run`] once the listener's address is known; unset
+    /// in [`router`]-only tests.
+    pub media_base: Arc<std::sync::OnceLock<String>>,
+    /// Subtitle tracks found inside videos, and WebVTT converted on the host ([`subtitles`]).
+    subtitles: Arc<subtitles::Subtitles>,
 }
 
 impl ServerState {
@@ -132,6 +138,9 @@ impl ServerState {
         );
         let hub = Hub::new(library.clone());
         let transcode = transcode::manager(&options.transcode);
+        let subtitles = Arc::new(subtitles::Subtitles::new(
+            &library.config().library.data_dir,
+        ));
         let uploads = Arc::new(bucketstream_upload::Uploads::open(
             library.clone(),
             bucketstream_upload::Settings {
@@ -152,7 +161,8 @@ impl ServerState {
             media: None,
             subsonic: Arc::default(),
             transcode,
-            self_base: Arc::default(),
+            media_base: Arc::default(),
+            subtitles,
         })
     }
 
@@ -182,6 +192,8 @@ pub fn router(state: ServerState) -> Router {
         )
         .route("/media/{id}", get(media::serve))
         .route("/transcode/{id}", get(transcode::serve))
+        .route("/api/items/{id}/subtitles", get(subtitles::list))
+        .route("/subtitles/{id}/{track}", get(subtitles::vtt))
         .route("/art/{hash}", get(collection::art))
         .route("/api/albums", get(collection::albums))
         .route("/api/albums/{id}", get(collection::album))
@@ -250,15 +262,10 @@ where
         hub.close_all();
         let _ = stop_tx.send(true);
     });
-    // The scan and ffmpeg read through this server's own `/media` (so through the edge cache).
-    let host = match local.ip() {
-        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
-        ip if ip.is_unspecified() => "[::1]".to_owned(),
-        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-        ip => ip.to_string(),
-    };
-    let base = format!("http://{host}:{}", local.port());
-    let _ = state.self_base.set(base.clone());
+    // The scan, ffmpeg (transcodes) and ffprobe/ffmpeg (subtitles) read through this server's
+    // own `/media` (so through the edge cache).
+    let base = media_base(local);
+    let _ = state.media_base.set(base.clone());
     let scan = state
         .media
         .clone()
@@ -290,4 +297,16 @@ where
         scan.abort();
     }
     Ok(())
+}
+
+/// The URL of a server listening on `local` as this machine reaches it (`http://127.0.0.1:PORT`
+/// for a server on every interface).
+fn media_base(local: std::net::SocketAddr) -> String {
+    let host = match local.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+        ip if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    format!("http://{host}:{}", local.port())
 }

@@ -98,7 +98,7 @@ async fn decide(
         Ok(asked) => asked,
         Err(why) => return refused(ErrorCode::BadQuery, why),
     };
-    let (Some(manager), Some(base)) = (&state.transcode, state.self_base.get()) else {
+    let (Some(manager), Some(base)) = (&state.transcode, state.media_base.get()) else {
         return refused(
             ErrorCode::Internal,
             "transcoding is not running on this server (see its log)".into(),

@@ -37,27 +37,23 @@ impl Catalog {
             .cloned()
             .collect();
         items.extend(put_items);
-        let mut folder_art: Vec<ObjectMeta> = old
-            .folder_art
+        // Folder art and subtitle files, each sorted by key, as the old snapshot has them.
+        let old_aside: Vec<&ObjectMeta> =
+            old.folder_art.iter().chain(old.subtitles.iter()).collect();
+        let mut aside: Vec<ObjectMeta> = old_aside
             .iter()
             .filter(|o| !gone(&o.key))
-            .cloned()
+            .map(|o| (*o).clone())
             .collect();
-        folder_art.extend(put_art.iter().cloned());
-        folder_art.sort_by(|a, b| a.key.cmp(&b.key));
-        let art_changed = folder_art.len() != old.folder_art.len()
-            || folder_art
-                .iter()
-                .zip(old.folder_art.iter())
-                .any(|(a, b)| a != b);
+        aside.extend(put_art.iter().cloned());
+        aside.sort_by(|a, b| {
+            (media::is_subtitle(&a.key), &a.key).cmp(&(media::is_subtitle(&b.key), &b.key))
+        });
+        let art_changed =
+            aside.len() != old_aside.len() || aside.iter().zip(old_aside).any(|(a, b)| a != b);
         // A seeded snapshot (not listed yet) stays unlisted: the first listing still runs.
         let refreshed_at = old.refreshed_at.map(|_| SystemTime::now());
-        let snap = Snapshot::new(
-            items,
-            Arc::new(folder_art),
-            old.generation + 1,
-            refreshed_at,
-        );
+        let snap = Snapshot::new(items, Arc::new(aside), old.generation + 1, refreshed_at);
         let change = diff::diff(&old.items, &snap.items);
         if change.is_empty() && !art_changed {
             return old;

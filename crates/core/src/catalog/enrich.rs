@@ -151,11 +151,11 @@ impl Catalog {
             }
             items.push(Arc::new(item));
         }
-        let folder_art = objects
+        let aside = objects
             .iter()
-            .filter(|o| media::folder_art_rank(&o.key).is_some())
+            .filter(|o| media::kept_aside(&o.key))
             .cloned()
             .collect();
-        (items, Arc::new(folder_art))
+        (items, Arc::new(aside))
     }
 }

@@ -66,6 +66,9 @@ pub struct Snapshot {
     /// Listed objects that are folder art (`cover.jpg`…, see [`crate::media::folder_art_rank`]),
     /// for tracks without embedded art. Not items: never served as media.
     pub folder_art: Arc<Vec<ObjectMeta>>,
+    /// Listed objects that are subtitle files (see [`crate::media::is_subtitle`]), sorted by
+    /// key, for the videos beside them. Not items: never listed or served as media.
+    pub subtitles: Arc<Vec<ObjectMeta>>,
     /// The search index and sort orders, built by the first paged query of this snapshot.
     index: OnceLock<query::Index>,
 }
@@ -79,18 +82,26 @@ impl Default for Snapshot {
             generation: 0,
             refreshed_at: None,
             folder_art: Arc::default(),
+            subtitles: Arc::default(),
             index: OnceLock::new(),
         }
     }
 }
 
 impl Snapshot {
+    /// A snapshot of `items` with `aside`, the listed objects kept aside (folder art and
+    /// subtitle files, see [`crate::media::kept_aside`]), which it sorts into their fields.
     fn new(
         mut items: Vec<Arc<MediaItem>>,
-        folder_art: Arc<Vec<ObjectMeta>>,
+        aside: Arc<Vec<ObjectMeta>>,
         generation: u64,
         refreshed_at: Option<SystemTime>,
     ) -> Snapshot {
+        let (mut subtitles, folder_art): (Vec<ObjectMeta>, Vec<ObjectMeta>) = aside
+            .iter()
+            .cloned()
+            .partition(|o| crate::media::is_subtitle(&o.key));
+        subtitles.sort_by(|a, b| a.key.cmp(&b.key));
         if !items.is_sorted_by(|a, b| a.key <= b.key) {
             items.sort_by(|a, b| a.key.cmp(&b.key));
         }
@@ -101,7 +112,8 @@ impl Snapshot {
             by_id: Arc::from(by_id),
             generation,
             refreshed_at,
-            folder_art,
+            folder_art: Arc::new(folder_art),
+            subtitles: Arc::new(subtitles),
             index: OnceLock::new(),
         }
     }
@@ -116,6 +128,7 @@ impl Snapshot {
             generation,
             refreshed_at: self.refreshed_at,
             folder_art: self.folder_art.clone(),
+            subtitles: self.subtitles.clone(),
             // Items' tags changed: their searchable text and sort keys too.
             index: OnceLock::new(),
         }
@@ -370,8 +383,8 @@ impl Catalog {
         let now = SystemTime::now();
         let result = match listed {
             Ok(objects) => {
-                let (items, folder_art) = self.items_of(&objects);
-                Ok(self.install(items, folder_art, now))
+                let (items, aside) = self.items_of(&objects);
+                Ok(self.install(items, aside, now))
             }
             Err(err) => Err(self.record_failure(err, now)),
         };
@@ -425,11 +438,11 @@ impl Catalog {
     fn install(
         &self,
         items: Vec<Arc<MediaItem>>,
-        folder_art: Arc<Vec<ObjectMeta>>,
+        aside: Arc<Vec<ObjectMeta>>,
         now: SystemTime,
     ) -> Arc<Snapshot> {
         let old = self.snapshot();
-        let mut snap = Snapshot::new(items, folder_art, old.generation, Some(now));
+        let mut snap = Snapshot::new(items, aside, old.generation, Some(now));
         let change = diff::diff(&old.items, &snap.items);
         let first = old.refreshed_at.is_none();
         if !change.is_empty() || first {

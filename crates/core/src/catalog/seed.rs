@@ -20,7 +20,8 @@ pub struct SeedRows {
     enrich: Option<Arc<dyn Enrich>>,
     folders: item::Folders,
     items: Vec<Arc<MediaItem>>,
-    folder_art: Vec<ObjectMeta>,
+    /// Objects kept aside (folder art, subtitle files).
+    aside: Vec<ObjectMeta>,
     /// Whether saved ids are used: decided on the first row that has one (its id must be
     /// the one this catalog gives its key; a listing saved under another identity is not).
     trusted: Option<bool>,
@@ -35,8 +36,8 @@ impl SeedRows {
     /// As [`SeedRows::push`], with what was known of the item when the listing was saved
     /// (then the [`Enrich`] hook is not asked: at start it may not have loaded yet).
     pub fn push_with_meta(&mut self, obj: ObjectMeta, id: Option<ItemId>, meta: Option<ItemMeta>) {
-        if media::folder_art_rank(&obj.key).is_some() {
-            self.folder_art.push(obj.clone());
+        if media::kept_aside(&obj.key) {
+            self.aside.push(obj.clone());
         }
         let id = id.filter(|id| {
             *self
@@ -68,7 +69,7 @@ impl SeedRows {
         } else {
             self.items.append(&mut next_items);
         }
-        self.folder_art.extend(next.folder_art);
+        self.aside.extend(next.aside);
     }
 
     /// Items made so far.
@@ -113,7 +114,7 @@ impl Catalog {
                 .clone(),
             folders: item::Folders::default(),
             items: Vec::with_capacity(capacity),
-            folder_art: Vec::new(),
+            aside: Vec::new(),
             trusted: None,
         }
     }
@@ -128,7 +129,7 @@ impl Catalog {
         }
         let mut items = rows.items;
         items.shrink_to_fit();
-        let snap = Snapshot::new(items, Arc::new(rows.folder_art), old.generation + 1, None);
+        let snap = Snapshot::new(items, Arc::new(rows.aside), old.generation + 1, None);
         self.swap(Arc::new(snap));
     }
 }

@@ -214,6 +214,55 @@ async fn listed_items_get_what_the_library_knows_and_folder_art_is_kept_aside() 
 }
 
 #[tokio::test]
+async fn subtitle_files_are_kept_aside_through_a_seed_and_an_edit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in [
+        "Film.mp4",
+        "Film.en.srt",
+        "Film.de.VTT",
+        "x.ass",
+        "cover.jpg",
+        "notes.txt",
+    ] {
+        std::fs::write(dir.path().join(name), b"x").expect("write");
+    }
+    let cat = catalog(dir.path());
+    let snap = cat.refresh().await.expect("refresh");
+    let keys = |objs: &[crate::source::ObjectMeta]| -> Vec<String> {
+        objs.iter().map(|o| o.key.clone()).collect()
+    };
+    let items: Vec<&str> = snap.items.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(items, ["Film.mp4"], "subtitles are not items");
+    assert_eq!(
+        keys(&snap.subtitles),
+        ["Film.de.VTT", "Film.en.srt", "x.ass"]
+    );
+    assert_eq!(keys(&snap.folder_art), ["cover.jpg"]);
+    // A restart's seed from the saved listing keeps them aside too.
+    let seeded = catalog(dir.path());
+    let listing: Vec<_> = std::iter::once(crate::source::ObjectMeta {
+        key: "Film.mp4".into(),
+        size: 1,
+        etag: None,
+        last_modified: None,
+    })
+    .chain(snap.subtitles.iter().cloned())
+    .collect();
+    seeded.seed(&listing).await;
+    assert_eq!(keys(&seeded.snapshot().subtitles), keys(&snap.subtitles));
+    // An edit (a deleted video) keeps the files beside it.
+    let after = cat
+        .apply_edit(&Edit {
+            put: Vec::new(),
+            removed: vec!["Film.mp4".into()],
+        })
+        .await;
+    assert!(after.items.is_empty());
+    assert_eq!(keys(&after.subtitles), keys(&snap.subtitles));
+    assert_eq!(keys(&after.folder_art), ["cover.jpg"]);
+}
+
+#[tokio::test]
 async fn applied_metadata_is_pushed_as_changed_and_survives_a_refresh() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("a.mp3"), b"aaa").expect("write");

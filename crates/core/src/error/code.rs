@@ -125,11 +125,14 @@ pub enum ErrorCode {
     TranscodeBusy,
     /// ffmpeg could not convert the item (unreadable or unsupported source).
     TranscodeFailed,
+    // Subtitles (`/subtitles/{id}/{sub}.vtt`).
+    /// A subtitle file or track that cannot be read or converted to WebVTT.
+    SubtitleUnreadable,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 51] = [
+    pub const ALL: [ErrorCode; 52] = [
         ErrorCode::Config,
         ErrorCode::FolderUnreadable,
         ErrorCode::CacheDirForeign,
@@ -181,6 +184,7 @@ impl ErrorCode {
         ErrorCode::FfmpegMissing,
         ErrorCode::TranscodeBusy,
         ErrorCode::TranscodeFailed,
+        ErrorCode::SubtitleUnreadable,
     ];
 
     /// The code as it appears on the wire (`"no_such_bucket"`).
@@ -237,6 +241,7 @@ impl ErrorCode {
             ErrorCode::FfmpegMissing => "ffmpeg_missing",
             ErrorCode::TranscodeBusy => "transcode_busy",
             ErrorCode::TranscodeFailed => "transcode_failed",
+            ErrorCode::SubtitleUnreadable => "subtitle_unreadable",
         }
     }
 
@@ -255,7 +260,7 @@ impl ErrorCode {
             TusVersion => 412,
             TooLarge => 413,
             UnsupportedType => 415,
-            TooLargeToCopy | TranscodeFailed => 422,
+            TooLargeToCopy | TranscodeFailed | SubtitleUnreadable => 422,
             // tus's checksum extension: "460 Checksum Mismatch".
             ChecksumMismatch => 460,
             WrongHost => 421,

@@ -261,8 +261,8 @@ fn walk(root: &Root, out: &mut Vec<ObjectMeta>) -> Result<()> {
             continue; // not UTF-8: cannot be a key
         };
         let rel = rel.replace(std::path::MAIN_SEPARATOR, "/");
-        // Media, and folder art for the media library (the catalog keeps it aside).
-        if media::classify(&rel).is_none() && media::folder_art_rank(&rel).is_none() {
+        // Media, and what the catalog keeps aside (folder art, subtitle files).
+        if media::classify(&rel).is_none() && !media::kept_aside(&rel) {
             continue;
         }
         let Ok(meta) = entry.metadata() else { continue };

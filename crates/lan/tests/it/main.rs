@@ -38,6 +38,7 @@ mod s3_list;
 mod scan;
 mod shutdown;
 mod subsonic;
+mod subtitles;
 mod suite;
 mod throttle;
 mod transcode;

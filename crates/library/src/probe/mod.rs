@@ -24,7 +24,7 @@ use lofty::file::FileType;
 
 pub use art::{is_folder_art, pick_folder_art};
 pub use container::{video_facts, ContainerFacts};
-pub use video::{parse_ffprobe, poster, probe_video, ProbeError, VideoInfo};
+pub use video::{parse_ffprobe, poster, probe_video, run as run_tool, ProbeError, VideoInfo};
 
 use reader::RangedReader;
 use sniff::Kind;

@@ -163,8 +163,13 @@ pub async fn poster(url: &str, at_ms: u64, timeout: Duration) -> Result<Vec<u8>,
     Ok(jpeg)
 }
 
-/// Runs `tool` with `args`, returning its stdout (at most [`MAX_OUTPUT`]); killed on timeout.
-async fn run(tool: &'static str, args: &[&str], timeout: Duration) -> Result<Vec<u8>, ProbeError> {
+/// Runs `tool` with `args`, returning its stdout (at most [`MAX_OUTPUT`]); killed on timeout
+/// (and when the future is dropped). Also used by the LAN server's subtitle extraction.
+pub async fn run(
+    tool: &'static str,
+    args: &[&str],
+    timeout: Duration,
+) -> Result<Vec<u8>, ProbeError> {
     let mut child = Command::new(tool)
         .args(args)
         .stdin(Stdio::null())

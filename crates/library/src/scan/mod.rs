@@ -333,7 +333,10 @@ fn listing_of(snap: &Snapshot) -> (Vec<ObjectMeta>, Vec<Option<ItemId>>, Vec<Arc
             .modified_ms
             .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
     });
-    let objects = items.chain(snap.folder_art.iter().cloned()).collect();
+    let objects = items
+        .chain(snap.folder_art.iter().cloned())
+        .chain(snap.subtitles.iter().cloned())
+        .collect();
     let ids = snap.items.iter().map(|i| Some(i.id)).collect();
     let metas = snap.items.iter().map(|i| i.meta.clone()).collect();
     (objects, ids, metas)

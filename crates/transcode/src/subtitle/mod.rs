@@ -1,18 +1,27 @@
 //! Subtitles as WebVTT, the only format a browser's `<track>` reads: sidecar files found beside
-//! a video ([`sidecar`]), and text in SRT, ASS/SSA or WebVTT turned into WebVTT ([`to_webvtt`]).
+//! a video ([`sidecar`]), text tracks inside it ([`embedded`]), the list offered ([`tracks`]),
+//! text in SRT, ASS/SSA or WebVTT turned into WebVTT ([`to_webvtt`]), and WebVTT moved to a
+//! stream that starts later in the film ([`shift`]).
 //!
 //! Input is decoded leniently: UTF-8 (with or without a byte-order mark), UTF-16 with a mark,
 //! and otherwise Windows-1252/Latin-1, which is what old `.srt` files are. A file larger than
 //! [`MAX_INPUT`] is refused rather than read into memory.
 
 mod ass;
+pub mod embedded;
+pub mod language;
+mod shift;
 pub mod sidecar;
 mod srt;
 mod timing;
+pub mod tracks;
 
 use std::fmt::Write as _;
 
+pub use embedded::{embedded_tracks, EmbeddedTrack};
+pub use shift::shift;
 pub use sidecar::{sidecars, Sidecar};
+pub use tracks::{list, parse_ref, Origin, Track, TrackRef};
 
 /// Largest subtitle file converted (a two-hour film's subtitles are about 100 KiB).
 pub const MAX_INPUT: usize = 8 * 1024 * 1024;
