@@ -12,24 +12,19 @@
 // `player.offset` is the current offset, and the media element fires `offsetchange`
 // ({detail: {offset}}) whenever it changes (subtitles shift their cues by it).
 //
-// Resume positions are kept on the server (the item's Subsonic bookmark: a phone's bookmark is
-// where this player resumes, and a pause here is a bookmark the phone sees), written at most every
-// SERVER_EVERY ms while playing and at once on pause, on a change of item and when the page hides;
-// and in localStorage as before, which stands in when the server has none or cannot be reached.
-// Of the two, the newer wins. A transcode starts at the resume point itself, so it waits for it.
+// Resume positions are positions.js's (the server's bookmark, or this browser's); a transcode
+// starts at the resume point itself, so it waits for it.
 
-import { h, setIcon, formatTime, load, save, forget, throttle } from './util.js';
-import { mediaUrl, serverUrl, fetchPosition, sendPosition } from './api.js';
+import { setIcon, formatTime, load, save, throttle } from './util.js';
+import { mediaUrl, serverUrl } from './api.js';
+import { Positions, RESUME_MIN } from './positions.js';
 import { choosePath, fallbackPath, transcodePath, inRanges, browserCaps } from './playpath.js';
-import { ERROR_HELP } from './errors.js';
+import { failureReason, showFailure } from './playfail.js';
 import { updateSession, updatePosition } from './mediasession.js';
 import { displayTitle } from './groups.js';
 import { Subtitles } from './subtitles.js';
 
 const $ = (id) => document.getElementById(id);
-const RESUME_MIN = 3; // seconds: closer to either end than this starts from the top
-const SERVER_EVERY = 5000; // ms: the least time between two position saves to the server while playing
-const SERVER_WAIT = 3000; // ms: how long the server's position is awaited before the browser's is used
 
 export class Player {
   constructor({ onEnded, onNext, onPrev, onError, onIdle }) {
@@ -38,8 +33,7 @@ export class Player {
     this.item = null;
     this.resuming = false; // until the resume point is decided, no position is stored
     this.resume = Promise.resolve(null);
-    this.remote = { id: null, t: undefined }; // what the server holds, as far as we know
-    this.sentAt = 0;
+    this.positions = new Positions();
     this.path = { how: 'direct' };
     this.offset = 0;
     this.streamError = null;
@@ -128,10 +122,7 @@ export class Player {
     });
     m.addEventListener('loadedmetadata', () => this.onMetadata());
     m.addEventListener('ended', () => {
-      if (this.item) {
-        forget(`pos.${this.item.id}`);
-        this.tellServer(this.item.id, null, true);
-      }
+      if (this.item) this.positions.ended(this.item.id);
       this.callbacks.onEnded();
     });
     m.addEventListener('error', () => this.onMediaError());
@@ -159,7 +150,7 @@ export class Player {
     save('current', item.id);
     this.hideError();
     this.resuming = true;
-    this.resume = this.resumePoint(item);
+    this.resume = this.positions.resumePoint(item, () => this.item === item);
     const m = this.media;
     this.path = choosePath(item, this.caps);
     this.streamError = null;
@@ -391,61 +382,11 @@ export class Player {
     this.updateSession();
   }
 
-  /**
-   * Where to resume `item`, in seconds (null: from the top): the newer of the server's position
-   * and this browser's; the browser's alone when the server has none or does not answer within
-   * SERVER_WAIT.
-   */
-  async resumePoint(item) {
-    const saved = load(`pos.${item.id}`, null);
-    const local = saved && Number.isFinite(saved.t) ? saved : null;
-    let remote;
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), SERVER_WAIT);
-    try {
-      const got = await fetchPosition(item.id, abort.signal);
-      remote = got && Number.isFinite(got.position_ms) ? { t: got.position_ms / 1000, at: got.changed_ms || 0 } : null;
-    } catch {
-      remote = undefined; // unknown: the server is not asked to forget what it may hold
-    } finally {
-      clearTimeout(timer);
-    }
-    if (this.item === item) this.remote = { id: item.id, t: remote ? remote.t : remote };
-    if (remote && !(local && Number.isFinite(local.at) && local.at > remote.at)) return remote.t;
-    return local ? local.t : null;
-  }
-
-  /**
-   * Remembers where the current item is: in this browser, and on the server (at once when `now`,
-   * otherwise at most every SERVER_EVERY ms). Near the top it forgets; near the end it keeps the
-   * last position until the item ends.
-   */
+  /** Remembers where the current item is (positions.js; at once on the server when `now`). */
   storePosition(now = false) {
     const len = this.length();
     if (!this.item || this.resuming || !Number.isFinite(len)) return;
-    const id = this.item.id;
-    const at = this.position();
-    if (at > RESUME_MIN && at < len - RESUME_MIN) {
-      const t = Math.round(at * 10) / 10;
-      save(`pos.${id}`, { t, d: len, at: Date.now() });
-      this.tellServer(id, t, now);
-    } else if (at <= RESUME_MIN) {
-      forget(`pos.${id}`);
-      this.tellServer(id, null, now);
-    }
-  }
-
-  /** Saves position `t` (seconds; null forgets) of item `id` on the server when it changed. */
-  tellServer(id, t, now) {
-    if (this.remote.id === id && this.remote.t === t) return;
-    if (!now && Date.now() - this.sentAt < SERVER_EVERY) return;
-    this.sentAt = Date.now();
-    this.remote = { id, t };
-    const keepalive = document.visibilityState === 'hidden'; // the page may be going away
-    sendPosition(id, t === null ? null : t * 1000, { keepalive }).catch(() => {
-      // Not saved there (offline, no media library): the browser's copy stands in.
-      if (this.remote.id === id && this.remote.t === t) this.remote = { id, t: undefined };
-    });
+    this.positions.store(this.item.id, this.position(), len, now);
   }
 
   storeSettings() {
@@ -521,33 +462,12 @@ export class Player {
       this.play();
       return;
     }
-    let why = 'This browser cannot play this file (its format or codec is not supported here).';
-    try {
-      const resp = await fetch(mediaUrl(item), { method: 'HEAD', cache: 'no-store' });
-      if (!resp.ok) why = `The server could not deliver it (HTTP ${resp.status}). S3 may be unreachable; try again shortly.`;
-    } catch {
-      if (err.code === 2) why = 'The connection to the server was lost while loading it.';
-    }
     // The element's error says nothing of why: the server's answer does (learnStart may not
     // have had it yet).
     if (this.streaming() && !this.streamError) await this.learnStart(item, transcodePath(item, this.path.mode, this.asked, null), this.asked);
-    const stream = this.streaming() && this.streamError;
-    if (stream) why = ERROR_HELP[stream.code] ? ERROR_HELP[stream.code].join(': ') : `It could not be converted here: ${stream.message}`;
+    const why = await failureReason(item, err, this.streaming() && this.streamError);
     if (item !== this.item) return;
-    const link = h('a', { className: 'btn', href: mediaUrl(item), text: 'Download' });
-    link.setAttribute('download', item.key.split('/').pop() || item.name);
-    const retry = h('button', { type: 'button', className: 'btn', text: 'Try again', on: { click: () => this.load(item) } });
-    this.els.error.replaceChildren(
-      h('strong', { text: `Cannot play “${item.name}”.` }),
-      ' ',
-      h('span', { text: why }),
-      ' ',
-      link,
-      ' ',
-      retry,
-    );
-    this.els.error.hidden = false;
-    document.body.classList.add('has-error');
+    showFailure(this.els.error, item, why, () => this.load(item));
     this.syncPlaying();
     this.callbacks.onError(item, why);
   }
