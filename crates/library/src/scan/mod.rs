@@ -321,8 +321,8 @@ impl MediaLibrary {
     }
 }
 
-/// The snapshot's objects (items and folder art) as a listing, with the item ids (`None`
-/// for folder art).
+/// The snapshot's objects (items, folder art and subtitle files) as a listing, with the item
+/// ids (`None` for the objects that are not items) and the items' metadata.
 #[allow(clippy::type_complexity)]
 fn listing_of(snap: &Snapshot) -> (Vec<ObjectMeta>, Vec<Option<ItemId>>, Vec<Arc<ItemMeta>>) {
     let items = snap.items.iter().map(|i| ObjectMeta {
