@@ -121,7 +121,10 @@ export class Subtitles {
 
   /** Removes every track (a new item, or nothing loaded). */
   clear() {
-    for (const t of this.tracks) t.el.remove();
+    for (const t of this.tracks) {
+      t.el.remove();
+      forgetBlob(t.el);
+    }
     this.tracks = [];
     this.shown = null;
     this.last = null;
@@ -131,7 +134,8 @@ export class Subtitles {
   }
 
   trackElement(info) {
-    const el = h('track', { kind: 'subtitles', label: trackLabel(info), src: subtitleUrl(this.item, info.id, this.offset) });
+    const el = h('track', { kind: 'subtitles', label: trackLabel(info) });
+    setTrackSrc(el, subtitleUrl(this.item, info.id, this.offset));
     if (info.language) el.srclang = info.language;
     el.dataset.sub = info.id;
     return el;
@@ -175,7 +179,7 @@ export class Subtitles {
     this.offset = offset;
     // A new src reloads a track in place (its cues replaced, its mode kept); new elements would
     // let the browser's automatic track selection turn another one on.
-    for (const t of this.tracks) t.el.src = subtitleUrl(this.item, t.info.id, offset);
+    for (const t of this.tracks) setTrackSrc(t.el, subtitleUrl(this.item, t.info.id, offset));
   }
 
   drawMenu() {
@@ -227,4 +231,40 @@ export class Subtitles {
     if (ev.key !== 'Tab') ev.preventDefault();
     ev.stopPropagation();
   }
+}
+
+/**
+ * Points `el` at `url`. A `<track>` from another origin loads only into a CORS-mode media
+ * element; the desktop window's page (tauri://localhost) reads its server at
+ * http://127.0.0.1:PORT, so there the text is fetched (the server allows that origin) and the
+ * track gets a blob: URL of this page's own. The latest call wins.
+ */
+function setTrackSrc(el, url) {
+  let foreign = false;
+  try {
+    foreign = new URL(url, document.baseURI).origin !== window.location.origin;
+  } catch {
+    foreign = false;
+  }
+  if (!foreign) {
+    el.src = url;
+    return;
+  }
+  const ask = (el.srcAsked || 0) + 1;
+  el.srcAsked = ask;
+  fetch(url, { cache: 'no-store' })
+    .then((resp) => (resp.ok ? resp.blob() : Promise.reject(new Error(`HTTP ${resp.status}`))))
+    .then((blob) => {
+      if (el.srcAsked !== ask) return;
+      forgetBlob(el);
+      el.blobUrl = URL.createObjectURL(blob);
+      el.src = el.blobUrl;
+    })
+    .catch((err) => console.warn('subtitle track not loaded', url, err));
+}
+
+/** Frees the blob: URL `el` was given by setTrackSrc, if any. */
+function forgetBlob(el) {
+  if (el.blobUrl) URL.revokeObjectURL(el.blobUrl);
+  el.blobUrl = null;
 }

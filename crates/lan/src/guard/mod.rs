@@ -338,7 +338,8 @@ fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         // PATCH, DELETE and the tus headers: the desktop window (`tauri://localhost`) uploads
         // to `/api/uploads` with tus-js-client, which must read `Location` and `Upload-Offset`;
-        // PUT: it saves resume positions (`/api/items/{id}/position`).
+        // PUT: it saves resume positions (`/api/items/{id}/position`). `X-Start`: where a
+        // transcoded stream really starts, which the player reads to place its seek bar.
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
             HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE"),
@@ -354,7 +355,8 @@ fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(
                 "location, upload-offset, upload-length, upload-expires, upload-metadata, \
-                 tus-resumable, tus-version, tus-extension, tus-max-size, tus-checksum-algorithm",
+                 tus-resumable, tus-version, tus-extension, tus-max-size, tus-checksum-algorithm, \
+                 x-start, x-transcode, retry-after",
             ),
         );
         // Appended: the handler may vary on something else too (`/api/videos` on

@@ -304,6 +304,8 @@ async fn cors_opens_only_for_configured_origins() {
     assert!(said(&preflight, "access-control-allow-headers").contains("upload-offset"));
     assert!(said(&ok, "access-control-expose-headers").contains("location"));
     assert!(said(&ok, "access-control-expose-headers").contains("upload-offset"));
+    // The desktop window's player reads where a transcoded stream starts.
+    assert!(said(&ok, "access-control-expose-headers").contains("x-start"));
     let other = get(
         &local,
         server.url("/api/videos"),
