@@ -260,6 +260,23 @@ fn window_plays_local_then_switches_to_the_bucket() {
     );
     assert!(loaded[1].as_f64().is_some_and(|d| d > 0.5), "{loaded}");
     d.screenshot("window");
+    // The player's subtitles: "Test pattern.en.srt" beside the sample video becomes a track
+    // (fetched from the in-process server, another origin, and given to the <track> as a
+    // blob: URL) whose cue the window reads.
+    let cue = d.wait_for("the sample video's subtitle cue", |d| {
+        let v = d.js(
+            "const row = [...document.querySelectorAll('.layer [data-id] .row-name')]                .find(e => e.textContent === 'Test pattern');              if (!row) return null;              const m = document.querySelector('#media');              if (document.querySelector('#now-title').textContent !== 'Test pattern') {                row.closest('.row-main').click(); return null; }              m.muted = true;              const t = m.querySelector('track');              if (!t) return null;              t.track.mode = 'showing';              const cues = t.track.cues ? [...t.track.cues].map(c => c.text) : [];              return cues.length ? [t.getAttribute('src').slice(0, 5), t.srclang, cues[0]] : null;",
+            json!([]),
+        );
+        (!v.is_null()).then_some(v)
+    });
+    eprintln!("e2e: subtitle track {cue}");
+    assert_eq!(
+        cue,
+        json!(["blob:", "en", "A test pattern, with subtitles"]),
+        "{cue}"
+    );
+    d.js("document.querySelector('#media').pause(); return null;", json!([]));
 
     // Settings: the player's gear button shows the view; without a player, its own page.
     let has_button = d.js(
