@@ -108,6 +108,18 @@ struct Packed<'a> {
     meta: Option<ItemMeta>,
 }
 
+impl Packed<'_> {
+    /// The object, owned.
+    fn object(&self) -> ObjectMeta {
+        ObjectMeta {
+            key: self.key.to_owned(),
+            size: self.size,
+            etag: self.etag.map(str::to_owned),
+            last_modified: self.last_modified,
+        }
+    }
+}
+
 /// Reads the version byte: one this file reads (a version 1 blob has no meta flags).
 fn version(r: &mut Reader<'_>) -> Option<()> {
     matches!(r.array::<1>()?, [VERSION] | [VERSION_1]).then_some(())
@@ -206,16 +218,7 @@ pub fn unpack_part(
     let mut count = 0;
     while !r.0.is_empty() {
         let p = next(&mut r)?;
-        each(
-            ObjectMeta {
-                key: p.key.to_owned(),
-                size: p.size,
-                etag: p.etag.map(str::to_owned),
-                last_modified: p.last_modified,
-            },
-            p.id,
-            p.meta,
-        );
+        each(p.object(), p.id, p.meta);
         count += 1;
     }
     Some(count)
@@ -239,17 +242,7 @@ fn walk<'a>(data: &'a [u8], mut each: impl FnMut(Packed<'a>)) -> Option<usize> {
 /// over nothing, when the blob is not a whole, well-formed packed listing.
 pub fn unpack(data: &[u8], mut each: impl FnMut(ObjectMeta, Option<ItemId>)) -> Option<usize> {
     walk(data, |_| {})?;
-    walk(data, |p| {
-        each(
-            ObjectMeta {
-                key: p.key.to_owned(),
-                size: p.size,
-                etag: p.etag.map(str::to_owned),
-                last_modified: p.last_modified,
-            },
-            p.id,
-        );
-    })
+    walk(data, |p| each(p.object(), p.id))
 }
 
 /// Whether `data` is a whole, well-formed packed listing.
