@@ -18,11 +18,12 @@
 import { setIcon, formatTime, load, save, throttle } from './util.js';
 import { mediaUrl, serverUrl } from './api.js';
 import { Positions, RESUME_MIN } from './positions.js';
-import { choosePath, fallbackPath, transcodePath, inRanges, browserCaps } from './playpath.js';
+import { choosePath, decidePath, fallbackPath, transcodePath, inRanges, browserCaps } from './playpath.js';
 import { failureReason, showFailure } from './playfail.js';
 import { updateSession, updatePosition } from './mediasession.js';
 import { displayTitle } from './groups.js';
 import { Subtitles } from './subtitles.js';
+import { toggleFullscreen, togglePip, pipUnsupported } from './stage.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -156,6 +157,7 @@ export class Player {
     this.streamError = null;
     if (this.streaming()) this.streamFromResume(item, autoplay);
     else this.setSource(0);
+    this.askDecoder(item, autoplay);
     m.playbackRate = Number(this.els.speed.value) || 1;
     m.defaultPlaybackRate = m.playbackRate;
     this.showText(item);
@@ -171,6 +173,26 @@ export class Player {
     if (this.streaming()) return;
     if (autoplay) this.play();
     else m.load();
+  }
+
+  /**
+   * MediaCapabilities, asked about the path just taken (playpath.js decidePath): when the
+   * decoder says it cannot take it, the item switches to a transcode from where it is.
+   */
+  async askDecoder(item, autoplay) {
+    const first = this.path;
+    const path = await decidePath(item, this.caps);
+    if (this.item !== item || this.path !== first) return;
+    if (path.how === first.how && path.mode === first.mode) return;
+    this.path = path;
+    if (this.resuming) {
+      this.streamFromResume(item, autoplay || !this.media.paused);
+      return;
+    }
+    const playing = autoplay || !this.media.paused;
+    this.setSource(this.position());
+    if (playing) this.play();
+    this.syncTime();
   }
 
   /** Starts the transcode of `item` at its resume point once that is known. */
@@ -336,26 +358,13 @@ export class Player {
     this.media.muted = !this.media.muted;
   }
 
-  async toggleFullscreen() {
-    if (!this.item || this.item.kind !== 'video') return;
-    try {
-      if (document.fullscreenElement) await document.exitFullscreen();
-      else {
-        this.showStage(true);
-        await this.stage.requestFullscreen();
-      }
-    } catch (err) {
-      console.warn('fullscreen refused', err);
-    }
+  toggleFullscreen() {
+    if (this.item && this.item.kind === 'video') return toggleFullscreen(this.stage, () => this.showStage(true));
+    return Promise.resolve();
   }
 
-  async togglePip() {
-    try {
-      if (document.pictureInPictureElement) await document.exitPictureInPicture();
-      else await this.media.requestPictureInPicture();
-    } catch (err) {
-      console.warn('picture-in-picture refused', err);
-    }
+  togglePip() {
+    return togglePip(this.media);
   }
 
   /** Shows or hides the video view. */
@@ -489,7 +498,3 @@ export class Player {
   }
 }
 
-/** True when picture-in-picture is not available here. */
-function pipUnsupported(pipButton) {
-  return pipButton.dataset.unsupported === 'true';
-}

@@ -1,6 +1,7 @@
 // playpath.js: how an item plays in this browser, decided from what the browser says it
-// decodes (MediaSource.isTypeSupported, canPlayType) and what the library read from the file
-// (video_codec, audio_codec, the extension). In this order: direct play (/media, ranges);
+// decodes (MediaSource.isTypeSupported, canPlayType, then MediaCapabilities.decodingInfo for
+// the stream the first two chose, with the file's size, bitrate and frame rate) and what the
+// library read from the file (video_codec, audio_codec, width, height, bitrate, the extension). In this order: direct play (/media, ranges);
 // remux (streams copied into fragmented MP4: e.g. an mkv of H.264/AAC); audio transcode (video
 // copied, sound to AAC: AC3/DTS soundtracks); full transcode (HEVC, MPEG-2, MPEG-4 Part 2 to
 // H.264). Pure: the browser's answers come in as `caps`, so the choices are table-tested in a
@@ -57,6 +58,9 @@ export function browserCaps() {
   return {
     canPlayType: (type) => probe.canPlayType(type),
     isTypeSupported: (type) => (ms ? ms.isTypeSupported(type) : false),
+    decodingInfo: navigator.mediaCapabilities && navigator.mediaCapabilities.decodingInfo
+      ? (config) => navigator.mediaCapabilities.decodingInfo(config)
+      : null,
   };
 }
 
@@ -95,6 +99,60 @@ export function choosePath(item, caps) {
   if (video && decodes(caps, 'video/mp4', video, audio)) return { how: 'transcode', mode: 'remux' };
   if (video && decodes(caps, 'video/mp4', video, audio ? 'aac' : null)) return { how: 'transcode', mode: 'audio' };
   return { how: 'transcode', mode: 'full' };
+}
+
+/**
+ * The MediaCapabilities configuration of what `path` would feed the decoder for `item`: the
+ * file itself (direct) or a fragmented MP4 through Media Source (remux, audio transcode); null
+ * when there is nothing to ask (no codecs known, a full transcode, which is always H.264/AAC).
+ */
+export function decodingConfig(item, path) {
+  if (path.how === 'direct' && path.guess) return null;
+  if (path.how === 'transcode' && path.mode === 'full') return null;
+  const direct = path.how === 'direct';
+  const mime = direct ? NATIVE[extension(item)] : item.kind === 'audio' ? 'audio/mp4' : 'video/mp4';
+  const video = item.kind === 'video' ? item.video_codec || null : null;
+  let audio = item.audio_codec || null;
+  if (path.how === 'transcode' && path.mode === 'audio') audio = (audio || item.kind === 'audio') ? 'aac' : null; // the sound becomes AAC
+  if (!mime || (!video && !audio) || [video, audio].some((c) => c && !CODECS[c])) return null;
+  const kbps = Number(item.bitrate_kbps) || 0;
+  const config = { type: direct ? 'file' : 'media-source' };
+  if (video) {
+    config.video = {
+      contentType: `${mime}; codecs="${CODECS[video]}"`,
+      width: Number(item.width) || 1280,
+      height: Number(item.height) || 720,
+      bitrate: Math.max(1, kbps * 1000 || 2_000_000),
+      framerate: 30,
+    };
+  }
+  if (audio) {
+    const audioMime = video ? mime.replace('video/', 'audio/') : mime;
+    config.audio = { contentType: `${audioMime}; codecs="${CODECS[audio]}"` };
+  }
+  return config;
+}
+
+/**
+ * choosePath, then asked of MediaCapabilities where the browser has it: a direct play or a
+ * remux its decoder says it cannot take (a codec profile, level or picture size beyond it)
+ * becomes a full transcode (a video) or an audio transcode (audio). Its `smooth` and
+ * `powerEfficient` are not used: a file the browser decodes slowly would be transcoded more
+ * slowly still on a small host.
+ */
+export async function decidePath(item, caps) {
+  const path = choosePath(item, caps);
+  const config = caps.decodingInfo ? decodingConfig(item, path) : null;
+  if (!config) return path;
+  try {
+    const info = await caps.decodingInfo(config);
+    if (info && info.supported === false) {
+      return { how: 'transcode', mode: item.kind === 'audio' ? 'audio' : 'full', decoder: 'unsupported' };
+    }
+  } catch {
+    /* a configuration this browser will not even consider: keep the first answer */
+  }
+  return path;
 }
 
 /** The path after a media error on `path`, or null when there is nothing else to try. */

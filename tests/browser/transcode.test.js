@@ -126,6 +126,63 @@ test('playpath picks direct, remux, audio or full transcode from what the browse
   await context.close();
 });
 
+test('MediaCapabilities is asked about the stream chosen, and its "unsupported" turns it into a transcode', async () => {
+  const { context, page } = await open(browser, { path: TX + '/' });
+  const got = await page.evaluate(async () => {
+    const { decidePath, decodingConfig, browserCaps } = await import('/playpath.js');
+    const item = (key, kind, video_codec, audio_codec, extra = {}) => ({ id: 'i', key, kind, video_codec, audio_codec, ...extra });
+    const film = item('a.mp4', 'video', 'h264', 'aac', { width: 3840, height: 2160, bitrate_kbps: 40000 });
+    // What is asked: the file (direct) or Media Source's fragmented MP4 (remux, audio).
+    const configs = [
+      decodingConfig(film, { how: 'direct' }),
+      decodingConfig(item('a.mkv', 'video', 'h264', 'ac3'), { how: 'transcode', mode: 'audio' }),
+      decodingConfig(item('a.flac', 'audio', undefined, 'flac'), { how: 'direct' }),
+      decodingConfig(item('a.mkv', 'video', 'hevc', 'aac'), { how: 'transcode', mode: 'full' }),
+      decodingConfig(item('a.mp4', 'video', undefined, undefined), { how: 'direct', guess: true }),
+    ];
+    // The real chromium: the choices it makes with its own MediaCapabilities.
+    const caps = browserCaps();
+    const real = [];
+    for (const it of [film, item('a.webm', 'video', 'vp9', 'opus', { width: 1280, height: 720 }), item('a.mkv', 'video', 'h264', 'aac'), item('a.mp3', 'audio', undefined, 'mp3')]) {
+      const p = await decidePath(it, caps);
+      real.push(p.how === 'direct' ? 'direct' : p.mode);
+    }
+    // A decoder that takes nothing above 1080 lines: the 4K film is transcoded, the rest is not.
+    const asked = [];
+    const small = {
+      ...caps,
+      decodingInfo: async (config) => {
+        asked.push(config.type);
+        return { supported: !config.video || config.video.height <= 1080, smooth: true, powerEfficient: true };
+      },
+    };
+    const limited = [];
+    for (const it of [film, { ...film, width: 1920, height: 1080 }, item('a.mkv', 'video', 'h264', 'aac', { width: 3840, height: 2160 })]) {
+      const p = await decidePath(it, small);
+      limited.push(p.how === 'direct' ? 'direct' : p.mode);
+    }
+    // A decodingInfo that throws (a configuration the browser will not consider) changes nothing.
+    const throwing = { ...caps, decodingInfo: async () => { throw new TypeError('bad config'); } };
+    const kept = (await decidePath(film, throwing)).how;
+    return { configs, real, limited, asked, kept, has: Boolean(caps.decodingInfo) };
+  });
+  assert.deepEqual(got.configs[0], {
+    type: 'file',
+    video: { contentType: 'video/mp4; codecs="avc1.42E01E"', width: 3840, height: 2160, bitrate: 40000000, framerate: 30 },
+    audio: { contentType: 'audio/mp4; codecs="mp4a.40.2"' },
+  });
+  assert.equal(got.configs[1].type, 'media-source');
+  assert.equal(got.configs[1].audio.contentType, 'audio/mp4; codecs="mp4a.40.2"', 'the audio transcode feeds AAC');
+  assert.deepEqual(got.configs[2], { type: 'file', audio: { contentType: 'audio/flac; codecs="flac"' } });
+  assert.deepEqual(got.configs.slice(3), [null, null], 'nothing to ask for a full transcode or unknown codecs');
+  assert.equal(got.has, true, 'chromium has navigator.mediaCapabilities');
+  assert.deepEqual(got.real, ['direct', 'direct', 'remux', 'direct']);
+  assert.deepEqual(got.limited, ['full', 'direct', 'full']);
+  assert.deepEqual(got.asked, ['file', 'file', 'media-source']);
+  assert.equal(got.kept, 'direct');
+  await context.close();
+});
+
 const FIXTURES = [
   ['Film mkv', true],
   ['Film hevc', true],
