@@ -276,7 +276,10 @@ fn window_plays_local_then_switches_to_the_bucket() {
         json!(["blob:", "en", "A test pattern, with subtitles"]),
         "{cue}"
     );
-    d.js("document.querySelector('#media').pause(); return null;", json!([]));
+    d.js(
+        "document.querySelector('#media').pause(); return null;",
+        json!([]),
+    );
 
     // Settings: the player's gear button shows the view; without a player, its own page.
     let has_button = d.js(

@@ -454,7 +454,7 @@ fn ids_sharing_their_first_digits_are_ordered_on_the_whole_id() {
             Arc::new(item)
         })
         .collect();
-    assert_eq!(id_order(&items), [3, 1, 0, 2]);
+    assert_eq!(id_order::id_order(&items), [3, 1, 0, 2]);
     let snap = Snapshot::new(items, Arc::default(), 1, None);
     for id in ids {
         assert_eq!(snap.get(id).map(|i| i.id.as_str()), Some(id));
