@@ -13,6 +13,14 @@
 # hit). The seek is a new request from the middle (start=MID), as the player sends it.
 # CPU: user+system seconds of ffmpeg alone converting the whole file, per minute of media.
 #
+# Then the same in the player, in real chromium (bench/transcode-play.mjs; a second server
+# whose scan reads the codecs, so the player picks its path as it would for a listener): from
+# the click on an item to its first frame presented, and from a seek to the middle to the
+# first frame after it, for an mp4 it plays directly, an mkv of H.264+AAC (remux), the
+# H.264+AC3 mkv (audio transcode) and the HEVC mp4 (full transcode); beside ffmpeg alone's
+# first fragment for the same path. Written between <!-- transcode-play:begin --> and
+# <!-- transcode-play:end -->. Needs node and the browser tests' npm packages.
+#
 # Knobs: BIN (server binary; default $CARGO_TARGET_DIR/debug/bucketstream-server — the
 # server only relays ffmpeg's bytes), RUNS=5, BENCH_OUT=FILE (replace the section between
 # <!-- transcode:begin --> and <!-- transcode:end -->), BENCH_DATA (fixtures kept between
@@ -38,6 +46,8 @@ ff() { ffmpeg -nostdin -v error -y "$@"; }
 # transcode), HEVC + AAC in mp4 (full transcode).
 src=(-f lavfi -i "testsrc2=size=1280x720:rate=25:duration=60" -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=60")
 [ -s "$DATA/media/film.mkv" ] || ff "${src[@]}" -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p -c:a ac3 "$DATA/media/film.mkv"
+[ -s "$DATA/media/remux.mkv" ] || ff "${src[@]}" -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p -c:a aac "$DATA/media/remux.mkv"
+[ -s "$DATA/media/direct.mp4" ] || ff "${src[@]}" -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p -c:a aac -movflags +faststart "$DATA/media/direct.mp4"
 [ -s "$DATA/media/hevc.mp4" ] || ff "${src[@]}" -c:v libx265 -preset ultrafast -tag:v hvc1 -g 50 -pix_fmt yuv420p -c:a aac "$DATA/media/hevc.mp4"
 
 "$BIN" --bind 127.0.0.1 --port 0 --media-dir "$DATA/media" --no-scan --no-mdns --refresh-secs 0 \
@@ -52,10 +62,11 @@ for _ in $(seq 1 300); do
 done
 [ -n "$port" ] || { tail "$work/server.log" >&2; exit 1; }
 
-python3 - "$port" "$DATA/media" "$RUNS" "$OUT" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'PY'
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+python3 - "$port" "$DATA/media" "$RUNS" "$OUT" "$commit" "$work/floors.json" <<'PY'
 import json, os, resource, statistics, subprocess, sys, time, urllib.request
 
-port, media, runs, out, commit = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+port, media, runs, out, commit, floors_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
 base = f"http://127.0.0.1:{port}"
 items = {i["key"]: i for i in json.load(urllib.request.urlopen(base + "/api/videos"))}
 
@@ -119,6 +130,7 @@ def median_ms(f):
     return round(statistics.median(f(i) for i in range(runs)) * 1000)
 
 rows = []
+floors = {}
 for label, key, mode in [("remux (mkv H.264+AC3 → fMP4)", "film.mkv", "remux"),
                          ("audio transcode (AC3 → AAC, video copied)", "film.mkv", "audio"),
                          ("full transcode (720p HEVC → H.264 720p)", "hevc.mp4", "full")]:
@@ -126,6 +138,7 @@ for label, key, mode in [("remux (mkv H.264+AC3 → fMP4)", "film.mkv", "remux")
     seek = median_ms(lambda i: via_server(key, mode, 30 + i))
     floor = median_ms(lambda i: alone(key, mode, 0))
     floor_seek = median_ms(lambda i: alone(key, mode, 30))
+    floors[mode] = {"start": floor, "seek": floor_seek}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = alone(key, mode, 0, whole=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -138,6 +151,7 @@ table = "\n".join([
     *rows,
 ])
 print(table)
+json.dump(floors, open(floors_file, "w"))
 if out:
     text = open(out).read()
     section = (f"<!-- transcode:begin -->\n_Measured by `bench/transcode.sh` at {commit}, median of {runs} runs, "
@@ -147,5 +161,62 @@ if out:
         text = text[:a] + section + text[b + len("<!-- transcode:end -->"):]
     else:
         text = text.rstrip("\n") + "\n\n## Remux and transcode (issue #17)\n\n" + section + "\n"
+    open(out, "w").write(text)
+PY
+
+# ---- the same paths in the player (real chromium) ------------------------------------------
+kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+server_pid=
+rm -f "$work/server.log"
+"$BIN" --bind 127.0.0.1 --port 0 --media-dir "$DATA/media" --no-mdns --refresh-secs 0 \
+  --data-dir "$work/data-play" --transcode-cache-dir "$work/transcode-play" --transcode-max-concurrent 1 \
+  >"$work/server.log" 2>&1 &
+server_pid=$!
+port=
+for _ in $(seq 1 300); do
+  port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/server.log" | head -n1 || true)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { tail "$work/server.log" >&2; exit 1; }
+# Until the scan has read every video's codecs (what the player decides by).
+python3 - "$port" <<'PY'
+import json, sys, time, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}"
+for _ in range(600):
+    items = json.load(urllib.request.urlopen(base + "/api/videos"))
+    videos = [i for i in items if i.get("kind") == "video"]
+    if len(videos) >= 4 and all(i.get("video_codec") for i in videos):
+        sys.exit(0)
+    time.sleep(0.2)
+sys.exit("the scan did not read the videos' codecs")
+PY
+if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+  (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+play=$(BENCH_URL="http://127.0.0.1:$port" BENCH_ITEMS="direct|remux|film|hevc" RUNS=$RUNS node "$ROOT/bench/transcode-play.mjs")
+python3 - "$play" "$work/floors.json" "$OUT" "$commit" "$RUNS" <<'PY'
+import json, sys, time
+play, floors, out, commit, runs = json.loads(sys.argv[1]), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4], sys.argv[5]
+LABEL = {"direct": "mp4 H.264+AAC", "remux": "mkv H.264+AAC", "film": "mkv H.264+AC3", "hevc": "mp4 HEVC+AAC"}
+rows = ["| file | path the player chose | click → first frame (ms) | seek to the middle → first frame (ms) | ffmpeg alone, first fragment: start / seek (ms) |",
+        "|---|---|---|---|---|"]
+for name, r in play.items():
+    f = floors.get(r["path"])
+    floor = f"{f['start']} / {f['seek']}" if f else "— (no ffmpeg)"
+    rows.append(f"| {LABEL.get(name, name)} | {r['path']} | {r['play_ms']} | {r['seek_ms']} | {floor} |")
+table = "\n".join(rows)
+print(table)
+if out:
+    text = open(out).read()
+    section = (f"<!-- transcode-play:begin -->\n_Measured by `bench/transcode.sh` at {commit}, in Debian's chromium (headless, "
+               f"software decoding), median of {runs} runs, {time.strftime('%Y-%m-%d')}._\n\n{table}\n<!-- transcode-play:end -->")
+    a, b = text.find("<!-- transcode-play:begin -->"), text.find("<!-- transcode-play:end -->")
+    if a >= 0 and b > a:
+        text = text[:a] + section + text[b + len("<!-- transcode-play:end -->"):]
+    else:
+        end = text.find("<!-- transcode:end -->")
+        at = end + len("<!-- transcode:end -->") if end >= 0 else len(text)
+        text = text[:at] + "\n\n" + section + text[at:]
     open(out, "w").write(text)
 PY
