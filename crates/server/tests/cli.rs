@@ -399,11 +399,22 @@ fn help_lists_each_flag_with_its_default() {
     let home = tempfile::tempdir().expect("tempdir");
     let out = server(home.path()).arg("--help").output().expect("help");
     let help = String::from_utf8_lossy(&out.stdout);
+    // A flag's entry: its line and, when clap puts the help under the flags (it does once a
+    // help text is long), the lines up to the next flag.
     let line = |flag: &str| {
-        help.lines()
-            .find(|l| l.trim_start().starts_with(&format!("{flag} ")) || l.trim() == flag)
-            .unwrap_or_else(|| panic!("{flag} missing from --help:\n{help}"))
-            .to_owned()
+        let lines: Vec<&str> = help.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(&format!("{flag} ")) || l.trim() == flag)
+            .unwrap_or_else(|| panic!("{flag} missing from --help:\n{help}"));
+        let rest = lines[at + 1..]
+            .iter()
+            .take_while(|l| !l.trim_start().starts_with('-') && !l.trim().is_empty());
+        std::iter::once(&lines[at])
+            .chain(rest)
+            .map(|l| l.trim())
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let with_default = [
         ("--port", "[default: 8080]"),
