@@ -280,6 +280,25 @@ fn window_plays_local_then_switches_to_the_bucket() {
         "document.querySelector('#media').pause(); return null;",
         json!([]),
     );
+    // A transcoded stream from the window: the page reads where it starts (X-Start, exposed to
+    // the window's origin by CORS), as the player does to place its seek bar.
+    let started = d.js(
+        "const base = arguments[0]; \
+         return window.__TAURI_INTERNALS__.invoke('list_library').then(items => { \
+           const item = items.find(i => i.name === 'Test pattern'); \
+           const ctl = new AbortController(); \
+           return fetch(base + '/transcode/' + item.id + '?mode=remux&start=2', { signal: ctl.signal }) \
+             .then(r => { const got = [r.status, r.headers.get('x-start')]; ctl.abort(); return got; }) \
+             .catch(e => ['error', String(e)]); });",
+        json!([base]),
+    );
+    eprintln!("e2e: transcode from the window {started}");
+    assert_eq!(started[0], 200, "{started}");
+    let x_start: f64 = started[1]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no X-Start the window can read: {started}"));
+    assert!((0.0..=2.0).contains(&x_start), "{started}");
 
     // Settings: the player's gear button shows the view; without a player, its own page.
     let has_button = d.js(
