@@ -245,6 +245,62 @@ fn listings_round_trip_in_order() {
     assert_eq!(ids, [Some(id), None, None]);
 }
 
+/// The packed copy lives in a file beside the database, named by a pointer in it: read
+/// through a map; a missing file, a file of another save and a file that is not a pack all
+/// fall back to the rows, with the same listing.
+#[test]
+fn the_packed_listing_is_a_file_beside_the_database_with_fallbacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("library.sqlite3");
+    let db = Db::open(&path).expect("open");
+    let objects: Vec<ObjectMeta> = (0..50)
+        .map(|i| ObjectMeta {
+            key: format!("f/{i:03}.mp3"),
+            size: i,
+            etag: Some(format!("\"e{i}\"")),
+            last_modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000 + i)),
+        })
+        .collect();
+    db.save_listing(SRC, &objects).expect("save");
+    let file = dir.path().join("library.sqlite3-listing-1.pack");
+    assert!(file.exists(), "the pack is a file beside the database");
+    let stored: Vec<u8> = raw(&path)
+        .query_row("SELECT data FROM listing_packs", [], |r| r.get(0))
+        .expect("pointer");
+    assert_eq!(
+        stored.len(),
+        16,
+        "the database holds a pointer, not the blob"
+    );
+    let packed = db.load_listing_packed(SRC).expect("read").expect("mapped");
+    assert!(matches!(
+        packed,
+        bucketstream_library::db::PackBytes::File(_)
+    ));
+    drop(packed);
+    let whole = || db.load_listing(SRC).expect("load").expect("saved");
+    assert_eq!(whole(), objects);
+
+    // Another save's file (as after a crash between the file and the database): the rows.
+    let kept = std::fs::read(&file).expect("pack");
+    db.save_listing(SRC, &objects[..10]).expect("shorter");
+    std::fs::write(&file, &kept).expect("an older file back");
+    assert!(db.load_listing_packed(SRC).expect("read").is_none());
+    assert_eq!(whole(), objects[..10]);
+    // No file, or garbage: the rows.
+    std::fs::remove_file(&file).expect("remove");
+    assert_eq!(whole(), objects[..10]);
+    std::fs::write(&file, b"not a pack at all").expect("garbage");
+    assert_eq!(whole(), objects[..10]);
+    // A pack whose body is damaged behind a right header: the rows too.
+    db.save_listing(SRC, &objects).expect("save again");
+    let mut damaged = std::fs::read(&file).expect("pack");
+    let cut = damaged.len() - 7;
+    damaged.truncate(cut);
+    std::fs::write(&file, &damaged).expect("cut");
+    assert_eq!(whole(), objects);
+}
+
 #[test]
 fn wal_is_on_and_migrations_run_once() {
     let dir = tempfile::tempdir().expect("tempdir");

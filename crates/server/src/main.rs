@@ -16,6 +16,11 @@ use bucketstream_core::source::manage::s3::Created;
 use bucketstream_core::{Config, Library};
 use bucketstream_lan::{self as server, Access, FileKeyStore, LanOptions, ServerState};
 use bucketstream_library::MediaLibrary;
+
+/// mimalloc rather than the system allocator (see Cargo.toml): measured in BENCHMARKS.md's
+/// #15 section (start and memory at 1,000,000 items).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
 
 /// Serve an S3 bucket (or local folders) of music and video to every browser on the LAN.

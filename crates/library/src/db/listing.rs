@@ -9,7 +9,27 @@ use bucketstream_core::catalog::{ItemId, ItemMeta};
 use bucketstream_core::source::ObjectMeta;
 use rusqlite::params;
 
+use super::packed::file;
 use super::{ensure_source, get_u64, source_id, sql_u64, Db, DbError};
+
+/// A packed listing as read: the blob from the database, or its file mapped.
+pub enum PackBytes {
+    /// Stored in the database (a save that could not write the file, or an older one).
+    Blob(Vec<u8>),
+    /// The file beside the database.
+    File(file::Packed),
+}
+
+impl std::ops::Deref for PackBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            PackBytes::Blob(blob) => blob,
+            PackBytes::File(mapped) => mapped,
+        }
+    }
+}
 
 /// `t` as (seconds, nanoseconds) from the Unix epoch, exactly (seconds negative before it).
 pub(super) fn split_time(t: SystemTime) -> (i64, i64) {
@@ -87,9 +107,10 @@ impl Db {
                     stmt.execute(params![sid, i64::try_from(pos).unwrap_or(i64::MAX), o.key, sql_u64(o.size), o.etag, s, ns, id])?;
                 }
             }
+            let stored = self.keep_pack(sid, super::packed::pack(objects, ids, metas));
             tx.execute(
                 "INSERT OR REPLACE INTO listing_packs (source_id, data) VALUES (?1, ?2)",
-                params![sid, super::packed::pack(objects, ids, metas)],
+                params![sid, stored],
             )?;
             let saved_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -130,9 +151,10 @@ impl Db {
             if count != u64::try_from(objects.len()).ok() {
                 return Ok(false);
             }
+            let stored = self.keep_pack(sid, data);
             conn.execute(
                 "INSERT OR REPLACE INTO listing_packs (source_id, data) VALUES (?1, ?2)",
-                params![sid, data],
+                params![sid, stored],
             )?;
             Ok(true)
         })
@@ -181,8 +203,8 @@ impl Db {
     /// when a listing was saved with one. Not checked: [`super::packed::split`] and
     /// [`super::packed::unpack_part`] refuse a damaged one, and the rows are then read
     /// with [`Db::load_listing_rows`].
-    pub fn load_listing_packed(&self, source: &str) -> Result<Option<Vec<u8>>, DbError> {
-        self.with(|conn| {
+    pub fn load_listing_packed(&self, source: &str) -> Result<Option<PackBytes>, DbError> {
+        let stored = self.with(|conn| {
             let Some(sid) = source_id(conn, source)? else {
                 return Ok(None);
             };
@@ -193,10 +215,43 @@ impl Db {
                 conn.prepare_cached("SELECT data FROM listing_packs WHERE source_id = ?1")?;
             let mut rows = stmt.query([sid])?;
             Ok(match rows.next()? {
-                Some(row) => row.get(0)?,
+                Some(row) => row.get::<_, Option<Vec<u8>>>(0)?.map(|blob| (sid, blob)),
                 None => None,
             })
-        })
+        })?;
+        let Some((sid, blob)) = stored else {
+            return Ok(None);
+        };
+        let Some(token) = file::token_of(&blob) else {
+            return Ok(Some(PackBytes::Blob(blob)));
+        };
+        match file::open(&file::path_for(self.path(), sid), token) {
+            Ok(Some(mapped)) => Ok(Some(PackBytes::File(mapped))),
+            Ok(None) => {
+                tracing::warn!(
+                    "the packed listing's file is missing or another save's; reading its rows"
+                );
+                Ok(None)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the packed listing's file; reading its rows");
+                Ok(None)
+            }
+        }
+    }
+
+    /// What to store in `listing_packs` for the packed listing `data` of source `sid`: a
+    /// pointer to the file it was written to beside the database, or (when that file cannot
+    /// be written) the blob itself.
+    fn keep_pack(&self, sid: i64, data: Vec<u8>) -> Vec<u8> {
+        let token = file::new_token();
+        match file::write(&file::path_for(self.path(), sid), token, &data) {
+            Ok(()) => file::pointer(token),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot write the packed listing beside the database; keeping it inside");
+                data
+            }
+        }
     }
 
     /// As [`Db::load_listing_each`], from the rows of the saved listing only (one row an

@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
+pub use listing::PackBytes;
 pub use records::Record;
 pub use user::{Bookmark, Playlist, PlaylistEdit, Plays, StarKind, MAX_RATING};
 

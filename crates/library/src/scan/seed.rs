@@ -56,7 +56,13 @@ fn read(
     parts: Vec<SeedRows>,
     mut fallback: SeedRows,
 ) -> Result<Option<SeedRows>, LibraryError> {
+    let started = Instant::now();
     if let Some(data) = db.load_listing_packed(source)? {
+        tracing::info!(
+            bytes = data.len(),
+            ms = started.elapsed().as_millis(),
+            "packed listing read"
+        );
         if let Some(rows) = unpack_parallel(&data, parts) {
             return Ok(Some(rows));
         }

@@ -9,7 +9,9 @@
 //! hex bytes), each only when its flag is set. Integers little-endian. Version 2 adds a flag
 //! for what the scan read of the item ([`meta`]: tags, duration, art), packed after the id,
 //! so a restart serves tags without reading the records first; version 1 is still read.
+//! Where the database's folder takes files, the blob is kept in a file beside it ([`file`]).
 
+pub mod file;
 mod meta;
 #[cfg(test)]
 mod tests;
