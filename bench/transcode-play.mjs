@@ -4,7 +4,8 @@
 //   - play: from the click on its row to the first video frame presented
 //     (requestVideoFrameCallback; for audio, `playing` with currentTime advancing);
 //   - seek: from a seek to the middle (the seek bar's input, as a listener drags it) to the
-//     first frame presented after it, with the time shown at the middle.
+//     first frame presented after it (`seeked` in the same file, or `playing` of the new
+//     stream a transcode starts there), with the time shown at the middle.
 // Called by bench/transcode.sh; the items are named by BENCH_ITEMS (`name|name|…`).
 
 import { chromium } from '../tests/browser/node_modules/playwright-core/index.mjs';
@@ -66,8 +67,17 @@ try {
         await new Promise((r) => setTimeout(r, 500));
         const mid = Number(bar.max) / 2;
         const t0 = performance.now();
+        // A seek inside the file ends with `seeked`; one that starts a new transcoded stream
+        // empties the element first and ends when the new stream is `playing`.
+        let reloaded = false;
+        m.addEventListener('emptied', () => { reloaded = true; }, { once: true });
+        const resumed = new Promise((done) => {
+          m.addEventListener('seeked', () => !reloaded && done());
+          m.addEventListener('playing', () => reloaded && done());
+        });
         bar.value = String(mid);
         bar.dispatchEvent(new Event('input', { bubbles: true }));
+        await resumed;
         await new Promise((done) => {
           const poll = () => (!m.seeking && m.readyState >= 2 && !m.paused ? done() : requestAnimationFrame(poll));
           poll();

@@ -35,7 +35,7 @@ OUT=${BENCH_OUT:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bs-transcode-bench.XXXXXX")
 server_pid=
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -165,22 +165,28 @@ if out:
 PY
 
 # ---- the same paths in the player (real chromium) ------------------------------------------
-kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-server_pid=
-rm -f "$work/server.log"
-"$BIN" --bind 127.0.0.1 --port 0 --media-dir "$DATA/media" --no-mdns --refresh-secs 0 \
-  --data-dir "$work/data-play" --transcode-cache-dir "$work/transcode-play" --transcode-max-concurrent 1 \
-  >"$work/server.log" 2>&1 &
-server_pid=$!
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/server.log" | head -n1 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { tail "$work/server.log" >&2; exit 1; }
-# Until the scan has read every video's codecs (what the player decides by).
-python3 - "$port" <<'PY'
+stop_server() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  server_pid=
+}
+stop_server
+# One server per run: the transcode cache is emptied at each start, so no run is served a
+# finished output of an earlier one (the scan's records stay in the data dir).
+start_play_server() {
+  rm -f "$work/server.log"
+  "$BIN" --bind 127.0.0.1 --port 0 --media-dir "$DATA/media" --no-mdns --refresh-secs 0 \
+    --data-dir "$work/data-play" --transcode-cache-dir "$work/transcode-play" --transcode-max-concurrent 1 \
+    >"$work/server.log" 2>&1 &
+  server_pid=$!
+  port=
+  for _ in $(seq 1 300); do
+    port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/server.log" | head -n1 || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { tail "$work/server.log" >&2; exit 1; }
+  # Until the scan has read every video's codecs (what the player decides by).
+  python3 - "$port" <<'PY'
 import json, sys, time, urllib.request
 base = f"http://127.0.0.1:{sys.argv[1]}"
 for _ in range(600):
@@ -191,10 +197,29 @@ for _ in range(600):
     time.sleep(0.2)
 sys.exit("the scan did not read the videos' codecs")
 PY
+}
 if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
   (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
-play=$(BENCH_URL="http://127.0.0.1:$port" BENCH_ITEMS="direct|remux|film|hevc" RUNS=$RUNS node "$ROOT/bench/transcode-play.mjs")
+runs_json="["
+for r in $(seq 1 "$RUNS"); do
+  start_play_server
+  one=$(BENCH_URL="http://127.0.0.1:$port" BENCH_ITEMS="direct|remux|film|hevc" RUNS=1 node "$ROOT/bench/transcode-play.mjs")
+  stop_server
+  [ "$r" = 1 ] || runs_json+=","
+  runs_json+=$one
+done
+runs_json+="]"
+play=$(python3 -c '
+import json, statistics, sys
+runs = json.loads(sys.argv[1])
+out = {}
+for name in runs[0]:
+    rs = [r[name] for r in runs]
+    out[name] = {"path": rs[0]["path"], "paths": sorted({x["path"] for x in rs}), "runs": len(rs),
+                 "play_ms": round(statistics.median(x["play_ms"] for x in rs)),
+                 "seek_ms": round(statistics.median(x["seek_ms"] for x in rs))}
+print(json.dumps(out))' "$runs_json")
 python3 - "$play" "$work/floors.json" "$OUT" "$commit" "$RUNS" <<'PY'
 import json, sys, time
 play, floors, out, commit, runs = json.loads(sys.argv[1]), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4], sys.argv[5]
@@ -204,13 +229,13 @@ rows = ["| file | path the player chose | click → first frame (ms) | seek to t
 for name, r in play.items():
     f = floors.get(r["path"])
     floor = f"{f['start']} / {f['seek']}" if f else "— (no ffmpeg)"
-    rows.append(f"| {LABEL.get(name, name)} | {r['path']} | {r['play_ms']} | {r['seek_ms']} | {floor} |")
+    rows.append(f"| {LABEL.get(name, name)} | {'/'.join(r['paths'])} | {r['play_ms']} | {r['seek_ms']} | {floor} |")
 table = "\n".join(rows)
 print(table)
 if out:
     text = open(out).read()
     section = (f"<!-- transcode-play:begin -->\n_Measured by `bench/transcode.sh` at {commit}, in Debian's chromium (headless, "
-               f"software decoding), median of {runs} runs, {time.strftime('%Y-%m-%d')}._\n\n{table}\n<!-- transcode-play:end -->")
+               f"software decoding), median of {runs} runs, each on a freshly started server (an empty transcode cache), {time.strftime('%Y-%m-%d')}._\n\n{table}\n<!-- transcode-play:end -->")
     a, b = text.find("<!-- transcode-play:begin -->"), text.find("<!-- transcode-play:end -->")
     if a >= 0 and b > a:
         text = text[:a] + section + text[b + len("<!-- transcode-play:end -->"):]
