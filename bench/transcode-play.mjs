@@ -36,6 +36,12 @@ try {
       const context = await browser.newContext({ baseURL: URL, viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
       await page.goto('/');
+      // No resume position from an earlier run (the server keeps them): every run starts at 0.
+      await page.evaluate(async () => {
+        const items = await (await fetch('/api/videos')).json();
+        await Promise.all(items.map((i) => fetch(`/api/items/${i.id}/position`, { method: 'DELETE' })));
+        localStorage.clear();
+      });
       const row = page.locator(`.layer [data-id] .row-main:has(.row-name:text-is("${name}"))`);
       await row.waitFor({ timeout: 60000 });
       // Armed before the click: the first frame presented (or audio playing) after it.
