@@ -255,7 +255,7 @@ SELECT source_id, key, etag, size,
        printf('Album %02d of artist %04d', (pos / 100) % 10, pos / 1000), printf('Artist %04d', pos / 1000),
        pos % 100 + 1, 1, 1970 + pos % 50, printf('Genre %02d', pos % 20), 180000 + pos % 60000,
        320, 44100, 2, 'mp3'
-FROM listings WHERE item_id IS NOT NULL""")
+FROM listings WHERE key LIKE '%.mp3'""")
 con.commit()
 print(con.execute("SELECT count(*) FROM records").fetchone()[0])
 PY

@@ -50,17 +50,24 @@ src=(-f lavfi -i "testsrc2=size=1280x720:rate=25:duration=60" -f lavfi -i "sine=
 [ -s "$DATA/media/direct.mp4" ] || ff "${src[@]}" -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p -c:a aac -movflags +faststart "$DATA/media/direct.mp4"
 [ -s "$DATA/media/hevc.mp4" ] || ff "${src[@]}" -c:v libx265 -preset ultrafast -tag:v hvc1 -g 50 -pix_fmt yuv420p -c:a aac "$DATA/media/hevc.mp4"
 
-"$BIN" --bind 127.0.0.1 --port 0 --media-dir "$DATA/media" --no-scan --no-mdns --refresh-secs 0 \
-  --data-dir "$work/data" --transcode-cache-dir "$work/transcode" --transcode-max-concurrent 1 \
-  >"$work/server.log" 2>&1 &
-server_pid=$!
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/server.log" | head -n1 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { tail "$work/server.log" >&2; exit 1; }
+# Starts the server on the fixtures with data dir "$1" (and any further flags); sets port.
+start_server() {
+  local data=$1
+  shift
+  rm -f "$work/server.log"
+  "$BIN" --bind 127.0.0.1 --port 0 --media-dir "$DATA/media" --no-mdns --refresh-secs 0 \
+    --data-dir "$data" --transcode-cache-dir "$data-transcode" --transcode-max-concurrent 1 "$@" \
+    >"$work/server.log" 2>&1 &
+  server_pid=$!
+  port=
+  for _ in $(seq 1 300); do
+    port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/server.log" | head -n1 || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { tail "$work/server.log" >&2; exit 1; }
+}
+start_server "$work/data" --no-scan
 
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 python3 - "$port" "$DATA/media" "$RUNS" "$OUT" "$commit" "$work/floors.json" <<'PY'
@@ -173,18 +180,7 @@ stop_server
 # One server per run: the transcode cache is emptied at each start, so no run is served a
 # finished output of an earlier one (the scan's records stay in the data dir).
 start_play_server() {
-  rm -f "$work/server.log"
-  "$BIN" --bind 127.0.0.1 --port 0 --media-dir "$DATA/media" --no-mdns --refresh-secs 0 \
-    --data-dir "$work/data-play" --transcode-cache-dir "$work/transcode-play" --transcode-max-concurrent 1 \
-    >"$work/server.log" 2>&1 &
-  server_pid=$!
-  port=
-  for _ in $(seq 1 300); do
-    port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/server.log" | head -n1 || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { tail "$work/server.log" >&2; exit 1; }
+  start_server "$work/data-play"
   # Until the scan has read every video's codecs (what the player decides by).
   python3 - "$port" <<'PY'
 import json, sys, time, urllib.request

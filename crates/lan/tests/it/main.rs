@@ -42,6 +42,7 @@ mod subtitles;
 mod suite;
 mod throttle;
 mod transcode;
+mod transcode_reads;
 mod tus;
 mod upload_kill;
 mod uploads;
