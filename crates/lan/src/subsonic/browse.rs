@@ -2,6 +2,8 @@
 //! (`getArtists`, `getArtist`, `getAlbum`, `getSong`, `getGenres`, `getAlbumList2`,
 //! `getRandomSongs`) and `search3`, each a function of the snapshot and its grouped views
 //! that returns the answer element (or a Subsonic error), so they are tested without HTTP.
+//! The folder-based twins (`getAlbumList`, `search2`) are the same functions in the other
+//! [`Dialect`]; `getMusicDirectory` also opens the albums and artists they list.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -11,9 +13,10 @@ use bucketstream_core::catalog::query::fold::fold;
 use bucketstream_core::catalog::MediaItem;
 use bucketstream_core::media::Kind;
 use bucketstream_library::views;
-use bucketstream_subsonic::model::artist_index;
+use bucketstream_subsonic::model::{artist_index, Album};
 use bucketstream_subsonic::{Node, Params, SubsonicError};
 
+use super::dialect::Dialect;
 use super::map::{self, MUSIC_FOLDER_ID};
 
 /// Most entries one list answer carries (`size`, `count`).
@@ -64,9 +67,13 @@ pub fn indexes(ctx: &Ctx<'_>) -> Node {
         )
 }
 
-/// `getMusicDirectory`: a folder's subfolders, then its files.
+/// `getMusicDirectory`: a folder's subfolders, then its files; or, for the id of an album
+/// (as `getAlbumList` lists them), its songs in disc and track order; or, for an artist's
+/// (an album entry's parent), its albums as entries.
 pub fn directory(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
-    let path = map::folder_path(id).ok_or_else(|| SubsonicError::not_found("directory"))?;
+    let Some(path) = map::folder_path(id) else {
+        return tag_directory(ctx, id);
+    };
     let (folders, here) = folders::level(ctx.items, &path);
     if !path.is_empty() && folders.is_empty() && here.is_empty() {
         return Err(SubsonicError::not_found("directory"));
@@ -105,6 +112,39 @@ pub fn directory(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
         )
         .attr("name", if path.is_empty() { "Music" } else { name });
     Ok(node.list("child", children))
+}
+
+/// `getMusicDirectory` of an album or artist id.
+fn tag_directory(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
+    if let Some(album) = ctx.albums.iter().find(|a| a.id == id) {
+        let tracks = views::album_tracks(ctx.items, id);
+        let node = Node::new("directory")
+            .attr("id", album.id.as_str())
+            .attr("parent", album.artist_id.as_str())
+            .attr("name", album.name.as_str());
+        return Ok(node.list(
+            "child",
+            tracks
+                .into_iter()
+                .map(|t| map::song(t).node("child"))
+                .collect(),
+        ));
+    }
+    if let Some(artist) = ctx.artists.iter().find(|a| a.id == id) {
+        let albums = views::artist_albums(ctx.items, id);
+        let node = Node::new("directory")
+            .attr("id", artist.id.as_str())
+            .attr("parent", MUSIC_FOLDER_ID)
+            .attr("name", artist.name.as_str());
+        return Ok(node.list(
+            "child",
+            albums
+                .iter()
+                .map(|a| map::album(a).child("child"))
+                .collect(),
+        ));
+    }
+    Err(SubsonicError::not_found("directory"))
 }
 
 /// `getArtists`: every artist A–Z.
@@ -208,9 +248,9 @@ fn offset_param(params: &Params, name: &str) -> Result<usize, SubsonicError> {
         .map(|n| usize::try_from(n).unwrap_or(0))
 }
 
-/// `getAlbumList2`: albums by `type` (random, newest, alphabeticalByName,
-/// alphabeticalByArtist, byYear, byGenre), paged by `size` and `offset`.
-pub fn album_list2(ctx: &Ctx<'_>, params: &Params) -> Result<Node, SubsonicError> {
+/// `getAlbumList2` (and `getAlbumList`): albums by `type` (random, newest,
+/// alphabeticalByName, alphabeticalByArtist, byYear, byGenre), paged by `size` and `offset`.
+pub fn album_list(ctx: &Ctx<'_>, params: &Params) -> Result<Vec<Album>, SubsonicError> {
     let kind = params.required("type")?;
     let size = size_param(params, "size", 10)?;
     let offset = offset_param(params, "offset")?;
@@ -267,13 +307,12 @@ pub fn album_list2(ctx: &Ctx<'_>, params: &Params) -> Result<Node, SubsonicError
             ))
         }
     }
-    let page = albums
+    Ok(albums
         .into_iter()
         .skip(if kind == "random" { 0 } else { offset })
         .take(size)
-        .map(|a| map::album(a).node())
-        .collect();
-    Ok(Node::new("albumList2").list("album", page))
+        .map(map::album)
+        .collect())
 }
 
 /// `getRandomSongs`: up to `size` songs, optionally of a genre and within years.
@@ -315,10 +354,10 @@ fn matches(words: &[String], text: &str) -> bool {
     words.iter().all(|w| text.contains(w.as_str()))
 }
 
-/// `search3`: artists, albums and songs whose names contain every word of `query` (case- and
-/// accent-insensitive); an empty query (or `""`, as some clients send) returns everything,
-/// paged, which is how clients download a whole library.
-pub fn search3(ctx: &Ctx<'_>, params: &Params) -> Result<Node, SubsonicError> {
+/// `search3` (and `search2`): artists, albums and songs whose names contain every word of
+/// `query` (case- and accent-insensitive); an empty query (or `""`, as some clients send)
+/// returns everything, paged, which is how clients download a whole library.
+pub fn search(ctx: &Ctx<'_>, params: &Params, dialect: Dialect) -> Result<Node, SubsonicError> {
     let query = params
         .get("query")
         .unwrap_or_default()
@@ -348,7 +387,7 @@ pub fn search3(ctx: &Ctx<'_>, params: &Params) -> Result<Node, SubsonicError> {
         .filter(|a| matches(&words, &fold(&format!("{} {}", a.name, a.artist))))
         .skip(bo)
         .take(bc)
-        .map(|a| map::album(a).node())
+        .map(|a| dialect.album(&map::album(a)))
         .collect();
     let songs = ctx
         .items
@@ -373,7 +412,8 @@ pub fn search3(ctx: &Ctx<'_>, params: &Params) -> Result<Node, SubsonicError> {
         .take(sc)
         .map(|i| map::song(i).node("song"))
         .collect();
-    Ok(Node::new("searchResult3")
+    Ok(dialect
+        .search_result()
         .list("artist", artists)
         .list("album", albums)
         .list("song", songs))

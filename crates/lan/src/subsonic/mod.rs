@@ -9,6 +9,7 @@
 //! resource rules apply; the pairing key does not, since these clients sign in themselves.
 
 mod browse;
+mod dialect;
 mod map;
 mod rating;
 mod user;
@@ -26,6 +27,7 @@ use bucketstream_subsonic::{params, Code, Format, Node, Params, SubsonicError};
 
 use super::ServerState;
 use browse::Ctx;
+use dialect::Dialect;
 
 /// Failed sign-ins per client before it must wait.
 const MAX_FAILURES: u32 = 10;
@@ -191,6 +193,8 @@ pub fn transcode_query(
 async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Reply, SubsonicError> {
     let name = params::method(path)
         .ok_or_else(|| SubsonicError::not_found(&format!("method {path:?}")))?;
+    // The folder-based twins run as their ID3 method, rendered in their own dialect.
+    let (dialect, name) = Dialect::of(name).unwrap_or((Dialect::Id3, name));
     let node = |n: Node| Ok(Reply::Body(Some(n)));
     match name {
         "ping" => return Ok(Reply::Body(None)),
@@ -278,13 +282,13 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
                 Some("frequent" | "recent" | "starred" | "highest")
             ) =>
         {
-            return user_method(state, name, params, snap.clone(), views.clone()).await
+            return user_method(state, name, dialect, params, snap.clone(), views.clone()).await
         }
-        "getAlbumList2" => browse::album_list2(&ctx, params)?,
+        "getAlbumList2" => dialect.album_list(&browse::album_list(&ctx, params)?),
         "getRandomSongs" => browse::random_songs(&ctx, params)?,
-        "search3" => browse::search3(&ctx, params)?,
+        "search3" => browse::search(&ctx, params, dialect)?,
         name if USER_METHODS.contains(&name) => {
-            return user_method(state, name, params, snap.clone(), views.clone()).await
+            return user_method(state, name, dialect, params, snap.clone(), views.clone()).await
         }
         other => {
             return Err(SubsonicError::not_found(&format!(
@@ -316,6 +320,7 @@ const USER_METHODS: [&str; 13] = [
 async fn user_method(
     state: &ServerState,
     name: &str,
+    dialect: Dialect,
     params: &Params,
     snap: std::sync::Arc<bucketstream_core::catalog::Snapshot>,
     views: std::sync::Arc<super::collection::Views>,
@@ -347,7 +352,7 @@ async fn user_method(
             "scrobble" => user::scrobble(&ctx, &params),
             "star" => user::star(&ctx, &params, true),
             "unstar" => user::star(&ctx, &params, false),
-            "getStarred2" => user::starred2(&ctx).map(Some),
+            "getStarred2" => user::starred(&ctx, dialect).map(Some),
             "getPlaylists" => user::playlists(&ctx).map(Some),
             "getPlaylist" => user::playlist(&ctx, &params).map(Some),
             "createPlaylist" => user::create_playlist(&ctx, &params).map(Some),
@@ -358,11 +363,12 @@ async fn user_method(
             "deleteBookmark" => user::bookmark(&ctx, &params, false),
             "setRating" => rating::set_rating(&ctx, &params),
             "getAlbumList2" if params.get("type") == Some("highest") => {
-                rating::highest(&ctx, &params).map(Some)
+                rating::highest(&ctx, &params).map(|albums| Some(dialect.album_list(&albums)))
             }
             "getAlbumList2" => {
                 let kind = params.get("type").unwrap_or_default().to_owned();
-                user::album_list_by_use(&ctx, &kind, &params).map(Some)
+                user::album_list_by_use(&ctx, &kind, &params)
+                    .map(|albums| Some(dialect.album_list(&albums)))
             }
             other => Err(SubsonicError::not_found(&format!(
                 "method {other:?} (not offered by this server)"

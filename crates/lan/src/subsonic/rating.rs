@@ -1,11 +1,13 @@
 //! Ratings through Subsonic: `setRating` (1 to 5 on a song, an album or an artist; 0 removes
-//! it) and `getAlbumList2?type=highest` (rated albums, best first), kept in the library
+//! it) and `getAlbumList2?type=highest` (rated albums, best first, also through
+//! `getAlbumList`), kept in the library
 //! database like the stars ([`bucketstream_library::db::Db::set_rating`]).
 
 use std::collections::HashMap;
 
 use bucketstream_library::db::{StarKind, MAX_RATING};
 use bucketstream_library::views;
+use bucketstream_subsonic::model::Album;
 use bucketstream_subsonic::{Node, Params, SubsonicError};
 
 use super::map;
@@ -56,7 +58,7 @@ pub fn highest_order<'a>(
 /// `getAlbumList2?type=highest`: albums rated through `setRating`, best first (ties: the more
 /// played first), each with its `userRating`; unrated albums are not listed. Paged by `size`
 /// and `offset`.
-pub fn highest(ctx: &UserCtx<'_>, params: &Params) -> Result<Node, SubsonicError> {
+pub fn highest(ctx: &UserCtx<'_>, params: &Params) -> Result<Vec<Album>, SubsonicError> {
     let size = usize::try_from(params.number("size", 10, super::browse::MAX_PAGE)?).unwrap_or(0);
     let offset = usize::try_from(params.number("offset", 0, u64::from(u32::MAX))?).unwrap_or(0);
     let ratings: HashMap<String, u8> = ctx
@@ -73,13 +75,15 @@ pub fn highest(ctx: &UserCtx<'_>, params: &Params) -> Result<Node, SubsonicError
             *plays.entry(album).or_insert(0) += p.count;
         }
     }
-    let page = highest_order(ctx.albums, &ratings, &plays)
+    Ok(highest_order(ctx.albums, &ratings, &plays)
         .into_iter()
         .skip(offset)
         .take(size)
-        .map(|(a, r)| map::album(a).node().attr("userRating", u32::from(r)))
-        .collect();
-    Ok(Node::new("albumList2").list("album", page))
+        .map(|(a, r)| Album {
+            user_rating: Some(r),
+            ..map::album(a)
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bucketstream_core::catalog::{MediaItem, Snapshot};
 use bucketstream_library::db::{Db, PlaylistEdit, StarKind};
 use bucketstream_library::views;
-use bucketstream_subsonic::model::iso8601;
+use bucketstream_subsonic::model::{iso8601, Album};
 use bucketstream_subsonic::{Code, Node, Params, SubsonicError};
 
+use super::dialect::Dialect;
 use super::map;
 
 /// Now, in ms since the Unix epoch.
@@ -112,8 +113,8 @@ pub fn star(ctx: &UserCtx<'_>, params: &Params, on: bool) -> Result<Option<Node>
     Ok(None)
 }
 
-/// `getStarred2`: starred artists, albums and songs still in the library.
-pub fn starred2(ctx: &UserCtx<'_>) -> Result<Node, SubsonicError> {
+/// `getStarred2` (and `getStarred`): starred artists, albums and songs still in the library.
+pub fn starred(ctx: &UserCtx<'_>, dialect: Dialect) -> Result<Node, SubsonicError> {
     let stars = ctx.db.stars(ctx.source).map_err(db_error)?;
     let when = |kind: StarKind, target: &str| stars.get(&(kind, target.to_owned())).copied();
     let artists = ctx
@@ -134,7 +135,7 @@ pub fn starred2(ctx: &UserCtx<'_>) -> Result<Node, SubsonicError> {
             when(StarKind::Album, &a.id).map(|ms| {
                 let mut album = map::album(a);
                 album.starred_ms = Some(ms);
-                album.node()
+                dialect.album(&album)
             })
         })
         .collect();
@@ -150,7 +151,8 @@ pub fn starred2(ctx: &UserCtx<'_>) -> Result<Node, SubsonicError> {
         })
         .collect();
     songs.sort_by_key(|(ms, _)| std::cmp::Reverse(*ms));
-    Ok(Node::new("starred2")
+    Ok(dialect
+        .starred()
         .list("artist", artists)
         .list("album", albums)
         .list("song", songs.into_iter().map(|(_, n)| n).collect()))
@@ -353,13 +355,13 @@ pub fn bookmark(
     Ok(None)
 }
 
-/// `getAlbumList2` for the types that read the listener's data: `frequent` (most plays),
-/// `recent` (last played), `starred`; paged by `size` and `offset`.
+/// `getAlbumList2` (and `getAlbumList`) for the types that read the listener's data:
+/// `frequent` (most plays), `recent` (last played), `starred`; paged by `size` and `offset`.
 pub fn album_list_by_use(
     ctx: &UserCtx<'_>,
     kind: &str,
     params: &Params,
-) -> Result<Node, SubsonicError> {
+) -> Result<Vec<Album>, SubsonicError> {
     let size = usize::try_from(params.number("size", 10, super::browse::MAX_PAGE)?).unwrap_or(0);
     let offset = usize::try_from(params.number("offset", 0, u64::from(u32::MAX))?).unwrap_or(0);
     let mut scored: Vec<(u64, &views::Album)> = match kind {
@@ -399,11 +401,18 @@ pub fn album_list_by_use(
         }
     };
     scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
-    let page = scored
+    Ok(scored
         .into_iter()
         .skip(offset)
         .take(size)
-        .map(|(_, a)| map::album(a).node())
-        .collect();
-    Ok(Node::new("albumList2").list("album", page))
+        .map(|(score, a)| {
+            let mut album = map::album(a);
+            match kind {
+                "starred" => album.starred_ms = Some(score),
+                "frequent" => album.play_count = score,
+                _ => {}
+            }
+            album
+        })
+        .collect())
 }

@@ -38,6 +38,7 @@ mod s3_list;
 mod scan;
 mod shutdown;
 mod subsonic;
+mod subsonic_folders;
 mod subtitles;
 mod suite;
 mod throttle;

@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 
 use crate::common::{eventually, ffmpeg, http, local_source};
 
-const USER: &str = "ann";
-const PASSWORD: &str = "open sesame & more";
+pub(crate) const USER: &str = "ann";
+pub(crate) const PASSWORD: &str = "open sesame & more";
 const API_KEY: &str = "k3y-for-apps";
 
 /// A song of `secs` seconds with tags, at `path` under `root`.
@@ -122,7 +122,7 @@ pub(crate) fn fixtures(root: &Path) {
 
 /// The Python with py-sonic and py-opensonic that `scripts/setup.sh --test` installs (or
 /// `BUCKETSTREAM_PYTHON`).
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     let python = std::env::var_os("BUCKETSTREAM_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -152,7 +152,12 @@ impl Drop for Running {
 
 /// A server over `root` with the Subsonic `account`; with `scan`, the media library reads the
 /// tags and art first (the call returns once the scan is done).
-async fn start(root: &Path, data: &Path, account: Option<SubsonicAccount>, scan: bool) -> Running {
+pub(crate) async fn start(
+    root: &Path,
+    data: &Path,
+    account: Option<SubsonicAccount>,
+    scan: bool,
+) -> Running {
     start_with(root, data, scan, |lan| lan.subsonic = account).await
 }
 

@@ -124,6 +124,8 @@ pub struct Album {
     pub play_count: u64,
     /// When starred.
     pub starred_ms: Option<u64>,
+    /// The listener's rating (1–5), when the answer reads ratings.
+    pub user_rating: Option<u8>,
 }
 
 impl Album {
@@ -145,6 +147,35 @@ impl Album {
             .opt("year", self.year.map(i64::from))
             .opt("genre", self.genre.as_deref())
             .opt("starred", self.starred_ms.map(iso8601))
+            .opt("userRating", self.user_rating.map(u32::from))
+    }
+
+    /// The album as a directory entry (`isDir="true"`, titled, its artist as parent): how the
+    /// folder-based methods (`getAlbumList`, `search2`, `getStarred`, an artist's
+    /// `getMusicDirectory`) list albums; `getMusicDirectory` opens its id.
+    pub fn child(&self, name: &'static str) -> Node {
+        Node::new(name)
+            .attr("id", self.id.as_str())
+            .opt("parent", self.artist_id.as_deref())
+            .attr("isDir", true)
+            .attr("title", self.name.as_str())
+            .attr("name", self.name.as_str())
+            .attr("album", self.name.as_str())
+            .opt("artist", self.artist.as_deref())
+            .opt("year", self.year.map(i64::from))
+            .opt("genre", self.genre.as_deref())
+            .opt("coverArt", self.cover_art.as_deref())
+            .attr("duration", self.duration_s)
+            .attr("songCount", self.song_count)
+            .opt(
+                "playCount",
+                (self.play_count > 0).then_some(self.play_count),
+            )
+            .attr("created", iso8601(self.created_ms.unwrap_or(0)))
+            .opt("starred", self.starred_ms.map(iso8601))
+            .opt("userRating", self.user_rating.map(u32::from))
+            .opt("artistId", self.artist_id.as_deref())
+            .attr("mediaType", "album")
     }
 }
 

@@ -79,6 +79,25 @@ fn albums_artists_and_folders() {
     assert_eq!(v["album"]["songCount"], 5);
     assert_eq!(v["album"]["created"], "1970-01-01T00:00:00.000Z");
     assert!(v["album"].get("coverArt").is_none());
+    assert!(v["album"].get("userRating").is_none());
+    let rated = Album {
+        user_rating: Some(4),
+        starred_ms: Some(0),
+        cover_art: Some("ff00".into()),
+        ..album.clone()
+    };
+    assert_eq!(json_of(&rated.node())["album"]["userRating"], 4);
+    // The folder-based methods list the same album as a directory their clients open.
+    assert_eq!(
+        json_of(&rated.child("album"))["album"],
+        json!({
+            "id": "al-1", "parent": "ar-1", "isDir": true, "title": "Kind of Blue",
+            "name": "Kind of Blue", "album": "Kind of Blue", "artist": "Miles Davis",
+            "year": 1959, "coverArt": "ff00", "duration": 2_760, "songCount": 5,
+            "created": "1970-01-01T00:00:00.000Z", "starred": "1970-01-01T00:00:00.000Z",
+            "userRating": 4, "artistId": "ar-1", "mediaType": "album"
+        })
+    );
     let artist = Artist {
         id: "ar-1".into(),
         name: "Miles Davis".into(),
