@@ -18,6 +18,7 @@ use bucketstream_subsonic::{Node, Params, SubsonicError};
 
 use super::dialect::Dialect;
 use super::map::{self, MUSIC_FOLDER_ID};
+use super::marks::Marks;
 
 /// Most entries one list answer carries (`size`, `count`).
 pub const MAX_PAGE: u64 = 500;
@@ -34,6 +35,8 @@ pub struct Ctx<'a> {
     pub genres: &'a [views::Genre],
     /// When the library was last listed (ms since the Unix epoch).
     pub listed_ms: u64,
+    /// The listener's stars, ratings and plays, put on every song, album and artist.
+    pub marks: &'a Marks,
 }
 
 /// `getMusicFolders`: the whole library as one folder.
@@ -62,7 +65,7 @@ pub fn indexes(ctx: &Ctx<'_>) -> Node {
         .list(
             "child",
             here.into_iter()
-                .map(|i| map::song(i).node("child"))
+                .map(|i| ctx.marks.song(i).node("child"))
                 .collect(),
         )
 }
@@ -89,7 +92,7 @@ pub fn directory(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
         .iter()
         .map(|f| map::folder(&sub(f)).child())
         .collect();
-    children.extend(here.into_iter().map(|i| map::song(i).node("child")));
+    children.extend(here.into_iter().map(|i| ctx.marks.song(i).node("child")));
     let (parent, name) = map::split_folder(&path);
     let node = Node::new("directory")
         .attr(
@@ -126,7 +129,7 @@ fn tag_directory(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
             "child",
             tracks
                 .into_iter()
-                .map(|t| map::song(t).node("child"))
+                .map(|t| ctx.marks.song(t).node("child"))
                 .collect(),
         ));
     }
@@ -140,7 +143,7 @@ fn tag_directory(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
             "child",
             albums
                 .iter()
-                .map(|a| map::album(a).child("child"))
+                .map(|a| ctx.marks.album(a).child("child"))
                 .collect(),
         ));
     }
@@ -149,7 +152,11 @@ fn tag_directory(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
 
 /// `getArtists`: every artist A–Z.
 pub fn artists(ctx: &Ctx<'_>) -> Node {
-    let nodes: Vec<Node> = ctx.artists.iter().map(|a| map::artist(a).node()).collect();
+    let nodes: Vec<Node> = ctx
+        .artists
+        .iter()
+        .map(|a| ctx.marks.artist(a).node())
+        .collect();
     let names: Vec<&str> = ctx.artists.iter().map(|a| a.name.as_str()).collect();
     artist_index("artists", &nodes, &names)
 }
@@ -162,9 +169,9 @@ pub fn artist(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
         .find(|a| a.id == id)
         .ok_or_else(|| SubsonicError::not_found("artist"))?;
     let albums = views::artist_albums(ctx.items, id);
-    Ok(map::artist(found).node().list(
+    Ok(ctx.marks.artist(found).node().list(
         "album",
-        albums.iter().map(|a| map::album(a).node()).collect(),
+        albums.iter().map(|a| ctx.marks.album(a).node()).collect(),
     ))
 }
 
@@ -176,14 +183,14 @@ pub fn album(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
         .find(|a| a.id == id)
         .ok_or_else(|| SubsonicError::not_found("album"))?;
     let tracks = views::album_tracks(ctx.items, id);
-    let mut album = map::album(found);
+    let mut album = ctx.marks.album(found);
     album.genre = tracks.iter().find_map(|t| t.meta.genre.clone());
     album.created_ms = tracks.iter().filter_map(|t| t.modified_ms).max();
     Ok(album.node().list(
         "song",
         tracks
             .into_iter()
-            .map(|t| map::song(t).node("song"))
+            .map(|t| ctx.marks.song(t).node("song"))
             .collect(),
     ))
 }
@@ -311,7 +318,7 @@ pub fn album_list(ctx: &Ctx<'_>, params: &Params) -> Result<Vec<Album>, Subsonic
         .into_iter()
         .skip(if kind == "random" { 0 } else { offset })
         .take(size)
-        .map(map::album)
+        .map(|a| ctx.marks.album(a))
         .collect())
 }
 
@@ -344,7 +351,7 @@ pub fn random_songs(ctx: &Ctx<'_>, params: &Params) -> Result<Node, SubsonicErro
         "song",
         picked
             .into_iter()
-            .map(|i| map::song(pool[i]).node("song"))
+            .map(|i| ctx.marks.song(pool[i]).node("song"))
             .collect(),
     ))
 }
@@ -379,7 +386,7 @@ pub fn search(ctx: &Ctx<'_>, params: &Params, dialect: Dialect) -> Result<Node, 
         .filter(|a| matches(&words, &fold(&a.name)))
         .skip(ao)
         .take(ac)
-        .map(|a| map::artist(a).node())
+        .map(|a| ctx.marks.artist(a).node())
         .collect();
     let albums = ctx
         .albums
@@ -387,7 +394,7 @@ pub fn search(ctx: &Ctx<'_>, params: &Params, dialect: Dialect) -> Result<Node, 
         .filter(|a| matches(&words, &fold(&format!("{} {}", a.name, a.artist))))
         .skip(bo)
         .take(bc)
-        .map(|a| dialect.album(&map::album(a)))
+        .map(|a| dialect.album(&ctx.marks.album(a)))
         .collect();
     let songs = ctx
         .items
@@ -410,7 +417,7 @@ pub fn search(ctx: &Ctx<'_>, params: &Params, dialect: Dialect) -> Result<Node, 
         })
         .skip(so)
         .take(sc)
-        .map(|i| map::song(i).node("song"))
+        .map(|i| ctx.marks.song(i).node("song"))
         .collect();
     Ok(dialect
         .search_result()

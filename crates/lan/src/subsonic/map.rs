@@ -79,6 +79,7 @@ pub fn song(item: &MediaItem) -> Song {
         created_ms: item.modified_ms,
         play_count: 0,
         starred_ms: None,
+        user_rating: None,
     }
 }
 
@@ -105,6 +106,7 @@ pub fn artist(a: &views::Artist) -> Artist {
         album_count: a.album_count,
         cover_art: art_id(a.art.as_deref()),
         starred_ms: None,
+        user_rating: None,
     }
 }
 

@@ -11,6 +11,7 @@
 mod browse;
 mod dialect;
 mod map;
+mod marks;
 mod rating;
 mod user;
 
@@ -28,6 +29,7 @@ use bucketstream_subsonic::{params, Code, Format, Node, Params, SubsonicError};
 use super::ServerState;
 use browse::Ctx;
 use dialect::Dialect;
+use marks::Marks;
 
 /// Failed sign-ins per client before it must wait.
 const MAX_FAILURES: u32 = 10;
@@ -258,12 +260,14 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
         .refreshed_at
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+    let marks = std::sync::Arc::new(load_marks(state, &snap).await);
     let ctx = Ctx {
         items: &snap.items,
         albums: &views.albums,
         artists: &views.artists,
         genres: &views.genres,
         listed_ms,
+        marks: &marks,
     };
     let found = match name {
         "getIndexes" => browse::indexes(&ctx),
@@ -273,7 +277,7 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
         "getAlbum" => browse::album(&ctx, params.required("id")?)?,
         "getSong" => snap
             .get(params.required("id")?)
-            .map(|i| map::song(i).node("song"))
+            .map(|i| marks.song(i).node("song"))
             .ok_or_else(|| SubsonicError::not_found("song"))?,
         "getGenres" => browse::genres(&ctx),
         "getAlbumList2"
@@ -282,13 +286,31 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
                 Some("frequent" | "recent" | "starred" | "highest")
             ) =>
         {
-            return user_method(state, name, dialect, params, snap.clone(), views.clone()).await
+            return user_method(
+                state,
+                name,
+                dialect,
+                params,
+                snap.clone(),
+                views.clone(),
+                marks.clone(),
+            )
+            .await
         }
         "getAlbumList2" => dialect.album_list(&browse::album_list(&ctx, params)?),
         "getRandomSongs" => browse::random_songs(&ctx, params)?,
         "search3" => browse::search(&ctx, params, dialect)?,
         name if USER_METHODS.contains(&name) => {
-            return user_method(state, name, dialect, params, snap.clone(), views.clone()).await
+            return user_method(
+                state,
+                name,
+                dialect,
+                params,
+                snap.clone(),
+                views.clone(),
+                marks.clone(),
+            )
+            .await
         }
         other => {
             return Err(SubsonicError::not_found(&format!(
@@ -297,6 +319,30 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
         }
     };
     node(found)
+}
+
+/// The listener's marks for the items of `snap` (none when the media library is off; logged
+/// and none when the database cannot be read: the answer still lists the library).
+async fn load_marks(
+    state: &ServerState,
+    snap: &std::sync::Arc<bucketstream_core::catalog::Snapshot>,
+) -> Marks {
+    let Some(media) = state.media.clone() else {
+        return Marks::default();
+    };
+    let source = state.library.catalog().identity().to_owned();
+    let snap = snap.clone();
+    match tokio::task::spawn_blocking(move || Marks::load(media.db(), &source, &snap)).await {
+        Ok(Ok(marks)) => marks,
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "cannot read the listener's marks; answering without them");
+            Marks::default()
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read the listener's marks; answering without them");
+            Marks::default()
+        }
+    }
 }
 
 /// The methods that read or write the listener's data in the library database.
@@ -324,6 +370,7 @@ async fn user_method(
     params: &Params,
     snap: std::sync::Arc<bucketstream_core::catalog::Snapshot>,
     views: std::sync::Arc<super::collection::Views>,
+    marks: std::sync::Arc<Marks>,
 ) -> Result<Reply, SubsonicError> {
     let media = state.media.clone().ok_or_else(|| {
         SubsonicError::new(
@@ -347,6 +394,7 @@ async fn user_method(
             albums: &views.albums,
             artists: &views.artists,
             user: &user,
+            marks: &marks,
         };
         match name.as_str() {
             "scrobble" => user::scrobble(&ctx, &params),

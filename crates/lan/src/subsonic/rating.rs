@@ -10,7 +10,6 @@ use bucketstream_library::views;
 use bucketstream_subsonic::model::Album;
 use bucketstream_subsonic::{Node, Params, SubsonicError};
 
-use super::map;
 use super::user::{db_error, now_ms, UserCtx};
 
 /// `setRating`: `id` (a song, album or artist id) and `rating` (0 to 5).
@@ -81,7 +80,7 @@ pub fn highest(ctx: &UserCtx<'_>, params: &Params) -> Result<Vec<Album>, Subsoni
         .take(size)
         .map(|(a, r)| Album {
             user_rating: Some(r),
-            ..map::album(a)
+            ..ctx.marks.album(a)
         })
         .collect())
 }

@@ -15,6 +15,7 @@ use bucketstream_subsonic::{Code, Node, Params, SubsonicError};
 
 use super::dialect::Dialect;
 use super::map;
+use super::marks::Marks;
 
 /// Now, in ms since the Unix epoch.
 pub(super) fn now_ms() -> u64 {
@@ -42,6 +43,8 @@ pub struct UserCtx<'a> {
     pub artists: &'a [views::Artist],
     /// The account's user name (the owner of every playlist).
     pub user: &'a str,
+    /// The listener's stars, ratings and plays, put on every song, album and artist.
+    pub marks: &'a Marks,
 }
 
 impl UserCtx<'_> {
@@ -122,7 +125,7 @@ pub fn starred(ctx: &UserCtx<'_>, dialect: Dialect) -> Result<Node, SubsonicErro
         .iter()
         .filter_map(|a| {
             when(StarKind::Artist, &a.id).map(|ms| {
-                let mut artist = map::artist(a);
+                let mut artist = ctx.marks.artist(a);
                 artist.starred_ms = Some(ms);
                 artist.node()
             })
@@ -133,7 +136,7 @@ pub fn starred(ctx: &UserCtx<'_>, dialect: Dialect) -> Result<Node, SubsonicErro
         .iter()
         .filter_map(|a| {
             when(StarKind::Album, &a.id).map(|ms| {
-                let mut album = map::album(a);
+                let mut album = ctx.marks.album(a);
                 album.starred_ms = Some(ms);
                 dialect.album(&album)
             })
@@ -144,7 +147,7 @@ pub fn starred(ctx: &UserCtx<'_>, dialect: Dialect) -> Result<Node, SubsonicErro
         .filter(|((kind, _), _)| *kind == StarKind::Item)
         .filter_map(|((_, key), ms)| {
             ctx.snap.by_key(key).map(|item| {
-                let mut song = map::song(item);
+                let mut song = ctx.marks.song(item);
                 song.starred_ms = Some(*ms);
                 (*ms, song.node("song"))
             })
@@ -193,7 +196,7 @@ fn playlist_node(ctx: &UserCtx<'_>, p: &bucketstream_library::db::Playlist, entr
         "entry",
         items
             .into_iter()
-            .map(|i| map::song(i).node("entry"))
+            .map(|i| ctx.marks.song(i).node("entry"))
             .collect(),
     )
 }
@@ -319,7 +322,7 @@ pub fn bookmarks(ctx: &UserCtx<'_>) -> Result<Node, SubsonicError> {
                     .opt("comment", b.comment.as_deref())
                     .attr("created", iso8601(b.created_ms))
                     .attr("changed", iso8601(b.changed_ms))
-                    .child(map::song(item).node("entry"))
+                    .child(ctx.marks.song(item).node("entry"))
             })
         })
         .collect();
@@ -406,7 +409,7 @@ pub fn album_list_by_use(
         .skip(offset)
         .take(size)
         .map(|(score, a)| {
-            let mut album = map::album(a);
+            let mut album = ctx.marks.album(a);
             match kind {
                 "starred" => album.starred_ms = Some(score),
                 "frequent" => album.play_count = score,

@@ -1,7 +1,8 @@
 //! Browsing by folders, the way DSub and Ultrasonic do unless "browse by tags" is switched
 //! on: album lists from `getAlbumList`, albums opened with `getMusicDirectory`, `search2`
-//! and `getStarred`. Driven by py-sonic (PyPI), which nobody on the project wrote, over the
-//! same fixtures as `subsonic.rs`; then the XML a client gets without `f=json`.
+//! and `getStarred`; and the listener's marks (starred, rating, plays) on every song and album
+//! wherever it is listed. Driven by py-sonic (PyPI), which nobody on the project wrote, over
+//! the same fixtures as `subsonic.rs`; then the XML a client gets without `f=json`.
 
 use std::process::Command;
 
@@ -49,6 +50,17 @@ seen["frequent"] = [(x["title"], x.get("playCount")) for x in c.getAlbumList("fr
 seen["recent"] = names(c.getAlbumList("recent"))
 c.setRating(blue["id"], 5)
 seen["highest"] = [(x["title"], x.get("userRating")) for x in c.getAlbumList("highest")["albumList"].get("album", [])]
+# The marks show wherever the song or album is listed again, not only in getStarred.
+c.setRating(so_what["id"], 4)
+mark = lambda x: [x["title"] if "title" in x else x["name"], "starred" in x, x.get("playCount"), x.get("userRating")]
+seen["marks"] = {
+    "directory": [mark(x) for x in c.getMusicDirectory(blue["id"])["directory"]["child"]],
+    "album": mark(c.getAlbum(blue["id"])["album"]),
+    "album_songs": [mark(x) for x in c.getAlbum(blue["id"])["album"]["song"]],
+    "song": mark(c.getSong(so_what["id"])["song"]),
+    "search": [mark(x) for x in c.search3("so what")["searchResult3"]["song"]],
+    "by_name": [mark(x) for x in c.getAlbumList2("alphabeticalByName")["albumList2"]["album"]],
+}
 try:
     c.getMusicDirectory("0123456789abcdef0123456789abcdef")
     seen["unknown_dir"] = "found"
@@ -125,6 +137,17 @@ async fn a_client_browsing_by_folders_lists_and_opens_albums() {
     assert_eq!(seen["frequent"], json!([["Kind of Blue", 1]]));
     assert_eq!(seen["recent"], json!(["Kind of Blue"]));
     assert_eq!(seen["highest"], json!([["Kind of Blue", 5]]));
+    assert_eq!(
+        seen["marks"],
+        json!({
+            "directory": [["So What", true, 1, 4], ["Freddie Freeloader", false, null, null]],
+            "album": ["Kind of Blue", true, 1, 5],
+            "album_songs": [["So What", true, 1, 4], ["Freddie Freeloader", false, null, null]],
+            "song": ["So What", true, 1, 4],
+            "search": [["So What", true, 1, 4]],
+            "by_name": [["Abbey Road", false, null, null], ["Kind of Blue", true, 1, 5]],
+        })
+    );
     assert_eq!(seen["unknown_dir"], "DataNotFoundError");
     assert_eq!(seen["bad_type"], "SonicError");
 

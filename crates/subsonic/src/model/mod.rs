@@ -60,6 +60,8 @@ pub struct Song {
     pub play_count: u64,
     /// When starred.
     pub starred_ms: Option<u64>,
+    /// The listener's rating (1–5).
+    pub user_rating: Option<u8>,
 }
 
 impl Song {
@@ -90,6 +92,7 @@ impl Song {
             )
             .opt("created", self.created_ms.map(iso8601))
             .opt("starred", self.starred_ms.map(iso8601))
+            .opt("userRating", self.user_rating.map(u32::from))
             .opt("albumId", self.album_id.as_deref())
             .opt("artistId", self.artist_id.as_deref())
             .attr("type", if self.is_video { "video" } else { "music" })
@@ -192,6 +195,8 @@ pub struct Artist {
     pub cover_art: Option<String>,
     /// When starred.
     pub starred_ms: Option<u64>,
+    /// The listener's rating (1–5).
+    pub user_rating: Option<u8>,
 }
 
 impl Artist {
@@ -203,6 +208,7 @@ impl Artist {
             .opt("coverArt", self.cover_art.as_deref())
             .attr("albumCount", self.album_count)
             .opt("starred", self.starred_ms.map(iso8601))
+            .opt("userRating", self.user_rating.map(u32::from))
     }
 }
 

@@ -35,6 +35,7 @@ fn song() -> Song {
         created_ms: Some(1_445_412_480_000),
         play_count: 0,
         starred_ms: None,
+        user_rating: None,
     }
 }
 
