@@ -35,7 +35,7 @@ use futures_util::StreamExt;
 use tokio::sync::{broadcast, watch};
 
 pub use fetch::SourceFetch;
-pub use known::{art_path, Entry, Known};
+pub use known::{art_path, meta_of, Entry, Known};
 
 use crate::art::{ArtBlob, ArtSize};
 use crate::db::{Db, DbError, Record};
@@ -311,10 +311,8 @@ impl MediaLibrary {
         }
         let mut updates = Vec::with_capacity(batch.len());
         for (record, mut update) in batch {
-            let entry = Entry::of(&record);
             // The catalog's item and what the library knows share one copy of the metadata.
-            update.meta = entry.meta.clone();
-            self.known.insert(record.key, entry);
+            update.meta = self.known.insert(record).meta;
             updates.push(update);
         }
         self.library.catalog().apply_meta(&updates).await;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use bucketstream_core::catalog::{Catalog, SeedRows};
 
-use super::{blocking, source_key, Entry, LibraryError, MediaLibrary};
+use super::{blocking, source_key, LibraryError, MediaLibrary};
 use crate::db::{packed, Db};
 
 /// At most this many threads make items (more cores than this gain little: the rest of the
@@ -109,9 +109,10 @@ impl MediaLibrary {
     pub(super) async fn load_known(self: Arc<Self>) {
         let started = Instant::now();
         let (db, source) = (self.db.clone(), source_key(&self.library));
+        let known = self.known.clone();
         let loaded = blocking(move || {
             let mut entries = Vec::new();
-            db.for_each_record(&source, |record| entries.push(Entry::from_record(record)))
+            db.for_each_record(&source, |record| entries.push(known.entry_of(record)))
                 .map(|_| entries)
         })
         .await;

@@ -12,7 +12,7 @@ use bucketstream_core::media::{self, Kind};
 use bucketstream_core::source::{ObjectMeta, Source};
 use tokio::runtime::Handle;
 
-use super::{Entry, Known, MediaLibrary, SourceFetch};
+use super::{meta_of, Known, MediaLibrary, SourceFetch};
 use crate::db::{Db, Record};
 use crate::probe::{self, Art, ProbeLimits};
 
@@ -141,7 +141,7 @@ impl<'a> Context<'a> {
             id: item.id.to_string(),
             etag: item.etag.clone(),
             size: item.size,
-            meta: Entry::of(&record).meta,
+            meta: meta_of(&record),
         };
         (record, update)
     }
@@ -278,7 +278,7 @@ impl<'a> Context<'a> {
     async fn folder_art(&self, item: &MediaItem) -> Option<String> {
         let obj = self.folder_art.get(parent(&item.key))?;
         if let Some(entry) = self.known.get(&obj.key, obj.etag.as_deref(), obj.size) {
-            return entry.art_hash;
+            return entry.art_hash();
         }
         let mut read = self.art_files.lock().await;
         if let Some(hash) = read.get(&obj.key) {
@@ -313,7 +313,7 @@ impl<'a> Context<'a> {
         let source = self.source_id.clone();
         let stored = record.clone();
         let _ = tokio::task::spawn_blocking(move || db.put_many(&source, &[stored])).await;
-        self.known.insert(record.key.clone(), Entry::of(&record));
+        self.known.insert(record);
         read.insert(obj.key.clone(), hash.clone());
         hash
     }
