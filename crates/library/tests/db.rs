@@ -21,7 +21,7 @@ fn full_record(key: &str) -> Record {
         meta: ItemMeta {
             title: Some("Ünïcödé 日本語 🎵 \u{202e}rtl".into()),
             artist: Some("<script>alert('x')</script> & <b>bold</b>".into()),
-            album: Some("é".repeat(MAX_TEXT_CHARS)),
+            album: Some("é".repeat(MAX_TEXT_CHARS).into()),
             album_artist: Some("Ann & Bob".into()),
             track: Some(u32::MAX),
             disc: Some(0),
@@ -30,7 +30,7 @@ fn full_record(key: &str) -> Record {
             duration_ms: Some(u64::from(u32::MAX) * 1000),
             width: Some(3840),
             height: Some(2160),
-            art: Some(format!("/art/{}", "a".repeat(64))),
+            art: Some(format!("/art/{}", "a".repeat(64)).into()),
             bitrate_kbps: Some(320),
             sample_rate: Some(44_100),
             channels: Some(u8::MAX),
@@ -467,8 +467,8 @@ fn figures_for_100k_records() {
                 i % 2000,
                 i % 9000
             ));
-            r.meta.album = Some(format!("Album {}", i % 9000));
-            r.meta.artist = Some(format!("Artist {}", i % 2000));
+            r.meta.album = Some(format!("Album {}", i % 9000).into());
+            r.meta.artist = Some(format!("Artist {}", i % 2000).into());
             r.error = None;
             r
         })

@@ -5,6 +5,9 @@
 //! text is data: kept verbatim (bounded to [`MAX_TEXT_CHARS`] by the reader) and only ever
 //! rendered as text by clients.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// The longest tag text kept, in characters (a 20 KB title is cut here, on a char boundary).
@@ -14,13 +17,13 @@ pub const MAX_TEXT_CHARS: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ItemMeta {
     /// Track or film title.
-    pub title: Option<String>,
+    pub title: Option<Arc<str>>,
     /// Track artist.
-    pub artist: Option<String>,
+    pub artist: Option<Arc<str>>,
     /// Album name.
-    pub album: Option<String>,
+    pub album: Option<Arc<str>>,
     /// Album artist (for grouping compilations).
-    pub album_artist: Option<String>,
+    pub album_artist: Option<Arc<str>>,
     /// Track number on its disc.
     pub track: Option<u32>,
     /// Disc number.
@@ -28,7 +31,7 @@ pub struct ItemMeta {
     /// Year of release.
     pub year: Option<i32>,
     /// Genre, as tagged.
-    pub genre: Option<String>,
+    pub genre: Option<Arc<str>>,
     /// Duration in milliseconds.
     pub duration_ms: Option<u64>,
     /// Picture width in pixels (video).
@@ -36,7 +39,7 @@ pub struct ItemMeta {
     /// Picture height in pixels (video).
     pub height: Option<u32>,
     /// A path on this server to the cover or poster (`/art/{hash}`), content-addressed.
-    pub art: Option<String>,
+    pub art: Option<Arc<str>>,
     /// Average bitrate in kbit/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bitrate_kbps: Option<u32>,
@@ -48,16 +51,34 @@ pub struct ItemMeta {
     pub channels: Option<u8>,
     /// Video codec name as ffprobe gives it (`h264`, `vp9`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video_codec: Option<String>,
+    pub video_codec: Option<Arc<str>>,
     /// Audio codec name as ffprobe gives it (`aac`, `opus`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio_codec: Option<String>,
+    pub audio_codec: Option<Arc<str>>,
 }
 
 impl ItemMeta {
     /// Whether nothing is known.
     pub fn is_empty(&self) -> bool {
         *self == ItemMeta::default()
+    }
+}
+
+/// Shares equal texts between the items of one load (an album's artist, album and genre,
+/// codec names, art paths), so a million tracks of ten thousand albums keep ten thousand
+/// copies of each, not a million. Dropped after the load; the items keep what they share.
+#[derive(Debug, Default)]
+pub struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    /// `text`, shared with every equal text this interner gave before.
+    pub fn text(&mut self, text: &str) -> Arc<str> {
+        if let Some(found) = self.0.get(text) {
+            return found.clone();
+        }
+        let new: Arc<str> = Arc::from(text);
+        self.0.insert(new.clone());
+        new
     }
 }
 

@@ -34,7 +34,7 @@ pub use diff::Change;
 pub use edit::Edit;
 pub use enrich::{Enrich, MetaUpdate};
 pub use item::{ItemId, MediaItem};
-pub use meta::ItemMeta;
+pub use meta::{Interner, ItemMeta};
 pub use seed::SeedRows;
 
 use crate::error::Error;

@@ -187,7 +187,7 @@ impl Enrich for Titles {
     fn meta(&self, item: &MediaItem) -> Option<Arc<ItemMeta>> {
         self.0.iter().find(|(k, _)| *k == item.key).map(|(_, t)| {
             Arc::new(ItemMeta {
-                title: Some((*t).to_owned()),
+                title: Some((*t).into()),
                 ..ItemMeta::default()
             })
         })

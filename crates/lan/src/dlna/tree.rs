@@ -79,17 +79,17 @@ impl Tree<'_> {
             parent_id: parent.to_owned(),
             title: meta
                 .title
-                .clone()
+                .as_deref()
                 .filter(|t| !t.trim().is_empty())
-                .unwrap_or_else(|| item.name.clone()),
+                .map_or_else(|| item.name.clone(), str::to_owned),
             class: if item.kind == Kind::Video {
                 ItemClass::Video
             } else {
                 ItemClass::Music
             },
-            artist: meta.artist.clone(),
-            album: meta.album.clone(),
-            genre: meta.genre.clone(),
+            artist: meta.artist.as_deref().map(str::to_owned),
+            album: meta.album.as_deref().map(str::to_owned),
+            genre: meta.genre.as_deref().map(str::to_owned),
             track: meta.track,
             art: self.art(meta.art.as_deref()),
             res: Res {

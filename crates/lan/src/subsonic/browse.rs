@@ -184,7 +184,9 @@ pub fn album(ctx: &Ctx<'_>, id: &str) -> Result<Node, SubsonicError> {
         .ok_or_else(|| SubsonicError::not_found("album"))?;
     let tracks = views::album_tracks(ctx.items, id);
     let mut album = ctx.marks.album(found);
-    album.genre = tracks.iter().find_map(|t| t.meta.genre.clone());
+    album.genre = tracks
+        .iter()
+        .find_map(|t| t.meta.genre.as_deref().map(str::to_owned));
     album.created_ms = tracks.iter().filter_map(|t| t.modified_ms).max();
     Ok(album.node().list(
         "song",

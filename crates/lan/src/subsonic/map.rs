@@ -50,7 +50,11 @@ pub fn song(item: &MediaItem) -> Song {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .unwrap_or(&item.name);
-    let artist = meta.artist.clone().filter(|a| !a.trim().is_empty());
+    let artist = meta
+        .artist
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+        .map(str::to_owned);
     let path = if item.folder.is_empty() {
         file.to_owned()
     } else {
@@ -60,14 +64,14 @@ pub fn song(item: &MediaItem) -> Song {
         id: item.id.to_string(),
         parent: Some(folder_id(&item.folder)),
         title: title.to_owned(),
-        album: meta.album.clone(),
+        album: meta.album.as_deref().map(str::to_owned),
         artist_id: artist.as_deref().map(views::artist_id),
         artist,
         album_id: views::album_id_of(item),
         track: meta.track,
         disc: meta.disc,
         year: meta.year,
-        genre: meta.genre.clone(),
+        genre: meta.genre.as_deref().map(str::to_owned),
         cover_art: art_id(meta.art.as_deref()),
         size: item.size,
         content_type: item.content_type.to_owned(),

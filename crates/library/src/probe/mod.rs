@@ -129,8 +129,8 @@ fn read_into(
             out.meta.audio_codec = read
                 .file_type
                 .and_then(tags::codec_of)
-                .map(str::to_owned)
-                .or(read.pcm_codec);
+                .map(Into::into)
+                .or(read.pcm_codec.map(Into::into));
         }
         Err(e) => {
             error = Some(format!("reading tags: {e}"));
@@ -172,7 +172,7 @@ fn ogg_facts(r: &mut RangedReader<'_>, out: &mut Probed) -> Result<(), String> {
         return Ok(());
     };
     let m = &mut out.meta;
-    m.audio_codec = Some(f.codec.to_owned());
+    m.audio_codec = Some(f.codec.into());
     m.channels = (f.channels > 0).then_some(f.channels);
     m.sample_rate = (f.sample_rate > 0).then_some(f.sample_rate);
     m.duration_ms = f.duration_ms.filter(|d| *d > 0);
@@ -187,7 +187,7 @@ fn mpeg_facts(r: &mut RangedReader<'_>, audio_start: u64, out: &mut Probed) -> R
     let Some(head) = mpeg::head(r, audio_start).map_err(|e| e.to_string())? else {
         return Err("no MPEG audio frame found".to_owned());
     };
-    out.meta.audio_codec = Some(head.first.codec().to_owned());
+    out.meta.audio_codec = Some(head.first.codec().into());
     if head.has_vbr_header {
         return Ok(());
     }
@@ -212,7 +212,7 @@ fn mpeg_facts(r: &mut RangedReader<'_>, audio_start: u64, out: &mut Probed) -> R
 /// The sound track's codec, and the movie's duration when there is no sound track.
 fn mp4_facts(r: &mut RangedReader<'_>, out: &mut Probed) -> Result<(), String> {
     let codec = sniff::mp4_audio_codec(r).map_err(|e| e.to_string())?;
-    out.meta.audio_codec = codec.map(str::to_owned);
+    out.meta.audio_codec = codec.map(Into::into);
     if out.meta.duration_ms.is_none() {
         out.meta.duration_ms = sniff::mp4_movie_ms(r)
             .map_err(|e| e.to_string())?

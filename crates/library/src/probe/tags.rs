@@ -92,15 +92,17 @@ pub(crate) fn read<R: Read + Seek>(
 
 /// Copies the fields `meta` lacks from `tag`.
 fn fill(meta: &mut ItemMeta, tag: &Tag) {
-    let text = |v: Option<std::borrow::Cow<'_, str>>| v.and_then(|s| bounded_text(&s));
+    let text =
+        |v: Option<std::borrow::Cow<'_, str>>| v.and_then(|s| bounded_text(&s)).map(Into::into);
     meta.title = meta.title.take().or_else(|| text(tag.title()));
     meta.artist = meta.artist.take().or_else(|| text(tag.artist()));
     meta.album = meta.album.take().or_else(|| text(tag.album()));
     meta.genre = meta.genre.take().or_else(|| text(tag.genre()));
-    meta.album_artist = meta
-        .album_artist
-        .take()
-        .or_else(|| tag.get_string(&ItemKey::AlbumArtist).and_then(bounded_text));
+    meta.album_artist = meta.album_artist.take().or_else(|| {
+        tag.get_string(&ItemKey::AlbumArtist)
+            .and_then(bounded_text)
+            .map(Into::into)
+    });
     meta.track = meta.track.or_else(|| {
         tag.track()
             .or_else(|| number(tag, &ItemKey::TrackNumber, "track"))

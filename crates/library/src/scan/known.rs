@@ -44,7 +44,7 @@ pub fn art_path(hash: &str) -> String {
 /// The metadata of a database record as the catalog holds it: `art` set to its art path.
 pub fn meta_of(record: &Record) -> Arc<ItemMeta> {
     let mut meta = record.meta.clone();
-    meta.art = record.art_hash.as_deref().map(art_path);
+    meta.art = record.art_hash.as_deref().map(|h| art_path(h).into());
     Arc::new(meta)
 }
 
@@ -70,7 +70,7 @@ impl Known {
     /// strings).
     pub fn entry_of(&self, record: Record) -> (u64, Entry) {
         let mut meta = record.meta;
-        meta.art = record.art_hash.as_deref().map(art_path);
+        meta.art = record.art_hash.as_deref().map(|h| art_path(h).into());
         let entry = Entry {
             etag: self.fingerprint(record.etag.as_deref()),
             size: record.size,

@@ -181,8 +181,8 @@ impl<'a> Context<'a> {
             if let Ok(info) = probe::probe_video(&url, self.timeout).await {
                 if info.duration_ms.is_some() {
                     meta.duration_ms = info.duration_ms;
-                    meta.audio_codec = meta.audio_codec.or(info.audio_codec);
-                    meta.title = meta.title.or(info.title);
+                    meta.audio_codec = meta.audio_codec.or(info.audio_codec.map(Into::into));
+                    meta.title = meta.title.or(info.title.map(Into::into));
                     error = None;
                 }
             }
@@ -231,12 +231,12 @@ impl<'a> Context<'a> {
             return self.audio(item, counter).await;
         };
         let meta = ItemMeta {
-            title: info.title,
+            title: info.title.map(Into::into),
             duration_ms: info.duration_ms,
             width: info.width,
             height: info.height,
-            video_codec: info.video_codec,
-            audio_codec: info.audio_codec,
+            video_codec: info.video_codec.map(Into::into),
+            audio_codec: info.audio_codec.map(Into::into),
             ..ItemMeta::default()
         };
         let at_ms = meta.duration_ms.map_or(0, |d| d / 10);

@@ -77,7 +77,7 @@ fn fold(text: &str) -> String {
 }
 
 /// `text` when it holds more than whitespace.
-fn present(text: Option<&String>) -> Option<&str> {
+fn present(text: Option<&str>) -> Option<&str> {
     text.map(|t| t.trim()).filter(|t| !t.is_empty())
 }
 
@@ -105,8 +105,8 @@ fn album_key(item: &MediaItem) -> Option<String> {
     if item.kind != Kind::Audio {
         return None;
     }
-    let album = present(item.meta.album.as_ref())?;
-    Some(match present(item.meta.album_artist.as_ref()) {
+    let album = present(item.meta.album.as_deref())?;
+    Some(match present(item.meta.album_artist.as_deref()) {
         Some(album_artist) => format!("a:{}\0{}", fold(album_artist), fold(album)),
         None => format!(
             "f:{}\0{}",
@@ -181,24 +181,24 @@ pub fn albums(items: &[Arc<MediaItem>]) -> Vec<Album> {
 /// The album of `tracks` (`None` only when there are none).
 fn make_album(id: String, tracks: Vec<&MediaItem>) -> Option<Album> {
     let first = *tracks.first()?;
-    let name = present(first.meta.album.as_ref())
+    let name = present(first.meta.album.as_deref())
         .unwrap_or_default()
         .to_owned();
-    let artist = match present(first.meta.album_artist.as_ref()) {
+    let artist = match present(first.meta.album_artist.as_deref()) {
         Some(album_artist) => album_artist.to_owned(),
         None => {
-            let mut names = tracks.iter().map(|t| present(t.meta.artist.as_ref()));
+            let mut names = tracks.iter().map(|t| present(t.meta.artist.as_deref()));
             let first_name = names.next().flatten();
             let shared = first_name.filter(|f| {
                 tracks
                     .iter()
-                    .all(|t| present(t.meta.artist.as_ref()).is_some_and(|a| fold(a) == fold(f)))
+                    .all(|t| present(t.meta.artist.as_deref()).is_some_and(|a| fold(a) == fold(f)))
             });
             match (
                 shared,
                 tracks
                     .iter()
-                    .any(|t| present(t.meta.artist.as_ref()).is_some()),
+                    .any(|t| present(t.meta.artist.as_deref()).is_some()),
             ) {
                 (Some(shared), _) => shared.to_owned(),
                 (None, true) => VARIOUS_ARTISTS.to_owned(),
@@ -218,7 +218,9 @@ fn make_album(id: String, tracks: Vec<&MediaItem>) -> Option<Album> {
         track_count: count(tracks.len()),
         duration_ms: (!durations.is_empty())
             .then(|| durations.iter().fold(0u64, |s, d| s.saturating_add(*d))),
-        art: ordered.iter().find_map(|t| t.meta.art.clone()),
+        art: ordered
+            .iter()
+            .find_map(|t| t.meta.art.as_deref().map(str::to_owned)),
     })
 }
 
@@ -267,14 +269,14 @@ pub fn artists(items: &[Arc<MediaItem>]) -> Vec<Artist> {
     let mut track_art: HashMap<usize, String> = HashMap::new();
     for item in items.iter().filter(|i| i.kind == Kind::Audio) {
         let meta = &item.meta;
-        let Some(name) = present(meta.artist.as_ref()).or(present(meta.album_artist.as_ref()))
+        let Some(name) = present(meta.artist.as_deref()).or(present(meta.album_artist.as_deref()))
         else {
             continue;
         };
         let slot = slot_of(name, &mut out);
         out[slot].track_count = out[slot].track_count.saturating_add(1);
         if let Some(art) = &meta.art {
-            track_art.entry(slot).or_insert_with(|| art.clone());
+            track_art.entry(slot).or_insert_with(|| art.to_string());
         }
     }
     for album in albums(items) {
@@ -296,7 +298,7 @@ pub fn genres(items: &[Arc<MediaItem>]) -> Vec<Genre> {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut out: Vec<(Genre, HashSet<String>)> = Vec::new();
     for item in items.iter().filter(|i| i.kind == Kind::Audio) {
-        let Some(name) = present(item.meta.genre.as_ref()) else {
+        let Some(name) = present(item.meta.genre.as_deref()) else {
             continue;
         };
         let slot = *index.entry(fold(name)).or_insert_with(|| {

@@ -49,9 +49,9 @@ fn snapshot(rows: Vec<Row>) -> Snapshot {
             };
             let mut item = from_object("test", "", &obj)?;
             item.meta = Arc::new(ItemMeta {
-                title: r.title,
-                artist: r.artist,
-                album: r.album,
+                title: r.title.map(Into::into),
+                artist: r.artist.map(Into::into),
+                album: r.album.map(Into::into),
                 duration_ms: r.duration,
                 ..ItemMeta::default()
             });

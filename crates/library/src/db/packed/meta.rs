@@ -5,7 +5,9 @@
 //! A mask (u32: bit `i` set when field `i` of [`FIELDS`] order is present), then each present
 //! field in that order: text as u32 length + UTF-8, numbers little-endian at their width.
 
-use bucketstream_core::catalog::ItemMeta;
+use std::sync::Arc;
+
+use bucketstream_core::catalog::{Interner, ItemMeta};
 
 use super::Reader;
 
@@ -15,7 +17,7 @@ pub(super) fn put(out: &mut Vec<u8>, meta: &ItemMeta) {
     out.extend_from_slice(&[0; 4]);
     let mut mask = 0u32;
     let mut body = Vec::with_capacity(64);
-    let mut text = |bit: u32, value: &Option<String>, body: &mut Vec<u8>| {
+    let mut text = |bit: u32, value: &Option<Arc<str>>, body: &mut Vec<u8>| {
         if let Some(v) = value {
             mask |= 1 << bit;
             body.extend_from_slice(&u32::try_from(v.len()).unwrap_or(u32::MAX).to_le_bytes());
@@ -102,9 +104,10 @@ pub(super) fn skip(r: &mut Reader<'_>) -> Option<()> {
     r.take(len).map(|_| ())
 }
 
-/// Reads a packed meta at the head of `r`; `None` when damaged (a length that does not
-/// match its fields, text that is not UTF-8, a bit past the known fields).
-pub(super) fn get(r: &mut Reader<'_>) -> Option<ItemMeta> {
+/// Reads a packed meta at the head of `r`, its texts but the title shared through `shared`;
+/// `None` when damaged (a length that does not match its fields, text that is not UTF-8, a
+/// bit past the known fields).
+pub(super) fn get(r: &mut Reader<'_>, shared: &mut Interner) -> Option<ItemMeta> {
     let len = usize::try_from(u32::from_le_bytes(r.array()?)).ok()?;
     let mut m = Reader(r.take(len)?);
     let mask = u32::from_le_bytes(m.array()?);
@@ -112,9 +115,14 @@ pub(super) fn get(r: &mut Reader<'_>) -> Option<ItemMeta> {
         return None;
     }
     let has = |bit: u32| mask & (1 << bit) != 0;
-    let mut text = |bit: u32| -> Option<Option<String>> {
+    let mut text = |bit: u32| -> Option<Option<Arc<str>>> {
         Some(if has(bit) {
-            Some(m.str()?.to_owned())
+            let text = m.str()?;
+            Some(if bit == 0 {
+                Arc::from(text)
+            } else {
+                shared.text(text)
+            })
         } else {
             None
         })

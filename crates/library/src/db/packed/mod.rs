@@ -19,7 +19,7 @@ mod tests;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use bucketstream_core::catalog::{ItemId, ItemMeta};
+use bucketstream_core::catalog::{Interner, ItemId, ItemMeta};
 use bucketstream_core::source::ObjectMeta;
 
 use super::listing::{join_time, split_time};
@@ -127,8 +127,9 @@ fn version(r: &mut Reader<'_>) -> Option<()> {
     matches!(r.array::<1>()?, [VERSION] | [VERSION_1]).then_some(())
 }
 
-/// Reads one object at the head of `r`, checked (UTF-8 text, id shape).
-fn next<'a>(r: &mut Reader<'a>) -> Option<Packed<'a>> {
+/// Reads one object at the head of `r`, checked (UTF-8 text, id shape), sharing its meta's
+/// texts through `shared`.
+fn next<'a>(r: &mut Reader<'a>, shared: &mut Interner) -> Option<Packed<'a>> {
     let key = r.str()?;
     let size = u64::from_le_bytes(r.array()?);
     let [flags] = r.array()?;
@@ -150,7 +151,7 @@ fn next<'a>(r: &mut Reader<'a>) -> Option<Packed<'a>> {
         None
     };
     let meta = if flags & HAS_META != 0 {
-        Some(meta::get(r)?)
+        Some(meta::get(r, shared)?)
     } else {
         None
     };
@@ -217,9 +218,9 @@ pub fn unpack_part(
     mut each: impl FnMut(ObjectMeta, Option<ItemId>, Option<ItemMeta>),
 ) -> Option<usize> {
     let mut r = Reader(run);
-    let mut count = 0;
+    let (mut count, mut shared) = (0, Interner::default());
     while !r.0.is_empty() {
-        let p = next(&mut r)?;
+        let p = next(&mut r, &mut shared)?;
         each(p.object(), p.id, p.meta);
         count += 1;
     }
@@ -232,9 +233,9 @@ fn walk<'a>(data: &'a [u8], mut each: impl FnMut(Packed<'a>)) -> Option<usize> {
     let mut r = Reader(data);
     version(&mut r)?;
     let expected = u64::from_le_bytes(r.array()?);
-    let mut count = 0;
+    let (mut count, mut shared) = (0, Interner::default());
     while !r.0.is_empty() {
-        each(next(&mut r)?);
+        each(next(&mut r, &mut shared)?);
         count += 1;
     }
     (u64::try_from(count).ok() == Some(expected)).then_some(count)

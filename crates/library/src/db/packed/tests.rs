@@ -88,7 +88,7 @@ fn full_meta() -> ItemMeta {
     ItemMeta {
         title: Some("Tïtle \"q\" 日本".into()),
         artist: Some("Artist".into()),
-        album: Some(String::new()),
+        album: Some("".into()),
         album_artist: Some("AA".into()),
         track: Some(u32::MAX),
         disc: Some(2),
@@ -156,7 +156,7 @@ fn damaged_metas_are_refused() {
     let mut out = Vec::new();
     meta::put(&mut out, &full_meta());
     out[7] = 0xff;
-    assert_eq!(meta::get(&mut Reader(&out)), None);
+    assert_eq!(meta::get(&mut Reader(&out), &mut Interner::default()), None);
     // Text that is not UTF-8.
     let mut out = Vec::new();
     meta::put(
@@ -168,7 +168,7 @@ fn damaged_metas_are_refused() {
     );
     let last = out.len() - 1;
     out[last] = 0xff;
-    assert_eq!(meta::get(&mut Reader(&out)), None);
+    assert_eq!(meta::get(&mut Reader(&out), &mut Interner::default()), None);
 }
 
 #[test]
@@ -184,4 +184,35 @@ fn version_1_blobs_are_still_read() {
         .map(|r| unpack_part(r, |_, _, _| {}).expect("run"))
         .sum();
     assert_eq!(n, 3);
+}
+
+#[test]
+fn the_tracks_of_an_album_share_its_texts_once_unpacked() {
+    let objects = objects();
+    let track = |title: &str| {
+        Arc::new(ItemMeta {
+            title: Some(title.into()),
+            artist: Some("Miles Davis".into()),
+            album: Some("Kind of Blue".into()),
+            genre: Some("Jazz".into()),
+            art: Some("/art/ab12".into()),
+            ..ItemMeta::default()
+        })
+    };
+    let metas = [track("So What"), track("So What"), track("Blue in Green")];
+    let data = pack(&objects, &[], &metas);
+    let (runs, _) = split(&data, 1).expect("whole");
+    let mut back: Vec<ItemMeta> = Vec::new();
+    unpack_part(runs[0], |_, _, m| back.extend(m)).expect("run");
+    assert_eq!(back.len(), 3);
+    assert_eq!(back[0], *metas[0]);
+    assert_eq!(back[2], *metas[2]);
+    let same = |f: fn(&ItemMeta) -> &Option<Arc<str>>| {
+        let (a, b) = (f(&back[0]).as_ref(), f(&back[2]).as_ref());
+        Arc::ptr_eq(a.expect("text"), b.expect("text"))
+    };
+    assert!(same(|m| &m.artist) && same(|m| &m.album) && same(|m| &m.genre) && same(|m| &m.art));
+    // Titles are each their own, even where two are equal.
+    let (t0, t1) = (back[0].title.as_ref(), back[1].title.as_ref());
+    assert!(!Arc::ptr_eq(t0.expect("title"), t1.expect("title")));
 }
