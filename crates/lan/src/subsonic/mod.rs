@@ -269,6 +269,23 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
         listed_ms,
         marks: &marks,
     };
+    // The methods that read or write the listener's data (the album lists by use among them).
+    let by_use = matches!(
+        params.get("type"),
+        Some("frequent" | "recent" | "starred" | "highest")
+    );
+    if USER_METHODS.contains(&name) || (name == "getAlbumList2" && by_use) {
+        return user_method(
+            state,
+            name,
+            dialect,
+            params,
+            snap.clone(),
+            views.clone(),
+            marks,
+        )
+        .await;
+    }
     let found = match name {
         "getIndexes" => browse::indexes(&ctx),
         "getMusicDirectory" => browse::directory(&ctx, params.required("id")?)?,
@@ -280,38 +297,9 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
             .map(|i| marks.song(i).node("song"))
             .ok_or_else(|| SubsonicError::not_found("song"))?,
         "getGenres" => browse::genres(&ctx),
-        "getAlbumList2"
-            if matches!(
-                params.get("type"),
-                Some("frequent" | "recent" | "starred" | "highest")
-            ) =>
-        {
-            return user_method(
-                state,
-                name,
-                dialect,
-                params,
-                snap.clone(),
-                views.clone(),
-                marks.clone(),
-            )
-            .await
-        }
         "getAlbumList2" => dialect.album_list(&browse::album_list(&ctx, params)?),
         "getRandomSongs" => browse::random_songs(&ctx, params)?,
         "search3" => browse::search(&ctx, params, dialect)?,
-        name if USER_METHODS.contains(&name) => {
-            return user_method(
-                state,
-                name,
-                dialect,
-                params,
-                snap.clone(),
-                views.clone(),
-                marks.clone(),
-            )
-            .await
-        }
         other => {
             return Err(SubsonicError::not_found(&format!(
                 "method {other:?} (not offered by this server)"
@@ -332,17 +320,14 @@ async fn load_marks(
     };
     let source = state.library.catalog().identity().to_owned();
     let snap = snap.clone();
-    match tokio::task::spawn_blocking(move || Marks::load(media.db(), &source, &snap)).await {
-        Ok(Ok(marks)) => marks,
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "cannot read the listener's marks; answering without them");
-            Marks::default()
-        }
-        Err(err) => {
-            tracing::warn!(error = %err, "cannot read the listener's marks; answering without them");
-            Marks::default()
-        }
-    }
+    let loaded = tokio::task::spawn_blocking(move || Marks::load(media.db(), &source, &snap))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|read| read.map_err(|e| e.to_string()));
+    loaded.unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "cannot read the listener's marks; answering without them");
+        Marks::default()
+    })
 }
 
 /// The methods that read or write the listener's data in the library database.

@@ -318,8 +318,16 @@ seen["opensonic_album"] = o.get_album(album["id"]).name
 print(json.dumps(seen))
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn subsonic_clients_browse_search_and_stream() {
+/// A server over [`fixtures`] with the account and its scan finished, walked by the Python
+/// `script` (run with host, port, user, password and `-`): what the script printed, as JSON.
+pub(crate) struct Walked {
+    pub(crate) seen: Value,
+    pub(crate) server: Running,
+    pub(crate) root: tempfile::TempDir,
+    _data: tempfile::TempDir,
+}
+
+pub(crate) async fn walk_with_python(script: &'static str) -> Walked {
     let python = python();
     let root = tempfile::tempdir().expect("root");
     let data = tempfile::tempdir().expect("data");
@@ -334,7 +342,7 @@ async fn subsonic_clients_browse_search_and_stream() {
     let out = tokio::task::spawn_blocking(move || {
         Command::new(&python)
             .arg("-c")
-            .arg(CLIENTS)
+            .arg(script)
             .args(["127.0.0.1", &addr.port().to_string(), USER, PASSWORD, "-"])
             .output()
             .expect("run python")
@@ -349,6 +357,18 @@ async fn subsonic_clients_browse_search_and_stream() {
     );
     let seen: Value = serde_json::from_str(stdout.trim()).expect("json from the clients");
     println!("{seen:#}");
+    Walked {
+        seen,
+        server,
+        root,
+        _data: data,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subsonic_clients_browse_search_and_stream() {
+    let walked = walk_with_python(CLIENTS).await;
+    let (seen, root) = (&walked.seen, &walked.root);
     assert_eq!(seen["ping"], true);
     assert_eq!(
         seen["index_names"],

@@ -4,14 +4,10 @@
 //! wherever it is listed. Driven by py-sonic (PyPI), which nobody on the project wrote, over
 //! the same fixtures as `subsonic.rs`; then the XML a client gets without `f=json`.
 
-use std::process::Command;
-
-use bucketstream_core::config::SubsonicAccount;
-use bucketstream_core::secret::Sensitive;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::common::http;
-use crate::subsonic::{fixtures, python, start, PASSWORD, USER};
+use crate::subsonic::{walk_with_python, PASSWORD, USER};
 
 /// Walks the library by folders with py-sonic; prints one JSON object of what it saw.
 const FOLDER_CLIENT: &str = r#"
@@ -76,35 +72,8 @@ print(json.dumps(seen))
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_browsing_by_folders_lists_and_opens_albums() {
-    let python = python();
-    let root = tempfile::tempdir().expect("root");
-    let data = tempfile::tempdir().expect("data");
-    fixtures(root.path());
-    let account = SubsonicAccount {
-        user: USER.into(),
-        password: Sensitive::new(PASSWORD.into()),
-        api_key: None,
-    };
-    let server = start(root.path(), data.path(), Some(account), true).await;
-    let addr = server.addr;
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(&python)
-            .arg("-c")
-            .arg(FOLDER_CLIENT)
-            .args(["127.0.0.1", &addr.port().to_string(), USER, PASSWORD])
-            .output()
-            .expect("run python")
-    })
-    .await
-    .expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_str(stdout.trim()).expect("json from the client");
-    println!("{seen:#}");
+    let walked = walk_with_python(FOLDER_CLIENT).await;
+    let (seen, addr) = (&walked.seen, walked.server.addr);
     assert_eq!(
         seen["by_name"],
         json!([
@@ -153,31 +122,20 @@ async fn a_client_browsing_by_folders_lists_and_opens_albums() {
 
     // Without `f=json` the same lists are XML, the spec's default.
     let p = format!("enc:{}", hex::encode(PASSWORD));
-    let url = format!(
-        "http://{addr}/rest/getAlbumList.view?u={USER}&p={p}&v=1.16.1&c=t&type=alphabeticalByName"
-    );
-    let body = http()
-        .get(url)
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let xml = |query: &str| {
+        let url = format!("http://{addr}/rest/{query}&u={USER}&p={p}&v=1.16.1&c=t");
+        async move {
+            let answer = http().get(url).send().await.expect("get");
+            answer.text().await.expect("text")
+        }
+    };
+    let body = xml("getAlbumList.view?type=alphabeticalByName").await;
     assert!(body.contains("<albumList>"), "{body}");
     assert!(
         body.contains("isDir=\"true\" title=\"Kind of Blue\""),
         "{body}"
     );
-    let url = format!("http://{addr}/rest/search2?u={USER}&p={p}&v=1.16.1&c=t&query=come");
-    let body = http()
-        .get(url)
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let body = xml("search2?query=come").await;
     assert!(
         body.contains("<searchResult2>") && body.contains("title=\"Come Together\""),
         "{body}"
