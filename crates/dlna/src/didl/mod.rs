@@ -59,7 +59,7 @@ pub struct Container {
     pub art: Option<String>,
 }
 
-/// The one resource of an item: where to fetch it and what it is.
+/// A resource of an item: where to fetch it and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Res {
     /// Absolute URL on this server.
@@ -72,6 +72,9 @@ pub struct Res {
     pub duration_ms: Option<u64>,
     /// Picture size, for videos.
     pub resolution: Option<(u32, u32)>,
+    /// Made by the host as it is sent (a transcode): no byte seeks (`DLNA.ORG_OP=00`),
+    /// converted (`DLNA.ORG_CI=1`), no size.
+    pub transcoded: bool,
 }
 
 /// An item.
@@ -95,8 +98,11 @@ pub struct Item {
     pub track: Option<u32>,
     /// Art URL (absolute).
     pub art: Option<String>,
-    /// The resource.
+    /// The resource: the file itself.
     pub res: Res,
+    /// A second resource a renderer may pick when it cannot play the file: the item
+    /// converted on the host to what every renderer plays (H.264/AAC, or AAC, in MP4).
+    pub transcode: Option<Box<Res>>,
 }
 
 /// One entry of a listing.
@@ -108,9 +114,11 @@ pub enum Entry {
     Item(Item),
 }
 
-/// The `protocolInfo` of a resource of type `mime`: HTTP GET, any network, byte seeks.
-pub fn protocol_info(mime: &str) -> String {
-    format!("http-get:*:{mime}:DLNA.ORG_OP=01;DLNA.ORG_CI=0;DLNA.ORG_FLAGS={FLAGS}")
+/// The `protocolInfo` of a resource of type `mime`: HTTP GET, any network, byte seeks; for
+/// a transcode, no seeks and flagged as converted.
+pub fn protocol_info(mime: &str, transcoded: bool) -> String {
+    let (op, ci) = if transcoded { ("00", 1) } else { ("01", 0) };
+    format!("http-get:*:{mime}:DLNA.ORG_OP={op};DLNA.ORG_CI={ci};DLNA.ORG_FLAGS={FLAGS}")
 }
 
 /// `ms` as DIDL's `H:MM:SS.mmm`.
@@ -168,10 +176,16 @@ fn write_item(out: &mut String, i: &Item) {
         i.track.map(|n| n.to_string()).as_deref(),
     );
     element(out, "upnp:albumArtURI", i.art.as_deref());
-    let r = &i.res;
+    for r in std::iter::once(&i.res).chain(i.transcode.as_deref()) {
+        write_res(out, r);
+    }
+    out.push_str("</item>");
+}
+
+fn write_res(out: &mut String, r: &Res) {
     out.push_str(&format!(
         "<res protocolInfo=\"{}\"",
-        escape(&protocol_info(&r.mime))
+        escape(&protocol_info(&r.mime, r.transcoded))
     ));
     if let Some(size) = r.size {
         out.push_str(&format!(" size=\"{size}\""));
@@ -182,7 +196,7 @@ fn write_item(out: &mut String, i: &Item) {
     if let Some((w, h)) = r.resolution {
         out.push_str(&format!(" resolution=\"{w}x{h}\""));
     }
-    out.push_str(&format!(">{}</res></item>", escape(&r.url)));
+    out.push_str(&format!(">{}</res>", escape(&r.url)));
 }
 
 /// `entries` as a DIDL-Lite document.

@@ -19,7 +19,9 @@ fn song() -> Item {
             size: Some(9_876_543),
             duration_ms: Some(3_725_042),
             resolution: None,
+            transcoded: false,
         },
+        transcode: None,
     }
 }
 
@@ -72,4 +74,30 @@ fn videos_carry_their_resolution() {
     let xml = render(&[Entry::Item(v)]);
     assert!(xml.contains("<upnp:class>object.item.videoItem</upnp:class>"));
     assert!(xml.contains(" resolution=\"1920x1080\""));
+}
+
+#[test]
+fn a_transcode_is_a_second_resource_without_seeks_flagged_converted() {
+    let mut v = song();
+    v.class = ItemClass::Video;
+    v.res.mime = "video/x-msvideo".into();
+    v.transcode = Some(Box::new(Res {
+        url: "http://192.168.1.5:8080/transcode/0123?mode=full".into(),
+        mime: "video/mp4".into(),
+        size: None,
+        duration_ms: Some(3_725_042),
+        resolution: None,
+        transcoded: true,
+    }));
+    let xml = render(&[Entry::Item(v)]);
+    let original = xml
+        .find("video/x-msvideo:DLNA.ORG_OP=01;DLNA.ORG_CI=0")
+        .expect("the file");
+    let converted = xml.find(
+        "<res protocolInfo=\"http-get:*:video/mp4:DLNA.ORG_OP=00;DLNA.ORG_CI=1;DLNA.ORG_FLAGS=01700000000000000000000000000000\" \
+         duration=\"1:02:05.042\">http://192.168.1.5:8080/transcode/0123?mode=full</res>",
+    );
+    // The file first: a renderer takes the first resource it can play.
+    assert!(converted.is_some_and(|c| c > original), "{xml}");
+    assert!(xml.ends_with("</res></item></DIDL-Lite>"));
 }

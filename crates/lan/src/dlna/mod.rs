@@ -186,7 +186,7 @@ async fn decide(
         (CONNECTION_MANAGER, "GetProtocolInfo") => {
             let source: Vec<String> = SOURCE_PROTOCOLS
                 .iter()
-                .map(|m| didl::protocol_info(m))
+                .map(|m| didl::protocol_info(m, false))
                 .collect();
             reply(&[("Source", &source.join(",")), ("Sink", "")])
         }
@@ -219,6 +219,7 @@ async fn decide(
                 albums: &views.albums,
                 artists: &views.artists,
                 base,
+                transcode: state.transcode.is_some(),
             };
             let (entries, total) = match browse.flag {
                 BrowseFlag::Metadata => (vec![tree.metadata(&browse.object_id)?], 1),

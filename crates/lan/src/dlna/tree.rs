@@ -23,6 +23,43 @@ pub struct Tree<'a> {
     pub artists: &'a [views::Artist],
     /// `http://host:port` as the control point reached us (for `res` and art URLs).
     pub base: &'a str,
+    /// Whether this host transcodes: then an item a renderer may not play also offers its
+    /// transcode ([`conversion`]).
+    pub transcode: bool,
+}
+
+/// What a renderer is offered besides the file when the file may not play on it: the
+/// `/transcode` mode and the type of what it makes. DLNA renderers all play MP3, AAC, FLAC,
+/// WAV and H.264/AAC (or MP3) in MP4; anything else gets the cheapest conversion to that:
+/// H.264 with AAC or MP3 in another container is remuxed, H.264 with other sound gets its
+/// sound transcoded, other video is transcoded whole (as the browser player decides, with
+/// what the scan read of the codecs; unknown codecs count as other).
+pub fn conversion(item: &MediaItem) -> Option<(&'static str, &'static str)> {
+    let ext = item
+        .key
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let (video, audio) = (
+        item.meta.video_codec.as_deref(),
+        item.meta.audio_codec.as_deref(),
+    );
+    let plain_sound = audio.is_none_or(|a| matches!(a, "aac" | "mp3"));
+    match item.kind {
+        Kind::Audio => {
+            let plays = match ext.as_str() {
+                "mp3" | "flac" | "wav" => true,
+                "m4a" | "aac" | "mp4" => audio.is_none_or(|a| a == "aac"),
+                _ => false,
+            };
+            (!plays).then_some(("audio", "audio/mp4"))
+        }
+        Kind::Video if video == Some("h264") && plain_sound => {
+            (!matches!(ext.as_str(), "mp4" | "m4v")).then_some(("remux", "video/mp4"))
+        }
+        Kind::Video if video == Some("h264") => Some(("audio", "video/mp4")),
+        Kind::Video => Some(("full", "video/mp4")),
+    }
 }
 
 /// The root's fixed containers: (id, title).
@@ -98,7 +135,20 @@ impl Tree<'_> {
                 size: Some(item.size),
                 duration_ms: meta.duration_ms,
                 resolution: meta.width.zip(meta.height),
+                transcoded: false,
             },
+            transcode: conversion(item)
+                .filter(|_| self.transcode)
+                .map(|(mode, mime)| {
+                    Box::new(Res {
+                        url: format!("{}/transcode/{}?mode={mode}", self.base, item.id),
+                        mime: mime.to_owned(),
+                        size: None,
+                        duration_ms: meta.duration_ms,
+                        resolution: None,
+                        transcoded: true,
+                    })
+                }),
         })
     }
 
@@ -266,5 +316,89 @@ impl Tree<'_> {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bucketstream_core::catalog::item::from_object;
+    use bucketstream_core::catalog::ItemMeta;
+    use bucketstream_core::source::ObjectMeta;
+
+    fn item(key: &str, video: Option<&str>, audio: Option<&str>) -> MediaItem {
+        let obj = ObjectMeta {
+            key: key.into(),
+            size: 1,
+            etag: None,
+            last_modified: None,
+        };
+        let mut item = from_object("t", "", &obj).expect("a media item");
+        item.meta = Arc::new(ItemMeta {
+            video_codec: video.map(Into::into),
+            audio_codec: audio.map(Into::into),
+            ..ItemMeta::default()
+        });
+        item
+    }
+
+    #[test]
+    fn what_a_renderer_is_offered_besides_the_file() {
+        for (key, video, audio, want) in [
+            ("a.mp3", None, Some("mp3"), None),
+            ("a.flac", None, Some("flac"), None),
+            ("a.wav", None, None, None),
+            ("a.m4a", None, Some("aac"), None),
+            ("a.m4a", None, Some("alac"), Some(("audio", "audio/mp4"))),
+            ("a.wma", None, Some("wmav2"), Some(("audio", "audio/mp4"))),
+            ("a.ac3", None, None, Some(("audio", "audio/mp4"))),
+            ("a.ogg", None, Some("vorbis"), Some(("audio", "audio/mp4"))),
+            ("f.mp4", Some("h264"), Some("aac"), None),
+            ("f.mp4", Some("h264"), None, None),
+            ("f.m4v", Some("h264"), Some("mp3"), None),
+            (
+                "f.mkv",
+                Some("h264"),
+                Some("aac"),
+                Some(("remux", "video/mp4")),
+            ),
+            (
+                "f.mkv",
+                Some("h264"),
+                Some("ac3"),
+                Some(("audio", "video/mp4")),
+            ),
+            (
+                "f.mp4",
+                Some("h264"),
+                Some("dts"),
+                Some(("audio", "video/mp4")),
+            ),
+            (
+                "f.mp4",
+                Some("hevc"),
+                Some("aac"),
+                Some(("full", "video/mp4")),
+            ),
+            (
+                "f.avi",
+                Some("mpeg4"),
+                Some("mp3"),
+                Some(("full", "video/mp4")),
+            ),
+            (
+                "f.webm",
+                Some("vp9"),
+                Some("opus"),
+                Some(("full", "video/mp4")),
+            ),
+            ("f.ts", None, None, Some(("full", "video/mp4"))),
+        ] {
+            assert_eq!(
+                conversion(&item(key, video, audio)),
+                want,
+                "{key} {video:?} {audio:?}"
+            );
+        }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::common::http;
 use crate::subsonic::{fixtures, start_with};
 
-fn upnp_client() -> PathBuf {
+pub(crate) fn upnp_client() -> PathBuf {
     let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py/bin/upnp-client");
     assert!(
         bin.exists(),
@@ -22,7 +22,7 @@ fn upnp_client() -> PathBuf {
 }
 
 /// `Browse` of `object` through upnp-client: (TotalMatches, the DIDL-Lite text).
-fn browse(
+pub(crate) fn browse(
     bin: &Path,
     device: &str,
     object: &str,
@@ -52,7 +52,7 @@ fn browse(
 }
 
 /// The values of attribute-free element `name` in `xml`, in order (DIDL is flat enough).
-fn all<'a>(xml: &'a str, open: &str, close: &str) -> Vec<&'a str> {
+pub(crate) fn all<'a>(xml: &'a str, open: &str, close: &str) -> Vec<&'a str> {
     xml.split(open)
         .skip(1)
         .filter_map(|rest| rest.split(close).next())
