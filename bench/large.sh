@@ -12,7 +12,7 @@
 # For each dataset, with `--no-scan --refresh-secs 0 --no-mdns`:
 #  1. a fresh data dir: time from the process start until `/api/videos?limit=1` answers with
 #     `total` = N ("serving"), until `/api/health` has `last_refresh` (the listing reconciled),
-#     and until the database holds that listing (`listing_saves`); VmRSS/VmHWM then, idle;
+#     and until the database holds that listing (`listing_saves`); VmRSS/VmHWM then, idle, and again SETTLE_SECS later;
 #  2. on that server: `/api/videos` paged and searched with wrk (WRK_CONNS connections,
 #     WRK_SECS s per row, a Lua script rotating 1,000 queries: limit=50 at random offsets, the
 #     same sorted by title, a common word, a rare word, two words); the whole list (curl,
@@ -45,6 +45,8 @@
 #   BENCH_DATA=DIR    where datasets are kept (default /var/tmp/bucketstream-large)
 #   WRK_SECS=10 WRK_CONNS=4 WRK_THREADS=2
 #   PHASE_TIMEOUT=1800  longest wait for any start-up step (seconds)
+#   SETTLE_SECS=15    after each start-up's idle VmRSS, how long to wait before the second
+#                     sample (the figure a server keeps while idle)
 # Needs curl, wrk, python3 (with sqlite3); for Garage also garage and rclone.
 set -euo pipefail
 
@@ -61,6 +63,7 @@ WRK_SECS=${WRK_SECS:-10}
 WRK_CONNS=${WRK_CONNS:-4}
 WRK_THREADS=${WRK_THREADS:-2}
 TIMEOUT=${PHASE_TIMEOUT:-1800}
+SETTLE_SECS=${SETTLE_SECS:-15}
 
 say() { printf '[large %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -238,6 +241,10 @@ startup_rows() { # dataset data-dir n label
     fi
     sleep 1 # idle
     row "$ds" "VmRSS / VmHWM, serving and idle, $label" "$(rss_pair)"
+    # Idle longer: the runtime's blocking threads (kept 10 s) end and the allocator takes back
+    # what the start-up's temporary work left in their heaps.
+    sleep "$SETTLE_SECS"
+    row "$ds" "VmRSS / VmHWM, idle $SETTLE_SECS s later, $label" "$(rss_pair)"
 }
 
 # Writes a tag record for every listed object of the database in $1, as a scan of tagged files
@@ -487,13 +494,17 @@ for l in rows_md:
     table_rows[key] = [c[2], c[3]]
     order.append(key)
 idx = 0 if column == "before" else 1
+prev = None
 for ds, fig, val in rows:
     key = (ds, fig)
     if key not in table_rows:
+        # A new figure goes right after the one this run measured before it.
         table_rows[key] = ["", ""]
         same = [i for i, k in enumerate(order) if k[0] == ds]
-        order.insert(same[-1] + 1 if same else len(order), key)
+        at = order.index(prev) + 1 if prev in order and prev[0] == ds else (same[-1] + 1 if same else len(order))
+        order.insert(at, key)
     table_rows[key][idx] = val
+    prev = key
 new_table = ["| Dataset | Figure | Before | After |", "|---|---|---:|---:|"]
 new_table += [f"| {k[0]} | {k[1]} | {table_rows[k][0]} | {table_rows[k][1]} |" for k in order]
 body = "\n".join(before + new_table + after)
