@@ -10,7 +10,7 @@ use bucketstream_core::config::IpNet;
 use serde_json::Value;
 
 use crate::common::http;
-use crate::subsonic::{fixtures, start_with};
+use crate::subsonic::{fixtures, start_with, Running};
 
 pub(crate) fn upnp_client() -> PathBuf {
     let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py/bin/upnp-client");
@@ -59,23 +59,29 @@ pub(crate) fn all<'a>(xml: &'a str, open: &str, close: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// A server over `root` with DLNA on for loopback, its scan finished, SSDP on a free UDP port
+/// (the real one, 1900, may be taken on a test machine): the server and that port.
+pub(crate) async fn start_dlna(root: &Path, data: &Path) -> (Running, u16) {
+    let ssdp_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("udp")
+        .port();
+    let server = start_with(root, data, true, |lan| {
+        lan.dlna = true;
+        lan.trusted_networks = vec!["127.0.0.1/32".parse::<IpNet>().expect("net")];
+        lan.ssdp_port = ssdp_port;
+    })
+    .await;
+    (server, ssdp_port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_control_point_browses_and_plays() {
     let bin = upnp_client();
     let root = tempfile::tempdir().expect("root");
     let data = tempfile::tempdir().expect("data");
     fixtures(root.path());
-    // A free UDP port for SSDP (the real one, 1900, may be taken on a test machine).
-    let ssdp_port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("udp")
-        .port();
-    let server = start_with(root.path(), data.path(), true, |lan| {
-        lan.dlna = true;
-        lan.trusted_networks = vec!["127.0.0.1/32".parse::<IpNet>().expect("net")];
-        lan.ssdp_port = ssdp_port;
-    })
-    .await;
+    let (server, ssdp_port) = start_dlna(root.path(), data.path()).await;
     let device = format!("http://{}/dlna/device.xml", server.addr);
     let dev = device.clone();
     let bin2 = bin.clone();

@@ -4,11 +4,8 @@
 
 use std::process::Command;
 
-use bucketstream_core::config::IpNet;
-
 use crate::common::ffmpeg;
-use crate::dlna::{all, browse, upnp_client};
-use crate::subsonic::start_with;
+use crate::dlna::{all, browse, start_dlna, upnp_client};
 
 /// Each item of a DIDL-Lite answer: its title and its resources (protocolInfo, URL).
 fn items(didl: &str) -> Vec<(String, Vec<(String, String)>)> {
@@ -89,16 +86,7 @@ async fn a_renderer_is_offered_a_transcode_of_what_it_may_not_play() {
         args.extend(["-c:a", codec, out.as_str()]);
         ffmpeg(&args);
     }
-    let ssdp_port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("udp")
-        .port();
-    let server = start_with(root.path(), data.path(), true, |lan| {
-        lan.dlna = true;
-        lan.trusted_networks = vec!["127.0.0.1/32".parse::<IpNet>().expect("net")];
-        lan.ssdp_port = ssdp_port;
-    })
-    .await;
+    let (server, _) = start_dlna(root.path(), data.path()).await;
     let device = format!("http://{}/dlna/device.xml", server.addr);
     let music = format!("f:{}", hex::encode("Music"));
     let (videos, songs) = tokio::task::spawn_blocking(move || {
