@@ -35,27 +35,23 @@ pub struct Tree<'a> {
 /// sound transcoded, other video is transcoded whole (as the browser player decides, with
 /// what the scan read of the codecs; unknown codecs count as other).
 pub fn conversion(item: &MediaItem) -> Option<(&'static str, &'static str)> {
-    let ext = item
-        .key
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
     let (video, audio) = (
         item.meta.video_codec.as_deref(),
         item.meta.audio_codec.as_deref(),
     );
     let plain_sound = audio.is_none_or(|a| matches!(a, "aac" | "mp3"));
+    // The served type stands for the container (`media::classify`).
     match item.kind {
         Kind::Audio => {
-            let plays = match ext.as_str() {
-                "mp3" | "flac" | "wav" => true,
-                "m4a" | "aac" | "mp4" => audio.is_none_or(|a| a == "aac"),
+            let plays = match item.content_type {
+                "audio/mpeg" | "audio/flac" | "audio/wav" => true,
+                "audio/mp4" | "audio/aac" => audio.is_none_or(|a| a == "aac"),
                 _ => false,
             };
             (!plays).then_some(("audio", "audio/mp4"))
         }
         Kind::Video if video == Some("h264") && plain_sound => {
-            (!matches!(ext.as_str(), "mp4" | "m4v")).then_some(("remux", "video/mp4"))
+            (item.content_type != "video/mp4").then_some(("remux", "video/mp4"))
         }
         Kind::Video if video == Some("h264") => Some(("audio", "video/mp4")),
         Kind::Video => Some(("full", "video/mp4")),

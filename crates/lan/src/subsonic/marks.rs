@@ -15,43 +15,69 @@ use super::map;
 /// What the listener marked, by item key (songs) or view id (albums, artists).
 #[derive(Default)]
 pub struct Marks {
-    stars: HashMap<(StarKind, String), u64>,
-    ratings: HashMap<(StarKind, String), u8>,
+    stars: HashMap<StarKind, HashMap<String, u64>>,
+    ratings: HashMap<StarKind, HashMap<String, u8>>,
     plays: HashMap<String, Plays>,
-    /// Plays per album id, summed over its songs in `snap`.
-    album_plays: HashMap<String, u64>,
+    /// Plays per album id over its songs in the snapshot: their sum, and the latest.
+    album_plays: HashMap<String, Plays>,
+}
+
+/// `marks` grouped by kind, so a lookup by `&str` needs no key of its own.
+fn by_kind<T>(marks: HashMap<(StarKind, String), T>) -> HashMap<StarKind, HashMap<String, T>> {
+    let mut out: HashMap<StarKind, HashMap<String, T>> = HashMap::new();
+    for ((kind, target), value) in marks {
+        out.entry(kind).or_default().insert(target, value);
+    }
+    out
 }
 
 impl Marks {
     /// The marks kept for `source`, for the items of `snap` (blocking).
     pub fn load(db: &Db, source: &str, snap: &Snapshot) -> Result<Marks, DbError> {
         let plays = db.plays(source)?;
-        let mut album_plays = HashMap::new();
+        let mut album_plays: HashMap<String, Plays> = HashMap::new();
         for (key, p) in &plays {
             if let Some(album) = snap.by_key(key).and_then(|i| views::album_id_of(i)) {
-                *album_plays.entry(album).or_insert(0) += p.count;
+                let sum = album_plays.entry(album).or_insert(Plays {
+                    count: 0,
+                    last_ms: 0,
+                });
+                sum.count += p.count;
+                sum.last_ms = sum.last_ms.max(p.last_ms);
             }
         }
         Ok(Marks {
-            stars: db.stars(source)?,
-            ratings: db.ratings(source)?,
+            stars: by_kind(db.stars(source)?),
+            ratings: by_kind(db.ratings(source)?),
             plays,
             album_plays,
         })
     }
 
-    /// The plays of album `id`'s songs.
-    pub fn album_plays(&self, id: &str) -> u64 {
-        self.album_plays.get(id).copied().unwrap_or(0)
+    /// The plays of album `id`'s songs (their sum and the latest), when one was played.
+    pub fn album_plays(&self, id: &str) -> Option<Plays> {
+        self.album_plays.get(id).copied()
     }
 
-    fn star(&self, kind: StarKind, target: &str) -> Option<u64> {
-        self.stars.get(&(kind, target.to_owned())).copied()
+    /// When `target` (an item key, album or artist id) was starred.
+    pub fn star(&self, kind: StarKind, target: &str) -> Option<u64> {
+        self.stars.get(&kind)?.get(target).copied()
     }
 
-    fn rating(&self, kind: StarKind, target: &str) -> Option<u8> {
+    /// The starred targets of `kind`, with when.
+    pub fn starred(&self, kind: StarKind) -> impl Iterator<Item = (&str, u64)> {
+        self.stars
+            .get(&kind)
+            .into_iter()
+            .flatten()
+            .map(|(target, ms)| (target.as_str(), *ms))
+    }
+
+    /// The listener's rating (1–5) of `target`.
+    pub fn rating(&self, kind: StarKind, target: &str) -> Option<u8> {
         self.ratings
-            .get(&(kind, target.to_owned()))
+            .get(&kind)?
+            .get(target)
             .copied()
             .filter(|r| *r > 0)
     }
@@ -71,7 +97,7 @@ impl Marks {
         Album {
             starred_ms: self.star(StarKind::Album, &a.id),
             user_rating: self.rating(StarKind::Album, &a.id),
-            play_count: self.album_plays(&a.id),
+            play_count: self.album_plays(&a.id).map_or(0, |p| p.count),
             ..map::album(a)
         }
     }

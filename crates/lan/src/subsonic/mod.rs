@@ -385,7 +385,7 @@ async fn user_method(
             "scrobble" => user::scrobble(&ctx, &params),
             "star" => user::star(&ctx, &params, true),
             "unstar" => user::star(&ctx, &params, false),
-            "getStarred2" => user::starred(&ctx, dialect).map(Some),
+            "getStarred2" => Ok(Some(user::starred(&ctx, dialect))),
             "getPlaylists" => user::playlists(&ctx).map(Some),
             "getPlaylist" => user::playlist(&ctx, &params).map(Some),
             "createPlaylist" => user::create_playlist(&ctx, &params).map(Some),

@@ -3,8 +3,6 @@
 //! `getAlbumList`), kept in the library
 //! database like the stars ([`bucketstream_library::db::Db::set_rating`]).
 
-use std::collections::HashMap;
-
 use bucketstream_library::db::{StarKind, MAX_RATING};
 use bucketstream_library::views;
 use bucketstream_subsonic::model::Album;
@@ -37,18 +35,18 @@ pub fn set_rating(ctx: &UserCtx<'_>, params: &Params) -> Result<Option<Node>, Su
 
 /// The order of `highest`: rating (highest first), then plays of the album's songs (most
 /// first), then name.
-pub fn highest_order<'a>(
-    albums: &'a [views::Album],
-    ratings: &HashMap<String, u8>,
-    plays: &HashMap<String, u64>,
-) -> Vec<(&'a views::Album, u8)> {
+pub fn highest_order(
+    albums: &[views::Album],
+    rating: impl Fn(&str) -> Option<u8>,
+    plays: impl Fn(&str) -> u64,
+) -> Vec<(&views::Album, u8)> {
     let mut rated: Vec<(&views::Album, u8)> = albums
         .iter()
-        .filter_map(|a| ratings.get(&a.id).map(|r| (a, *r)))
+        .filter_map(|a| rating(&a.id).map(|r| (a, r)))
         .collect();
     rated.sort_by(|(a, ra), (b, rb)| {
         rb.cmp(ra)
-            .then_with(|| plays.get(&b.id).cmp(&plays.get(&a.id)))
+            .then_with(|| plays(&b.id).cmp(&plays(&a.id)))
             .then_with(|| a.name.cmp(&b.name))
     });
     rated
@@ -60,34 +58,23 @@ pub fn highest_order<'a>(
 pub fn highest(ctx: &UserCtx<'_>, params: &Params) -> Result<Vec<Album>, SubsonicError> {
     let size = usize::try_from(params.number("size", 10, super::browse::MAX_PAGE)?).unwrap_or(0);
     let offset = usize::try_from(params.number("offset", 0, u64::from(u32::MAX))?).unwrap_or(0);
-    let ratings: HashMap<String, u8> = ctx
-        .db
-        .ratings(ctx.source)
-        .map_err(db_error)?
-        .into_iter()
-        .filter(|((kind, _), _)| *kind == StarKind::Album)
-        .map(|((_, id), r)| (id, r))
-        .collect();
-    let mut plays: HashMap<String, u64> = HashMap::new();
-    for (key, p) in ctx.db.plays(ctx.source).map_err(db_error)? {
-        if let Some(album) = ctx.snap.by_key(&key).and_then(|i| views::album_id_of(i)) {
-            *plays.entry(album).or_insert(0) += p.count;
-        }
-    }
-    Ok(highest_order(ctx.albums, &ratings, &plays)
-        .into_iter()
-        .skip(offset)
-        .take(size)
-        .map(|(a, r)| Album {
-            user_rating: Some(r),
-            ..ctx.marks.album(a)
-        })
-        .collect())
+    let marks = ctx.marks;
+    Ok(highest_order(
+        ctx.albums,
+        |id| marks.rating(StarKind::Album, id),
+        |id| marks.album_plays(id).map_or(0, |p| p.count),
+    )
+    .into_iter()
+    .skip(offset)
+    .take(size)
+    .map(|(a, _)| marks.album(a))
+    .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn album(id: &str, name: &str) -> views::Album {
         views::Album {
@@ -119,7 +106,9 @@ mod tests {
             .into_iter()
             .map(|(id, n)| (id.to_owned(), n))
             .collect();
-        let order: Vec<(&str, u8)> = highest_order(&albums, &ratings, &plays)
+        let rating = |id: &str| ratings.get(id).copied();
+        let played = |id: &str| plays.get(id).copied().unwrap_or(0);
+        let order: Vec<(&str, u8)> = highest_order(&albums, rating, played)
             .into_iter()
             .map(|(a, r)| (a.name.as_str(), r))
             .collect();
@@ -132,6 +121,6 @@ mod tests {
                 ("Also four", 4)
             ]
         );
-        assert!(highest_order(&albums, &HashMap::new(), &plays).is_empty());
+        assert!(highest_order(&albums, |_| None, played).is_empty());
     }
 }

@@ -117,48 +117,34 @@ pub fn star(ctx: &UserCtx<'_>, params: &Params, on: bool) -> Result<Option<Node>
 }
 
 /// `getStarred2` (and `getStarred`): starred artists, albums and songs still in the library.
-pub fn starred(ctx: &UserCtx<'_>, dialect: Dialect) -> Result<Node, SubsonicError> {
-    let stars = ctx.db.stars(ctx.source).map_err(db_error)?;
-    let when = |kind: StarKind, target: &str| stars.get(&(kind, target.to_owned())).copied();
+pub fn starred(ctx: &UserCtx<'_>, dialect: Dialect) -> Node {
+    let marks = ctx.marks;
     let artists = ctx
         .artists
         .iter()
-        .filter_map(|a| {
-            when(StarKind::Artist, &a.id).map(|ms| {
-                let mut artist = ctx.marks.artist(a);
-                artist.starred_ms = Some(ms);
-                artist.node()
-            })
-        })
+        .filter(|a| marks.star(StarKind::Artist, &a.id).is_some())
+        .map(|a| marks.artist(a).node())
         .collect();
     let albums = ctx
         .albums
         .iter()
-        .filter_map(|a| {
-            when(StarKind::Album, &a.id).map(|ms| {
-                let mut album = ctx.marks.album(a);
-                album.starred_ms = Some(ms);
-                dialect.album(&album)
-            })
-        })
+        .filter(|a| marks.star(StarKind::Album, &a.id).is_some())
+        .map(|a| dialect.album(&marks.album(a)))
         .collect();
-    let mut songs: Vec<(u64, Node)> = stars
-        .iter()
-        .filter(|((kind, _), _)| *kind == StarKind::Item)
-        .filter_map(|((_, key), ms)| {
-            ctx.snap.by_key(key).map(|item| {
-                let mut song = ctx.marks.song(item);
-                song.starred_ms = Some(*ms);
-                (*ms, song.node("song"))
-            })
+    let mut songs: Vec<(u64, Node)> = marks
+        .starred(StarKind::Item)
+        .filter_map(|(key, ms)| {
+            ctx.snap
+                .by_key(key)
+                .map(|item| (ms, marks.song(item).node("song")))
         })
         .collect();
     songs.sort_by_key(|(ms, _)| std::cmp::Reverse(*ms));
-    Ok(dialect
+    dialect
         .starred()
         .list("artist", artists)
         .list("album", albums)
-        .list("song", songs.into_iter().map(|(_, n)| n).collect()))
+        .list("song", songs.into_iter().map(|(_, n)| n).collect())
 }
 
 fn playlist_id(params: &Params, name: &str) -> Result<i64, SubsonicError> {
@@ -367,55 +353,22 @@ pub fn album_list_by_use(
 ) -> Result<Vec<Album>, SubsonicError> {
     let size = usize::try_from(params.number("size", 10, super::browse::MAX_PAGE)?).unwrap_or(0);
     let offset = usize::try_from(params.number("offset", 0, u64::from(u32::MAX))?).unwrap_or(0);
-    let mut scored: Vec<(u64, &views::Album)> = match kind {
-        "starred" => {
-            let stars = ctx.db.stars(ctx.source).map_err(db_error)?;
-            ctx.albums
-                .iter()
-                .filter_map(|a| {
-                    stars
-                        .get(&(StarKind::Album, a.id.clone()))
-                        .map(|ms| (*ms, a))
-                })
-                .collect()
-        }
-        _ => {
-            let plays = ctx.db.plays(ctx.source).map_err(db_error)?;
-            let mut per_album: std::collections::HashMap<String, u64> =
-                std::collections::HashMap::new();
-            for (key, p) in &plays {
-                let Some(item) = ctx.snap.by_key(key) else {
-                    continue;
-                };
-                let Some(album) = views::album_id_of(item) else {
-                    continue;
-                };
-                let e = per_album.entry(album).or_insert(0);
-                *e = if kind == "frequent" {
-                    *e + p.count
-                } else {
-                    (*e).max(p.last_ms)
-                };
-            }
-            ctx.albums
-                .iter()
-                .filter_map(|a| per_album.get(&a.id).map(|score| (*score, a)))
-                .collect()
-        }
+    let marks = ctx.marks;
+    let score = |a: &views::Album| match kind {
+        "starred" => marks.star(StarKind::Album, &a.id),
+        "frequent" => marks.album_plays(&a.id).map(|p| p.count),
+        _ => marks.album_plays(&a.id).map(|p| p.last_ms),
     };
+    let mut scored: Vec<(u64, &views::Album)> = ctx
+        .albums
+        .iter()
+        .filter_map(|a| score(a).map(|s| (s, a)))
+        .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
     Ok(scored
         .into_iter()
         .skip(offset)
         .take(size)
-        .map(|(score, a)| {
-            let mut album = ctx.marks.album(a);
-            match kind {
-                "starred" => album.starred_ms = Some(score),
-                "frequent" => album.play_count = score,
-                _ => {}
-            }
-            album
-        })
+        .map(|(_, a)| marks.album(a))
         .collect())
 }
