@@ -28,6 +28,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../scripts/lib/listening-port.sh
+. "$ROOT/scripts/lib/listening-port.sh"
 BIN=${BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/bucketstream-server}
 RUNS=${RUNS:-5}
 DATA=${BENCH_DATA:-/var/tmp/bucketstream-transcode}
@@ -59,13 +61,7 @@ start_server() {
     --data-dir "$data" --transcode-cache-dir "$data-transcode" --transcode-max-concurrent 1 "$@" \
     >"$work/server.log" 2>&1 &
   server_pid=$!
-  port=
-  for _ in $(seq 1 300); do
-    port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/server.log" | head -n1 || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { tail "$work/server.log" >&2; exit 1; }
+  port=$(listening_port "$work/server.log" "$server_pid" 300) || { tail "$work/server.log" >&2; exit 1; }
 }
 start_server "$work/data" --no-scan
 

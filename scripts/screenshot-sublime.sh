@@ -12,6 +12,8 @@
 # packages sublime-music xvfb xauth xdotool imagemagick ffmpeg dbus. Not part of the tests.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/listening-port.sh
+. "$root/scripts/lib/listening-port.sh"
 out=$(realpath -m "${1:-$root/docs/screenshots/sublime-music.png}")
 server_bin="${CARGO_TARGET_DIR:-$root/target}/debug/bucketstream-server"
 say() { printf 'screenshot-sublime: %s\n' "$*" >&2; }
@@ -70,13 +72,8 @@ BUCKETSTREAM_SUBSONIC_PASSWORD="$password" BUCKETSTREAM_MDNS=false \
   "$server_bin" --bind 127.0.0.1 --port 0 --data-dir "$work/data" --media-dir "$lib" \
   --subsonic-user "$user" >"$work/server.log" 2>&1 &
 server_pid=$!
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/server.log" | head -n1 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { say "the server did not start:"; tail -20 "$work/server.log" >&2; exit 1; }
+port=$(listening_port "$work/server.log" "$server_pid" 300) ||
+  { say "the server did not start:"; tail -20 "$work/server.log" >&2; exit 1; }
 base="http://127.0.0.1:$port"
 # Tags and covers are read in the background: wait for the scan.
 python3 - "$base" <<'PY'

@@ -12,6 +12,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here="$root/tests/browser"
+# shellcheck source=../../scripts/lib/listening-port.sh
+. "$root/scripts/lib/listening-port.sh"
 cd "$root"
 
 say() { printf 'browser-tests: %s\n' "$*" >&2; }
@@ -206,18 +208,13 @@ PY
 # can never be handed the same port) with its own library database beside its log; $1 is its
 # log, the rest its flags. Sets server_port.
 start_server() {
-  local log=$1 pid i
+  local log=$1 pid
   shift
   : >"$log"   # exists before the poll below (the child opens it asynchronously)
   "$server_bin" --bind 127.0.0.1 --port 0 --data-dir "${log%.log}-data" "$@" >"$log" 2>&1 &
   pid=$!
   pids+=("$pid")
-  for i in $(seq 1 600); do
-    server_port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$log" | head -n1 || true)
-    [ -n "$server_port" ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  server_port=$(listening_port "$log" "$pid") && return 0
   say "bucketstream-server $* did not start:"
   tail -n 20 "$log" >&2
   return 1
