@@ -328,6 +328,7 @@ async fn direct_mode_redirects_to_a_presigned_url_that_plays() {
     let bucket = garage.bucket(&client, "direct").await;
     let data = bytes(300_000, 11);
     put(&client, &bucket, "d i/r#ect?.mp3", data.clone()).await;
+    let (_library_dir, library) = crate::common::own_library();
     let config = bucketstream_core::Config {
         bind: [127, 0, 0, 1].into(),
         port: 0,
@@ -339,9 +340,7 @@ async fn direct_mode_redirects_to_a_presigned_url_that_plays() {
             max_bytes: 0,
             direct: true,
         },
-        library: bucketstream_core::config::LibraryConfig::new(
-            std::env::temp_dir().join("bucketstream-test-library"),
-        ),
+        library,
     };
     let server = TestServer::start_config(config).await;
     server.refresh().await;

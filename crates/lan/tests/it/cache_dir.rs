@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use bucketstream_core::config::{CacheConfig, Config, S3Config, SourceConfig};
+use bucketstream_core::config::{CacheConfig, Config, LibraryConfig, S3Config, SourceConfig};
 use bucketstream_core::secret::{Credentials, Sensitive};
 use bucketstream_core::Library;
 
@@ -32,7 +32,8 @@ fn contents(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-fn config(source: S3Config, cache_dir: &Path) -> Config {
+/// A configuration with the edge cache in `cache_dir` and the library in `library`.
+fn config(source: S3Config, cache_dir: &Path, library: LibraryConfig) -> Config {
     Config {
         bind: [127, 0, 0, 1].into(),
         port: 0,
@@ -44,9 +45,7 @@ fn config(source: S3Config, cache_dir: &Path) -> Config {
             max_bytes: 1 << 30,
             direct: false,
         },
-        library: bucketstream_core::config::LibraryConfig::new(
-            std::env::temp_dir().join("bucketstream-test-library"),
-        ),
+        library,
     }
 }
 
@@ -88,7 +87,8 @@ async fn a_folder_of_the_users_files_is_refused_and_left_byte_for_byte() {
     }
     let before = contents(h);
     for _ in 0..2 {
-        let err = match Library::new(config(nowhere(), h)).await {
+        let (_library_dir, library) = crate::common::own_library();
+        let err = match Library::new(config(nowhere(), h, library)).await {
             Err(err) => err,
             Ok(_) => panic!("the cache started in a folder of someone's files"),
         };

@@ -7,7 +7,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bucketstream_core::config::{CacheConfig, Config, LocalConfig, S3Config, SourceConfig};
+use bucketstream_core::config::{
+    CacheConfig, Config, LibraryConfig, LocalConfig, S3Config, SourceConfig,
+};
 use bucketstream_core::secret::{Credentials, Sensitive};
 use bucketstream_core::Library;
 use bucketstream_lan::{self as server, ServerState};
@@ -17,11 +19,25 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+/// A library folder (upload states, subtitles) of one test's own, removed when the guard
+/// drops: servers running side by side, and the child process of `lan_exhaust`, must not
+/// read each other's upload states.
+pub fn own_library() -> (tempfile::TempDir, LibraryConfig) {
+    let dir = tempfile::Builder::new()
+        .prefix("bucketstream-test-library-")
+        .tempdir()
+        .expect("library folder");
+    let config = LibraryConfig::new(dir.path().to_owned());
+    (dir, config)
+}
+
 /// A running server; stops when dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub library: Arc<Library>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The library folder of [`own_library`], when this server made it.
+    library_dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -36,6 +52,7 @@ impl TestServer {
         refresh: Option<Duration>,
         cache: Option<(&Path, u64)>,
     ) -> TestServer {
+        let (library_dir, library) = own_library();
         let config = Config {
             bind: [127, 0, 0, 1].into(),
             port: 0,
@@ -47,11 +64,11 @@ impl TestServer {
                 max_bytes: cache.map_or(0, |(_, max)| max),
                 direct: false,
             },
-            library: bucketstream_core::config::LibraryConfig::new(
-                std::env::temp_dir().join("bucketstream-test-library"),
-            ),
+            library,
         };
-        TestServer::start_config(config).await
+        let mut server = TestServer::start_config(config).await;
+        server.library_dir = Some(library_dir);
+        server
     }
 
     /// A server over exactly `config` (its bind and port are ignored: 127.0.0.1:0).
@@ -83,6 +100,7 @@ impl TestServer {
             addr,
             library,
             stop: Some(stop),
+            library_dir: None,
         }
     }
 

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::common::local_source;
+use crate::common::{local_source, own_library};
 
 /// The address a "LAN client" connects from.
 pub const LAN_IP: [u8; 4] = [127, 0, 0, 2];
@@ -39,10 +39,12 @@ pub struct LanServer {
     pub addr: SocketAddr,
     pub state: ServerState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _library_dir: tempfile::TempDir,
 }
 
 impl LanServer {
     pub async fn start(dir: &Path, options: LanOptions) -> LanServer {
+        let (library_dir, library) = own_library();
         let config = bucketstream_core::Config {
             bind: [127, 0, 0, 1].into(),
             port: 0,
@@ -54,9 +56,7 @@ impl LanServer {
                 max_bytes: 0,
                 direct: false,
             },
-            library: bucketstream_core::config::LibraryConfig::new(
-                std::env::temp_dir().join("bucketstream-test-library"),
-            ),
+            library,
         };
         let library: Arc<Library> = Library::new(config).await.expect("library");
         library.refresh().await.expect("first listing");
@@ -78,6 +78,7 @@ impl LanServer {
             addr,
             state,
             stop: Some(stop),
+            _library_dir: library_dir,
         }
     }
 

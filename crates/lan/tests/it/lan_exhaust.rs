@@ -30,7 +30,8 @@ const PER_ADDR: usize = 10;
 
 /// Not a test by itself: the server of the open-file tests, when run as their child
 /// process. Serves until its stdin closes; on the line `hog` it opens `/dev/null` until the
-/// open-file limit is reached (answering `HOGGED`), on `release` it closes them (`RELEASED`).
+/// open-file limit is reached and keeps them all taken (answering `HOGGED`, see [`Hog`]), on
+/// `release` it closes them (`RELEASED`).
 #[test]
 fn exhaust_child_server() {
     let Ok(dir) = std::env::var(CHILD_ENV) else {
@@ -51,18 +52,19 @@ fn exhaust_child_server() {
         opts.limits.header_read_timeout = Duration::from_secs(60);
         let server = LanServer::start(Path::new(&dir), opts).await;
         println!("ADDR {}", server.addr);
-        let mut hog = Vec::new();
+        let mut hog = None;
         let mut commands = BufReader::new(tokio::io::stdin()).lines();
         while let Ok(Some(command)) = commands.next_line().await {
             match command.as_str() {
                 "hog" => {
-                    while let Ok(file) = std::fs::File::open("/dev/null") {
-                        hog.push(file);
-                    }
-                    println!("HOGGED {}", hog.len());
+                    let (held, full) = Hog::start();
+                    hog = Some(held);
+                    println!("HOGGED {}", full.await.expect("hog"));
                 }
                 "release" => {
-                    hog.clear();
+                    if let Some(hog) = hog.take() {
+                        hog.release();
+                    }
                     println!("RELEASED");
                 }
                 _ => {}
@@ -70,6 +72,52 @@ fn exhaust_child_server() {
         }
     });
 }
+
+/// A thread of the child that holds every free file of the process until released, taking
+/// again at once any file that another part of the process closes meanwhile (a start-up task
+/// finishing): one freed file would let `accept` succeed and the test see no failure.
+struct Hog {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Hog {
+    /// Starts holding; the receiver gets the number of files held once no file has come free
+    /// for [`HOG_QUIET`].
+    fn start() -> (Hog, tokio::sync::oneshot::Receiver<usize>) {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut files = Vec::new();
+            let mut last_gain = std::time::Instant::now();
+            let mut full = Some(tx);
+            while !flag.load(Ordering::Acquire) {
+                while let Ok(file) = std::fs::File::open("/dev/null") {
+                    files.push(file);
+                    last_gain = std::time::Instant::now();
+                }
+                if last_gain.elapsed() >= HOG_QUIET {
+                    if let Some(tx) = full.take() {
+                        let _ = tx.send(files.len());
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        (Hog { stop, thread }, rx)
+    }
+
+    /// Closes every file held.
+    fn release(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        self.thread.join().expect("hog thread");
+    }
+}
+
+/// How long the child's files stay all taken before the test goes on.
+const HOG_QUIET: Duration = Duration::from_millis(300);
 
 /// The child server process, its stdout lines, and its log (stderr) once it has exited.
 #[cfg(unix)]

@@ -24,6 +24,7 @@ async fn run_returns_once_the_last_connection_closes_and_not_before() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = std::fs::File::create(dir.path().join("big.mp4")).expect("create");
     file.set_len(BIG).expect("sparse file");
+    let (_library_dir, library) = crate::common::own_library();
     let config = Config {
         bind: [127, 0, 0, 1].into(),
         port: 0,
@@ -35,9 +36,7 @@ async fn run_returns_once_the_last_connection_closes_and_not_before() {
             max_bytes: 0,
             direct: false,
         },
-        library: bucketstream_core::config::LibraryConfig::new(
-            std::env::temp_dir().join("bucketstream-test-library"),
-        ),
+        library,
     };
     let library: Arc<Library> = Library::new(config).await.expect("library");
     let snap = library.refresh().await.expect("first listing");

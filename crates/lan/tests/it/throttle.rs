@@ -32,7 +32,9 @@ async fn serve(library: Arc<Library>) -> (SocketAddr, tokio::sync::oneshot::Send
     (addr, stop)
 }
 
-async fn setup(tag: &str) -> (Garage, String, CountingProxy, Config) {
+/// Garage with a bucket of one file, a counting proxy before it, and a configuration over it
+/// (whose library folder lives as long as the returned guard).
+async fn setup(tag: &str) -> (Garage, String, CountingProxy, Config, tempfile::TempDir) {
     let garage = Garage::shared();
     let client = garage.client();
     let bucket = garage.bucket(&client, tag).await;
@@ -41,6 +43,7 @@ async fn setup(tag: &str) -> (Garage, String, CountingProxy, Config) {
     let proxy = CountingProxy::start(upstream, LIST_OBJECTS).await;
     let mut source = garage.source(&bucket);
     source.endpoint = Some(format!("http://{}", proxy.addr));
+    let (library_dir, library) = crate::common::own_library();
     let config = Config {
         bind: [127, 0, 0, 1].into(),
         port: 0,
@@ -52,11 +55,9 @@ async fn setup(tag: &str) -> (Garage, String, CountingProxy, Config) {
             max_bytes: 0,
             direct: false,
         },
-        library: bucketstream_core::config::LibraryConfig::new(
-            std::env::temp_dir().join("bucketstream-test-library"),
-        ),
+        library,
     };
-    (garage, bucket, proxy, config)
+    (garage, bucket, proxy, config, library_dir)
 }
 
 async fn post_refresh(addr: SocketAddr) -> Value {
@@ -71,7 +72,7 @@ async fn post_refresh(addr: SocketAddr) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_refreshes_in_a_row_cost_at_most_one_listing() {
-    let (_garage, _bucket, proxy, config) = setup("throttle").await;
+    let (_garage, _bucket, proxy, config, _library_dir) = setup("throttle").await;
     // The default interval (10 s), as the binaries use it.
     let library = Library::new(config).await.expect("library");
     let (addr, _stop) = serve(library).await;
@@ -97,7 +98,7 @@ async fn twenty_refreshes_in_a_row_cost_at_most_one_listing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_that_came_too_soon_is_listed_at_the_end_of_the_interval() {
-    let (garage, bucket, proxy, config) = setup("trailing").await;
+    let (garage, bucket, proxy, config, _library_dir) = setup("trailing").await;
     let interval = Duration::from_secs(2);
     let library = Library::with_client_refresh_interval(config, interval)
         .await
