@@ -90,6 +90,12 @@ impl Default for Snapshot {
 }
 
 impl Snapshot {
+    /// A snapshot of exactly `items` (nothing kept aside, generation 1, never listed): for
+    /// code that answers from a snapshot and is tested with one made by hand.
+    pub fn of_items(items: Vec<Arc<MediaItem>>) -> Snapshot {
+        Snapshot::new(items, Arc::default(), 1, None)
+    }
+
     /// A snapshot of `items` with `aside`, the listed objects kept aside (folder art and
     /// subtitle files, see [`crate::media::kept_aside`]), which it sorts into their fields.
     fn new(

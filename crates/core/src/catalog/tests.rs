@@ -342,7 +342,7 @@ fn every_item_is_found_by_its_id_and_no_other_id_is() {
         .filter_map(|o| item::from_object("s3://b/", "", o))
         .map(Arc::new)
         .collect();
-    let snap = Snapshot::new(items.clone(), Arc::default(), 1, None);
+    let snap = Snapshot::of_items(items.clone());
     for item in &items {
         assert_eq!(snap.get(&item.id).map(|i| &i.key), Some(&item.key));
     }
@@ -455,7 +455,7 @@ fn ids_sharing_their_first_digits_are_ordered_on_the_whole_id() {
         })
         .collect();
     assert_eq!(id_order::id_order(&items), [3, 1, 0, 2]);
-    let snap = Snapshot::new(items, Arc::default(), 1, None);
+    let snap = Snapshot::of_items(items);
     for id in ids {
         assert_eq!(snap.get(id).map(|i| i.id.as_str()), Some(id));
     }

@@ -8,6 +8,7 @@
 //! is off (error 50 for everything) until the owner sets a password. The LAN gate's Host and
 //! resource rules apply; the pairing key does not, since these clients sign in themselves.
 
+mod account;
 mod browse;
 mod dialect;
 mod map;
@@ -40,17 +41,30 @@ const MAX_CLIENTS: usize = 4096;
 /// Largest form body read.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// The Subsonic API's state: the failed sign-ins per client.
+/// The Subsonic API's state: the failed sign-ins per client, and what each player said it
+/// plays now.
 pub struct Gate {
     failures: Mutex<FailureLimit<IpAddr>>,
+    now: account::NowPlaying,
 }
 
 impl Default for Gate {
     fn default() -> Gate {
         Gate {
             failures: Mutex::new(FailureLimit::new(MAX_FAILURES, FAILURE_WINDOW, MAX_CLIENTS)),
+            now: account::NowPlaying::default(),
         }
     }
+}
+
+/// The account's user name (empty while the API is off, when no method runs).
+fn account_user(state: &ServerState) -> String {
+    state
+        .options
+        .subsonic
+        .as_ref()
+        .map(|a| a.user.clone())
+        .unwrap_or_default()
 }
 
 /// What a method answers.
@@ -260,7 +274,23 @@ async fn decide(state: &ServerState, path: &str, params: &Params) -> Result<Repl
         .refreshed_at
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+    // "Now playing" notices are kept in memory; a finished play is counted in the database.
+    if name == "scrobble" && !params.flag("submission", true)? {
+        state.subsonic.now.notice(&snap, params)?;
+        return Ok(Reply::Body(None));
+    }
+    if name == "getUser" {
+        return node(account::user(params, &account_user(state))?);
+    }
     let marks = std::sync::Arc::new(load_marks(state, &snap).await);
+    if name == "getNowPlaying" {
+        return node(
+            state
+                .subsonic
+                .now
+                .entries(&snap, &marks, &account_user(state)),
+        );
+    }
     let ctx = Ctx {
         items: &snap.items,
         albums: &views.albums,
@@ -363,12 +393,7 @@ async fn user_method(
             "the media library (its database) is off on this server",
         )
     })?;
-    let user = state
-        .options
-        .subsonic
-        .as_ref()
-        .map(|a| a.user.clone())
-        .unwrap_or_default();
+    let user = account_user(state);
     let source = state.library.catalog().identity().to_owned();
     let (name, params) = (name.to_owned(), params.clone());
     let done = tokio::task::spawn_blocking(move || {

@@ -63,11 +63,9 @@ impl UserCtx<'_> {
     }
 }
 
-/// `scrobble`: counts a play of each `id` (only when `submission` is true, the default).
+/// `scrobble` with `submission` true (the default; the "now playing" notices are
+/// [`super::account`]'s): counts a play of each `id`.
 pub fn scrobble(ctx: &UserCtx<'_>, params: &Params) -> Result<Option<Node>, SubsonicError> {
-    if !params.flag("submission", true)? {
-        return Ok(None);
-    }
     let at = params.number("time", now_ms(), u64::MAX)?;
     let ids: Vec<&str> = params.all("id").collect();
     if ids.is_empty() {

@@ -39,6 +39,7 @@ mod s3_list;
 mod scan;
 mod shutdown;
 mod subsonic;
+mod subsonic_account;
 mod subsonic_folders;
 mod subtitles;
 mod suite;

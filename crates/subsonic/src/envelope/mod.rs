@@ -56,6 +56,28 @@ pub enum Value {
     Bool(bool),
 }
 
+impl Value {
+    /// As XML text (an attribute's or an element's), escaped.
+    fn write_xml(&self, out: &mut String) {
+        match self {
+            Value::Text(t) => escape_into(t, out),
+            Value::Int(n) => out.push_str(&n.to_string()),
+            Value::Float(f) => out.push_str(&f.to_string()),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        }
+    }
+
+    /// As a JSON scalar.
+    fn to_json(&self) -> Json {
+        match self {
+            Value::Text(t) => Json::String(t.clone()),
+            Value::Int(n) => Json::from(*n),
+            Value::Float(f) => Json::from(*f),
+            Value::Bool(b) => Json::Bool(*b),
+        }
+    }
+}
+
 impl From<&str> for Value {
     fn from(v: &str) -> Value {
         Value::Text(v.to_owned())
@@ -110,6 +132,7 @@ pub struct Node {
 enum Child {
     One(Node),
     Many(&'static str, Vec<Node>),
+    Values(&'static str, Vec<Value>),
 }
 
 impl Node {
@@ -152,6 +175,13 @@ impl Node {
         self
     }
 
+    /// With repeated text-only children named `name` (`<folder>1</folder>`; a JSON array of
+    /// the values, even of one; left out when empty).
+    pub fn values(mut self, name: &'static str, values: Vec<Value>) -> Node {
+        self.children.push(Child::Values(name, values));
+        self
+    }
+
     /// With text content (`value` in JSON).
     pub fn text(mut self, text: impl Into<String>) -> Node {
         self.text = Some(text.into());
@@ -165,12 +195,7 @@ impl Node {
             out.push(' ');
             out.push_str(key);
             out.push_str("=\"");
-            match value {
-                Value::Text(t) => escape_into(t, out),
-                Value::Int(n) => out.push_str(&n.to_string()),
-                Value::Float(f) => out.push_str(&f.to_string()),
-                Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            }
+            value.write_xml(out);
             out.push('"');
         }
         if self.children.is_empty() && self.text.is_none() {
@@ -185,6 +210,17 @@ impl Node {
             match child {
                 Child::One(node) => node.write_xml(node.name, out),
                 Child::Many(name, nodes) => nodes.iter().for_each(|n| n.write_xml(name, out)),
+                Child::Values(name, values) => {
+                    for value in values {
+                        out.push('<');
+                        out.push_str(name);
+                        out.push('>');
+                        value.write_xml(out);
+                        out.push_str("</");
+                        out.push_str(name);
+                        out.push('>');
+                    }
+                }
             }
         }
         out.push_str("</");
@@ -195,13 +231,7 @@ impl Node {
     fn to_json(&self) -> Json {
         let mut map = Map::new();
         for (key, value) in &self.attrs {
-            let v = match value {
-                Value::Text(t) => Json::String(t.clone()),
-                Value::Int(n) => Json::from(*n),
-                Value::Float(f) => Json::from(*f),
-                Value::Bool(b) => Json::Bool(*b),
-            };
-            map.insert((*key).to_owned(), v);
+            map.insert((*key).to_owned(), value.to_json());
         }
         if let Some(text) = &self.text {
             map.insert("value".to_owned(), Json::String(text.clone()));
@@ -212,6 +242,13 @@ impl Node {
                     map.insert(node.name.to_owned(), node.to_json());
                 }
                 Child::Many(_, nodes) if nodes.is_empty() => {}
+                Child::Values(_, values) if values.is_empty() => {}
+                Child::Values(name, values) => {
+                    map.insert(
+                        (*name).to_owned(),
+                        Json::Array(values.iter().map(Value::to_json).collect()),
+                    );
+                }
                 Child::Many(name, nodes) => {
                     map.insert(
                         (*name).to_owned(),

@@ -59,6 +59,25 @@ fn lists_are_arrays_even_of_one_and_left_out_when_empty() {
 }
 
 #[test]
+fn values_are_text_elements_in_xml_and_scalar_arrays_in_json() {
+    let user = Node::new("user")
+        .attr("username", "ann")
+        .values("folder", vec![1u32.into(), "a<b".into()])
+        .values("none", vec![]);
+    let xml = render(Format::Xml, Ok(Some(&user)), "v");
+    assert!(
+        xml.contains("<user username=\"ann\"><folder>1</folder><folder>a&lt;b</folder></user>"),
+        "{xml}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&render(Format::Json, Ok(Some(&user)), "v")).expect("json");
+    assert_eq!(
+        j["subsonic-response"]["user"],
+        json!({"username": "ann", "folder": [1, "a<b"]})
+    );
+}
+
+#[test]
 fn errors_use_the_failed_envelope() {
     let err = SubsonicError::new(Code::WrongCredentials, "Wrong username or password");
     let j: serde_json::Value =

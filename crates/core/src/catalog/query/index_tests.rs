@@ -58,7 +58,7 @@ fn snapshot(rows: Vec<Row>) -> Snapshot {
             Some(Arc::new(item))
         })
         .collect();
-    Snapshot::new(items, Arc::default(), 1, None)
+    Snapshot::of_items(items)
 }
 
 fn query(pairs: &[(&str, &str)]) -> Query {
