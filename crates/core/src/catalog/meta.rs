@@ -80,6 +80,35 @@ impl Interner {
         self.0.insert(new.clone());
         new
     }
+
+    /// `meta` with the texts an album's tracks have in common (artists, album, genre, art,
+    /// codecs) shared with those this interner gave before; titles are left alone.
+    pub fn share(&mut self, meta: &mut ItemMeta) {
+        for text in [
+            &mut meta.artist,
+            &mut meta.album,
+            &mut meta.album_artist,
+            &mut meta.genre,
+            &mut meta.art,
+            &mut meta.video_codec,
+            &mut meta.audio_codec,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *text = self.text(text);
+        }
+    }
+
+    /// Number of distinct texts held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// `text` cut to at most [`MAX_TEXT_CHARS`] characters, with NULs removed; `None` when empty.

@@ -8,9 +8,9 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
-use bucketstream_core::catalog::{Enrich, ItemMeta, MediaItem, MetaUpdate};
+use bucketstream_core::catalog::{Enrich, Interner, ItemMeta, MediaItem, MetaUpdate};
 
 use crate::db::Record;
 
@@ -34,7 +34,14 @@ pub struct Entry {
 pub struct Known {
     entries: RwLock<HashMap<u64, Entry>>,
     hasher: RandomState,
+    /// The texts the scan's fresh reads share (an album's artist, album, genre, art), as the
+    /// packed listing's load shares them after a restart; emptied past [`MAX_SHARED`].
+    shared: Mutex<Interner>,
 }
+
+/// Distinct texts [`Known`] keeps for sharing; past it, it starts over (texts of objects that
+/// left the library would otherwise stay for the process's life).
+const MAX_SHARED: usize = 1 << 20;
 
 /// The server path of the art with this hash.
 pub fn art_path(hash: &str) -> String {
@@ -99,9 +106,17 @@ impl Known {
             .is_some_and(|e| self.is_for(e, etag, size))
     }
 
-    /// Records (or replaces) `record`, returning its entry.
+    /// Records (or replaces) `record`, returning its entry; its texts are shared with those
+    /// of the records inserted before (the tracks of one album keep one copy of them).
     pub fn insert(&self, record: Record) -> Entry {
-        let (key, entry) = self.entry_of(record);
+        let (key, mut entry) = self.entry_of(record);
+        if let Some(meta) = Arc::get_mut(&mut entry.meta) {
+            let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+            if shared.len() >= MAX_SHARED {
+                *shared = Interner::default();
+            }
+            shared.share(meta);
+        }
         let mut map = self.entries.write().unwrap_or_else(|p| p.into_inner());
         map.insert(key, entry.clone());
         entry
@@ -185,6 +200,32 @@ mod tests {
             error: None,
             fetched_bytes: 0,
         }
+    }
+
+    #[test]
+    fn the_tracks_an_album_scan_reads_share_its_texts() {
+        let known = Known::default();
+        let track = |key: &str, title: &str| Record {
+            meta: ItemMeta {
+                artist: Some("Miles Davis".into()),
+                album: Some("Kind of Blue".into()),
+                genre: Some("Jazz".into()),
+                ..record(key, None, 1, title, Some("ab12")).meta
+            },
+            ..record(key, None, 1, title, Some("ab12"))
+        };
+        let one = known.insert(track("1.mp3", "So What"));
+        let two = known.insert(track("2.mp3", "Freddie Freeloader"));
+        let same = |a: &Option<Arc<str>>, b: &Option<Arc<str>>| match (a, b) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        assert!(same(&one.meta.artist, &two.meta.artist));
+        assert!(same(&one.meta.album, &two.meta.album));
+        assert!(same(&one.meta.genre, &two.meta.genre));
+        assert!(same(&one.meta.art, &two.meta.art));
+        assert_eq!(two.meta.art.as_deref(), Some("/art/ab12"));
+        assert_eq!(two.meta.title.as_deref(), Some("Freddie Freeloader"));
     }
 
     #[test]
