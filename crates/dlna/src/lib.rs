@@ -8,6 +8,7 @@
 
 pub mod description;
 pub mod didl;
+pub mod gena;
 pub mod soap;
 pub mod ssdp;
 mod xml;

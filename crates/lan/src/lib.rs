@@ -105,6 +105,8 @@ pub struct ServerState {
     pub media_base: Arc<std::sync::OnceLock<String>>,
     /// Subtitle tracks found inside videos, and WebVTT converted on the host ([`subtitles`]).
     subtitles: Arc<subtitles::Subtitles>,
+    /// The DLNA event subscriptions ([`dlna::events`]).
+    dlna_events: Arc<dlna::events::Events>,
 }
 
 impl ServerState {
@@ -163,6 +165,7 @@ impl ServerState {
             transcode,
             media_base: Arc::default(),
             subtitles,
+            dlna_events: Arc::default(),
         })
     }
 
@@ -250,6 +253,11 @@ where
     };
     // DLNA discovery (when `lan.dlna` is on) for as long as the server runs.
     let _ssdp = dlna::ssdp::Ssdp::start(&state, local, state.options.ssdp_port);
+    // DLNA change events to the subscribers, likewise.
+    let dlna_events = state
+        .options
+        .dlna
+        .then(|| tokio::spawn(state.dlna_events.clone().run(state.clone())));
     let pump = tokio::spawn(state.hub.pump());
     // Expired uploads are aborted now (those a previous run left) and then every minute.
     let sweep = tokio::spawn(state.uploads.clone().sweep_forever());
@@ -293,6 +301,9 @@ where
     }
     pump.abort();
     sweep.abort();
+    if let Some(events) = dlna_events {
+        events.abort();
+    }
     if let Some(scan) = scan {
         scan.abort();
     }

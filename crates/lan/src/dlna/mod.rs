@@ -8,20 +8,25 @@
 //! place. Discovery (SSDP) is a separate task; these routes also work given the description
 //! URL directly.
 
+pub mod events;
 pub mod ssdp;
 mod tree;
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bucketstream_core::library::Viewer;
 use bucketstream_dlna::description::{device_xml, CONNECTION_MANAGER_SCPD, CONTENT_DIRECTORY_SCPD};
 use bucketstream_dlna::didl;
+use bucketstream_dlna::gena::{self, Refused};
 use bucketstream_dlna::soap::{self, Browse, BrowseFlag, Fault};
 use bucketstream_dlna::{Device, CONNECTION_MANAGER, CONTENT_DIRECTORY};
 use sha2::{Digest, Sha256};
 
 use super::ServerState;
+use events::update_id;
 use tree::Tree;
 
 /// What a DLNA request gets.
@@ -30,8 +35,12 @@ enum Answer {
     Xml(String),
     /// A SOAP fault (HTTP 500, as UPnP wants).
     Fault(Fault),
-    /// An event subscription, accepted and never notified (nothing here is evented).
-    Subscribed,
+    /// An event subscription made or renewed: its SID and granted seconds.
+    Subscribed(String, u32),
+    /// An event subscription ended.
+    Unsubscribed,
+    /// An event (un)subscription refused (400, 412 or 503).
+    Refused(Refused),
     /// DLNA is off, the client is not trusted, or no such document.
     NotFound,
 }
@@ -50,15 +59,22 @@ impl Answer {
         match self {
             Answer::Xml(body) => xml(StatusCode::OK, body),
             Answer::Fault(fault) => xml(StatusCode::INTERNAL_SERVER_ERROR, fault.to_xml()),
-            Answer::Subscribed => {
+            Answer::Subscribed(sid, timeout) => {
                 let mut resp = StatusCode::OK.into_response();
                 let h = resp.headers_mut();
-                h.insert(
-                    "SID",
-                    HeaderValue::from_static("uuid:00000000-0000-0000-0000-000000000000"),
-                );
-                h.insert("TIMEOUT", HeaderValue::from_static("Second-1800"));
+                if let Ok(sid) = HeaderValue::from_str(&sid) {
+                    h.insert("SID", sid);
+                }
+                if let Ok(timeout) = HeaderValue::from_str(&format!("Second-{timeout}")) {
+                    h.insert("TIMEOUT", timeout);
+                }
                 resp
+            }
+            Answer::Unsubscribed => StatusCode::OK.into_response(),
+            Answer::Refused(refused) => {
+                let status = StatusCode::from_u16(refused.status())
+                    .unwrap_or(StatusCode::PRECONDITION_FAILED);
+                (status, refused.to_string()).into_response()
             }
             Answer::NotFound => StatusCode::NOT_FOUND.into_response(),
         }
@@ -123,15 +139,45 @@ pub async fn document(State(state): State<ServerState>, req: Request) -> Respons
     .render()
 }
 
-/// `SUBSCRIBE|UNSUBSCRIBE /dlna/events/{service}`: accepted, never notified.
+/// `SUBSCRIBE|UNSUBSCRIBE /dlna/events/{service}` ([`events`]).
 pub async fn events(State(state): State<ServerState>, req: Request) -> Response {
+    use bucketstream_dlna::description::Paths;
     if !admitted(&state, &req) {
         return Answer::NotFound.render();
     }
-    match req.method().as_str() {
-        "SUBSCRIBE" | "UNSUBSCRIBE" => Answer::Subscribed.render(),
-        _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
-    }
+    let service = match req.uri().path() {
+        Paths::CONTENT_DIRECTORY_EVENTS => events::Service::ContentDirectory,
+        Paths::CONNECTION_MANAGER_EVENTS => events::Service::ConnectionManager,
+        _ => return Answer::NotFound.render(),
+    };
+    let Some(peer) = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+    else {
+        return Answer::NotFound.render();
+    };
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let (sid, callback, nt) = (header("sid"), header("callback"), header("nt"));
+    let answer = match req.method().as_str() {
+        "SUBSCRIBE" => gena::parse_subscribe(sid, callback, nt, header("timeout"))
+            .and_then(|ask| {
+                state
+                    .dlna_events
+                    .subscribe(service, peer, ask, std::time::Instant::now())
+            })
+            .map(|(sid, timeout, fresh)| {
+                if fresh {
+                    state.dlna_events.initial(&state, service, sid.clone());
+                }
+                Answer::Subscribed(sid, timeout)
+            }),
+        "UNSUBSCRIBE" => gena::parse_unsubscribe(sid, callback, nt)
+            .and_then(|sid| state.dlna_events.unsubscribe(service, &sid))
+            .map(|()| Answer::Unsubscribed),
+        _ => return StatusCode::METHOD_NOT_ALLOWED.into_response(),
+    };
+    answer.unwrap_or_else(Answer::Refused).render()
 }
 
 /// `POST /dlna/control/{service}`: a SOAP action.
@@ -161,19 +207,6 @@ pub async fn control(State(state): State<ServerState>, req: Request) -> Response
     .render()
 }
 
-/// The protocols we serve, for `GetProtocolInfo`.
-const SOURCE_PROTOCOLS: [&str; 9] = [
-    "audio/mpeg",
-    "audio/flac",
-    "audio/mp4",
-    "audio/ogg",
-    "audio/wav",
-    "video/mp4",
-    "video/webm",
-    "video/x-matroska",
-    "audio/aac",
-];
-
 /// The response envelope of `action` on `service`.
 async fn decide(
     state: &ServerState,
@@ -184,11 +217,7 @@ async fn decide(
     let reply = |out: &[(&str, &str)]| Ok(soap::response(service, &action.name, out));
     match (service, action.name.as_str()) {
         (CONNECTION_MANAGER, "GetProtocolInfo") => {
-            let source: Vec<String> = SOURCE_PROTOCOLS
-                .iter()
-                .map(|m| didl::protocol_info(m, false))
-                .collect();
-            reply(&[("Source", &source.join(",")), ("Sink", "")])
+            reply(&[("Source", &events::source_protocol_info()), ("Sink", "")])
         }
         (CONNECTION_MANAGER, "GetCurrentConnectionIDs") => reply(&[("ConnectionIDs", "0")]),
         (CONNECTION_MANAGER, "GetCurrentConnectionInfo") => reply(&[
@@ -247,9 +276,4 @@ async fn decide(
             action.name
         ))),
     }
-}
-
-/// A generation as UPnP's 32-bit update id.
-fn update_id(generation: u64) -> u32 {
-    u32::try_from(generation % u64::from(u32::MAX)).unwrap_or(0)
 }

@@ -20,6 +20,7 @@ mod cluster_failover;
 mod common;
 mod counting;
 mod dlna;
+mod dlna_events;
 mod dlna_transcode;
 mod lan_access;
 mod lan_common;
