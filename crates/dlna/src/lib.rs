@@ -11,6 +11,7 @@ pub mod didl;
 pub mod gena;
 pub mod soap;
 pub mod ssdp;
+pub mod streaming;
 mod xml;
 
 /// The UPnP device type we announce.

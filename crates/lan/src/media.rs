@@ -3,6 +3,8 @@
 //! The id is looked up in the snapshot, so size, ETag and Last-Modified come from the catalog
 //! without a HEAD to the source; the body is opened conditionally on that ETag, so bytes of two
 //! versions are never spliced. Range policy lives in [`bucketstream_core::range`].
+//! A DLNA renderer that asks (`getcontentFeatures.dlna.org`, `transferMode.dlna.org`) is
+//! answered its headers too ([`bucketstream_dlna::streaming`]).
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -76,7 +78,23 @@ pub async fn serve(
             }
         }
     };
-    respond(&state, item, decision, method == Method::HEAD).await
+    let mut resp = respond(&state, item, decision, method == Method::HEAD).await;
+    if resp.status().is_success() {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let asked = bucketstream_dlna::streaming::Asked::read(
+            text("getcontentfeatures.dlna.org"),
+            text("transfermode.dlna.org"),
+            None,
+        );
+        for (name, value) in asked.answer(false) {
+            insert(
+                resp.headers_mut(),
+                header::HeaderName::from_static(name),
+                &value,
+            );
+        }
+    }
+    resp
 }
 
 async fn respond(

@@ -5,13 +5,17 @@
 //! The work is [`bucketstream_transcode::ffmpeg`]'s (process, cache, sharing, bounds); this
 //! handler parses the query, decides an [`Answer`] and renders it in one place. The stream's
 //! real start (`X-Start`, seconds) can be before `start`: copied video starts at a keyframe.
+//!
+//! DLNA renderers seek it by time instead: `TimeSeekRange.dlna.org: npt=START-` stands for
+//! `start` and is answered with the range served; `contentFeatures.dlna.org` and
+//! `transferMode.dlna.org` are answered when asked ([`bucketstream_dlna::streaming`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::api::error_body;
@@ -21,6 +25,7 @@ use bucketstream_core::config::TranscodeConfig;
 use bucketstream_core::error::{Error, ErrorCode};
 use bucketstream_core::media::Kind;
 use bucketstream_core::wire::ErrorBody;
+use bucketstream_dlna::streaming::{time_seek_answer, Asked};
 use bucketstream_transcode::ffmpeg::{
     self, Input, Manager, Output, Request, Served, TranscodeError,
 };
@@ -53,8 +58,8 @@ pub fn manager(config: &TranscodeConfig) -> Option<Manager> {
 
 /// What the handler decided.
 enum Answer {
-    /// The stream.
-    Stream(Output),
+    /// The stream, with the DLNA headers its request asked for.
+    Stream(Output, Vec<(&'static str, String)>),
     /// An error, with `Retry-After` when waiting helps.
     Refused(ErrorBody, Option<u64>),
 }
@@ -64,25 +69,34 @@ pub async fn serve(
     State(state): State<ServerState>,
     Path(id): Path<String>,
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Response {
     let pairs = params.map(|Query(p)| p).map_err(|r| r.body_text());
-    stream(&state, &id, pairs).await
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let asked = Asked::read(
+        text("getcontentfeatures.dlna.org"),
+        text("transfermode.dlna.org"),
+        text("timeseekrange.dlna.org"),
+    );
+    stream(&state, &id, pairs, &asked).await
 }
 
-/// Item `id` with the query `pairs` (or why the query was unreadable): what `/transcode`
-/// answers, and Subsonic's `stream?maxBitRate=` too.
+/// Item `id` with the query `pairs` (or why the query was unreadable) and the DLNA headers
+/// `asked`: what `/transcode` answers, and Subsonic's `stream?maxBitRate=` too.
 pub async fn stream(
     state: &ServerState,
     id: &str,
     pairs: Result<Vec<(String, String)>, String>,
+    asked: &Asked,
 ) -> Response {
-    render(decide(state, id, pairs).await)
+    render(decide(state, id, pairs, asked).await)
 }
 
 async fn decide(
     state: &ServerState,
     id: &str,
     pairs: Result<Vec<(String, String)>, String>,
+    asked: &Asked,
 ) -> Answer {
     let refused = |code, message: String| Answer::Refused(ErrorBody::new(code, message), None);
     if !looks_like_id(id) {
@@ -93,9 +107,33 @@ async fn decide(
         return Answer::Refused(ErrorBody::from(&Error::NotFound), None);
     };
     let audio_item = item.kind == Kind::Audio;
-    let asked = pairs.and_then(|pairs| ffmpeg::query::parse(&pairs, audio_item));
-    let asked = match asked {
-        Ok(asked) => asked,
+    let duration_ms = item.meta.duration_ms;
+    // A renderer's time seek stands for `start`.
+    let pairs = match (pairs, &asked.time_seek) {
+        (Err(why), _) => Err(why),
+        (Ok(_), Some(Err(why))) => Err(why.clone()),
+        (Ok(pairs), None) => Ok(pairs),
+        (Ok(_), Some(Ok(start))) if duration_ms.is_some_and(|d| *start >= d) => {
+            return refused(
+                ErrorCode::SeekPastEnd,
+                format!(
+                    "TimeSeekRange.dlna.org starts at {} s, past the end",
+                    start / 1000
+                ),
+            );
+        }
+        (Ok(mut pairs), Some(Ok(start))) => {
+            pairs.retain(|(k, _)| k != "start");
+            pairs.push((
+                "start".to_owned(),
+                format!("{}.{:03}", start / 1000, start % 1000),
+            ));
+            Ok(pairs)
+        }
+    };
+    let profile = pairs.and_then(|pairs| ffmpeg::query::parse(&pairs, audio_item));
+    let profile = match profile {
+        Ok(profile) => profile,
         Err(why) => return refused(ErrorCode::BadQuery, why),
     };
     let (Some(manager), Some(base)) = (&state.transcode, state.media_base.get()) else {
@@ -107,7 +145,7 @@ async fn decide(
     let req = Request {
         id: item.id.to_string(),
         etag: item.etag.clone(),
-        profile: asked.profile,
+        profile: profile.profile,
         input: Input {
             url: format!("{base}/media/{}", item.id),
             headers: Some(format!(
@@ -117,12 +155,19 @@ async fn decide(
             )),
             audio_item,
         },
-        session: asked.session,
+        session: profile.session,
     };
     match manager.open(req).await {
         Ok(out) => {
             tracing::debug!(id, source = ?out.source, start_ms = out.start_ms, "transcode");
-            Answer::Stream(out)
+            let mut dlna = asked.answer(true);
+            if asked.time_seek.is_some() {
+                dlna.push((
+                    "timeseekrange.dlna.org",
+                    time_seek_answer(out.start_ms, duration_ms),
+                ));
+            }
+            Answer::Stream(out, dlna)
         }
         Err(err) => {
             let code = match &err {
@@ -150,7 +195,7 @@ fn render(answer: Answer) -> Response {
             }
             resp
         }
-        Answer::Stream(out) => {
+        Answer::Stream(out, dlna) => {
             let start = ffmpeg::args::seconds(out.start_ms);
             let mut resp = Response::new(Body::from_stream(out.body));
             *resp.status_mut() = StatusCode::OK;
@@ -170,6 +215,11 @@ fn render(answer: Answer) -> Response {
                 Served::Cached => "cached",
             };
             h.insert("x-transcode", HeaderValue::from_static(how));
+            for (name, value) in dlna {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    h.insert(name, value);
+                }
+            }
             resp
         }
     }

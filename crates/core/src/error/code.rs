@@ -125,6 +125,8 @@ pub enum ErrorCode {
     TranscodeBusy,
     /// ffmpeg could not convert the item (unreadable or unsupported source).
     TranscodeFailed,
+    /// A renderer's `TimeSeekRange.dlna.org` starts at or past the item's end.
+    SeekPastEnd,
     // Subtitles (`/subtitles/{id}/{sub}.vtt`).
     /// A subtitle file or track that cannot be read or converted to WebVTT.
     SubtitleUnreadable,
@@ -132,7 +134,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 52] = [
+    pub const ALL: [ErrorCode; 53] = [
         ErrorCode::Config,
         ErrorCode::FolderUnreadable,
         ErrorCode::CacheDirForeign,
@@ -184,6 +186,7 @@ impl ErrorCode {
         ErrorCode::FfmpegMissing,
         ErrorCode::TranscodeBusy,
         ErrorCode::TranscodeFailed,
+        ErrorCode::SeekPastEnd,
         ErrorCode::SubtitleUnreadable,
     ];
 
@@ -242,6 +245,7 @@ impl ErrorCode {
             ErrorCode::TranscodeBusy => "transcode_busy",
             ErrorCode::TranscodeFailed => "transcode_failed",
             ErrorCode::SubtitleUnreadable => "subtitle_unreadable",
+            ErrorCode::SeekPastEnd => "seek_past_end",
         }
     }
 
@@ -260,6 +264,7 @@ impl ErrorCode {
             TusVersion => 412,
             TooLarge => 413,
             UnsupportedType => 415,
+            SeekPastEnd => 416,
             TooLargeToCopy | TranscodeFailed | SubtitleUnreadable => 422,
             // tus's checksum extension: "460 Checksum Mismatch".
             ChecksumMismatch => 460,

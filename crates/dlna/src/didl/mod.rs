@@ -114,11 +114,18 @@ pub enum Entry {
     Item(Item),
 }
 
-/// The `protocolInfo` of a resource of type `mime`: HTTP GET, any network, byte seeks; for
-/// a transcode, no seeks and flagged as converted.
+/// The `protocolInfo` of a resource of type `mime`: HTTP GET, any network, and its
+/// [`content_features`].
 pub fn protocol_info(mime: &str, transcoded: bool) -> String {
-    let (op, ci) = if transcoded { ("00", 1) } else { ("01", 0) };
-    format!("http-get:*:{mime}:DLNA.ORG_OP={op};DLNA.ORG_CI={ci};DLNA.ORG_FLAGS={FLAGS}")
+    format!("http-get:*:{mime}:{}", content_features(transcoded))
+}
+
+/// The DLNA fourth field of a resource (also the `contentFeatures.dlna.org` header): the file
+/// seeks by bytes (`DLNA.ORG_OP=01`); a transcode seeks by time only (`TimeSeekRange.dlna.org`,
+/// `DLNA.ORG_OP=10`) and is flagged as converted (`DLNA.ORG_CI=1`).
+pub fn content_features(transcoded: bool) -> String {
+    let (op, ci) = if transcoded { ("10", 1) } else { ("01", 0) };
+    format!("DLNA.ORG_OP={op};DLNA.ORG_CI={ci};DLNA.ORG_FLAGS={FLAGS}")
 }
 
 /// `ms` as DIDL's `H:MM:SS.mmm`.

@@ -94,7 +94,7 @@ fn a_transcode_is_a_second_resource_without_seeks_flagged_converted() {
         .find("video/x-msvideo:DLNA.ORG_OP=01;DLNA.ORG_CI=0")
         .expect("the file");
     let converted = xml.find(
-        "<res protocolInfo=\"http-get:*:video/mp4:DLNA.ORG_OP=00;DLNA.ORG_CI=1;DLNA.ORG_FLAGS=01700000000000000000000000000000\" \
+        "<res protocolInfo=\"http-get:*:video/mp4:DLNA.ORG_OP=10;DLNA.ORG_CI=1;DLNA.ORG_FLAGS=01700000000000000000000000000000\" \
          duration=\"1:02:05.042\">http://192.168.1.5:8080/transcode/0123?mode=full</res>",
     );
     // The file first: a renderer takes the first resource it can play.

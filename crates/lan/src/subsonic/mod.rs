@@ -92,7 +92,8 @@ async fn render_reply(
             return super::media::serve(State(state), Path(id), method, None, headers).await;
         }
         Ok(Reply::Transcode(id, query)) => {
-            return super::transcode::stream(&state, &id, Ok(query)).await;
+            let asked = bucketstream_dlna::streaming::Asked::default();
+            return super::transcode::stream(&state, &id, Ok(query), &asked).await;
         }
         Ok(Reply::Art(hash, size)) => {
             return super::collection::art_with_size(state, hash, size, headers).await;

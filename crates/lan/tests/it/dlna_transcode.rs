@@ -1,10 +1,12 @@
 //! A renderer that cannot play a file gets a second resource beside it: the item transcoded
 //! on the host to H.264/AAC (or AAC) in MP4. Browsed with `upnp-client` (async-upnp-client,
 //! PyPI), the second resource then played by ffprobe, which reports the converted codecs.
+//! A renderer seeks that resource by time (`TimeSeekRange.dlna.org`) and is answered the DLNA
+//! headers it asks for, on the file too.
 
 use std::process::Command;
 
-use crate::common::ffmpeg;
+use crate::common::{ffmpeg, http};
 use crate::dlna::{all, browse, start_dlna, upnp_client};
 
 /// Each item of a DIDL-Lite answer: its title and its resources (protocolInfo, URL).
@@ -109,7 +111,7 @@ async fn a_renderer_is_offered_a_transcode_of_what_it_may_not_play() {
         assert!(res[0].0.contains("DLNA.ORG_OP=01;DLNA.ORG_CI=0"), "{res:?}");
         assert!(res[0].1.contains("/media/"), "{res:?}");
     }
-    // The others: the file first, then its transcode, flagged as converted, without seeks.
+    // The others: the file first, then its transcode, flagged as converted, seeking by time.
     for (list, title, mime, mode, want) in [
         (&videos, "old", "video/mp4", "full", vec!["h264", "aac"]),
         (&songs, "tune", "audio/mp4", "audio", vec!["aac"]),
@@ -120,7 +122,7 @@ async fn a_renderer_is_offered_a_transcode_of_what_it_may_not_play() {
         assert_eq!(
             res[1].0,
             format!(
-                "http-get:*:{mime}:DLNA.ORG_OP=00;DLNA.ORG_CI=1;\
+                "http-get:*:{mime}:DLNA.ORG_OP=10;DLNA.ORG_CI=1;\
                  DLNA.ORG_FLAGS=01700000000000000000000000000000"
             ),
             "{title}"
@@ -134,5 +136,84 @@ async fn a_renderer_is_offered_a_transcode_of_what_it_may_not_play() {
             .await
             .expect("join");
         assert_eq!(got, want, "{title}");
+    }
+    time_seeks(&offered(&videos, "old")[1].1, root.path()).await;
+    // The file answers a renderer's DLNA headers too: byte seeks, not converted.
+    let file = &offered(&videos, "clip")[0].1;
+    let resp = http()
+        .get(file)
+        .header("getcontentFeatures.dlna.org", "1")
+        .header("Range", "bytes=0-99")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 206);
+    let h = resp.headers();
+    assert!(
+        h["contentfeatures.dlna.org"]
+            .to_str()
+            .is_ok_and(|v| v.starts_with("DLNA.ORG_OP=01;DLNA.ORG_CI=0;")),
+        "{h:?}"
+    );
+    assert_eq!(h["transfermode.dlna.org"], "Streaming");
+}
+
+/// The 2 s AVI's transcode at `url`, asked from 1 s by time seek: about half its frames,
+/// the range served said back; a seek past the end is 416, an unreadable one 400.
+async fn time_seeks(url: &str, dir: &std::path::Path) {
+    let resp = http()
+        .get(url)
+        .header("TimeSeekRange.dlna.org", "npt=1.0-")
+        .header("getcontentFeatures.dlna.org", "1")
+        .header("transferMode.dlna.org", "Streaming")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers().clone();
+    let range = h["timeseekrange.dlna.org"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        range.starts_with("npt=0:00:0") && range.contains("-0:00:02") && range.contains("/0:00:02"),
+        "{range}"
+    );
+    assert!(
+        h["contentfeatures.dlna.org"]
+            .to_str()
+            .is_ok_and(|v| v.starts_with("DLNA.ORG_OP=10;DLNA.ORG_CI=1;")),
+        "{h:?}"
+    );
+    assert_eq!(h["transfermode.dlna.org"], "Streaming");
+    let body = resp.bytes().await.expect("body");
+    let part = dir.join("from-1s.mp4");
+    std::fs::write(&part, &body).expect("write");
+    let frames = |path: &std::path::Path| {
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0", "-count_packets"])
+            .args(["-show_entries", "stream=nb_read_packets", "-of", "csv=p=0"])
+            .arg(path)
+            .output()
+            .expect("ffprobe");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u32>()
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let whole = frames(&dir.join("Films/old.avi"));
+    let from_middle = frames(&part);
+    assert!(
+        from_middle > 0 && from_middle < whole * 3 / 4,
+        "{from_middle} of {whole} frames from 1 s"
+    );
+    for (value, status) in [("npt=5-", 416), ("npt=soon-", 400)] {
+        let resp = http()
+            .get(url)
+            .header("TimeSeekRange.dlna.org", value)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status(), status, "{value}");
     }
 }
