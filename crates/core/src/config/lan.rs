@@ -64,7 +64,7 @@ pub struct TranscodeConfig {
     /// Most ffmpeg processes at once (`transcode.max_concurrent`); default half the cores,
     /// at least 1.
     pub max_concurrent: usize,
-    /// Folder of outputs (`transcode.cache_dir`), emptied of earlier outputs at start;
+    /// Folder of outputs (`transcode.cache_dir`); finished ones are kept across restarts;
     /// `None`: a folder of its own under the system's temporary folder.
     pub cache_dir: Option<std::path::PathBuf>,
     /// Most bytes of finished outputs kept (`transcode.cache_max_bytes`).

@@ -203,7 +203,7 @@ settings! {
             Lan first, file max_concurrent: Option<usize> => same,
             env ["BUCKETSTREAM_TRANSCODE_MAX_CONCURRENT"] => parsed,
             arg (long = "transcode-max-concurrent", value_name = "N"), range 1..=64;
-        /// Folder of transcoded outputs, emptied at start [default: the OS cache folder's bucketstream/transcode]
+        /// Folder of transcoded outputs, kept across restarts [default: the OS cache folder's bucketstream/transcode]
         transcode_cache_dir: Option<PathBuf> => Option<PathBuf> =
             |d| d.cache_dir.as_ref().and_then(|c| c.parent()).map(|p| p.join("transcode")),
             Lan first, file cache_dir: Option<PathBuf> => same,

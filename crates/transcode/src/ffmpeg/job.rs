@@ -274,9 +274,15 @@ fn finish(inner: &Arc<Inner>, job: &Arc<Job>, size: u64, start_ms: u64) {
     if same {
         st.running.remove(&job.name);
     }
-    let renamed = std::fs::rename(dir.join(&job.part), dir.join(cache::entry_file(&job.name)));
+    // The record first: an entry without one is deleted by the next start.
+    let record = cache::meta_text(start_ms, job.content_type, size);
+    let recorded = std::fs::write(dir.join(cache::meta_file(&job.name)), record);
+    let renamed = recorded.and_then(|()| {
+        std::fs::rename(dir.join(&job.part), dir.join(cache::entry_file(&job.name)))
+    });
     if renamed.is_err() {
         let _ = std::fs::remove_file(dir.join(&job.part));
+        let _ = std::fs::remove_file(dir.join(cache::meta_file(&job.name)));
         return;
     }
     st.clock += 1;
@@ -290,20 +296,7 @@ fn finish(inner: &Arc<Inner>, job: &Arc<Job>, size: u64, start_ms: u64) {
             content_type: job.content_type,
         },
     );
-    let entries: Vec<cache::Entry> = st
-        .done
-        .iter()
-        .map(|(name, d)| cache::Entry {
-            name: name.clone(),
-            size: d.size,
-            used: d.used,
-        })
-        .collect();
-    for name in cache::evictions(&entries, inner.settings.cache_max_bytes) {
-        st.done.remove(&name);
-        // A reader that has the file open keeps reading it (Unix unlink semantics).
-        let _ = std::fs::remove_file(dir.join(cache::entry_file(&name)));
-    }
+    st.evict(dir, inner.settings.cache_max_bytes);
 }
 
 /// Reads ffmpeg's log to its end: sends the start shift from the first muxed packet, and

@@ -136,18 +136,33 @@ struct Inner {
 }
 
 impl Drop for Inner {
-    /// The outputs go with the manager (they are entries of this run only).
+    /// Runs in progress stop and their parts go; finished entries stay for the next run.
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
         for job in st.running.values() {
             job.kill_now();
+            let _ = std::fs::remove_file(self.settings.cache_dir.join(&job.part));
         }
-        if let Ok(dir) = std::fs::read_dir(&self.settings.cache_dir) {
-            for entry in dir.flatten() {
-                if entry.file_name().to_str().is_some_and(cache::is_ours) {
-                    let _ = std::fs::remove_file(entry.path());
-                }
-            }
+    }
+}
+
+impl State {
+    /// Deletes the entries the cap of `cap` bytes no longer holds, least recently used first
+    /// (a reader that has the file open keeps reading it: Unix unlink semantics).
+    fn evict(&mut self, dir: &std::path::Path, cap: u64) {
+        let entries: Vec<cache::Entry> = self
+            .done
+            .iter()
+            .map(|(name, d)| cache::Entry {
+                name: name.clone(),
+                size: d.size,
+                used: d.used,
+            })
+            .collect();
+        for name in cache::evictions(&entries, cap) {
+            self.done.remove(&name);
+            let _ = std::fs::remove_file(dir.join(cache::entry_file(&name)));
+            let _ = std::fs::remove_file(dir.join(cache::meta_file(&name)));
         }
     }
 }
@@ -179,21 +194,32 @@ impl std::fmt::Debug for Manager {
 }
 
 impl Manager {
-    /// A manager over `settings`: makes the cache folder and deletes the outputs an earlier
-    /// run left in it (only files named as ours; entries live for one run of the server).
+    /// A manager over `settings`: makes the cache folder and keeps the finished entries an
+    /// earlier run left in it (least recently used first out, within the cap); the rest of
+    /// ours (unfinished or unrecorded outputs) is deleted, others' files are left alone.
     pub fn new(settings: Settings) -> Result<Manager, TranscodeError> {
-        std::fs::create_dir_all(&settings.cache_dir)?;
-        for entry in std::fs::read_dir(&settings.cache_dir)?.flatten() {
-            if entry.file_name().to_str().is_some_and(cache::is_ours) {
-                let _ = std::fs::remove_file(entry.path());
-            }
+        let dir = &settings.cache_dir;
+        std::fs::create_dir_all(dir)?;
+        // An unreadable folder is an error, not an empty cache.
+        std::fs::read_dir(dir)?;
+        let mut state = State::default();
+        for found in cache::recover(dir) {
+            state.clock += 1;
+            let done = Done {
+                size: found.size,
+                used: state.clock,
+                start_ms: found.start_ms,
+                content_type: found.content_type,
+            };
+            state.done.insert(found.name, done);
         }
+        state.evict(dir, settings.cache_max_bytes);
         let permits = Arc::new(Semaphore::new(settings.max_concurrent.max(1)));
         Ok(Manager {
             inner: Arc::new(Inner {
                 settings,
                 permits,
-                state: Mutex::default(),
+                state: Mutex::new(state),
                 runs: AtomicU64::new(0),
             }),
         })
@@ -278,6 +304,8 @@ impl Manager {
             let done = done.clone();
             match std::fs::File::open(dir.join(cache::entry_file(name))) {
                 Ok(file) => {
+                    // Its use, for the order of evictions after a restart.
+                    let _ = file.set_modified(std::time::SystemTime::now());
                     let body = Tail::finished(file, done.size, abort.take());
                     return Ok(Step::Cached(Output {
                         start_ms: done.start_ms,

@@ -182,8 +182,61 @@ async fn entries_over_the_cap_are_evicted_least_recently_used_first() {
     let first = m.open(request(&url, Mode::Remux, 0)).await.expect("first");
     assert_eq!(first.source, Served::Started);
     assert_eq!(drain(first).await, one, "the same output again");
-    let files = std::fs::read_dir(tmp.path().join("cache"))
+    let mut files: Vec<String> = std::fs::read_dir(tmp.path().join("cache"))
         .expect("dir")
-        .count();
-    assert_eq!(files, 1, "only what fits is kept");
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .map(|n| n.rsplit('.').next().unwrap_or_default().to_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["meta", "out"],
+        "only what fits is kept, with its record"
+    );
+}
+
+#[tokio::test]
+async fn finished_entries_outlive_a_restart_and_unfinished_ones_do_not() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let url = fixture(tmp.path());
+    let first = manager(tmp.path(), "ffmpeg", 1);
+    let made = first
+        .open(request(&url, Mode::Audio, 2500))
+        .await
+        .expect("made");
+    let start_ms = made.start_ms;
+    let bytes = drain(made).await;
+    drop(first);
+    let cache = tmp.path().join("cache");
+    // What a killed run leaves, and a file that is not ours.
+    std::fs::write(cache.join(format!("{}-9.part", "a".repeat(64))), b"half").expect("part");
+    std::fs::write(cache.join("notes.txt"), b"mine").expect("foreign");
+    let again = manager(tmp.path(), "ffmpeg", 1);
+    let out = again
+        .open(request(&url, Mode::Audio, 2500))
+        .await
+        .expect("again");
+    assert_eq!(out.source, Served::Cached, "no ffmpeg after a restart");
+    assert_eq!(out.start_ms, start_ms, "the same zero, from its record");
+    assert_eq!(drain(out).await, bytes);
+    assert!(!cache.join(format!("{}-9.part", "a".repeat(64))).exists());
+    assert_eq!(
+        std::fs::read(cache.join("notes.txt")).expect("left alone"),
+        b"mine"
+    );
+    // A record that no longer matches its entry: both go, and the output is made again.
+    drop(again);
+    for entry in std::fs::read_dir(&cache).expect("dir").flatten() {
+        if entry.path().extension().is_some_and(|e| e == "meta") {
+            std::fs::write(entry.path(), b"0 video/mp4 1\n").expect("spoil");
+        }
+    }
+    let third = manager(tmp.path(), "ffmpeg", 1);
+    let out = third
+        .open(request(&url, Mode::Audio, 2500))
+        .await
+        .expect("third");
+    assert_eq!(out.source, Served::Started);
+    assert_eq!(drain(out).await, bytes);
 }
