@@ -33,8 +33,9 @@ use bucketstream_transcode::ffmpeg::{
 /// Seconds a client is told to wait when every transcode slot is taken.
 pub const RETRY_AFTER_SECS: u64 = 5;
 
-/// The manager for `config`: outputs go to its cache folder, or to a folder of this server's
-/// own under the temporary folder. `None` (logged) when the folder cannot be made.
+/// The manager for `config`: outputs go to its cache folder (kept across restarts), or to a
+/// folder of this server's own under the temporary folder (removed when the server's state
+/// goes). `None` (logged) when the folder cannot be made.
 pub fn manager(config: &TranscodeConfig) -> Option<Manager> {
     static N: AtomicU64 = AtomicU64::new(0);
     let cache_dir = config.cache_dir.clone().unwrap_or_else(|| {
@@ -46,6 +47,7 @@ pub fn manager(config: &TranscodeConfig) -> Option<Manager> {
         max_concurrent: config.max_concurrent,
         cache_dir,
         cache_max_bytes: config.cache_max_bytes,
+        keep: config.cache_dir.is_some(),
     };
     match Manager::new(settings) {
         Ok(m) => Some(m),

@@ -59,6 +59,9 @@ pub struct Settings {
     pub cache_dir: PathBuf,
     /// Most bytes of finished outputs kept.
     pub cache_max_bytes: u64,
+    /// Whether finished outputs outlive the manager (a configured folder). A folder made for
+    /// one run of the server is emptied of ours, and removed, when the manager goes.
+    pub keep: bool,
 }
 
 /// One stream asked for.
@@ -136,13 +139,26 @@ struct Inner {
 }
 
 impl Drop for Inner {
-    /// Runs in progress stop and their parts go; finished entries stay for the next run.
+    /// Runs in progress stop and their parts go; finished entries stay for the next run
+    /// when the folder is kept, else everything of ours goes, and the folder if empty.
     fn drop(&mut self) {
+        let dir = &self.settings.cache_dir;
         let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
         for job in st.running.values() {
             job.kill_now();
-            let _ = std::fs::remove_file(self.settings.cache_dir.join(&job.part));
+            let _ = std::fs::remove_file(dir.join(&job.part));
         }
+        if self.settings.keep {
+            return;
+        }
+        if let Ok(listing) = std::fs::read_dir(dir) {
+            for entry in listing.flatten() {
+                if entry.file_name().to_str().is_some_and(cache::is_ours) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir(dir);
     }
 }
 

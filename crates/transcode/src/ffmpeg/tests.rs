@@ -43,6 +43,7 @@ fn manager(dir: &Path, ffmpeg: &str, max: usize) -> Manager {
         max_concurrent: max,
         cache_dir: dir.join("cache"),
         cache_max_bytes: 1 << 30,
+        keep: true,
     })
     .expect("manager")
 }
@@ -168,6 +169,7 @@ async fn entries_over_the_cap_are_evicted_least_recently_used_first() {
         max_concurrent: 1,
         cache_dir: tmp.path().join("cache"),
         cache_max_bytes: one.len() as u64 + 1000,
+        keep: true,
     })
     .expect("manager");
     assert_eq!(
@@ -239,4 +241,26 @@ async fn finished_entries_outlive_a_restart_and_unfinished_ones_do_not() {
         .expect("third");
     assert_eq!(out.source, Served::Started);
     assert_eq!(drain(out).await, bytes);
+    // A folder made for one run goes with its manager; others' files stay.
+    drop(third);
+    let once = Manager::new(Settings {
+        ffmpeg: "ffmpeg".into(),
+        max_concurrent: 1,
+        cache_dir: tmp.path().join("once"),
+        cache_max_bytes: 1 << 30,
+        keep: false,
+    })
+    .expect("manager");
+    drain(
+        once.open(request(&url, Mode::Remux, 0))
+            .await
+            .expect("once"),
+    )
+    .await;
+    assert!(tmp.path().join("once").exists());
+    drop(once);
+    assert!(
+        !tmp.path().join("once").exists(),
+        "removed with its manager"
+    );
 }
