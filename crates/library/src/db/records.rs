@@ -132,6 +132,8 @@ impl Db {
                 each(from_row(row)?);
                 handed += 1;
             }
+            drop(rows);
+            Db::release_cache(conn);
             Ok(handed)
         })
     }
