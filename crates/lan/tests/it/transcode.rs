@@ -1,7 +1,7 @@
 //! `/transcode/{id}` over a real Garage bucket with the real ffmpeg: each mode's output
-//! probed with ffprobe, one ffmpeg shared by two clients, ffmpeg killed when its client
-//! leaves, seeks elsewhere or the server stops, the bound, ffmpeg missing, and a garbage
-//! source. Loopback is not trusted here: ffmpeg gets in with the server's internal token.
+//! probed with ffprobe, ffmpeg missing, bad queries, a garbage source, and Subsonic's stream.
+//! Loopback is not trusted here: ffmpeg gets in with the server's internal token. The ffmpeg
+//! processes' lifetime (shared, killed, bounded) is in [`crate::transcode_ffmpeg`].
 //!
 //! Processes are counted by their command line (`ffmpeg … 127.0.0.1:PORT/media/…`), so tests
 //! running side by side do not see each other's. The "endless" ffmpeg is a wrapper that runs
@@ -17,17 +17,16 @@ use bucketstream_core::config::{
 use bucketstream_core::secret::Sensitive;
 use bucketstream_core::Library;
 use bucketstream_lan::{self as server, LanOptions, ServerState};
-use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::byteproxy::ByteProxy;
-use crate::common::{eventually, ffmpeg, put, Garage};
+use crate::common::{ffmpeg, put, Garage};
 
 /// Seconds of every fixture.
 const SECS: f64 = 6.0;
 
 /// The fixtures, made once per test run: (key, ffmpeg arguments).
-fn fixtures() -> &'static Path {
+pub(crate) fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("bucketstream-tx-{}", std::process::id()));
@@ -99,7 +98,7 @@ pub(crate) struct Srv {
 
 impl Srv {
     /// A server over a fresh bucket holding the fixtures; `tweak` changes its options.
-    async fn start(tweak: impl FnOnce(&mut LanOptions)) -> Srv {
+    pub(crate) async fn start(tweak: impl FnOnce(&mut LanOptions)) -> Srv {
         Srv::start_with(tweak, None, Vec::new()).await.0
     }
 
@@ -230,7 +229,7 @@ impl Srv {
     }
 
     /// Their process ids.
-    fn ffmpeg_pids(&self) -> Vec<u32> {
+    pub(crate) fn ffmpeg_pids(&self) -> Vec<u32> {
         let needle = format!("127.0.0.1:{}/media/", self.addr.port());
         let Ok(procs) = std::fs::read_dir("/proc") else {
             return Vec::new();
@@ -246,7 +245,7 @@ impl Srv {
             .collect()
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -311,7 +310,7 @@ fn last_packet_time(file: &Path) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn header(resp: &reqwest::Response, name: &str) -> String {
+pub(crate) fn header(resp: &reqwest::Response, name: &str) -> String {
     resp.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -361,132 +360,6 @@ async fn each_mode_gives_its_codecs_from_any_start() {
         }
     }
     assert_eq!(srv.ffmpegs(), 0, "every run ended");
-}
-
-#[tokio::test]
-async fn two_clients_share_one_ffmpeg_and_then_the_cache() {
-    let srv = Srv::start(|_| {}).await;
-    let q = "mode=full&start=1";
-    let a = srv.transcode("film.mkv", q).await;
-    assert_eq!(header(&a, "x-transcode"), "started");
-    let b = srv.transcode("film.mkv", q).await;
-    let how = header(&b, "x-transcode");
-    assert!(how == "joined" || how == "cached", "{how}");
-    assert!(srv.ffmpegs() <= 1, "one ffmpeg for both");
-    let (a, b) = tokio::join!(a.bytes(), b.bytes());
-    let (a, b) = (a.expect("a"), b.expect("b"));
-    assert!(a.len() > 10_000);
-    assert_eq!(a, b, "the same bytes");
-    let c = srv.transcode("film.mkv", q).await;
-    assert_eq!(header(&c, "x-transcode"), "cached");
-    assert_eq!(c.bytes().await.expect("c"), a);
-    assert_eq!(srv.ffmpegs(), 0);
-}
-
-#[tokio::test]
-async fn two_clients_of_a_running_ffmpeg_share_it() {
-    let endless = fixtures().join("ffmpeg-endless");
-    let srv = Srv::start(|o| o.transcode.ffmpeg = endless).await;
-    let a = srv.transcode("film.mkv", "mode=remux").await;
-    assert_eq!(a.status(), 200);
-    let b = srv.transcode("film.mkv", "mode=remux").await;
-    assert_eq!(header(&b, "x-transcode"), "joined");
-    assert_eq!(srv.ffmpegs(), 1, "one ffmpeg for two clients");
-    // Niced, and the leader of its own process group (killed as a group).
-    let pid = srv.ffmpeg_pids()[0];
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    assert_eq!(
-        fields.get(2),
-        Some(&pid.to_string().as_str()),
-        "pgrp: {stat}"
-    );
-    assert_eq!(fields.get(16), Some(&"10"), "nice: {stat}");
-    let (mut a, mut b) = (a.bytes_stream(), b.bytes_stream());
-    let (first_a, first_b) = (a.next().await, b.next().await);
-    let (first_a, first_b) = (
-        first_a.expect("a").expect("a"),
-        first_b.expect("b").expect("b"),
-    );
-    let n = first_a.len().min(first_b.len());
-    assert_eq!(first_a[..n], first_b[..n], "the same stream");
-    drop(a);
-    // One client left: the other still reads, ffmpeg still runs.
-    assert!(b.next().await.is_some());
-    assert_eq!(srv.ffmpegs(), 1);
-    drop(b);
-    eventually(10, "ffmpeg killed once both clients left", || async {
-        srv.ffmpegs() == 0
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn a_seek_elsewhere_by_the_same_session_stops_the_first_stream() {
-    let endless = fixtures().join("ffmpeg-endless");
-    let srv = Srv::start(|o| o.transcode.ffmpeg = endless).await;
-    let first = srv.transcode("film.mkv", "mode=audio&session=s1").await;
-    assert_eq!(first.status(), 200);
-    assert_eq!(srv.ffmpegs(), 1);
-    let second = srv
-        .transcode("film.mkv", "mode=audio&start=3&session=s1")
-        .await;
-    assert_eq!(second.status(), 200);
-    // The first stream is cut (not ended cleanly), and its ffmpeg killed.
-    let cut = first.bytes().await;
-    assert!(cut.is_err(), "the first stream is cut");
-    eventually(10, "only the second ffmpeg runs", || async {
-        srv.ffmpegs() == 1
-    })
-    .await;
-    drop(second);
-    eventually(10, "no ffmpeg once the client left", || async {
-        srv.ffmpegs() == 0
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn server_shutdown_leaves_no_ffmpeg() {
-    let endless = fixtures().join("ffmpeg-endless");
-    let mut srv = Srv::start(|o| o.transcode.ffmpeg = endless).await;
-    let held = srv.transcode("hevc.mp4", "mode=full").await;
-    assert_eq!(held.status(), 200);
-    assert_eq!(srv.ffmpegs(), 1);
-    srv.stop();
-    eventually(15, "no ffmpeg after the server stopped", || async {
-        srv.ffmpegs() == 0
-    })
-    .await;
-    drop(held);
-}
-
-#[tokio::test]
-async fn the_bound_answers_busy_until_a_slot_is_free() {
-    let endless = fixtures().join("ffmpeg-endless");
-    let srv = Srv::start(|o| {
-        o.transcode.ffmpeg = endless;
-        o.transcode.max_concurrent = 1;
-    })
-    .await;
-    let held = srv.transcode("film.mkv", "mode=remux").await;
-    assert_eq!(held.status(), 200);
-    let busy = srv.transcode("film.mkv", "mode=remux&start=2").await;
-    assert_eq!(busy.status(), 503);
-    assert_eq!(header(&busy, "retry-after"), "5");
-    let body: Value = busy.json().await.expect("json");
-    assert_eq!(body["error"]["code"], "transcode_busy");
-    drop(held);
-    eventually(10, "the slot is free again", || async {
-        srv.transcode("film.mkv", "mode=remux&start=2")
-            .await
-            .status()
-            == 200
-    })
-    .await;
 }
 
 #[tokio::test]
