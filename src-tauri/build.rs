@@ -13,6 +13,8 @@ const COMMANDS: &[&str] = &[
     "lan_status",
     "set_lan",
     "set_subsonic",
+    "new_subsonic_api_key",
+    "forget_subsonic_api_key",
     "set_dlna",
     "create_bucket",
     "delete_item",

@@ -106,6 +106,18 @@ pub async fn set_subsonic(
     Ok(state.set_subsonic(user, password).await?)
 }
 
+/// Makes a new Subsonic API key (kept in the OS keyring); the key, shown to the owner once.
+#[tauri::command]
+pub async fn new_subsonic_api_key(state: State<'_, Desktop>) -> Result<String, IpcError> {
+    Ok(state.new_subsonic_api_key().await?)
+}
+
+/// Forgets the Subsonic API key.
+#[tauri::command]
+pub async fn forget_subsonic_api_key(state: State<'_, Desktop>) -> Result<LanStatus, IpcError> {
+    Ok(state.forget_subsonic_api_key().await?)
+}
+
 /// Turns the DLNA media server on or off.
 #[tauri::command]
 pub async fn set_dlna(state: State<'_, Desktop>, enabled: bool) -> Result<LanStatus, IpcError> {

@@ -54,6 +54,8 @@ pub struct LanStatus {
     pub note: Option<String>,
     /// The Subsonic API's user name when the API is on (a password is set); `None`: off.
     pub subsonic_user: Option<String>,
+    /// Whether apps may also sign in with an API key (never the key itself).
+    pub subsonic_api_key: bool,
     /// Whether the DLNA media server answers (trusted networks only).
     pub dlna: bool,
 }
@@ -64,6 +66,7 @@ struct Running {
     requested: SocketAddr,
     note: Option<String>,
     subsonic_user: Option<String>,
+    subsonic_api_key: bool,
     dlna: bool,
     hub: Arc<Hub>,
     access: Arc<Access>,
@@ -174,6 +177,10 @@ impl Lan {
         // Location and Upload-Offset), which a page of another origin may do only with CORS.
         let mut settings = settings;
         let subsonic_user = settings.subsonic.as_ref().map(|a| a.user.clone());
+        let subsonic_api_key = settings
+            .subsonic
+            .as_ref()
+            .is_some_and(|a| a.api_key.is_some());
         let dlna = settings.dlna;
         for origin in server::desktop_origins() {
             if !settings.cors_origins.contains(&origin) {
@@ -215,6 +222,7 @@ impl Lan {
             requested: want,
             note,
             subsonic_user,
+            subsonic_api_key,
             dlna,
             hub,
             access,
@@ -273,6 +281,7 @@ impl Lan {
             clients: run.hub.clients(),
             note: run.note.clone(),
             subsonic_user: run.subsonic_user.clone(),
+            subsonic_api_key: run.subsonic_api_key,
             dlna: run.dlna,
         })
     }

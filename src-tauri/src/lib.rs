@@ -57,6 +57,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> taur
         commands::lan_status,
         commands::set_lan,
         commands::set_subsonic,
+        commands::new_subsonic_api_key,
+        commands::forget_subsonic_api_key,
         commands::set_dlna,
         commands::create_bucket,
         commands::delete_item,

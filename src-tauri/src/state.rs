@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bucketstream_core::app::{self, ConnectionReport};
-use bucketstream_core::config::apps::{self, SUBSONIC_ACCOUNT};
+use bucketstream_core::config::apps::{self, SUBSONIC_ACCOUNT, SUBSONIC_API_KEY_ACCOUNT};
 use bucketstream_core::config::settings::{
     self, desktop_inputs, KeyringState, S3Form, SettingsView, ACCOUNT,
 };
@@ -269,6 +269,31 @@ impl Desktop {
         self.lan_status().await
     }
 
+    /// Makes a new Subsonic API key, keeps it in the OS keyring (replacing any earlier one) and
+    /// restarts the server with it; the key, for the owner to copy into an app once. Refused
+    /// while the API is off (a key needs the sign-in).
+    pub async fn new_subsonic_api_key(&self) -> Result<String, DesktopError> {
+        if self.lan_status().await?.subsonic_user.is_none() {
+            return Err(DesktopError::Core(bucketstream_core::Error::Config(
+                "turn the Subsonic API on (set a password) before making an API key".into(),
+            )));
+        }
+        let key = apps::new_subsonic_api_key()?;
+        let shown = key.secret_access_key.expose().clone();
+        self.secret(move |s| s.save(SUBSONIC_API_KEY_ACCOUNT, &key))
+            .await?;
+        self.reload().await?;
+        Ok(shown)
+    }
+
+    /// Forgets the Subsonic API key (apps that used it must sign in with the password again);
+    /// restarts the server in place.
+    pub async fn forget_subsonic_api_key(&self) -> Result<LanStatus, DesktopError> {
+        self.secret(|s| s.forget(SUBSONIC_API_KEY_ACCOUNT)).await?;
+        self.reload().await?;
+        self.lan_status().await
+    }
+
     /// Turns the DLNA media server on or off (`[lan] dlna` in the settings file); restarts the
     /// server in place.
     pub async fn set_dlna(&self, on: bool) -> Result<LanStatus, DesktopError> {
@@ -356,19 +381,26 @@ async fn load(opts: &Options) -> Result<(Config, KeyringState, LanConfig), Deskt
         tracing::warn!(%err, "LAN settings unusable; using the safe defaults");
         LanConfig::default()
     });
-    // The Subsonic sign-in the owner set in the window, from the keyring.
+    // The Subsonic sign-in and API key the owner set in the window, from the keyring.
     let store = opts.secrets.clone();
-    let subsonic = match tokio::task::spawn_blocking(move || store.load(SUBSONIC_ACCOUNT)).await? {
+    let stored = tokio::task::spawn_blocking(move || {
+        Ok::<_, bucketstream_core::secret::SecretError>((
+            store.load(SUBSONIC_ACCOUNT)?,
+            store.load(SUBSONIC_API_KEY_ACCOUNT)?,
+        ))
+    })
+    .await?;
+    let (subsonic, api_key) = match stored {
         Ok(found) => found,
         Err(err) => {
             tracing::warn!(%err, "keyring not usable; the Subsonic API follows the environment");
-            None
+            (None, None)
         }
     };
     Ok((
         config,
         state,
-        apps::with_stored_subsonic(lan, subsonic.as_ref()),
+        apps::with_stored_subsonic(lan, subsonic.as_ref(), api_key.as_ref()),
     ))
 }
 

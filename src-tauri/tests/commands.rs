@@ -330,6 +330,46 @@ fn subsonic_and_dlna_from_the_window(
     assert_eq!(err["code"], "config", "{err}");
     assert_eq!(ping(SECRET)["status"], "ok", "still on");
 
+    // An API key for apps that sign in without a password: shown once, kept in the keyring.
+    let with_key = |key: &str| {
+        let base = h.ok("media_base", json!({}));
+        let body = support::http_get(
+            base.as_str().unwrap_or(""),
+            &format!("/rest/ping?apiKey={key}&v=1.16.1&c=t&f=json"),
+        );
+        let v: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("json: {body}"));
+        v["subsonic-response"].clone()
+    };
+    assert_eq!(h.ok("lan_status", json!({}))["subsonic_api_key"], false);
+    let key = h.ok("new_subsonic_api_key", json!({}));
+    let key = key.as_str().expect("the key").to_owned();
+    assert!(
+        key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{key}"
+    );
+    assert_eq!(h.ok("lan_status", json!({}))["subsonic_api_key"], true);
+    assert_eq!(with_key(&key)["status"], "ok");
+    assert_eq!(ping(SECRET)["status"], "ok", "the password still works");
+    let newer = h.ok("new_subsonic_api_key", json!({}));
+    assert_ne!(
+        newer.as_str(),
+        Some(key.as_str()),
+        "a new key replaces the old"
+    );
+    assert_eq!(
+        with_key(&key)["error"]["code"],
+        44,
+        "the old key no longer works"
+    );
+    let forgot = h.ok("forget_subsonic_api_key", json!({}));
+    assert_eq!(forgot["subsonic_api_key"], false);
+    // Without a key the mechanism is not offered at all (OpenSubsonic's error 42).
+    assert_eq!(
+        with_key(newer.as_str().unwrap_or(""))["error"]["code"],
+        42,
+        "no key after forgetting it"
+    );
+
     let dlna = h.ok("set_dlna", json!({ "enabled": true }));
     assert_eq!(dlna["dlna"], true);
     assert!(
@@ -355,6 +395,8 @@ fn subsonic_and_dlna_from_the_window(
     assert_eq!(cleared["subsonic_user"], Value::Null);
     assert_eq!(stored(), None, "the keyring entry is gone");
     assert_eq!(ping(SECRET)["error"]["code"], 50, "off again");
+    let err = h.err("new_subsonic_api_key", json!({}));
+    assert_eq!(err["code"], "config", "no key while the API is off: {err}");
     h.assert_secret_never_leaked();
 }
 

@@ -399,6 +399,48 @@ fn window_plays_local_then_switches_to_the_bucket() {
         "ok",
         "signed in with the password set in the window"
     );
+    // An API key made in the window: shown once, accepted by /rest, then removed.
+    let with_key = |base: &str, key: &str| {
+        let body = support::http_get(
+            base,
+            &format!("/rest/ping?apiKey={key}&v=1.16.1&c=e2e&f=json"),
+        );
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        v["subsonic-response"].clone()
+    };
+    d.click("#bs-subsonic-key-new");
+    let key = d.wait_for("an API key shown", |d| {
+        let v = d.js(
+            "const k = document.querySelector('#bs-subsonic-key'); \
+             const on = document.querySelector('#bs-subsonic-key-state').dataset.on === 'true'; \
+             return on && !k.hidden && k.value.length === 64 ? k.value : null;",
+            json!([]),
+        );
+        v.as_str().map(str::to_owned)
+    });
+    let base = d.invoke("media_base", json!({}));
+    let base = base["ok"].as_str().expect("media base").to_owned();
+    assert_eq!(
+        with_key(&base, &key)["status"],
+        "ok",
+        "signed in with the key"
+    );
+    d.click("#bs-subsonic-key-off");
+    d.wait_for("the API key removed", |d| {
+        let v = d.js(
+            "return (document.querySelector('#bs-subsonic-key-state').dataset.on === 'false' \
+             && document.querySelector('#bs-subsonic-key').hidden) || null;",
+            json!([]),
+        );
+        v.as_bool()
+    });
+    let base = d.invoke("media_base", json!({}));
+    let base = base["ok"].as_str().expect("media base").to_owned();
+    assert_eq!(
+        with_key(&base, &key)["error"]["code"],
+        42,
+        "no key any more"
+    );
     d.click("#bs-subsonic-off");
     d.wait_for("Subsonic off", |d| {
         let v = d.js(

@@ -278,6 +278,11 @@ export function mount(section, api) {
   const subsonicOn = el('button', { type: 'button', id: 'bs-subsonic-on', text: 'Save and turn on' });
   const subsonicOff = el('button', { type: 'button', id: 'bs-subsonic-off', text: 'Turn off' });
   const subsonicState = el('p', { id: 'bs-subsonic-state' });
+  // An API key, for apps that sign in without a password: shown once, then only in the keyring.
+  const keyNew = el('button', { type: 'button', id: 'bs-subsonic-key-new', text: 'Make an API key' });
+  const keyOff = el('button', { type: 'button', id: 'bs-subsonic-key-off', text: 'Remove the API key' });
+  const keyShown = el('input', { id: 'bs-subsonic-key', readonly: '', hidden: true, spellcheck: 'false' });
+  const keyState = el('p', { id: 'bs-subsonic-key-state' });
   const dlnaToggle = el('input', { id: 'bs-dlna', type: 'checkbox' });
   let userTouched = false;
   subsonicUser.addEventListener('input', () => { userTouched = true; });
@@ -288,6 +293,13 @@ export function mount(section, api) {
       : 'Subsonic apps: off (set a password to turn them on)';
     subsonicState.dataset.on = String(Boolean(l.subsonic_user));
     subsonicOff.disabled = !l.subsonic_user;
+    keyNew.disabled = !l.subsonic_user;
+    keyOff.disabled = !l.subsonic_api_key;
+    keyState.textContent = l.subsonic_api_key
+      ? 'API key: set (apps may sign in with it instead of the password)'
+      : 'API key: none';
+    keyState.dataset.on = String(Boolean(l.subsonic_api_key));
+    if (!l.subsonic_api_key) keyShown.hidden = true;
     if (!userTouched && l.subsonic_user) subsonicUser.value = l.subsonic_user;
     dlnaToggle.checked = Boolean(l.dlna);
   }
@@ -307,6 +319,21 @@ export function mount(section, api) {
     say('Subsonic apps are off; the password was removed from the OS keyring.', 'ok', 'subsonic');
     libraryChanged();
   }));
+  keyNew.addEventListener('click', () => run(keyNew, async () => {
+    const key = await invoke('new_subsonic_api_key');
+    keyShown.value = key;
+    keyShown.hidden = false;
+    keyShown.select();
+    showLan(await invoke('lan_status'));
+    say('Copy the API key into the app now: it is kept in the OS keyring and not shown again. A new key replaces the old one.', 'ok', 'subsonic');
+  }));
+  keyOff.addEventListener('click', () => run(keyOff, async () => {
+    const l = await invoke('forget_subsonic_api_key');
+    keyShown.value = '';
+    keyShown.hidden = true;
+    showLan(l);
+    say('The API key was removed; apps sign in with the password.', 'ok', 'subsonic');
+  }));
   dlnaToggle.addEventListener('change', () => run(dlnaToggle, async () => {
     const l = await invoke('set_dlna', { enabled: dlnaToggle.checked });
     showLan(l);
@@ -320,6 +347,8 @@ export function mount(section, api) {
     field('Password', subsonicPassword, 'Kept in the OS keyring, never shown again'),
     el('div', { class: 'bs-actions' }, subsonicOn, subsonicOff),
     subsonicState,
+    el('div', { class: 'bs-actions' }, keyNew, keyOff),
+    keyShown, keyState,
     el('label', { class: 'bs-check' }, dlnaToggle,
       el('span', { text: 'DLNA: let TVs and media players on trusted networks browse (no sign-in)' })));
 

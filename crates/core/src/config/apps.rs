@@ -6,6 +6,10 @@
 //! goes, the password as the secret), so it needs no store of its own and never reaches the
 //! settings file. With it the API is on; without it (and without
 //! `BUCKETSTREAM_SUBSONIC_PASSWORD`) it is off, as on the headless server.
+//!
+//! An API key (OpenSubsonic's `apiKeyAuthentication`, for apps that sign in without a
+//! password) is made here ([`new_subsonic_api_key`]) and kept the same way under
+//! [`SUBSONIC_API_KEY_ACCOUNT`]; it wins over `BUCKETSTREAM_SUBSONIC_API_KEY`.
 
 use crate::config::{FileConfig, FileLan, LanConfig, SubsonicAccount};
 use crate::error::{Error, Result};
@@ -13,6 +17,22 @@ use crate::secret::{Credentials, Sensitive};
 
 /// The keyring account of the Subsonic sign-in (beside the S3 credentials' `default`).
 pub const SUBSONIC_ACCOUNT: &str = "subsonic";
+
+/// The keyring account of the Subsonic API key.
+pub const SUBSONIC_API_KEY_ACCOUNT: &str = "subsonic-api-key";
+
+/// A new API key for Subsonic apps, as the keyring keeps it: 32 random bytes as 64 hex
+/// digits (where a secret key goes; `api-key` where an access key id goes).
+pub fn new_subsonic_api_key() -> Result<Credentials> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Config(format!("no randomness for an API key: {e}")))?;
+    Ok(Credentials {
+        access_key_id: "api-key".to_owned(),
+        secret_access_key: Sensitive::new(hex::encode(bytes)),
+        session_token: None,
+    })
+}
 
 /// The longest Subsonic password accepted (clients send it, or a token made from it, on every
 /// request).
@@ -44,8 +64,13 @@ pub fn subsonic_credentials(user: &str, password: &str) -> Result<Credentials> {
 }
 
 /// `lan` with the sign-in the keyring holds (`stored`), which wins over the environment's
-/// password; the environment's API key stays. `None` leaves `lan` as it is.
-pub fn with_stored_subsonic(mut lan: LanConfig, stored: Option<&Credentials>) -> LanConfig {
+/// password, and the API key it holds (`stored_key`), which wins over the environment's key
+/// (a key needs a sign-in: the API is off without one). `None`s leave `lan` as it is.
+pub fn with_stored_subsonic(
+    mut lan: LanConfig,
+    stored: Option<&Credentials>,
+    stored_key: Option<&Credentials>,
+) -> LanConfig {
     if let Some(creds) = stored {
         let api_key = lan.subsonic.take().and_then(|a| a.api_key);
         lan.subsonic = Some(SubsonicAccount {
@@ -53,6 +78,9 @@ pub fn with_stored_subsonic(mut lan: LanConfig, stored: Option<&Credentials>) ->
             password: creds.secret_access_key.clone(),
             api_key,
         });
+    }
+    if let (Some(account), Some(key)) = (lan.subsonic.as_mut(), stored_key) {
+        account.api_key = Some(key.secret_access_key.clone());
     }
     lan
 }
@@ -109,15 +137,40 @@ mod tests {
             ..LanConfig::default()
         };
         let stored = subsonic_credentials("ann", "from keyring").expect("valid");
-        let got = with_stored_subsonic(lan.clone(), Some(&stored))
+        let got = with_stored_subsonic(lan.clone(), Some(&stored), None)
             .subsonic
             .expect("on");
         assert_eq!(got.user, "ann");
         assert_eq!(got.password.expose(), "from keyring");
         assert_eq!(got.api_key, env.api_key);
-        assert_eq!(with_stored_subsonic(lan, None).subsonic, Some(env));
-        let off = with_stored_subsonic(LanConfig::default(), None);
+        assert_eq!(
+            with_stored_subsonic(lan.clone(), None, None).subsonic,
+            Some(env)
+        );
+        let off = with_stored_subsonic(LanConfig::default(), None, None);
         assert_eq!(off.subsonic, None, "no keyring, no variable: off");
+        // A key from the keyring wins over the environment's; without a sign-in it does not
+        // turn the API on.
+        let key = new_subsonic_api_key().expect("key");
+        let got = with_stored_subsonic(lan, Some(&stored), Some(&key))
+            .subsonic
+            .expect("on");
+        assert_eq!(
+            got.api_key.as_ref().map(|k| k.expose().as_str()),
+            Some(key.secret_access_key.expose().as_str())
+        );
+        let alone = with_stored_subsonic(LanConfig::default(), None, Some(&key));
+        assert_eq!(alone.subsonic, None);
+    }
+
+    #[test]
+    fn api_keys_are_64_hex_digits_and_new_each_time() {
+        let a = new_subsonic_api_key().expect("a");
+        let b = new_subsonic_api_key().expect("b");
+        let text = a.secret_access_key.expose();
+        assert_eq!(text.len(), 64);
+        assert!(text.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(text, b.secret_access_key.expose());
     }
 
     #[test]
