@@ -22,8 +22,9 @@ use crate::ServerState;
 pub const MAX_SUBSCRIPTIONS: usize = 64;
 /// The least time between two change events.
 pub const MODERATION: Duration = Duration::from_secs(2);
-/// How long one delivery may take (connect, send, first line of the answer).
-const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one delivery may take (connect, send, first line of the answer): UPnP's 30 s,
+/// after which the event is given up and the subscription kept.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// The pause before the initial event, so it follows the `SUBSCRIBE` answer.
 const INITIAL_DELAY: Duration = Duration::from_millis(100);
 

@@ -13,14 +13,20 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::common::http;
 use crate::dlna::{start_dlna, upnp_client};
-use crate::subsonic::fixtures;
+use crate::subsonic::{fixtures, Running};
 
-/// The next JSON event upnp-client prints for `service` (a part of its type), within 20 s.
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+/// The next JSON event upnp-client prints for `service` (a part of its type), within 60 s (a
+/// loaded machine starts Python slowly); on failure, upnp-client's log (`log`) is shown.
 async fn next_event(
     lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
     service: &str,
+    log: &std::path::Path,
 ) -> Value {
-    tokio::time::timeout(Duration::from_secs(20), async {
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             let line = lines
                 .next_line()
@@ -38,36 +44,44 @@ async fn next_event(
             }
         }
     })
-    .await
-    .expect("an event within 20 s")
+    .await;
+    found.unwrap_or_else(|_| {
+        let log = std::fs::read_to_string(log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        panic!(
+            "no {service} event within 60 s; upnp-client's log ends:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+    })
+}
+
+/// A server with DLNA on over the Subsonic tests' fixtures in `root`, its data in `data`.
+async fn dlna_over_fixtures(root: &tempfile::TempDir, data: &tempfile::TempDir) -> Running {
+    fixtures(root.path());
+    start_dlna(root.path(), data.path()).await.0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_control_point_is_told_when_the_library_changes() {
-    let root = tempfile::tempdir().expect("root");
-    let data = tempfile::tempdir().expect("data");
-    fixtures(root.path());
-    let (server, _) = start_dlna(root.path(), data.path()).await;
+    let (root, data) = (tempdir(), tempdir());
+    let server = dlna_over_fixtures(&root, &data).await;
     let device = format!("http://{}/dlna/device.xml", server.addr);
+    let log = data.path().join("upnp-client.log");
     let mut child = tokio::process::Command::new(upnp_client())
-        .args([
-            "subscribe",
-            &device,
-            "ContentDirectory",
-            "ConnectionManager",
-        ])
+        .args(["--debug", "subscribe", &device])
+        .args(["ContentDirectory", "ConnectionManager"])
         .env("PYTHONUNBUFFERED", "1")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
         .kill_on_drop(true)
         .spawn()
         .expect("run upnp-client subscribe");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = next_event(&mut lines, "ContentDirectory").await;
+    let first = next_event(&mut lines, "ContentDirectory", &log).await;
     let before = first["state_variables"]["SystemUpdateID"]
         .as_u64()
         .expect("SystemUpdateID in the initial event");
-    let cm = next_event(&mut lines, "ConnectionManager").await;
+    let cm = next_event(&mut lines, "ConnectionManager", &log).await;
     let source = cm["state_variables"]["SourceProtocolInfo"]
         .as_str()
         .expect("SourceProtocolInfo");
@@ -82,7 +96,7 @@ async fn a_control_point_is_told_when_the_library_changes() {
         .await
         .expect("refresh");
     assert!(refreshed.status().is_success(), "{}", refreshed.status());
-    let changed = next_event(&mut lines, "ContentDirectory").await;
+    let changed = next_event(&mut lines, "ContentDirectory", &log).await;
     let after = changed["state_variables"]["SystemUpdateID"]
         .as_u64()
         .expect("SystemUpdateID");
@@ -109,10 +123,8 @@ async fn gena(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_follow_the_gena_rules() {
-    let root = tempfile::tempdir().expect("root");
-    let data = tempfile::tempdir().expect("data");
-    fixtures(root.path());
-    let (server, _) = start_dlna(root.path(), data.path()).await;
+    let (root, data) = (tempdir(), tempdir());
+    let server = dlna_over_fixtures(&root, &data).await;
     let addr = server.addr;
     let callback = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -23,6 +23,16 @@ use crate::common::{eventually, ffmpeg, http, local_source};
 pub(crate) const USER: &str = "ann";
 pub(crate) const PASSWORD: &str = "open sesame & more";
 
+/// `GET /rest/{query}` signed in with [`PASSWORD`] (as `enc:` hex), without `f`: the XML
+/// answer a client gets by default.
+pub(crate) async fn rest_xml(addr: std::net::SocketAddr, query: &str) -> String {
+    let p = format!("enc:{}", hex::encode(PASSWORD));
+    let joiner = if query.contains('?') { '&' } else { '?' };
+    let url = format!("http://{addr}/rest/{query}{joiner}u={USER}&p={p}&v=1.16.1&c=t");
+    let answer = crate::common::http().get(url).send().await.expect("get");
+    answer.text().await.expect("text")
+}
+
 /// A song of `secs` seconds with tags, at `path` under `root`.
 fn song(root: &Path, path: &str, tags: &[(&str, &str)], cover: Option<&Path>) {
     let out = root.join(path);

@@ -5,8 +5,7 @@
 
 use serde_json::json;
 
-use crate::common::http;
-use crate::subsonic::{walk_with_python, PASSWORD, USER};
+use crate::subsonic::{rest_xml, walk_with_python, USER};
 
 /// Two players (py-sonic's `appName` is the `c` parameter) announce songs; prints what the
 /// server then says of the user and of what plays.
@@ -80,31 +79,13 @@ async fn clients_read_the_account_and_what_each_player_plays_now() {
     assert_eq!(seen["unknown_song"], "DataNotFoundError");
 
     // Without `f=json`: the spec's XML, the folder as a text element.
-    let p = format!("enc:{}", hex::encode(PASSWORD));
-    let url =
-        format!("http://{addr}/rest/getUser.view?username={USER}&u={USER}&p={p}&v=1.16.1&c=t");
-    let body = http()
-        .get(url)
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let body = rest_xml(addr, &format!("getUser.view?username={USER}")).await;
     assert!(
         body.contains(&format!("<user username=\"{USER}\"")),
         "{body}"
     );
     assert!(body.contains("<folder>1</folder></user>"), "{body}");
-    let url = format!("http://{addr}/rest/getNowPlaying?u={USER}&p={p}&v=1.16.1&c=t");
-    let body = http()
-        .get(url)
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let body = rest_xml(addr, "getNowPlaying").await;
     assert!(
         body.contains("<nowPlaying><entry ") && body.contains("playerName=\"phone\""),
         "{body}"

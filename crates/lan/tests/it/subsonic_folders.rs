@@ -6,8 +6,7 @@
 
 use serde_json::json;
 
-use crate::common::http;
-use crate::subsonic::{walk_with_python, PASSWORD, USER};
+use crate::subsonic::{rest_xml, walk_with_python};
 
 /// Walks the library by folders with py-sonic; prints one JSON object of what it saw.
 const FOLDER_CLIENT: &str = r#"
@@ -121,21 +120,13 @@ async fn a_client_browsing_by_folders_lists_and_opens_albums() {
     assert_eq!(seen["bad_type"], "SonicError");
 
     // Without `f=json` the same lists are XML, the spec's default.
-    let p = format!("enc:{}", hex::encode(PASSWORD));
-    let xml = |query: &str| {
-        let url = format!("http://{addr}/rest/{query}&u={USER}&p={p}&v=1.16.1&c=t");
-        async move {
-            let answer = http().get(url).send().await.expect("get");
-            answer.text().await.expect("text")
-        }
-    };
-    let body = xml("getAlbumList.view?type=alphabeticalByName").await;
+    let body = rest_xml(addr, "getAlbumList.view?type=alphabeticalByName").await;
     assert!(body.contains("<albumList>"), "{body}");
     assert!(
         body.contains("isDir=\"true\" title=\"Kind of Blue\""),
         "{body}"
     );
-    let body = xml("search2?query=come").await;
+    let body = rest_xml(addr, "search2?query=come").await;
     assert!(
         body.contains("<searchResult2>") && body.contains("title=\"Come Together\""),
         "{body}"
