@@ -23,6 +23,18 @@ use crate::common::{eventually, ffmpeg, http, local_source};
 pub(crate) const USER: &str = "ann";
 pub(crate) const PASSWORD: &str = "open sesame & more";
 
+/// The one JSON object a client script printed, once it exited successfully (else the test
+/// fails with what it printed).
+pub(crate) fn printed_json(out: &std::process::Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).expect("one JSON object printed by the client")
+}
+
 /// `GET /rest/{query}` signed in with [`PASSWORD`] (as `enc:` hex), without `f`: the XML
 /// answer a client gets by default.
 pub(crate) async fn rest_xml(addr: std::net::SocketAddr, query: &str) -> String {
@@ -359,13 +371,7 @@ pub(crate) async fn walk_with_python(script: &'static str) -> Walked {
     })
     .await
     .expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_str(stdout.trim()).expect("json from the clients");
+    let seen = printed_json(&out);
     println!("{seen:#}");
     Walked {
         seen,

@@ -116,13 +116,7 @@ async fn the_npm_subsonic_api_client_browses_streams_and_edits() {
     })
     .await
     .expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_str(stdout.trim()).expect("json from node");
+    let seen = crate::subsonic::printed_json(&out);
     assert_eq!(seen["ping"], "ok");
     assert_eq!(seen["folders"], serde_json::json!(["Music"]));
     assert_eq!(seen["index"], serde_json::json!(["Films", "Jazz", "Rock"]));
