@@ -16,11 +16,12 @@ import { LibraryView, renderCrumbs, renderPageHead } from './views.js';
 import { displayTitle } from './groups.js';
 import { Queue, QueuePanel } from './queue.js';
 import { Player } from './player.js';
+import { playback } from './playback.js';
 import { Status } from './status.js';
 import { bindKeys } from './keys.js';
 import { setManage, openManage } from './manage.js';
 import { mountUploads } from './uploads.js';
-import { icon, setIcon, load, save, announce } from './util.js';
+import { icon, load, save, announce } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -90,6 +91,7 @@ const player = new Player({
     if (first) playItem(first);
   },
 });
+const { playItem, playList, playId, advance, back, paintQueueControls } = playback({ library, queue, player, view });
 
 // ---- library -------------------------------------------------------------------------------
 
@@ -302,80 +304,7 @@ async function refresh() {
 }
 
 // ---- playback ------------------------------------------------------------------------------
-
-function playItem(item) {
-  if (player.item && player.item.id === item.id) {
-    player.play();
-    return;
-  }
-  queue.playNow(item.id);
-  // The list it was picked from goes on playing when the queue runs out.
-  listContext = library.visibleItems().map((i) => i.id);
-  player.load(item);
-  view.setCurrent(item.id);
-}
-
-let listContext = [];
-
-/** Plays `items` in order: the first now, the others queued right after it. */
-function playList(items) {
-  if (!items || !items.length) return;
-  const ids = items.map((i) => i.id);
-  queue.playNow(ids[0]);
-  for (let i = ids.length - 1; i >= 1; i -= 1) queue.playNext(ids[i]);
-  listContext = ids;
-  player.load(library.get(ids[0]) || items[0]);
-  view.setCurrent(ids[0]);
-  announce(`Playing ${items.length} track${items.length === 1 ? '' : 's'}`);
-}
-
-/** The item after the current one in the list it was started from, if any. */
-function nextFromList() {
-  const at = player.item ? listContext.indexOf(player.item.id) : -1;
-  if (at < 0) return null;
-  for (let i = at + 1; i < listContext.length; i += 1) {
-    if (library.get(listContext[i]) && !queue.ids.includes(listContext[i])) return listContext[i];
-  }
-  return null;
-}
-
-function playId(id) {
-  const item = library.get(id);
-  if (!item) return false;
-  player.load(item);
-  view.setCurrent(item.id);
-  return true;
-}
-
-/** Next item; `auto` when the current one ended. Skips ids that left the library. */
-function advance(auto) {
-  for (let tries = 0; tries < queue.ids.length + 1; tries += 1) {
-    const id = queue.next(auto);
-    if (!id) {
-      const more = nextFromList();
-      if (more) {
-        queue.playNow(more);
-        playId(more);
-      } else if (auto) announce('End of the queue');
-      return;
-    }
-    if (auto && player.item && id === player.item.id) {
-      player.seekTo(0);
-      player.play();
-      return;
-    }
-    if (playId(id)) return;
-  }
-}
-
-function back() {
-  if (player.position() > 3) {
-    player.seekTo(0);
-    return;
-  }
-  const id = queue.prev();
-  if (id) playId(id);
-}
+// What plays when (an item, a list, next, previous) and the queue's controls: playback.js.
 
 /** After a reload: the last item comes back, paused at its remembered position. */
 function restoreSession() {
@@ -386,22 +315,6 @@ function restoreSession() {
   if (queue.currentId !== id) queue.playNow(id);
   player.load(item, { autoplay: false });
   view.setCurrent(id);
-}
-
-function paintQueueControls() {
-  const shuffle = $('shuffle-btn');
-  shuffle.setAttribute('aria-pressed', String(queue.shuffle));
-  const repeat = $('repeat-btn');
-  const label = { off: 'Repeat: off', all: 'Repeat: all', one: 'Repeat: one' }[queue.repeat];
-  repeat.setAttribute('aria-label', label);
-  repeat.title = label;
-  repeat.dataset.mode = queue.repeat;
-  setIcon(repeat, queue.repeat === 'one' ? 'repeatOne' : 'repeat');
-  const badge = $('queue-count');
-  const upcoming = queue.ids.length - Math.max(0, queue.index + 1);
-  badge.hidden = upcoming <= 0;
-  badge.textContent = String(upcoming);
-  $('queue-btn').setAttribute('aria-label', upcoming > 0 ? `Queue, ${upcoming} up next` : 'Queue');
 }
 
 // ---- controls ------------------------------------------------------------------------------
