@@ -39,6 +39,7 @@ pub mod media;
 pub mod range;
 pub mod secret;
 pub mod source;
+pub mod trim;
 pub mod wire;
 
 pub use config::Config;

@@ -46,7 +46,7 @@ fn gzip_list(snap: &Snapshot) -> std::io::Result<Bytes> {
     );
     snap.write_json(&mut enc)?;
     let gz = enc.finish().map(Bytes::from);
-    crate::trim::release_freed_memory();
+    bucketstream_core::trim::release_freed_memory();
     gz
 }
 
@@ -56,7 +56,7 @@ struct TrimOnDrop;
 
 impl Drop for TrimOnDrop {
     fn drop(&mut self) {
-        crate::trim::release_freed_memory();
+        bucketstream_core::trim::release_freed_memory();
     }
 }
 

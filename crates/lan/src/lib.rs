@@ -51,7 +51,6 @@ pub mod positions;
 pub mod subsonic;
 pub mod subtitles;
 pub mod transcode;
-mod trim;
 mod ui;
 pub mod uploads;
 pub mod ws;

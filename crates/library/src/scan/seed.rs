@@ -127,6 +127,9 @@ impl MediaLibrary {
         };
         let records = entries.len();
         self.known.fill(entries);
+        // The load's temporaries and the database's page cache (given back by SQLite after the
+        // pass) are freed now; hand the pages to the system.
+        bucketstream_core::trim::release_freed_memory();
         let load_ms = started.elapsed().as_millis();
         // A listing that began before the fill may have missed what is known: wait for it.
         let catalog = self.library.catalog();

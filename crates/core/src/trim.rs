@@ -1,5 +1,7 @@
 //! Gives memory freed by large, short-lived work back to the system: the whole list streamed
-//! (hundreds of MB of JSON at 1,000,000 items, made a chunk at a time) or gzipped.
+//! (hundreds of MB of JSON at 1,000,000 items, made a chunk at a time) or gzipped, and the
+//! database's page cache after the library's records are loaded (SQLite allocates with the C
+//! library's malloc whatever allocator the program uses).
 //!
 //! glibc's allocator keeps freed blocks of its per-thread arenas resident; `malloc_trim(0)`
 //! returns those pages. A mitigation only: at 1,000,000 items the process still held about
