@@ -22,6 +22,9 @@ const OVERSCAN = 6; // rows drawn beyond each edge
 // the scroll position, so every row stays reachable.
 const MAX_PX = 8000000;
 
+// The longest a live update waits for a click being made on the list (ms).
+const PRESS_WAIT = 1000;
+
 /** A virtualized list/grid inside `scroller`. */
 export class LibraryView {
   constructor(scroller, handlers) {
@@ -45,6 +48,28 @@ export class LibraryView {
     new ResizeObserver(() => this.layout()).observe(scroller);
     this.layer.addEventListener('click', (ev) => this.onClick(ev));
     this.layer.addEventListener('keydown', (ev) => this.onKey(ev));
+    // A live update (a scan filling tags in) between the press and the release of a click
+    // would redraw the row under the pointer and the click would be lost: it waits for the
+    // release (and runs after the click), or PRESS_WAIT at most.
+    this.pressed = false;
+    this.pending = null;
+    this.layer.addEventListener('pointerdown', () => { this.pressed = true; });
+    const release = () => {
+      if (!this.pressed) return;
+      this.pressed = false;
+      setTimeout(() => this.applyPending(), 0);
+    };
+    window.addEventListener('pointerup', release, true);
+    window.addEventListener('pointercancel', release, true);
+  }
+
+  /** Shows the rows a live update brought while a click was being made. */
+  applyPending() {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = null;
+    this.pressed = false;
+    this.setRows(...pending);
   }
 
   /**
@@ -52,6 +77,12 @@ export class LibraryView {
    * rows' item style and `cover` the grid's cover shape (see the constructor).
    */
   setRows(rows, keepScroll, style = this.style, cover = this.cover) {
+    if (this.pressed && keepScroll) {
+      if (!this.pending) setTimeout(() => this.applyPending(), PRESS_WAIT);
+      this.pending = [rows, keepScroll, style, cover];
+      return;
+    }
+    this.pending = null;
     // Same look as before (a live update): the drawn rows are kept aside and reused for the same
     // item or group, so covers do not flicker while a scan fills the tags in.
     const same = style === this.style && cover === this.cover;

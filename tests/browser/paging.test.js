@@ -7,12 +7,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, copyFile, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, rowNames, until, waitForLibrary, mediaState } from './lib/harness.js';
+import { launch, rowNames, until, waitForLibrary, mediaState, serveFolder } from './lib/harness.js';
 import { pagesFor, pageQuery, serverSort, viewParams } from '../../ui/paged.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,17 +26,10 @@ const children = [];
 
 /** A server over `dir` with `flags`; resolves to its URL. */
 async function serve(flags) {
-  const child = spawn(process.env.BS_SERVER_BIN, ['--bind', '127.0.0.1', '--port', '0', '--media-dir', dir, '--refresh-secs', '3600', '--data-dir', join(dir, `.data-${children.length}`), ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const started = serveFolder(dir, join(dir, `.data-${children.length}`), flags);
+  const { url, child } = await started;
   children.push(child);
-  let text = '';
-  return new Promise((resolve, reject) => {
-    child.stderr.on('data', (chunk) => {
-      text += chunk;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(text);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', () => reject(new Error(`server exited: ${text}`)));
-  });
+  return url;
 }
 
 before(async () => {

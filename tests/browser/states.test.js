@@ -112,7 +112,14 @@ test('a real server restart: banner, reconnect, the playing item keeps playing',
     await page.goto('/');
     await waitForLibrary(page);
     await page.click('.layer [data-id] .row-main:has(.row-name:text-is("A440 tone"))');
-    await until(async () => (await mediaState(page)).currentTime > 0.2, 'playing');
+    // (A fresh server's scan updates the list meanwhile: the click must not be lost.)
+    let state;
+    await until(async () => {
+      state = await mediaState(page);
+      return state.currentTime > 0.2;
+    }, 'playing').catch((err) => {
+      throw new Error(`${err.message}; the media element: ${JSON.stringify(state)}`);
+    });
     await until(() => page.evaluate(() => document.getElementById('media').buffered.length > 0 && document.getElementById('media').buffered.end(0) >= document.getElementById('media').duration - 0.1), 'the short file fully buffered');
     await stopServer(server);
     await page.waitForSelector('#banner:not([hidden])', { timeout: 15000 });

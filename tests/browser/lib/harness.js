@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
 import { S3Client, CreateBucketCommand, PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 
 export const BASE = process.env.BS_URL || 'http://127.0.0.1:8080';
@@ -104,6 +105,23 @@ export async function until(fn, what, timeout = 15000, every = 100) {
     await new Promise((r) => setTimeout(r, every));
   }
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/**
+ * bucketstream-server (BS_SERVER_BIN) over the folder `dir`, with its data in `dataDir`, on a
+ * free loopback port, with `flags`; resolves to `{ url, child }` once it listens.
+ */
+export function serveFolder(dir, dataDir, flags = []) {
+  const child = spawn(process.env.BS_SERVER_BIN, ['--bind', '127.0.0.1', '--port', '0', '--media-dir', dir, '--refresh-secs', '3600', '--data-dir', dataDir, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let text = '';
+  return new Promise((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      text += chunk;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(text);
+      if (m) resolve({ url: m[1], child });
+    });
+    child.once('exit', () => reject(new Error(`server exited: ${text}`)));
+  });
 }
 
 // ---- S3 ----
