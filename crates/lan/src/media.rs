@@ -80,19 +80,12 @@ pub async fn serve(
     };
     let mut resp = respond(&state, item, decision, method == Method::HEAD).await;
     if resp.status().is_success() {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let asked = bucketstream_dlna::streaming::Asked::read(
-            text("getcontentfeatures.dlna.org"),
-            text("transfermode.dlna.org"),
-            None,
-        );
-        for (name, value) in asked.answer(false) {
-            insert(
-                resp.headers_mut(),
-                header::HeaderName::from_static(name),
-                &value,
-            );
-        }
+        // The file seeks by bytes: a time seek asked of it is not answered.
+        let asked = bucketstream_dlna::streaming::Asked {
+            time_seek: None,
+            ..super::dlna::asked(&headers)
+        };
+        super::dlna::put_answer(resp.headers_mut(), asked.answer(false));
     }
     resp
 }

@@ -74,13 +74,7 @@ pub async fn serve(
     headers: HeaderMap,
 ) -> Response {
     let pairs = params.map(|Query(p)| p).map_err(|r| r.body_text());
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let asked = Asked::read(
-        text("getcontentfeatures.dlna.org"),
-        text("transfermode.dlna.org"),
-        text("timeseekrange.dlna.org"),
-    );
-    stream(&state, &id, pairs, &asked).await
+    stream(&state, &id, pairs, &super::dlna::asked(&headers)).await
 }
 
 /// Item `id` with the query `pairs` (or why the query was unreadable) and the DLNA headers
@@ -217,11 +211,7 @@ fn render(answer: Answer) -> Response {
                 Served::Cached => "cached",
             };
             h.insert("x-transcode", HeaderValue::from_static(how));
-            for (name, value) in dlna {
-                if let Ok(value) = HeaderValue::from_str(&value) {
-                    h.insert(name, value);
-                }
-            }
+            super::dlna::put_answer(h, dlna);
             resp
         }
     }

@@ -81,6 +81,27 @@ impl Answer {
     }
 }
 
+/// What a media request asks of the DLNA headers (`getcontentFeatures.dlna.org`,
+/// `transferMode.dlna.org`, `TimeSeekRange.dlna.org`): read here for `/media` and
+/// `/transcode` alike.
+pub fn asked(headers: &HeaderMap) -> bucketstream_dlna::streaming::Asked {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    bucketstream_dlna::streaming::Asked::read(
+        text("getcontentfeatures.dlna.org"),
+        text("transfermode.dlna.org"),
+        text("timeseekrange.dlna.org"),
+    )
+}
+
+/// Puts the DLNA answer headers `answer` (lowercase names) on a media answer.
+pub fn put_answer(h: &mut HeaderMap, answer: Vec<(&'static str, String)>) {
+    for (name, value) in answer {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            h.insert(header::HeaderName::from_static(name), value);
+        }
+    }
+}
+
 /// Whether this request may see the DLNA server: it is on and the client is trusted.
 fn admitted(state: &ServerState, req: &Request) -> bool {
     state.options.dlna && req.extensions().get::<Viewer>() == Some(&Viewer::Owner)

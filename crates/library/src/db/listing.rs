@@ -120,7 +120,6 @@ impl Db {
                 params![sid, i64::try_from(objects.len()).unwrap_or(i64::MAX), sql_u64(saved_ms)],
             )?;
             tx.commit()?;
-            Db::release_cache(conn);
             Ok(())
         })
     }

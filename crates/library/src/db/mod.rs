@@ -220,7 +220,8 @@ impl Db {
 
     /// Runs `f` on the connection; damage found on the way is reported as [`DbError::Corrupt`].
     /// Gives back the page cache a pass over the whole library filled (up to
-    /// `PAGE_CACHE_KIB`): an idle server need not keep it. Failures cost only memory.
+    /// `PAGE_CACHE_KIB`): an idle server need not keep it (the scan's start then trims the
+    /// heap, see `scan::seed`). Failures cost only memory.
     fn release_cache(conn: &Connection) {
         if let Err(err) = conn.execute_batch("PRAGMA shrink_memory") {
             tracing::debug!(error = %err, "could not shrink the database's page cache");

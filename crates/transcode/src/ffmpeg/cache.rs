@@ -97,12 +97,10 @@ pub struct Recovered {
 
 /// The entries an earlier run left in `dir`, oldest first. Deletes the rest of ours: parts
 /// (a run that never finished), entries without a readable record or of another size, and
-/// records without an entry. Files that are not ours are left alone.
-pub fn recover(dir: &Path) -> Vec<Recovered> {
-    let Ok(listing) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let ours: Vec<String> = listing
+/// records without an entry. Files that are not ours are left alone. Fails only when the
+/// folder cannot be read.
+pub fn recover(dir: &Path) -> std::io::Result<Vec<Recovered>> {
+    let ours: Vec<String> = std::fs::read_dir(dir)?
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| is_ours(n))
@@ -137,7 +135,7 @@ pub fn recover(dir: &Path) -> Vec<Recovered> {
         }
     }
     kept.sort_by(|a, b| (a.modified, &a.name).cmp(&(b.modified, &b.name)));
-    kept
+    Ok(kept)
 }
 
 /// The file of run `run` writing entry `name` (each run has its own, so a stopped run
@@ -322,7 +320,7 @@ mod tests {
         put(part_file(&name('e'), 3), b"half");
         put("notes.txt".into(), b"not ours");
         put(format!("{}.out", "z".repeat(64)), b"not hex: not ours");
-        let kept = recover(d);
+        let kept = recover(d).expect("readable");
         assert_eq!(kept.len(), 1);
         assert_eq!(
             (

@@ -216,10 +216,8 @@ impl Manager {
     pub fn new(settings: Settings) -> Result<Manager, TranscodeError> {
         let dir = &settings.cache_dir;
         std::fs::create_dir_all(dir)?;
-        // An unreadable folder is an error, not an empty cache.
-        std::fs::read_dir(dir)?;
         let mut state = State::default();
-        for found in cache::recover(dir) {
+        for found in cache::recover(dir)? {
             state.clock += 1;
             let done = Done {
                 size: found.size,
