@@ -233,13 +233,12 @@ impl Events {
             while !changes.is_empty() {
                 let _ = changes.try_recv();
             }
-            let vars = Service::ContentDirectory.variables(&state);
             let now = update_id(state.library.snapshot().generation);
             if now == sent {
                 continue;
             }
             sent = now;
-            let body = propertyset(&vars);
+            let body = propertyset(&Service::ContentDirectory.variables(&state));
             let deliveries = self.due(Service::ContentDirectory, None, Instant::now());
             futures_util::future::join_all(deliveries.iter().map(|d| deliver(d, &body))).await;
         }
